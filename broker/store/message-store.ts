@@ -1,0 +1,46 @@
+/**
+ * The storage contract every backend implements (memory, PostgreSQL,
+ * Cassandra). Ids are assigned by the broker's per-subject sequencer before a
+ * batch is written, so a store only persists and reads; this keeps id
+ * assignment in one place, which the cluster handoff relies on.
+ */
+
+/** A message ready to persist. `expiresAtMs` is epoch milliseconds; null = never. */
+export interface MessageRecord {
+  readonly subject: string;
+  readonly id: number;
+  readonly body: Uint8Array;
+  readonly expiresAtMs: number | null;
+}
+
+export interface MessageStore {
+  /** Human-readable backend name, for logs and metrics labels. */
+  readonly kind: "memory" | "postgres" | "cassandra";
+
+  /** Connect and run idempotent migrations. Throws StoreUnavailableError when unreachable. */
+  open(): Promise<void>;
+
+  /**
+   * Persist a batch in one round trip (or as close as the backend allows).
+   * Resolves only when every record is durable; rejects if any is not, in
+   * which case the caller treats the whole batch as failed.
+   */
+  appendBatch(records: readonly MessageRecord[]): Promise<void>;
+
+  /** The record, or undefined when unknown or expired at `nowMs`. */
+  get(subject: string, id: number, nowMs: number): Promise<MessageRecord | undefined>;
+
+  /** Highest id ever stored for the subject (expired or not); 0 when none. */
+  lastId(subject: string): Promise<number>;
+
+  /** Up to `limit` unexpired records with id >= fromId, ascending by id. */
+  range(subject: string, fromId: number, limit: number, nowMs: number): Promise<MessageRecord[]>;
+
+  /** Delete records expired at `nowMs`; returns how many were removed. */
+  purgeExpired(nowMs: number): Promise<number>;
+
+  /** Cheap liveness check used by /readyz and outage detection. */
+  ping(): Promise<void>;
+
+  close(): Promise<void>;
+}
