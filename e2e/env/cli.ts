@@ -1,7 +1,9 @@
 // `make env-up` / `make env-down`: the real servers every integration test uses.
+import { spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { EnvError } from "./env-error.ts";
-import { writeTestEnv, type TestEnv } from "./env-file.ts";
+import { isAlive } from "./daemon.ts";
+import { readTestEnv, writeTestEnv, type TestEnv } from "./env-file.ts";
 import { cassandraPart } from "./parts/cassandra.ts";
 import { etcdPart } from "./parts/etcd.ts";
 import { kubePart } from "./parts/kube.ts";
@@ -19,27 +21,64 @@ export async function envUp(): Promise<TestEnv> {
   ]);
   const env: TestEnv = { postgres, prometheus, cassandra, etcd, kube };
   await writeTestEnv(env);
-  console.error(`env-up: ready in ${((Date.now() - started) / 1000).toFixed(1)}s; facts in ${envFile}`);
+  console.error(
+    `env-up: ready in ${((Date.now() - started) / 1000).toFixed(1)}s; facts in ${envFile}`,
+  );
   return env;
 }
 
 export async function envDown(): Promise<void> {
   // The API server before etcd, so it does not spin on a vanished backend.
   await kubePart({ url: "" }).down();
-  await Promise.all([etcdPart.down(), postgresPart.down(), prometheusPart.down(), cassandraPart.down()]);
+  await Promise.all([
+    etcdPart.down(),
+    postgresPart.down(),
+    prometheusPart.down(),
+    cassandraPart.down(),
+  ]);
   await rm(envFile, { force: true });
   console.error("env-down: every service stopped");
 }
 
-async function main(command: string | undefined): Promise<void> {
+/**
+ * Run a command inside the test environment. An environment that was already
+ * running is left running (fast local loops); one started here is stopped
+ * afterwards, so CI leaves no process behind. HERALD_KEEP_ENV=1 keeps it.
+ */
+async function runWithEnv(command: string[]): Promise<number> {
+  const [cmd, ...args] = command;
+  if (!cmd) throw new EnvError("env", "`run` needs a command", "use: cli.ts run -- <command...>");
+  const before = await readTestEnv();
+  const wasRunning =
+    before !== undefined && isAlive(before.postgres.pid) && isAlive(before.kube.apiServerPid);
+  await envUp();
+  const child = spawn(cmd, args, { stdio: "inherit" });
+  const forward = (sig: NodeJS.Signals) => child.kill(sig);
+  process.on("SIGINT", forward).on("SIGTERM", forward);
+  const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? 1)));
+  if (!wasRunning && process.env.HERALD_KEEP_ENV !== "1") await envDown();
+  return code;
+}
+
+async function main(command: string | undefined, rest: string[]): Promise<number> {
   if (command === "up") await envUp();
   else if (command === "down") await envDown();
-  else throw new EnvError("env", `unknown command ${String(command)}`, "use `up` or `down`");
+  else if (command === "run") return runWithEnv(rest[0] === "--" ? rest.slice(1) : rest);
+  else
+    throw new EnvError(
+      "env",
+      `unknown command ${String(command)}`,
+      "use `up`, `down` or `run -- <command>`",
+    );
+  return 0;
 }
 
 if (import.meta.main) {
-  main(process.argv[2]).catch((err: unknown) => {
-    console.error(err instanceof EnvError ? err.message : err);
-    process.exit(1);
-  });
+  main(process.argv[2], process.argv.slice(3)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err instanceof EnvError ? err.message : err);
+      process.exit(1);
+    },
+  );
 }

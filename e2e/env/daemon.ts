@@ -55,7 +55,11 @@ export async function startDaemon(spec: DaemonSpec): Promise<number> {
   });
   const pid = child.pid;
   if (pid === undefined) {
-    throw new EnvError(spec.part, `could not start ${spec.cmd}`, `check that it is installed and executable`);
+    throw new EnvError(
+      spec.part,
+      `could not start ${spec.cmd}`,
+      `check that it is installed and executable`,
+    );
   }
   child.unref();
   await writeFile(spec.pidFile, `${pid}\n`);

@@ -25,8 +25,10 @@ export const TestEnvSchema = z.object({
   }),
   prometheus: z.object({
     url: z.string(),
-    /** Scrape configuration that tests may rewrite, then reload through `url`/-/reload. */
+    /** Scrape configuration that tests may rewrite, then reload with POST `url`/-/reload. */
     configFile: z.string(),
+    /** Drop `<name>.json` file-SD target lists here; Prometheus picks them up within ~1 s. */
+    targetsDir: z.string(),
     pid: z.number().int(),
   }),
 });

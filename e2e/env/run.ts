@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { appendFile } from "node:fs/promises";
 import { EnvError } from "./env-error.ts";
 
 export interface RunOptions {
@@ -8,8 +9,11 @@ export interface RunOptions {
   part: string;
   /** How the user gets past the failure. */
   remedy: string;
-  /** Where to append the command's output (default: inherit when verbose, else buffer). */
+  /** Where to append the command's output; otherwise it is only quoted on failure. */
   logFile?: string;
+  /** Run as this uid/gid (PostgreSQL's tools refuse root). */
+  uid?: number;
+  gid?: number;
 }
 
 /** Run a command to completion; on failure throw an EnvError carrying the output's last line. */
@@ -18,6 +22,8 @@ export async function run(cmd: string, args: string[], opts: RunOptions): Promis
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],
+    uid: opts.uid,
+    gid: opts.gid,
   });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -27,13 +33,16 @@ export async function run(cmd: string, args: string[], opts: RunOptions): Promis
     child.on("close", (c) => resolve(c ?? 1));
   });
   if (opts.logFile) {
-    const { appendFile } = await import("node:fs/promises");
     await appendFile(opts.logFile, `$ ${cmd} ${args.join(" ")}\n${output}\n`);
   }
   if (code !== 0) {
     const last = output.trim().split("\n").filter(Boolean).at(-1) ?? `exit ${code}`;
     const where = opts.logFile ? ` (log: ${opts.logFile})` : "";
-    throw new EnvError(opts.part, `\`${cmd} ${args[0] ?? ""}\` failed: ${last.slice(0, 300)}${where}`, opts.remedy);
+    throw new EnvError(
+      opts.part,
+      `\`${cmd} ${args[0] ?? ""}\` failed: ${last.slice(0, 300)}${where}`,
+      opts.remedy,
+    );
   }
   return output;
 }

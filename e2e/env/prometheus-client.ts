@@ -1,0 +1,65 @@
+import { rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
+import type { TestEnv } from "./env-file.ts";
+
+type PrometheusFacts = TestEnv["prometheus"];
+
+/** Ask the test Prometheus to scrape `target` (host:port) under job label `job`. */
+export async function addScrapeTarget(
+  prom: PrometheusFacts,
+  job: string,
+  target: string,
+): Promise<void> {
+  const list = [{ targets: [target], labels: { job } }];
+  const file = join(prom.targetsDir, `${job}.json`);
+  // Write then rename so Prometheus never reads a half-written file.
+  await writeFile(`${file}.tmp`, JSON.stringify(list));
+  await rename(`${file}.tmp`, file);
+}
+
+export async function removeScrapeTarget(prom: PrometheusFacts, job: string): Promise<void> {
+  await rm(join(prom.targetsDir, `${job}.json`), { force: true });
+}
+
+const VectorResponse = z.object({
+  status: z.literal("success"),
+  data: z.object({
+    resultType: z.literal("vector"),
+    result: z.array(
+      z.object({
+        metric: z.record(z.string(), z.string()),
+        value: z.tuple([z.number(), z.string()]),
+      }),
+    ),
+  }),
+});
+export type PromSample = { labels: Record<string, string>; value: number };
+
+/** Instant query through the HTTP API. */
+export async function queryPrometheus(
+  prom: PrometheusFacts,
+  promql: string,
+): Promise<PromSample[]> {
+  const res = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(promql)}`);
+  const body = VectorResponse.parse(await res.json());
+  return body.data.result.map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
+}
+
+/** Poll a query until `accept` holds for its samples (scrapes run every second). */
+export async function waitForSamples(
+  prom: PrometheusFacts,
+  promql: string,
+  accept: (samples: PromSample[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<PromSample[]> {
+  const deadline = Date.now() + timeoutMs;
+  let samples: PromSample[] = [];
+  while (Date.now() < deadline) {
+    samples = await queryPrometheus(prom, promql);
+    if (accept(samples)) return samples;
+    await sleep(500);
+  }
+  throw new Error(`prometheus: ${promql} never matched; last result ${JSON.stringify(samples)}`);
+}
