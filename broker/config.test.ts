@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, formatHostPort, loadConfig } from "./config.ts";
+
+const failure = (env: NodeJS.ProcessEnv) => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error("expected loadConfig to fail");
+};
+
+describe("loadConfig", () => {
+  it("uses the documented defaults for an empty environment", () => {
+    const config = loadConfig({});
+    expect(config.grpcAddress).toEqual({ host: "0.0.0.0", port: 50051 });
+    expect(config.httpAddress).toEqual({ host: "0.0.0.0", port: 9464 });
+    expect(config.store.kind).toBe("memory");
+    expect(config.maxMessageBytes).toBe(4 * 1024 * 1024);
+    expect(config.logLevel).toBe("info");
+    expect(config.batch.maxSize).toBeGreaterThan(0);
+  });
+
+  it("reads every store's connection variables", () => {
+    expect(
+      loadConfig({ HERALD_STORE: "postgres", HERALD_POSTGRES_URL: "postgres://h/db" }).store,
+    ).toEqual({
+      kind: "postgres",
+      url: "postgres://h/db",
+    });
+    const cassandra = loadConfig({
+      HERALD_STORE: "cassandra",
+      HERALD_CASSANDRA_CONTACT_POINTS: "10.0.0.1:9042, 10.0.0.2:9042",
+      HERALD_CASSANDRA_LOCAL_DC: "dc2",
+      HERALD_CASSANDRA_KEYSPACE: "orders",
+    }).store;
+    expect(cassandra).toMatchObject({
+      kind: "cassandra",
+      contactPoints: ["10.0.0.1:9042", "10.0.0.2:9042"],
+      localDataCenter: "dc2",
+      keyspace: "orders",
+    });
+  });
+
+  it("parses numbers, addresses and log levels", () => {
+    const config = loadConfig({
+      HERALD_GRPC_ADDR: "[::1]:7000",
+      HERALD_BATCH_MAX_SIZE: "64",
+      HERALD_BATCH_MAX_DELAY_MS: "0",
+      HERALD_MAX_MESSAGE_BYTES: "1024",
+      HERALD_LOG_LEVEL: "debug",
+    });
+    expect(config.grpcAddress).toEqual({ host: "::1", port: 7000 });
+    expect(formatHostPort(config.grpcAddress)).toBe("[::1]:7000");
+    expect(config.batch).toEqual({ maxSize: 64, maxDelayMs: 0 });
+    expect(config.maxMessageBytes).toBe(1024);
+    expect(config.logLevel).toBe("debug");
+  });
+
+  it.each([
+    [
+      { HERALD_BATCH_MAX_SIZE: "abc" },
+      'HERALD_BATCH_MAX_SIZE: expected a positive integer, got "abc"',
+    ],
+    [{ HERALD_BATCH_MAX_SIZE: "0" }, 'HERALD_BATCH_MAX_SIZE: expected a positive integer, got "0"'],
+    [
+      { HERALD_BATCH_MAX_DELAY_MS: "-1" },
+      'HERALD_BATCH_MAX_DELAY_MS: expected a non-negative integer, got "-1"',
+    ],
+    [
+      { HERALD_MAX_MESSAGE_BYTES: "1.5" },
+      'HERALD_MAX_MESSAGE_BYTES: expected a positive integer, got "1.5"',
+    ],
+    [{ HERALD_GRPC_ADDR: "localhost" }, 'HERALD_GRPC_ADDR: expected host:port, got "localhost"'],
+    [
+      { HERALD_HTTP_ADDR: "0.0.0.0:99999" },
+      'HERALD_HTTP_ADDR: expected host:port, got "0.0.0.0:99999"',
+    ],
+    [
+      { HERALD_STORE: "redis" },
+      'HERALD_STORE: expected one of memory|postgres|cassandra, got "redis"',
+    ],
+    [
+      { HERALD_LOG_LEVEL: "loud" },
+      "HERALD_LOG_LEVEL: expected one of fatal|error|warn|info|debug|trace|silent, got",
+    ],
+    [{ HERALD_STORE: "postgres" }, "HERALD_POSTGRES_URL: required when HERALD_STORE=postgres"],
+    [
+      { HERALD_STORE: "cassandra" },
+      "HERALD_CASSANDRA_CONTACT_POINTS: required when HERALD_STORE=cassandra",
+    ],
+  ])("rejects %o with one line naming the variable", (env, expected) => {
+    const message = failure(env);
+    expect(message.startsWith(expected)).toBe(true);
+    expect(message).not.toContain("\n");
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * Broker configuration from HERALD_* environment variables (DESIGN §2). Every
+ * variable is parsed by zod; a bad value becomes one line naming the variable,
+ * which main prints before exiting with code 2.
+ */
+import { z } from "zod";
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type StoreConfig =
+  | { readonly kind: "memory"; readonly maxMessagesPerSubject: number }
+  | { readonly kind: "postgres"; readonly url: string }
+  | {
+      readonly kind: "cassandra";
+      readonly contactPoints: readonly string[];
+      readonly localDataCenter: string;
+      readonly keyspace: string;
+      readonly username: string | undefined;
+      readonly password: string | undefined;
+    };
+
+export interface BrokerConfig {
+  readonly grpcAddress: HostPort;
+  readonly httpAddress: HostPort;
+  readonly store: StoreConfig;
+  readonly batch: { readonly maxSize: number; readonly maxDelayMs: number };
+  readonly maxMessageBytes: number;
+  /** Messages queued for one subscriber before its stream ends with RESOURCE_EXHAUSTED. */
+  readonly subscriberBufferSize: number;
+  /** Upper bound on any single store call; past it the call fails with UNAVAILABLE. */
+  readonly storeTimeoutMs: number;
+  readonly purgeIntervalMs: number;
+  /** 0 = unlimited. A finite age makes clients reconnect, spreading them over pods. */
+  readonly maxConnectionAgeMs: number;
+  readonly shutdownGraceMs: number;
+  readonly logLevel: LogLevel;
+}
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+/** A configuration error; its message is the single line to print. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+const unset = (raw: string | undefined): raw is undefined => raw === undefined || raw === "";
+const got = (raw: string) => `got ${JSON.stringify(raw)}`;
+
+function integer(fallback: number, min: 0 | 1) {
+  const expected = min === 1 ? "a positive integer" : "a non-negative integer";
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (unset(raw)) return fallback;
+      const value = Number(raw);
+      if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
+        ctx.addIssue({ code: "custom", message: `expected ${expected}, ${got(raw)}` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
+function hostPort(fallback: string) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): HostPort => {
+      const text = unset(raw) ? fallback : raw;
+      const match = /^(.+):(\d{1,5})$/.exec(text);
+      const port = Number(match?.[2]);
+      if (!match?.[1] || port > 65535) {
+        ctx.addIssue({ code: "custom", message: `expected host:port, ${got(text)}` });
+        return z.NEVER;
+      }
+      return { host: match[1].replace(/^\[(.*)\]$/, "$1"), port };
+    });
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): T[number] => {
+      if (unset(raw)) return fallback;
+      const found = values.find((value) => value === raw);
+      if (found === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected one of ${values.join("|")}, ${got(raw)}`,
+        });
+        return z.NEVER;
+      }
+      return found;
+    });
+}
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((raw) => (unset(raw) ? undefined : raw));
+
+const EnvSchema = z.object({
+  HERALD_GRPC_ADDR: hostPort("0.0.0.0:50051"),
+  HERALD_HTTP_ADDR: hostPort("0.0.0.0:9464"),
+  HERALD_STORE: oneOf(["memory", "postgres", "cassandra"], "memory"),
+  HERALD_POSTGRES_URL: optionalText,
+  HERALD_CASSANDRA_CONTACT_POINTS: optionalText,
+  HERALD_CASSANDRA_LOCAL_DC: optionalText,
+  HERALD_CASSANDRA_KEYSPACE: optionalText,
+  HERALD_CASSANDRA_USERNAME: optionalText,
+  HERALD_CASSANDRA_PASSWORD: optionalText,
+  HERALD_MEMORY_MAX_MESSAGES_PER_SUBJECT: integer(100_000, 1),
+  HERALD_BATCH_MAX_SIZE: integer(1000, 1),
+  HERALD_BATCH_MAX_DELAY_MS: integer(5, 0),
+  HERALD_MAX_MESSAGE_BYTES: integer(4 * 1024 * 1024, 1),
+  HERALD_SUBSCRIBER_BUFFER: integer(1024, 1),
+  HERALD_STORE_TIMEOUT_MS: integer(5000, 1),
+  HERALD_PURGE_INTERVAL_MS: integer(60_000, 1),
+  HERALD_MAX_CONNECTION_AGE_MS: integer(300_000, 0),
+  HERALD_SHUTDOWN_GRACE_MS: integer(20_000, 1),
+  HERALD_LOG_LEVEL: oneOf(logLevels, "info"),
+});
+type Env = z.output<typeof EnvSchema>;
+
+function required(env: Env, name: keyof Env & `HERALD_${string}`): string {
+  const value = env[name];
+  if (typeof value !== "string") {
+    throw new ConfigError(`${name}: required when HERALD_STORE=${env.HERALD_STORE}`);
+  }
+  return value;
+}
+
+function storeConfig(env: Env): StoreConfig {
+  switch (env.HERALD_STORE) {
+    case "memory":
+      return { kind: "memory", maxMessagesPerSubject: env.HERALD_MEMORY_MAX_MESSAGES_PER_SUBJECT };
+    case "postgres":
+      return { kind: "postgres", url: required(env, "HERALD_POSTGRES_URL") };
+    case "cassandra":
+      return {
+        kind: "cassandra",
+        contactPoints: required(env, "HERALD_CASSANDRA_CONTACT_POINTS")
+          .split(",")
+          .map((point) => point.trim())
+          .filter((point) => point !== ""),
+        localDataCenter: env.HERALD_CASSANDRA_LOCAL_DC ?? "datacenter1",
+        keyspace: env.HERALD_CASSANDRA_KEYSPACE ?? "herald",
+        username: env.HERALD_CASSANDRA_USERNAME,
+        password: env.HERALD_CASSANDRA_PASSWORD,
+      };
+  }
+}
+
+/** Parses the environment; throws ConfigError whose message names the first bad variable. */
+export function loadConfig(environment: NodeJS.ProcessEnv): BrokerConfig {
+  const parsed = EnvSchema.safeParse(environment);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(
+      `${issue?.path.join(".") ?? "environment"}: ${issue?.message ?? "invalid"}`,
+    );
+  }
+  const env = parsed.data;
+  return {
+    grpcAddress: env.HERALD_GRPC_ADDR,
+    httpAddress: env.HERALD_HTTP_ADDR,
+    store: storeConfig(env),
+    batch: { maxSize: env.HERALD_BATCH_MAX_SIZE, maxDelayMs: env.HERALD_BATCH_MAX_DELAY_MS },
+    maxMessageBytes: env.HERALD_MAX_MESSAGE_BYTES,
+    subscriberBufferSize: env.HERALD_SUBSCRIBER_BUFFER,
+    storeTimeoutMs: env.HERALD_STORE_TIMEOUT_MS,
+    purgeIntervalMs: env.HERALD_PURGE_INTERVAL_MS,
+    maxConnectionAgeMs: env.HERALD_MAX_CONNECTION_AGE_MS,
+    shutdownGraceMs: env.HERALD_SHUTDOWN_GRACE_MS,
+    logLevel: env.HERALD_LOG_LEVEL,
+  };
+}
+
+/** `host:port` for binding, with IPv6 hosts bracketed. */
+export function formatHostPort({ host, port }: HostPort): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}

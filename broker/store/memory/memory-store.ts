@@ -1,0 +1,141 @@
+/**
+ * In-process store: durable as soon as appended (DESIGN §2). Each subject
+ * keeps at most `maxMessagesPerSubject` records, oldest evicted first; expiry
+ * is enforced on read and `purgeExpired` reclaims the memory. `lastId` is kept
+ * apart from the records so it survives eviction and purge.
+ */
+import { StoreUnavailableError } from "../errors.ts";
+import type { MessageRecord, MessageStore } from "../message-store.ts";
+
+export interface MemoryStoreOptions {
+  readonly maxMessagesPerSubject: number;
+}
+
+const isLive = (record: MessageRecord, nowMs: number) =>
+  record.expiresAtMs === null || record.expiresAtMs > nowMs;
+
+/** Records of one subject in id order; `head` skips evicted entries without shifting the array. */
+class SubjectLog {
+  records: MessageRecord[] = [];
+  head = 0;
+
+  get size(): number {
+    return this.records.length - this.head;
+  }
+
+  /** Index of the first record with id >= `id`. */
+  lowerBound(id: number): number {
+    let low = this.head;
+    let high = this.records.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((this.records[mid]?.id ?? Infinity) < id) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  evictOldest(count: number): void {
+    this.head += count;
+    if (this.head > this.records.length / 2) {
+      this.records = this.records.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+export class MemoryStore implements MessageStore {
+  readonly kind = "memory";
+  readonly #maxPerSubject: number;
+  readonly #logs = new Map<string, SubjectLog>();
+  readonly #lastIds = new Map<string, number>();
+  #open = false;
+
+  constructor(options: MemoryStoreOptions) {
+    this.#maxPerSubject = options.maxMessagesPerSubject;
+  }
+
+  open(): Promise<void> {
+    this.#open = true;
+    return Promise.resolve();
+  }
+
+  appendBatch(records: readonly MessageRecord[]): Promise<void> {
+    return this.#whenOpen(() => {
+      for (const record of records) {
+        let log = this.#logs.get(record.subject);
+        if (log === undefined) {
+          log = new SubjectLog();
+          this.#logs.set(record.subject, log);
+        }
+        log.records.push(record);
+        if (log.size > this.#maxPerSubject) log.evictOldest(log.size - this.#maxPerSubject);
+        this.#lastIds.set(
+          record.subject,
+          Math.max(this.#lastIds.get(record.subject) ?? 0, record.id),
+        );
+      }
+    });
+  }
+
+  get(subject: string, id: number, nowMs: number): Promise<MessageRecord | undefined> {
+    return this.#whenOpen(() => {
+      const log = this.#logs.get(subject);
+      const record = log?.records[log.lowerBound(id)];
+      return record?.id === id && isLive(record, nowMs) ? record : undefined;
+    });
+  }
+
+  lastId(subject: string): Promise<number> {
+    return this.#whenOpen(() => this.#lastIds.get(subject) ?? 0);
+  }
+
+  range(subject: string, fromId: number, limit: number, nowMs: number): Promise<MessageRecord[]> {
+    return this.#whenOpen(() => {
+      const log = this.#logs.get(subject);
+      const found: MessageRecord[] = [];
+      if (log === undefined) return found;
+      for (
+        let index = log.lowerBound(fromId);
+        index < log.records.length && found.length < limit;
+        index += 1
+      ) {
+        const record = log.records[index];
+        if (record !== undefined && isLive(record, nowMs)) found.push(record);
+      }
+      return found;
+    });
+  }
+
+  purgeExpired(nowMs: number): Promise<number> {
+    return this.#whenOpen(() => {
+      let removed = 0;
+      for (const [subject, log] of this.#logs) {
+        const live = log.records.slice(log.head).filter((record) => isLive(record, nowMs));
+        removed += log.size - live.length;
+        if (live.length === 0) {
+          this.#logs.delete(subject);
+        } else {
+          log.records = live;
+          log.head = 0;
+        }
+      }
+      return removed;
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.#whenOpen(() => undefined);
+  }
+
+  close(): Promise<void> {
+    this.#open = false;
+    return Promise.resolve();
+  }
+
+  /** Runs `operation` when open; otherwise rejects as an unreachable store would. */
+  #whenOpen<T>(operation: () => T): Promise<T> {
+    if (!this.#open) return Promise.reject(new StoreUnavailableError("memory store is not open"));
+    return Promise.resolve(operation());
+  }
+}
