@@ -1,0 +1,51 @@
+import { z } from "zod";
+
+/**
+ * Every condition type the operator reports, declared once: the status schema, the CRD
+ * documentation and the status writers all derive from this record.
+ */
+export const conditionTypes = {
+  Ready: "True when every desired broker pod is ready at the current spec and membership epoch.",
+  Progressing:
+    "True while the operator rolls out a change: new pods, a new image or config, a scale step.",
+  Degraded:
+    "True when something needs attention: a failed apply, crash-looping pods, a skipped ServiceMonitor.",
+  StorageReady:
+    "True when the message store is reachable: managed store pods ready, or external settings complete.",
+  Scaling:
+    "True while a scale operation moves subjects between brokers; its message says from, to and the step.",
+} as const;
+
+export type ConditionType = keyof typeof conditionTypes;
+export const conditionTypeNames = Object.keys(conditionTypes) as ConditionType[];
+
+const conditionTypeList = conditionTypeNames
+  .map((type) => `${type}: ${conditionTypes[type]}`)
+  .join(" ");
+
+/** metav1.Condition, with the type restricted to the declared ones. */
+export const conditionSchema = z
+  .object({
+    type: z
+      .enum(conditionTypeNames as [ConditionType, ...ConditionType[]])
+      .describe(`Condition type. ${conditionTypeList}`),
+    status: z
+      .enum(["True", "False", "Unknown"])
+      .describe("Whether the condition holds: True, False or Unknown."),
+    observedGeneration: z
+      .int()
+      .min(0)
+      .optional()
+      .describe("metadata.generation of the MessageBroker that the condition was computed from."),
+    lastTransitionTime: z.iso.datetime({ offset: true }).describe("When the status last changed."),
+    reason: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/)
+      .describe("Machine-readable CamelCase reason for the last transition."),
+    message: z.string().max(32768).describe("Human-readable details of the last transition."),
+  })
+  .describe("A condition in the metav1.Condition shape.");
+
+export type Condition = z.infer<typeof conditionSchema>;

@@ -1,0 +1,225 @@
+import { z } from "zod";
+import { celRules } from "./cel.ts";
+import {
+  affinitySchema,
+  objectName,
+  resourceRequirements,
+  stringMap,
+  tolerationSchema,
+  topologySpreadConstraintSchema,
+} from "./fields.ts";
+import { storageSchema } from "./storage.ts";
+
+const positive = (field: string) =>
+  celRules({ rule: "self > 0", message: `${field} must be positive` });
+
+const retentionSchema = z
+  .object({
+    defaultExpirationSeconds: z
+      .int32()
+      .min(0)
+      .optional()
+      .describe(
+        "Expiry applied to a publish that asks for none (expirationSeconds 0). Unset: maxExpirationSeconds if set, else never; 0: never.",
+      ),
+    maxExpirationSeconds: z
+      .int32()
+      .min(1)
+      .optional()
+      .describe("Longest expiry a publish may ask for; unset means no limit."),
+  })
+  .meta(
+    celRules({
+      rule: "!has(self.maxExpirationSeconds) || !has(self.defaultExpirationSeconds) || (self.defaultExpirationSeconds > 0 && self.defaultExpirationSeconds <= self.maxExpirationSeconds)",
+      message: "retention.defaultExpirationSeconds must be between 1 and maxExpirationSeconds",
+    }),
+  )
+  .describe("Message expiry bounds the brokers enforce.");
+
+const rateLimitSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe("Run the Envoy sidecar that rate-limits client calls."),
+    requestsPerSecond: z
+      .int32()
+      .default(1000)
+      .meta(positive("rateLimit.requestsPerSecond"))
+      .describe("Calls per second each broker pod admits; a stream counts once, when it opens."),
+    burst: z
+      .int32()
+      .default(2000)
+      .meta(positive("rateLimit.burst"))
+      .describe("Token bucket size: calls admitted at once after a quiet period."),
+  })
+  .meta(
+    celRules({
+      rule: "self.burst >= self.requestsPerSecond",
+      message:
+        "rateLimit.burst must be at least requestsPerSecond (the bucket refills requestsPerSecond tokens each second)",
+    }),
+  )
+  .describe(
+    "Per-pod rate limit of client calls, enforced by an Envoy local_ratelimit sidecar; rejected calls end with RESOURCE_EXHAUSTED.",
+  );
+
+const serviceMonitorSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Create a ServiceMonitor; skipped, with a status condition, while its CRD is not installed.",
+      ),
+    interval: z
+      .string()
+      .regex(/^[0-9]+(ms|s|m|h)$/)
+      .max(16)
+      .default("30s")
+      .describe("Scrape interval, e.g. 30s."),
+    labels: stringMap(
+      "Extra labels on the ServiceMonitor, e.g. the ones a Prometheus serviceMonitorSelector matches.",
+    ).default({}),
+  })
+  .describe("A Prometheus Operator ServiceMonitor that scrapes every broker's /metrics.");
+
+const monitoringSchema = z
+  .object({ serviceMonitor: serviceMonitorSchema.prefault({}) })
+  .describe("Prometheus integration.");
+
+const tracingSchema = z
+  .object({
+    enabled: z.boolean().default(false).describe("Export OpenTelemetry traces over OTLP/gRPC."),
+    endpoint: z
+      .string()
+      .regex(/^https?:\/\//)
+      .max(2048)
+      .optional()
+      .describe(
+        "OTLP/gRPC collector URL, e.g. http://jaeger-collector.observability:4317. Required when enabled.",
+      ),
+    samplingRatio: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(1)
+      .describe(
+        "Share of new traces sampled (0 to 1); calls inside a sampled trace are always kept.",
+      ),
+  })
+  .meta(
+    celRules({
+      rule: "!self.enabled || has(self.endpoint)",
+      message: "tracing.endpoint is required when tracing.enabled is true",
+    }),
+  )
+  .describe("OpenTelemetry tracing, e.g. to Jaeger.");
+
+const podTemplateSchema = z
+  .object({
+    labels: stringMap(
+      "Extra labels on the broker pods; Herald's own labels win on conflict.",
+    ).default({}),
+    annotations: stringMap("Extra annotations on the broker pods.").default({}),
+    nodeSelector: stringMap("Node labels a broker pod's node must have.").optional(),
+    affinity: affinitySchema.optional(),
+    tolerations: z
+      .array(tolerationSchema)
+      .max(32)
+      .optional()
+      .describe("Taints the broker pods tolerate."),
+    topologySpreadConstraints: z
+      .array(topologySpreadConstraintSchema)
+      .max(8)
+      .optional()
+      .describe("How broker pods spread across zones or nodes."),
+    priorityClassName: objectName("PriorityClass of the broker pods.").optional(),
+    imagePullSecrets: z
+      .array(objectName("Name of a docker-registry Secret."))
+      .max(8)
+      .optional()
+      .describe("Secrets used to pull the broker (and sidecar) images."),
+    terminationGracePeriodSeconds: z
+      .int32()
+      .min(1)
+      .max(3600)
+      .default(30)
+      .describe("Time a broker gets after SIGTERM to flush batches and end streams."),
+  })
+  .describe("Overrides of the broker pod template.");
+
+const serviceSchema = z
+  .object({
+    type: z
+      .enum(["ClusterIP", "NodePort", "LoadBalancer"])
+      .default("ClusterIP")
+      .describe("Type of the client Service."),
+    annotations: stringMap(
+      "Annotations on the client Service, e.g. for a cloud load balancer.",
+    ).default({}),
+  })
+  .describe("The client Service that spreads gRPC calls over the broker pods.");
+
+const defaultBrokerResources = {
+  requests: { cpu: "100m", memory: "128Mi" },
+  limits: { memory: "512Mi" },
+};
+
+export const messageBrokerSpecSchema = z
+  .object({
+    replicas: z
+      .int32()
+      .min(0)
+      .max(99)
+      .default(1)
+      .describe("Number of broker pods. Above 1 needs a persistent store (postgres or cassandra)."),
+    image: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .describe("Broker image; the operator's default (matching its own version) when unset."),
+    imagePullPolicy: z
+      .enum(["Always", "IfNotPresent", "Never"])
+      .optional()
+      .describe("Pull policy of the broker image."),
+    logLevel: z
+      .enum(["trace", "debug", "info", "warn", "error", "fatal"])
+      .default("info")
+      .describe("Broker log level (JSON logs on stdout)."),
+    maxMessageBytes: z
+      .int32()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(4 * 1024 * 1024)
+      .describe("Largest message body a publish may carry, in bytes."),
+    storage: storageSchema.prefault({}),
+    deletionPolicy: z
+      .enum(["Retain", "Delete"])
+      .default("Retain")
+      .describe(
+        "What happens to the volumes of a managed store when the MessageBroker is deleted: Retain keeps them, Delete removes them.",
+      ),
+    retention: retentionSchema.prefault({}),
+    rateLimit: rateLimitSchema.prefault({}),
+    monitoring: monitoringSchema.prefault({}),
+    tracing: tracingSchema.prefault({}),
+    resources: resourceRequirements("Compute resources of the broker container.").default(
+      defaultBrokerResources,
+    ),
+    podTemplate: podTemplateSchema.prefault({}),
+    service: serviceSchema.prefault({}),
+  })
+  .meta(
+    celRules({
+      rule: "self.storage.type != 'memory' || self.replicas <= 1",
+      message:
+        "storage.type memory keeps messages in one pod: replicas above 1 need postgres or cassandra",
+      fieldPath: ".replicas",
+    }),
+  )
+  .describe("Desired state of the broker cluster.");
+
+export type MessageBrokerSpec = z.infer<typeof messageBrokerSpecSchema>;
+export type MessageBrokerSpecInput = z.input<typeof messageBrokerSpecSchema>;
