@@ -1,0 +1,6 @@
+export { createPostgresStore, type StoreLogger } from "./postgres-store.ts";
+export {
+  PostgresStoreOptionsSchema,
+  type PostgresStoreOptions,
+  type PostgresStoreOptionsInput,
+} from "./options.ts";

@@ -1,0 +1,83 @@
+/**
+ * Every SQL text the PostgreSQL store runs, built once per schema. Statements
+ * that run per call carry a name so that pg prepares them once per connection.
+ */
+import pg from "pg";
+
+export interface PostgresStatements {
+  /** Idempotent DDL, run in order inside the migration transaction. */
+  readonly migrations: readonly string[];
+  readonly append: pg.QueryConfig;
+  readonly get: pg.QueryConfig;
+  readonly range: pg.QueryConfig;
+  readonly lastId: pg.QueryConfig;
+  readonly purge: pg.QueryConfig;
+}
+
+export function postgresStatements(schema: string): PostgresStatements {
+  const messages = `${pg.escapeIdentifier(schema)}.herald_messages`;
+  const heads = `${pg.escapeIdentifier(schema)}.herald_subject_heads`;
+  const live = "(expires_at IS NULL OR expires_at > $3)";
+  return {
+    migrations: [
+      `CREATE TABLE IF NOT EXISTS ${messages} (
+        subject text NOT NULL,
+        id bigint NOT NULL,
+        body bytea NOT NULL,
+        expires_at timestamptz NULL,
+        PRIMARY KEY (subject, id)
+      )`,
+      // Partial: most messages never expire, and the purge only looks at those that do.
+      `CREATE INDEX IF NOT EXISTS herald_messages_expires_at
+        ON ${messages} (expires_at) WHERE expires_at IS NOT NULL`,
+      // Survives the purge of every row, so ids never restart after expiry.
+      `CREATE TABLE IF NOT EXISTS ${heads} (
+        subject text PRIMARY KEY,
+        last_id bigint NOT NULL
+      )`,
+    ],
+    // One statement, so rows and heads commit together. A row that already
+    // exists can only come from a batch that was never acknowledged (a crash
+    // after commit, before the reply), so the newer write replaces it: keeping
+    // the old body would acknowledge a message that is not what was stored.
+    // Heads are locked in subject order so concurrent batches cannot deadlock.
+    append: {
+      name: "herald_append",
+      text: `WITH batch AS (
+        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::timestamptz[])
+          AS b(subject, id, body, expires_at)
+      ), stored AS (
+        INSERT INTO ${messages} (subject, id, body, expires_at)
+        SELECT subject, id, body, expires_at FROM batch
+        ON CONFLICT (subject, id) DO UPDATE
+          SET body = excluded.body, expires_at = excluded.expires_at
+      )
+      INSERT INTO ${heads} AS h (subject, last_id)
+      SELECT subject, max(id) FROM batch GROUP BY subject ORDER BY subject
+      ON CONFLICT (subject) DO UPDATE SET last_id = greatest(h.last_id, excluded.last_id)`,
+    },
+    get: {
+      name: "herald_get",
+      text: `SELECT id, body, expires_at FROM ${messages}
+        WHERE subject = $1 AND id = $2 AND ${live}`,
+    },
+    range: {
+      name: "herald_range",
+      text: `SELECT id, body, expires_at FROM ${messages}
+        WHERE subject = $1 AND id >= $2 AND ${live}
+        ORDER BY id LIMIT $4`,
+    },
+    lastId: {
+      name: "herald_last_id",
+      text: `SELECT last_id FROM ${heads} WHERE subject = $1`,
+    },
+    // SKIP LOCKED lets several brokers purge at once without waiting on each other.
+    purge: {
+      name: "herald_purge",
+      text: `DELETE FROM ${messages} WHERE (subject, id) IN (
+        SELECT subject, id FROM ${messages}
+        WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED
+      )`,
+    },
+  };
+}
