@@ -1,0 +1,67 @@
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { describe, expect, test } from "vitest";
+import { appliedHashAnnotation, needsApply, withAppliedHash } from "./apply.ts";
+
+const configMap = (
+  data: Record<string, string>,
+): KubernetesObject & { data: Record<string, string> } => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name: "x", namespace: "ns", labels: { app: "herald" } },
+  data,
+});
+
+/** What the API server returns after applying `desired`: plus server-owned fields. */
+function asLive<T extends KubernetesObject>(desired: T): T {
+  return {
+    ...desired,
+    metadata: { ...desired.metadata, uid: "u", resourceVersion: "7", managedFields: [] },
+  };
+}
+
+describe("needsApply", () => {
+  test("a missing child is applied", () => {
+    expect(needsApply(withAppliedHash(configMap({ a: "1" })), undefined)).toBe(true);
+  });
+
+  test("the steady state applies nothing", () => {
+    const desired = withAppliedHash(configMap({ a: "1" }));
+    expect(needsApply(desired, asLive(desired))).toBe(false);
+  });
+
+  test("the hash is stable for equal content and changes with content", () => {
+    const hash = (data: Record<string, string>) =>
+      withAppliedHash(configMap(data)).metadata?.annotations?.[appliedHashAnnotation];
+    expect(hash({ a: "1", b: "2" })).toBe(hash({ b: "2", a: "1" }));
+    expect(hash({ a: "1" })).not.toBe(hash({ a: "2" }));
+  });
+
+  test("a hand edit of a managed field is drift", () => {
+    const desired = withAppliedHash(configMap({ a: "1" }));
+    const live = asLive(desired);
+    expect(needsApply(desired, { ...live, data: { a: "edited" } } as KubernetesObject)).toBe(true);
+  });
+
+  test("a field no longer rendered is applied away, though the live object still shows it", () => {
+    const before = withAppliedHash(configMap({ a: "1", b: "2" }));
+    const after = withAppliedHash(configMap({ a: "1" }));
+    expect(needsApply(after, asLive(before))).toBe(true);
+  });
+
+  test("a Secret's stringData compares with the base64 data the server stores", () => {
+    const desired = withAppliedHash({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "s", namespace: "ns" },
+      stringData: { password: "hunter2" },
+    } as KubernetesObject);
+    const live = {
+      ...asLive(desired),
+      data: { password: Buffer.from("hunter2").toString("base64") },
+    } as KubernetesObject;
+    delete (live as { stringData?: unknown }).stringData;
+    expect(needsApply(desired, live)).toBe(false);
+    const rotated = { ...live, data: { password: Buffer.from("other").toString("base64") } };
+    expect(needsApply(desired, rotated as KubernetesObject)).toBe(true);
+  });
+});

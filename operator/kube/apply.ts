@@ -1,0 +1,65 @@
+import { createHash } from "node:crypto";
+import {
+  PatchStrategy,
+  type KubernetesObject,
+  type KubernetesObjectApi,
+} from "@kubernetes/client-node";
+import { stringify } from "safe-stable-stringify";
+import { isSemanticSubset } from "./semantic-subset.ts";
+
+export const fieldManager = "herald-operator";
+
+/**
+ * Hash of the last applied desired object. It catches what a subset check cannot: a field the
+ * operator applied before and no longer renders must be applied away.
+ */
+export const appliedHashAnnotation = "herald.dev/applied-hash";
+
+/** `desired` with the hash of its own content in the applied-hash annotation. */
+export function withAppliedHash<T extends KubernetesObject>(desired: T): T {
+  const hash = createHash("sha256").update(stringify(desired)).digest("hex").slice(0, 16);
+  const metadata = desired.metadata ?? {};
+  return {
+    ...desired,
+    metadata: {
+      ...metadata,
+      annotations: { ...metadata.annotations, [appliedHashAnnotation]: hash },
+    },
+  };
+}
+
+/**
+ * Whether applying `desired` (already carrying its hash) could change `live`. False keeps the
+ * steady state free of writes: the same content was applied before, and nobody has changed a
+ * field of it since (drift shows as a field that no longer matches).
+ */
+export function needsApply(desired: KubernetesObject, live: KubernetesObject | undefined): boolean {
+  if (!live) return true;
+  const wanted = desired.metadata?.annotations?.[appliedHashAnnotation];
+  if (live.metadata?.annotations?.[appliedHashAnnotation] !== wanted) return true;
+  return !isSemanticSubset(comparable(desired), live);
+}
+
+/** The server stores a Secret's stringData base64-encoded in data. */
+function comparable(desired: KubernetesObject): KubernetesObject {
+  if (desired.kind !== "Secret" || !("stringData" in desired)) return desired;
+  const { stringData, ...rest } = desired as KubernetesObject & {
+    stringData?: Record<string, string>;
+    data?: Record<string, string>;
+  };
+  const encoded = Object.fromEntries(
+    Object.entries(stringData ?? {}).map(([key, value]) => [
+      key,
+      Buffer.from(value).toString("base64"),
+    ]),
+  );
+  return { ...rest, data: { ...rest.data, ...encoded } } as KubernetesObject;
+}
+
+/** Server-side apply as herald-operator, taking over conflicting fields (force). */
+export async function serverSideApply(
+  api: KubernetesObjectApi,
+  desired: KubernetesObject,
+): Promise<void> {
+  await api.patch(desired, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
+}
