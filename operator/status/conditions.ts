@@ -1,0 +1,34 @@
+import type { Condition, ConditionType } from "../api/v1alpha1/index.ts";
+
+/** A condition as computed, before it gets its transition time. */
+export interface ConditionState {
+  type: ConditionType;
+  status: Condition["status"];
+  reason: string;
+  message: string;
+}
+
+/**
+ * metav1.Condition semantics: lastTransitionTime changes only when the status changes, so a
+ * reconcile that finds nothing new produces the very same conditions (and writes nothing).
+ */
+export function withTransitionTime(
+  state: ConditionState,
+  previous: readonly Condition[] | undefined,
+  observedGeneration: number | undefined,
+  now: string,
+): Condition {
+  const before = previous?.find((condition) => condition.type === state.type);
+  const lastTransitionTime =
+    before && before.status === state.status ? before.lastTransitionTime : now;
+  return {
+    ...state,
+    ...(observedGeneration === undefined ? {} : { observedGeneration }),
+    lastTransitionTime,
+  };
+}
+
+/** metav1.Time: RFC 3339 with whole seconds. */
+export function metaTime(date: Date): string {
+  return date.toISOString().replace(/\.\d+Z$/, "Z");
+}

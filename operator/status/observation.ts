@@ -1,0 +1,18 @@
+import type { MessageBroker } from "../api/v1alpha1/index.ts";
+import type { Workload } from "./workload.ts";
+
+/** Everything a status is computed from: the broker and what one reconcile observed and did. */
+export interface Observation {
+  broker: MessageBroker;
+  /** The broker StatefulSet, as cached; undefined before it exists. */
+  brokers: Workload | undefined;
+  /** How the brokers store messages, and the managed store's StatefulSet when there is one. */
+  store:
+    { kind: "memory" } | { kind: "external" } | { kind: "managed"; workload: Workload | undefined };
+  /** monitoring.serviceMonitor.enabled while the ServiceMonitor CRD is missing. */
+  serviceMonitorSkipped: boolean;
+  /** Why this reconcile failed to apply or delete a child, if it did. */
+  reconcileError: string | undefined;
+  membershipEpoch: number;
+  clusterDomain: string;
+}
