@@ -1,0 +1,163 @@
+/**
+ * Assembles one broker: store guard, sequencer, publish path, subscription
+ * hub and gRPC server, and takes them down in drain order. Used by main.ts
+ * and by tests that run a real broker in-process.
+ */
+import { ServerCredentials } from "@grpc/grpc-js";
+import type { Registry } from "prom-client";
+import { type BrokerConfig, formatHostPort } from "./config.ts";
+import { ShuttingDownError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import { createBrokerMetrics } from "./metrics.ts";
+import { Publisher } from "./publish/publisher.ts";
+import { SubjectSequencer } from "./sequencer/subject-sequencer.ts";
+import { createBrokerService } from "./server/broker-service.ts";
+import { brokerServiceName, createGrpcServer } from "./server/grpc-server.ts";
+import type { MessageStore } from "./store/message-store.ts";
+import { StoreGuard } from "./store/store-guard.ts";
+import { SubscriptionHub } from "./subscriptions/subscription-hub.ts";
+
+export type BrokerSettings = Pick<
+  BrokerConfig,
+  | "grpcAddress"
+  | "batch"
+  | "maxMessageBytes"
+  | "subscriberBufferSize"
+  | "storeTimeoutMs"
+  | "purgeIntervalMs"
+  | "maxConnectionAgeMs"
+  | "shutdownGraceMs"
+>;
+
+export interface BrokerDeps {
+  readonly settings: BrokerSettings;
+  /** Not yet opened; the broker opens it (retrying) and closes it on shutdown. */
+  readonly store: MessageStore;
+  readonly logger: Logger;
+  readonly registry: Registry;
+}
+
+export interface Broker {
+  /** The bound gRPC port (useful when configured with port 0). */
+  readonly port: number;
+  /** Ready to serve: the store answers and the broker is not draining. */
+  ready(): boolean;
+  /** Resolves once the store has opened. */
+  storeOpened(): Promise<void>;
+  /** Refuse new calls, flush batches, end streams, stop the server, close the store. */
+  shutdown(): Promise<void>;
+}
+
+const replayPageSize = 256;
+const storeProbeIntervalMs = 500;
+
+export async function startBroker({
+  settings,
+  store,
+  logger,
+  registry,
+}: BrokerDeps): Promise<Broker> {
+  const metrics = createBrokerMetrics(registry);
+  let draining = false;
+
+  const guard = new StoreGuard(store, {
+    timeoutMs: settings.storeTimeoutMs,
+    probeIntervalMs: storeProbeIntervalMs,
+    onAvailabilityChange: (available, cause) => {
+      metrics.storeAvailable.set(available ? 1 : 0);
+      if (draining) return;
+      health.setStatus(brokerServiceName, available ? "SERVING" : "NOT_SERVING");
+      health.setStatus("", available ? "SERVING" : "NOT_SERVING");
+      if (available) logger.info({ store: store.kind }, "store available");
+      else logger.warn({ store: store.kind, err: cause }, "store unavailable");
+    },
+  });
+  const hub = new SubscriptionHub({
+    bufferSize: settings.subscriberBufferSize,
+    onOverflow: () => metrics.subscriberOverflows.inc(),
+    onCountChange: (count) => metrics.subscribers.set(count),
+  });
+  const publisher = new Publisher({
+    store: guard,
+    sequencer: new SubjectSequencer((subject) => guard.lastId(subject)),
+    batch: settings.batch,
+    onDurable: (records) => {
+      hub.deliver(records);
+      metrics.messagesPublished.inc(records.length);
+    },
+    onBatch: (report) => {
+      metrics.batchMessages.observe(report.weight);
+      metrics.batchWriteSeconds.observe(
+        { result: report.ok ? "ok" : "error" },
+        report.durationMs / 1000,
+      );
+    },
+  });
+  const { server, health } = createGrpcServer({
+    service: createBrokerService({
+      publisher,
+      store: guard,
+      hub,
+      maxMessageBytes: settings.maxMessageBytes,
+      replayPageSize,
+      logger,
+      admission: () => (draining ? "draining" : guard.available ? "open" : "store-unavailable"),
+    }),
+    maxMessageBytes: settings.maxMessageBytes,
+    maxConnectionAgeMs: settings.maxConnectionAgeMs,
+  });
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(
+      formatHostPort(settings.grpcAddress),
+      ServerCredentials.createInsecure(),
+      (err, bound) => (err ? reject(err) : resolve(bound)),
+    ),
+  );
+  metrics.storeAvailable.set(0);
+  guard.start();
+  logger.info(
+    { address: formatHostPort({ ...settings.grpcAddress, port }), store: store.kind },
+    "broker listening",
+  );
+
+  const purgeTimer = setInterval(() => {
+    if (!guard.available) return;
+    guard.purgeExpired(Date.now()).then(
+      (removed) => removed > 0 && logger.debug({ removed }, "purged expired messages"),
+      (err: unknown) => logger.warn({ err }, "purge of expired messages failed"),
+    );
+  }, settings.purgeIntervalMs);
+  purgeTimer.unref();
+
+  const stopServer = () =>
+    new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        logger.warn("grace period over; closing remaining connections");
+        server.forceShutdown();
+        resolve();
+      }, settings.shutdownGraceMs);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+
+  return {
+    port,
+    ready: () => !draining && guard.available,
+    storeOpened: () => guard.waitUntilAvailable(),
+    shutdown: async () => {
+      if (draining) return;
+      draining = true;
+      health.setStatus("", "NOT_SERVING");
+      health.setStatus(brokerServiceName, "NOT_SERVING");
+      clearInterval(purgeTimer);
+      await publisher.flush();
+      hub.closeAll(new ShuttingDownError());
+      await stopServer();
+      await guard.close();
+      logger.info("broker stopped");
+    },
+  };
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+/**
+ * `herald`: publish, fetch and subscribe from a terminal.
+ *
+ *   herald publish SUBJECT BODY [--ttl SECONDS]
+ *   herald fetch SUBJECT ID
+ *   herald subscribe SUBJECT [--from ID]
+ *
+ * Global options: --addr HOST:PORT (default $HERALD_ADDR or 127.0.0.1:50051)
+ * and --json (one JSON object per line instead of human-readable text).
+ */
+import { type ServiceError, status } from "@grpc/grpc-js";
+import { Command, InvalidArgumentError } from "commander";
+import { z } from "zod";
+import { HeraldClient, type ReceivedMessage } from "../client/herald-client.ts";
+
+const nonNegative = z.coerce.number().int().min(0);
+const positive = z.coerce.number().int().min(1);
+
+/** A commander argument parser backed by a zod schema. */
+const parseWith = (schema: z.ZodType<number>, expected: string) => (raw: string) => {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success || !/^\d+$/.test(raw))
+    throw new InvalidArgumentError(`expected ${expected}, got "${raw}"`);
+  return parsed.data;
+};
+
+interface GlobalOptions {
+  readonly addr: string;
+  readonly json: boolean;
+}
+
+/** The body as text when it is valid UTF-8, otherwise base64 (JSON) or raw bytes (human). */
+function describeBody(body: Buffer): { body: string } | { bodyBase64: string } {
+  try {
+    return { body: new TextDecoder("utf-8", { fatal: true }).decode(body) };
+  } catch {
+    return { bodyBase64: body.toString("base64") };
+  }
+}
+
+function printMessage(subject: string, message: ReceivedMessage, json: boolean): void {
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({ subject, id: message.id, ...describeBody(message.body) })}\n`,
+    );
+  } else {
+    process.stdout.write(`${subject}#${message.id}\t`);
+    process.stdout.write(message.body);
+    process.stdout.write("\n");
+  }
+}
+
+function failureLine(err: unknown): string {
+  const serviceError = err as Partial<ServiceError>;
+  if (typeof serviceError.code === "number") {
+    return `herald: ${status[serviceError.code] ?? serviceError.code}: ${serviceError.details ?? serviceError.message ?? ""}`;
+  }
+  return `herald: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+async function withClient(
+  options: GlobalOptions,
+  run: (client: HeraldClient) => Promise<void>,
+): Promise<void> {
+  const client = new HeraldClient(options.addr);
+  try {
+    await run(client);
+  } catch (err) {
+    console.error(failureLine(err));
+    process.exitCode = 1;
+  } finally {
+    client.close();
+  }
+}
+
+const program = new Command("herald")
+  .description("Publish, fetch and subscribe on a Herald broker")
+  .option("--addr <host:port>", "broker address", process.env.HERALD_ADDR ?? "127.0.0.1:50051")
+  .option("--json", "print one JSON object per line", false)
+  .showHelpAfterError();
+
+const globals = () => program.opts<GlobalOptions>();
+
+program
+  .command("publish")
+  .description("publish BODY to SUBJECT and print the message id")
+  .argument("<subject>")
+  .argument("<body>")
+  .option(
+    "--ttl <seconds>",
+    "expire after this many seconds (0 = never)",
+    parseWith(nonNegative, "seconds ≥ 0"),
+    0,
+  )
+  .action((subject: string, body: string, options: { ttl: number }) =>
+    withClient(globals(), async (client) => {
+      const id = await client.publish(subject, body, { ttlSeconds: options.ttl });
+      process.stdout.write(
+        globals().json ? `${JSON.stringify({ subject, id })}\n` : `published ${subject}#${id}\n`,
+      );
+    }),
+  );
+
+program
+  .command("fetch")
+  .description("print message ID of SUBJECT")
+  .argument("<subject>")
+  .argument("<id>", "message id", parseWith(positive, "a positive integer id"))
+  .action((subject: string, id: number) =>
+    withClient(globals(), async (client) =>
+      printMessage(subject, await client.fetch(subject, id), globals().json),
+    ),
+  );
+
+program
+  .command("subscribe")
+  .description(
+    "print messages of SUBJECT as they arrive (Ctrl-C to stop); resumes after disconnects",
+  )
+  .argument("<subject>")
+  .option(
+    "--from <id>",
+    "first replay stored messages from this id",
+    parseWith(positive, "a positive integer id"),
+  )
+  .action((subject: string, options: { from?: number }) =>
+    withClient(globals(), async (client) => {
+      const stop = new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+      const messages = client.subscribe(subject, { startId: options.from, resume: true });
+      const stopped = stop.then(() => ({ done: true as const, value: undefined }));
+      for (;;) {
+        const next = await Promise.race([messages.next(), stopped]);
+        if (next.done === true) break;
+        printMessage(subject, next.value, globals().json);
+      }
+      await messages.return(undefined);
+    }),
+  );
+
+await program.parseAsync();

@@ -1,0 +1,142 @@
+/**
+ * A small typed client for the Herald broker. Subscriptions resume by id:
+ * after a disconnect they resubscribe with start_id = last received id + 1,
+ * so the consumer sees every message once, in order.
+ */
+import { credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { BrokerClient, type MessageResponse } from "../api/gen/broker.ts";
+
+export interface ReceivedMessage {
+  readonly id: number;
+  readonly body: Buffer;
+}
+
+export interface PublishOptions {
+  /** Seconds until the message expires; 0 or absent = never. */
+  readonly ttlSeconds?: number;
+}
+
+export interface SubscribeOptions {
+  /** Replay stored messages from this id before going live; absent = live only. */
+  readonly startId?: number;
+  /**
+   * Resubscribe after a retryable failure (UNAVAILABLE, RESOURCE_EXHAUSTED from a
+   * buffer overflow, a dropped connection), continuing after the last id
+   * received. Messages published before the first one received and during an
+   * outage are only recovered when a message had been received or startId was set.
+   */
+  readonly resume?: boolean;
+}
+
+export interface HeraldClientOptions {
+  /** Deadline of each unary call. */
+  readonly callTimeoutMs?: number;
+  /** Pause before a subscription resubscribes; grpc-js backs off the reconnection itself. */
+  readonly resubscribeDelayMs?: number;
+}
+
+const resumableCodes = new Set<number>([
+  status.UNAVAILABLE,
+  status.RESOURCE_EXHAUSTED,
+  status.INTERNAL,
+  status.UNKNOWN,
+  status.DEADLINE_EXCEEDED,
+]);
+
+export class HeraldClient {
+  readonly #client: BrokerClient;
+  readonly #callTimeoutMs: number;
+  readonly #resubscribeDelayMs: number;
+
+  constructor(address: string, options: HeraldClientOptions = {}) {
+    this.#client = new BrokerClient(address, credentials.createInsecure(), {
+      "grpc.enable_channelz": 0,
+      "grpc.max_receive_message_length": -1,
+      "grpc.max_send_message_length": -1,
+    });
+    this.#callTimeoutMs = options.callTimeoutMs ?? 10_000;
+    this.#resubscribeDelayMs = options.resubscribeDelayMs ?? 200;
+  }
+
+  /** Resolves with the message's id once it is durable on the broker. */
+  publish(
+    subject: string,
+    body: Uint8Array | string,
+    options: PublishOptions = {},
+  ): Promise<number> {
+    const request = { subject, body: toBuffer(body), expirationSeconds: options.ttlSeconds ?? 0 };
+    return new Promise((resolve, reject) =>
+      this.#client.publish(request, new Metadata(), this.#deadline(), (err, response) =>
+        err ? reject(err) : resolve(response.id),
+      ),
+    );
+  }
+
+  /** Publishes several messages in one call: all are stored, or the call fails. */
+  publishBatch(
+    messages: readonly { subject: string; body: Uint8Array | string; ttlSeconds?: number }[],
+  ): Promise<number[]> {
+    const request = {
+      messages: messages.map((message) => ({
+        subject: message.subject,
+        body: toBuffer(message.body),
+        expirationSeconds: message.ttlSeconds ?? 0,
+      })),
+    };
+    return new Promise((resolve, reject) =>
+      this.#client.publishBatch(request, new Metadata(), this.#deadline(), (err, response) =>
+        err ? reject(err) : resolve(response.ids),
+      ),
+    );
+  }
+
+  fetch(subject: string, id: number): Promise<ReceivedMessage> {
+    return new Promise((resolve, reject) =>
+      this.#client.fetch({ subject, id }, new Metadata(), this.#deadline(), (err, response) =>
+        err ? reject(err) : resolve(received(response)),
+      ),
+    );
+  }
+
+  /** Messages of the subject, in id order, until the iteration stops or a non-resumable error. */
+  async *subscribe(
+    subject: string,
+    options: SubscribeOptions = {},
+  ): AsyncGenerator<ReceivedMessage> {
+    let startId = options.startId ?? 0;
+    for (;;) {
+      const call = this.#client.subscribe(
+        { subject, startId },
+        new Metadata({ waitForReady: options.resume === true }),
+      );
+      try {
+        for await (const message of call as AsyncIterable<MessageResponse>) {
+          startId = message.id + 1;
+          yield received(message);
+        }
+        return;
+      } catch (err) {
+        if (options.resume !== true || !resumableCodes.has((err as ServiceError).code)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, this.#resubscribeDelayMs));
+      } finally {
+        call.cancel();
+      }
+    }
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+
+  #deadline() {
+    return { deadline: Date.now() + this.#callTimeoutMs };
+  }
+}
+
+const received = (message: MessageResponse): ReceivedMessage => ({
+  id: message.id,
+  body: message.body,
+});
+
+const toBuffer = (body: Uint8Array | string) =>
+  typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(body);

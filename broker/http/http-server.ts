@@ -1,0 +1,50 @@
+/**
+ * The broker's HTTP endpoints: /healthz (the process runs), /readyz (the store
+ * answers and the broker is not draining; Kubernetes readiness) and /metrics
+ * (Prometheus text format).
+ */
+import { createServer, type Server } from "node:http";
+import type { Registry } from "prom-client";
+import type { HostPort } from "../config.ts";
+
+export interface HttpServerOptions {
+  readonly address: HostPort;
+  readonly ready: () => boolean;
+  readonly registry: Registry;
+}
+
+export async function startHttpServer(
+  options: HttpServerOptions,
+): Promise<{ server: Server; port: number }> {
+  const server = createServer((request, response) => {
+    const path = new URL(request.url ?? "/", "http://broker").pathname;
+    const reply = (code: number, body: string, contentType = "text/plain; charset=utf-8") => {
+      response.writeHead(code, { "content-type": contentType }).end(body);
+    };
+    if (request.method !== "GET" && request.method !== "HEAD")
+      return reply(405, "method not allowed\n");
+    switch (path) {
+      case "/healthz":
+        return reply(200, "ok\n");
+      case "/readyz":
+        return options.ready() ? reply(200, "ready\n") : reply(503, "not ready\n");
+      case "/metrics":
+        options.registry.metrics().then(
+          (text) => reply(200, text, options.registry.contentType),
+          () => reply(500, "metrics unavailable\n"),
+        );
+        return;
+      default:
+        return reply(404, "not found\n");
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.address.port, options.address.host, () => resolve());
+  });
+  const bound = server.address();
+  return {
+    server,
+    port: typeof bound === "object" && bound !== null ? bound.port : options.address.port,
+  };
+}

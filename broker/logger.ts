@@ -1,0 +1,19 @@
+/**
+ * JSON logs (pino). Message bodies and store credentials are never logged;
+ * the redaction list is a backstop for fields that might carry them.
+ */
+import { pino, type Logger } from "pino";
+import type { LogLevel } from "./config.ts";
+
+export type { Logger };
+
+export function createLogger(level: LogLevel): Logger {
+  return pino({
+    level,
+    base: { service: "herald-broker" },
+    redact: {
+      paths: ["body", "*.body", "url", "*.url", "password", "*.password"],
+      censor: "[redacted]",
+    },
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * The broker process: configuration from env, store, gRPC and HTTP servers,
+ * and a graceful drain on SIGTERM/SIGINT (DESIGN §2 process contract).
+ */
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { startBroker } from "./broker.ts";
+import { type BrokerConfig, ConfigError, loadConfig } from "./config.ts";
+import { startHttpServer } from "./http/http-server.ts";
+import { createLogger } from "./logger.ts";
+import { createStore } from "./store/create-store.ts";
+
+/** Exit code for a configuration error, distinct from a crash. */
+const configErrorExitCode = 2;
+
+function readConfig(): BrokerConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(configErrorExitCode);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config.logLevel);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const store = await createStore(config.store, logger);
+  const broker = await startBroker({ settings: config, store, logger, registry });
+  const http = await startHttpServer({
+    address: config.httpAddress,
+    ready: () => broker.ready(),
+    registry,
+  });
+  logger.info({ port: http.port }, "http listening");
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "draining");
+    const deadline = setTimeout(() => {
+      logger.error("drain exceeded the grace period; exiting");
+      process.exit(1);
+    }, config.shutdownGraceMs + 5_000);
+    deadline.unref();
+    broker
+      .shutdown()
+      .then(() => new Promise<void>((resolve) => http.server.close(() => resolve())))
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `herald broker failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,122 @@
+/**
+ * The Broker gRPC handlers: validate, check the drain gate, call the publish
+ * path / store / subscription hub, and report failures through toGrpcStatus.
+ */
+import {
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  status,
+} from "@grpc/grpc-js";
+import type { BrokerServer, MessageResponse, SubscribeRequest } from "../api/gen/broker.ts";
+import {
+  MessageNotFoundError,
+  ShuttingDownError,
+  StoreUnavailableError,
+  toGrpcStatus,
+} from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { Publisher } from "../publish/publisher.ts";
+import type { MessageRecord, MessageStore } from "../store/message-store.ts";
+import type { MessageSink } from "../subscriptions/subscriber.ts";
+import type { SubscriptionHub } from "../subscriptions/subscription-hub.ts";
+import { parseFetch, parsePublish, parseSubscribe } from "./validation.ts";
+
+export interface BrokerServiceDeps {
+  readonly publisher: Publisher;
+  readonly store: Pick<MessageStore, "get" | "lastId" | "range">;
+  readonly hub: SubscriptionHub;
+  readonly maxMessageBytes: number;
+  readonly replayPageSize: number;
+  /** Whether new calls are taken: not while draining for shutdown or while the store is unreachable. */
+  readonly admission: () => "open" | "draining" | "store-unavailable";
+  readonly logger: Logger;
+}
+
+export function createBrokerService(deps: BrokerServiceDeps): BrokerServer {
+  const admit = () => {
+    const state = deps.admission();
+    if (state === "draining") throw new ShuttingDownError();
+    if (state === "store-unavailable") throw new StoreUnavailableError("store is unreachable");
+  };
+
+  const failure = (method: string, err: unknown) => {
+    const result = toGrpcStatus(err);
+    if (result.code === status.INTERNAL)
+      deps.logger.error({ err, method }, "unexpected error in handler");
+    else deps.logger.debug({ method, code: result.code, details: result.details }, "call failed");
+    return result;
+  };
+
+  /** Runs a unary handler body and answers with its result or its error's status. */
+  const unary =
+    <Req, Res>(method: string, handle: (request: Req) => Promise<Res>) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      Promise.resolve()
+        .then(() => {
+          admit();
+          return handle(call.request);
+        })
+        .then(
+          (response) => callback(null, response),
+          (err: unknown) => callback(failure(method, err)),
+        );
+    };
+
+  return {
+    publish: unary("Publish", async (request) => {
+      const [id = 0] = await deps.publisher.publish([parsePublish(request, deps.maxMessageBytes)]);
+      return { id };
+    }),
+
+    publishBatch: unary("PublishBatch", async (request) => {
+      const inputs = request.messages.map((message) => parsePublish(message, deps.maxMessageBytes));
+      return { ids: inputs.length === 0 ? [] : await deps.publisher.publish(inputs) };
+    }),
+
+    fetch: unary("Fetch", async (request): Promise<MessageResponse> => {
+      const { subject, id } = parseFetch(request);
+      const record = await deps.store.get(subject, id, Date.now());
+      if (record !== undefined) return { id: record.id, body: asBuffer(record.body) };
+      const lastId = await deps.store.lastId(subject);
+      throw new MessageNotFoundError(subject, id, id > lastId ? "unknown" : "expired");
+    }),
+
+    subscribe: (call: ServerWritableStream<SubscribeRequest, MessageResponse>) => {
+      let request: ReturnType<typeof parseSubscribe>;
+      try {
+        admit();
+        request = parseSubscribe(call.request);
+      } catch (err) {
+        call.emit("error", failure("Subscribe", err));
+        return;
+      }
+      const { subject, startId } = request;
+      const subscriber = deps.hub.subscribe(subject, streamSink(call), startId);
+      call.on("cancelled", () => subscriber.close());
+      if (startId === 0) return;
+      const readPage = (fromId: number, limit: number) =>
+        deps.store.range(subject, fromId, limit, Date.now());
+      subscriber.catchUp(readPage, deps.replayPageSize).catch((err: unknown) => {
+        failure("Subscribe", err);
+        subscriber.close(err instanceof Error ? err : new Error(String(err)));
+      });
+    },
+  };
+}
+
+/** Adapts a Subscribe call to the subscriber's sink. */
+function streamSink(call: ServerWritableStream<SubscribeRequest, MessageResponse>): MessageSink {
+  return {
+    write: (record: MessageRecord) => call.write({ id: record.id, body: asBuffer(record.body) }),
+    onceDrain: (listener) => call.once("drain", listener),
+    fail: (err) => call.emit("error", toGrpcStatus(err)),
+  };
+}
+
+/** A Buffer view of the bytes, without copying (stores may hand back plain Uint8Arrays). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -1,0 +1,48 @@
+/**
+ * Request validation (DESIGN §2). The generated decoder guarantees field
+ * types; these schemas check the values and turn the first problem into the
+ * typed error whose status the client sees.
+ */
+import { z } from "zod";
+import { InvalidArgumentError, MessageTooLargeError } from "../errors.ts";
+import type { PublishInput } from "../publish/publisher.ts";
+
+export const maxSubjectBytes = 255;
+
+const subject = z
+  .string()
+  .min(1, "subject must not be empty")
+  .refine((value) => Buffer.byteLength(value, "utf8") <= maxSubjectBytes, {
+    error: (issue) =>
+      `subject is ${Buffer.byteLength(String(issue.input), "utf8")} bytes; at most ${maxSubjectBytes} allowed`,
+  });
+
+const PublishSchema = z.object({
+  subject,
+  body: z.instanceof(Uint8Array),
+  expirationSeconds: z.int().min(0, "expirationSeconds must not be negative (0 = never expires)"),
+});
+const FetchSchema = z.object({ subject, id: z.int().min(1, "id must be a positive integer") });
+const SubscribeSchema = z.object({
+  subject,
+  startId: z.int().min(0, "start_id must not be negative (0 = live only)"),
+});
+
+function parse<T>(schema: z.ZodType<T>, request: unknown): T {
+  const result = schema.safeParse(request);
+  if (!result.success)
+    throw new InvalidArgumentError(result.error.issues[0]?.message ?? "invalid request");
+  return result.data;
+}
+
+export function parsePublish(request: unknown, maxMessageBytes: number): PublishInput {
+  const input = parse(PublishSchema, request);
+  if (input.body.byteLength > maxMessageBytes) {
+    throw new MessageTooLargeError(input.body.byteLength, maxMessageBytes);
+  }
+  return input;
+}
+
+export const parseFetch = (request: unknown) => parse(FetchSchema, request);
+
+export const parseSubscribe = (request: unknown) => parse(SubscribeSchema, request);

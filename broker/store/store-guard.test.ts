@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { StoreUnavailableError } from "./errors.ts";
+import { MemoryStore } from "./memory/memory-store.ts";
+import type { MessageStore } from "./message-store.ts";
+import { StoreGuard } from "./store-guard.ts";
+
+/** A memory store whose reachability the test switches; while unreachable, calls hang or fail. */
+class FlakyStore extends MemoryStore {
+  mode: "up" | "refusing" | "hanging" = "up";
+  opens = 0;
+
+  constructor() {
+    super({ maxMessagesPerSubject: 100 });
+  }
+
+  override open(): Promise<void> {
+    this.opens += 1;
+    return this.#reachable(() => super.open());
+  }
+
+  override ping(): Promise<void> {
+    return this.#reachable(() => super.ping());
+  }
+
+  override lastId(subject: string): Promise<number> {
+    return this.#reachable(() => super.lastId(subject));
+  }
+
+  #reachable<T>(run: () => Promise<T>): Promise<T> {
+    if (this.mode === "refusing")
+      return Promise.reject(new StoreUnavailableError("connection refused"));
+    if (this.mode === "hanging") return new Promise<T>(() => undefined);
+    return run();
+  }
+}
+
+const guards: StoreGuard[] = [];
+function guard(store: MessageStore, changes: boolean[] = []) {
+  const created = new StoreGuard(store, {
+    timeoutMs: 50,
+    probeIntervalMs: 10,
+    onAvailabilityChange: (available) => changes.push(available),
+  });
+  guards.push(created);
+  return created;
+}
+
+describe("StoreGuard", () => {
+  afterEach(async () => {
+    await Promise.all(guards.splice(0).map((g) => g.close()));
+  });
+
+  it("is unavailable until the store opens, retrying the open in the background", async () => {
+    const store = new FlakyStore();
+    store.mode = "refusing";
+    const changes: boolean[] = [];
+    const g = guard(store, changes);
+    g.start();
+    await expect(g.lastId("a")).rejects.toThrow(StoreUnavailableError);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(store.opens).toBeGreaterThan(1);
+    store.mode = "up";
+    await g.waitUntilAvailable();
+    expect(g.available).toBe(true);
+    await expect(g.lastId("a")).resolves.toBe(0);
+    expect(changes).toEqual([true]);
+  });
+
+  it("times out a hanging call, then fails fast until a probe succeeds", async () => {
+    const store = new FlakyStore();
+    const changes: boolean[] = [];
+    const g = guard(store, changes);
+    await g.open();
+    store.mode = "hanging";
+    await expect(g.lastId("a")).rejects.toThrow(/timed out after 50 ms/);
+    expect(g.available).toBe(false);
+    const started = performance.now();
+    await expect(g.lastId("a")).rejects.toThrow(/unreachable/);
+    expect(performance.now() - started).toBeLessThan(50);
+    store.mode = "up";
+    await g.waitUntilAvailable();
+    await expect(g.lastId("a")).resolves.toBe(0);
+    expect(changes).toEqual([true, false, true]);
+  });
+
+  it("passes other errors through without marking the store down", async () => {
+    const store = new FlakyStore();
+    const g = guard(store);
+    await g.open();
+    store.lastId = () => Promise.reject(new TypeError("bug"));
+    await expect(g.lastId("a")).rejects.toThrow(TypeError);
+    expect(g.available).toBe(true);
+  });
+
+  it("never opens twice at once when an open outlives its timeout", async () => {
+    const store = new FlakyStore();
+    store.mode = "hanging";
+    const g = guard(store);
+    g.start();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(store.opens).toBe(1);
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * Wraps a MessageStore so that no call hangs and an outage is answered fast
+ * (DESIGN §2: UNAVAILABLE quickly while the store is unreachable).
+ *
+ * - Every call is bounded by `timeoutMs`; past it the call fails with
+ *   StoreUnavailableError (the store's own work may still finish later).
+ * - The first StoreUnavailableError marks the store down. While down, calls
+ *   fail at once without touching the store, and a probe (open() until the
+ *   store has opened once, then ping()) runs every `probeIntervalMs` until it
+ *   succeeds, which marks the store up again.
+ * - The guard starts down; `start()` begins probing, so the broker can serve
+ *   (UNAVAILABLE) and report not-ready while the store comes up.
+ */
+import { StoreUnavailableError } from "./errors.ts";
+import type { MessageRecord, MessageStore } from "./message-store.ts";
+
+export interface StoreGuardOptions {
+  readonly timeoutMs: number;
+  readonly probeIntervalMs: number;
+  /** Called on every up/down transition, with the failure that caused a down. */
+  readonly onAvailabilityChange?: (available: boolean, cause?: unknown) => void;
+}
+
+export class StoreGuard implements MessageStore {
+  readonly kind: MessageStore["kind"];
+  readonly #store: MessageStore;
+  readonly #options: StoreGuardOptions;
+  #available = false;
+  #opened = false;
+  #closed = false;
+  #lastFailure: unknown = new StoreUnavailableError("store not opened yet");
+  #probeTimer: NodeJS.Timeout | undefined;
+  /** An open() still running after its probe timed out; the next probe waits on it instead of opening twice. */
+  #opening: Promise<void> | undefined;
+
+  constructor(store: MessageStore, options: StoreGuardOptions) {
+    this.kind = store.kind;
+    this.#store = store;
+    this.#options = options;
+  }
+
+  get available(): boolean {
+    return this.#available;
+  }
+
+  /** Opens the store in the background, retrying until it succeeds or the guard closes. */
+  start(): void {
+    this.#scheduleProbe(0);
+  }
+
+  /** Resolves once the store is available (used by tests and startup logs). */
+  async waitUntilAvailable(pollMs = 20): Promise<void> {
+    while (!this.#available) {
+      if (this.#closed) throw new StoreUnavailableError("store guard closed");
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
+  open(): Promise<void> {
+    this.start();
+    return this.waitUntilAvailable();
+  }
+
+  appendBatch(records: readonly MessageRecord[]): Promise<void> {
+    return this.#call("appendBatch", () => this.#store.appendBatch(records));
+  }
+
+  get(subject: string, id: number, nowMs: number): Promise<MessageRecord | undefined> {
+    return this.#call("get", () => this.#store.get(subject, id, nowMs));
+  }
+
+  lastId(subject: string): Promise<number> {
+    return this.#call("lastId", () => this.#store.lastId(subject));
+  }
+
+  range(subject: string, fromId: number, limit: number, nowMs: number): Promise<MessageRecord[]> {
+    return this.#call("range", () => this.#store.range(subject, fromId, limit, nowMs));
+  }
+
+  purgeExpired(nowMs: number): Promise<number> {
+    return this.#call("purgeExpired", () => this.#store.purgeExpired(nowMs));
+  }
+
+  ping(): Promise<void> {
+    return this.#call("ping", () => this.#store.ping());
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#probeTimer);
+    this.#setAvailable(false, new StoreUnavailableError("store closed"));
+    if (this.#opened) await this.#store.close();
+  }
+
+  async #call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    if (!this.#available) {
+      throw new StoreUnavailableError(`store is unreachable (${describe(this.#lastFailure)})`);
+    }
+    try {
+      return await this.#bounded(operation, run);
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) this.#markDown(err);
+      throw err;
+    }
+  }
+
+  #bounded<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new StoreUnavailableError(`${operation} timed out after ${this.#options.timeoutMs} ms`),
+          ),
+        this.#options.timeoutMs,
+      );
+      Promise.resolve()
+        .then(run)
+        .then(resolve, reject)
+        .finally(() => clearTimeout(timer));
+    });
+  }
+
+  #markDown(cause: unknown): void {
+    if (!this.#available) return;
+    this.#setAvailable(false, cause);
+    this.#scheduleProbe(this.#options.probeIntervalMs);
+  }
+
+  #scheduleProbe(delayMs: number): void {
+    if (this.#closed) return;
+    clearTimeout(this.#probeTimer);
+    this.#probeTimer = setTimeout(() => void this.#probe(), delayMs);
+    this.#probeTimer.unref();
+  }
+
+  async #probe(): Promise<void> {
+    try {
+      if (this.#opened) {
+        await this.#bounded("ping", () => this.#store.ping());
+      } else {
+        this.#opening ??= this.#store.open().finally(() => (this.#opening = undefined));
+        const opening = this.#opening;
+        await this.#bounded("open", () => opening);
+        this.#opened = true;
+      }
+      if (!this.#closed) this.#setAvailable(true);
+    } catch (err) {
+      this.#lastFailure = err;
+      this.#scheduleProbe(this.#options.probeIntervalMs);
+    }
+  }
+
+  #setAvailable(available: boolean, cause?: unknown): void {
+    if (!available) this.#lastFailure = cause;
+    if (this.#available === available) return;
+    this.#available = available;
+    this.#options.onAvailabilityChange?.(available, cause);
+  }
+}
+
+const describe = (err: unknown) => (err instanceof Error ? err.message : String(err));
