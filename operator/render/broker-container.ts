@@ -1,0 +1,53 @@
+import type { V1Container, V1EnvVar } from "@kubernetes/client-node";
+import type { MessageBroker } from "../api/v1alpha1/index.ts";
+import type { RenderContext } from "./context.ts";
+import { childNames } from "./names.ts";
+import { ports } from "./ports.ts";
+import { resourceRequirements } from "./resources.ts";
+import { restrictedContainerSecurityContext } from "./security.ts";
+import { storeConnection } from "./store-connection.ts";
+import { tracingEnv } from "./tracing-env.ts";
+
+export const tmpVolume = "tmp";
+
+const fieldEnv = (name: string, fieldPath: string): V1EnvVar => ({
+  name,
+  valueFrom: { fieldRef: { fieldPath } },
+});
+
+/**
+ * The broker container. Settings come from the broker ConfigMap (`envFrom`); the pod identity,
+ * listen addresses, membership source, credentials (secretKeyRef only) and tracing are env.
+ */
+export function brokerContainer(broker: MessageBroker, ctx: RenderContext): V1Container {
+  const { spec } = broker;
+  const names = childNames(broker);
+  const probe = (path: string) => ({ httpGet: { path, port: ports.http.name } });
+  return {
+    name: "broker",
+    image: spec.image ?? ctx.images.broker,
+    ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}),
+    ports: [
+      { name: ports.grpc.name, containerPort: ports.grpc.port, protocol: "TCP" },
+      { name: ports.http.name, containerPort: ports.http.port, protocol: "TCP" },
+    ],
+    envFrom: [{ configMapRef: { name: names.config } }],
+    env: [
+      // First: later values expand $(POD_NAME) and $(POD_NAMESPACE).
+      fieldEnv("POD_NAME", "metadata.name"),
+      fieldEnv("POD_NAMESPACE", "metadata.namespace"),
+      { name: "HERALD_GRPC_ADDR", value: `0.0.0.0:${ports.grpc.port}` },
+      { name: "HERALD_HTTP_ADDR", value: `0.0.0.0:${ports.http.port}` },
+      { name: "HERALD_MEMBERSHIP_CONFIGMAP", value: names.membership },
+      ...storeConnection(broker).credentialEnv,
+      ...tracingEnv(broker),
+    ],
+    // Startup allows for store migrations; readiness also waits for the membership epoch.
+    startupProbe: { ...probe("/healthz"), periodSeconds: 2, failureThreshold: 60 },
+    livenessProbe: { ...probe("/healthz"), periodSeconds: 10, failureThreshold: 3 },
+    readinessProbe: { ...probe("/readyz"), periodSeconds: 5, failureThreshold: 2 },
+    resources: resourceRequirements(spec.resources),
+    securityContext: restrictedContainerSecurityContext(),
+    volumeMounts: [{ name: tmpVolume, mountPath: "/tmp" }],
+  };
+}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { clientEndpoints, renderClientService } from "./client-service.ts";
+import { brokerFixture } from "./test-fixtures.ts";
+
+describe("renderClientService", () => {
+  it("serves gRPC on 50051 and metrics, with the type and annotations of the spec", () => {
+    const service = renderClientService(
+      brokerFixture({
+        service: { type: "LoadBalancer", annotations: { "lb.example/internal": "true" } },
+      }),
+    );
+    expect(service.metadata).toMatchObject({
+      name: "orders",
+      annotations: { "lb.example/internal": "true" },
+    });
+    expect(service.spec?.type).toBe("LoadBalancer");
+    expect(service.spec?.ports?.map((p) => [p.name, p.port, p.targetPort])).toEqual([
+      ["grpc", 50051, "grpc"],
+      ["metrics", 9464, "http"],
+    ]);
+  });
+
+  it("leads clients to the Envoy sidecar when rate limiting is on, on the same port", () => {
+    const service = renderClientService(brokerFixture({ rateLimit: { enabled: true } }));
+    expect(service.spec?.ports?.[0]).toMatchObject({ port: 50051, targetPort: "grpc-limited" });
+  });
+
+  it("reports the in-cluster endpoints", () => {
+    expect(clientEndpoints(brokerFixture(), "cluster.local")).toEqual({
+      grpc: "orders.shop.svc.cluster.local:50051",
+      metrics: "http://orders.shop.svc.cluster.local:9464/metrics",
+    });
+  });
+});

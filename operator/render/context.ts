@@ -1,0 +1,37 @@
+import type { Membership } from "../api/membership.ts";
+
+/**
+ * Everything a render needs besides the MessageBroker itself. The controller gathers it from the
+ * operator's configuration and the cluster, so that every render function stays pure.
+ */
+export interface RenderContext {
+  images: {
+    /** Broker image when spec.image is unset (the operator's own version). */
+    broker: string;
+    /** Envoy image of the rate-limit sidecar. */
+    envoy: string;
+    /** PostgreSQL image repository; the tag is spec.storage.postgres.managed.version. */
+    postgres: string;
+    /** Cassandra image repository; the tag is spec.storage.cassandra.managed.version. */
+    cassandra: string;
+  };
+  /** Whether the monitoring.coreos.com ServiceMonitor CRD is installed. */
+  serviceMonitorCrdInstalled: boolean;
+  /** The membership the operator publishes now (DESIGN §4). */
+  membership: Membership;
+  /** Replicas of the broker StatefulSet: spec.replicas, except mid-scale where the operator steps it. */
+  statefulSetReplicas: number;
+  /**
+   * Password of the managed PostgreSQL, read from its existing Secret (`passwordFromSecret`) or
+   * generated once (`generatePassword`) by the controller; required with managed PostgreSQL.
+   */
+  postgresPassword?: string;
+  /** Cluster DNS domain, for the stable names in endpoints and seeds. */
+  clusterDomain: string;
+}
+
+export const defaultImages = {
+  envoy: "envoyproxy/envoy:v1.34.1",
+  postgres: "postgres",
+  cassandra: "cassandra",
+} as const;

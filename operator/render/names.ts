@@ -1,0 +1,31 @@
+import type { MessageBroker } from "../api/v1alpha1/index.ts";
+
+/** Names of every child of a MessageBroker, in one place so renderers and the controller agree. */
+export function childNames(broker: MessageBroker) {
+  const name = broker.metadata.name;
+  return {
+    statefulSet: name,
+    headlessService: `${name}-headless`,
+    clientService: name,
+    config: `${name}-config`,
+    membership: `${name}-membership`,
+    envoyConfig: `${name}-envoy`,
+    serviceAccount: `${name}-broker`,
+    role: `${name}-broker`,
+    roleBinding: `${name}-broker`,
+    podDisruptionBudget: name,
+    networkPolicy: name,
+    serviceMonitor: name,
+    postgres: `${name}-postgres`,
+    postgresCredentials: `${name}-postgres-credentials`,
+    cassandra: `${name}-cassandra`,
+    storageNetworkPolicy: `${name}-storage`,
+  };
+}
+
+export type ChildNames = ReturnType<typeof childNames>;
+
+/** Pod name of the broker with this ordinal (StatefulSet naming). */
+export function brokerPodName(broker: MessageBroker, ordinal: number): string {
+  return `${childNames(broker).statefulSet}-${ordinal}`;
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { renderNetworkPolicy } from "./network-policy.ts";
+import { brokerFixture } from "./test-fixtures.ts";
+
+const brokers = {
+  matchLabels: {
+    "app.kubernetes.io/name": "herald-broker",
+    "app.kubernetes.io/instance": "orders",
+  },
+};
+
+describe("renderNetworkPolicy", () => {
+  it("admits clients on gRPC, scrapes on metrics and peers on gRPC", () => {
+    const policy = renderNetworkPolicy(brokerFixture());
+    expect(policy.spec).toEqual({
+      podSelector: brokers,
+      policyTypes: ["Ingress"],
+      ingress: [
+        {
+          ports: [
+            { protocol: "TCP", port: "grpc" },
+            { protocol: "TCP", port: "http" },
+          ],
+        },
+        { _from: [{ podSelector: brokers }], ports: [{ protocol: "TCP", port: "grpc" }] },
+      ],
+    });
+  });
+
+  it("with rate limiting, admits clients only through Envoy so the limit cannot be bypassed", () => {
+    const [clients, peers] =
+      renderNetworkPolicy(brokerFixture({ rateLimit: { enabled: true } })).spec?.ingress ?? [];
+    expect(clients?.ports?.map((p) => p.port)).toEqual(["grpc-limited", "http"]);
+    expect(peers?.ports?.map((p) => p.port)).toEqual(["grpc"]);
+  });
+});

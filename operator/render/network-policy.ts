@@ -1,0 +1,36 @@
+import type { V1NetworkPolicy } from "@kubernetes/client-node";
+import type { MessageBroker } from "../api/v1alpha1/index.ts";
+import { childMetadata, selectorLabels } from "./metadata.ts";
+import { childNames } from "./names.ts";
+import { ports } from "./ports.ts";
+
+/**
+ * Ingress to the brokers: clients reach the client port (Envoy's when rate limiting is on, so it
+ * cannot be bypassed), anyone may scrape metrics, and only peers reach the broker's own gRPC port
+ * to forward calls. Egress stays open: brokers dial the API server, their store and the collector.
+ */
+export function renderNetworkPolicy(broker: MessageBroker): V1NetworkPolicy {
+  const brokers = { matchLabels: selectorLabels(broker, "broker") };
+  const clientPort = broker.spec.rateLimit.enabled ? ports.envoyGrpc.name : ports.grpc.name;
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: childMetadata(broker, {
+      name: childNames(broker).networkPolicy,
+      component: "broker",
+    }),
+    spec: {
+      podSelector: brokers,
+      policyTypes: ["Ingress"],
+      ingress: [
+        {
+          ports: [
+            { protocol: "TCP", port: clientPort },
+            { protocol: "TCP", port: ports.http.name },
+          ],
+        },
+        { _from: [{ podSelector: brokers }], ports: [{ protocol: "TCP", port: ports.grpc.name }] },
+      ],
+    },
+  };
+}
