@@ -1,4 +1,4 @@
-export { createPostgresStore, type StoreLogger } from "./postgres-store.ts";
+export { createPostgresStore } from "./postgres-store.ts";
 export {
   PostgresStoreOptionsSchema,
   type PostgresStoreOptions,

@@ -14,14 +14,12 @@ import { PostgresStoreOptionsSchema, type PostgresStoreOptionsInput } from "./op
 import { appendColumns, LastIdRowSchema, recordFromRow } from "./rows.ts";
 import { postgresStatements, type PostgresStatements } from "./sql.ts";
 
-export type StoreLogger = Pick<Logger, "warn">;
-
 /** How long the client waits past statement_timeout before abandoning a query (a dead link). */
 const CLIENT_TIMEOUT_MARGIN_MS = 1000;
 
 export function createPostgresStore(
   options: PostgresStoreOptionsInput,
-  logger?: StoreLogger,
+  logger?: Pick<Logger, "warn">,
 ): MessageStore {
   const config = PostgresStoreOptionsSchema.parse(options);
   const statements = postgresStatements(config.schema);

@@ -1,0 +1,205 @@
+/**
+ * Cassandra MessageStore (DESIGN §3): rows partitioned by (subject, bucket),
+ * native per-row TTL, and a head table for lastId. All statements are
+ * prepared and run at LOCAL_QUORUM. Transient failures become
+ * StoreUnavailableError within the request timeout, and the driver
+ * reconnects to returning nodes by itself with bounded backoff.
+ */
+import { Client, policies, types } from "cassandra-driver";
+import type { Logger } from "pino";
+import { StoreUnavailableError } from "../errors.ts";
+import type { MessageRecord, MessageStore } from "../message-store.ts";
+import { bucketOf, nextRangeCursor } from "./buckets.ts";
+import { cassandraStatements, type CassandraStatements } from "./cql.ts";
+import { rethrowAsStoreError } from "./errors.ts";
+import { partitionChunks } from "./partitions.ts";
+import {
+  CassandraStoreOptionsSchema,
+  type CassandraStoreOptions,
+  type CassandraStoreOptionsInput,
+} from "./options.ts";
+import {
+  bigint,
+  headsOf,
+  insertParams,
+  isLive,
+  LastIdRowSchema,
+  recordFromGetRow,
+  recordFromRangeRow,
+} from "./rows.ts";
+
+/** Schema changes wait for every node to agree, which takes seconds, not the request timeout. */
+const SCHEMA_TIMEOUT_MS = 30_000;
+
+export function createCassandraStore(
+  options: CassandraStoreOptionsInput,
+  logger?: Pick<Logger, "warn">,
+): MessageStore {
+  const config = CassandraStoreOptionsSchema.parse(options);
+  const client = new Client({
+    contactPoints: config.contactPoints,
+    localDataCenter: config.localDataCenter,
+    ...(config.credentials ? { credentials: config.credentials } : {}),
+    // v4 is the newest this driver speaks; starting there skips a refused DSE handshake per connection.
+    protocolOptions: { port: config.port, maxVersion: types.protocolVersion.v4 },
+    socketOptions: {
+      connectTimeout: config.connectTimeoutMs,
+      readTimeout: config.requestTimeoutMs,
+      keepAlive: true,
+    },
+    policies: {
+      reconnection: new policies.reconnection.ExponentialReconnectionPolicy(
+        config.reconnectBaseDelayMs,
+        config.reconnectMaxDelayMs,
+      ),
+    },
+    // Every statement here is an upsert or a read, so the driver may retry it on another node.
+    queryOptions: {
+      consistency: types.consistencies.localQuorum,
+      prepare: true,
+      isIdempotent: true,
+    },
+    encoding: { useBigIntAsLong: true },
+  });
+  client.on("log", (level: string, className: string, message: string) => {
+    if (level === "warning") logger?.warn({ component: className }, message);
+  });
+  return new CassandraStore(client, config);
+}
+
+class CassandraStore implements MessageStore {
+  readonly kind = "cassandra";
+  readonly #client: Client;
+  readonly #config: CassandraStoreOptions;
+  readonly #cql: CassandraStatements;
+  #closed = false;
+
+  constructor(client: Client, config: CassandraStoreOptions) {
+    this.#client = client;
+    this.#config = config;
+    this.#cql = cassandraStatements(config.keyspace, config.replicationFactor);
+  }
+
+  async open(): Promise<void> {
+    await this.#run("open", () => this.#client.connect());
+    if (this.#config.manageSchema) {
+      await this.#ddl(this.#cql.createKeyspace);
+      for (const table of this.#cql.createTables) await this.#ddl(table);
+      return;
+    }
+    await this.#execute("open", this.#cql.lastId, [""]).catch((err: unknown) => {
+      if (err instanceof StoreUnavailableError) throw err;
+      throw new Error(
+        `cassandra keyspace "${this.#config.keyspace}" lacks Herald's tables and manageSchema is off`,
+        { cause: err },
+      );
+    });
+  }
+
+  /**
+   * Rows first, as one unlogged batch per partition chunk, then heads: a head
+   * never points past a row that failed to write.
+   */
+  async appendBatch(records: readonly MessageRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const nowMs = Date.now();
+    await Promise.all(
+      partitionChunks(records).map((chunk) =>
+        this.#run("append", () =>
+          this.#client.batch(
+            chunk.map((record) => ({
+              query: this.#cql.insertMessage,
+              params: insertParams(record, nowMs),
+            })),
+            { logged: false },
+          ),
+        ),
+      ),
+    );
+    await Promise.all(
+      Array.from(headsOf(records), ([subject, id]) =>
+        this.#execute("append", this.#cql.advanceHead, [bigint(id), bigint(id), subject]),
+      ),
+    );
+  }
+
+  async get(subject: string, id: number, nowMs: number): Promise<MessageRecord | undefined> {
+    const result = await this.#execute("get", this.#cql.getMessage, [
+      subject,
+      bigint(bucketOf(id)),
+      bigint(id),
+    ]);
+    const row: unknown = result.first();
+    if (row === null) return undefined;
+    const record = recordFromGetRow(subject, id, row);
+    return isLive(record, nowMs) ? record : undefined;
+  }
+
+  async lastId(subject: string): Promise<number> {
+    const row: unknown = (await this.#execute("lastId", this.#cql.lastId, [subject])).first();
+    return row === null ? 0 : (LastIdRowSchema.parse(row).last_id ?? 0);
+  }
+
+  /**
+   * Walks buckets upward from fromId's. The head bounds the walk, because a
+   * bucket whose rows all expired is empty yet later buckets may hold rows.
+   */
+  async range(
+    subject: string,
+    fromId: number,
+    limit: number,
+    nowMs: number,
+  ): Promise<MessageRecord[]> {
+    if (limit <= 0) return [];
+    const last = await this.lastId(subject);
+    const found: MessageRecord[] = [];
+    let cursor = Math.max(fromId, 0);
+    while (found.length < limit && cursor <= last) {
+      const requested = limit - found.length;
+      const result = await this.#execute("range", this.#cql.rangeOfBucket, [
+        subject,
+        bigint(bucketOf(cursor)),
+        bigint(cursor),
+        requested,
+      ]);
+      const records = result.rows.map((row: unknown) => recordFromRangeRow(subject, row));
+      for (const record of records) if (isLive(record, nowMs)) found.push(record);
+      cursor = nextRangeCursor(cursor, requested, records.length, records.at(-1)?.id);
+    }
+    return found;
+  }
+
+  /** Nothing to do: rows carry a native TTL and Cassandra drops them itself. */
+  purgeExpired(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  async ping(): Promise<void> {
+    await this.#execute("ping", "SELECT release_version FROM system.local", []);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#client.shutdown();
+  }
+
+  #ddl(statement: string): Promise<types.ResultSet> {
+    return this.#run("schema", () =>
+      this.#client.execute(statement, [], { prepare: false, readTimeout: SCHEMA_TIMEOUT_MS }),
+    );
+  }
+
+  #execute(operation: string, query: string, params: unknown[]): Promise<types.ResultSet> {
+    return this.#run(operation, () => this.#client.execute(query, params));
+  }
+
+  async #run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StoreUnavailableError("cassandra store is closed");
+    try {
+      return await call();
+    } catch (err) {
+      return rethrowAsStoreError(err, operation);
+    }
+  }
+}

@@ -1,0 +1,51 @@
+/** Every CQL text the Cassandra store runs, for one keyspace. */
+
+export interface CassandraStatements {
+  readonly createKeyspace: string;
+  readonly createTables: readonly string[];
+  readonly insertMessage: string;
+  readonly advanceHead: string;
+  readonly getMessage: string;
+  readonly rangeOfBucket: string;
+  readonly lastId: string;
+}
+
+export function cassandraStatements(
+  keyspace: string,
+  replicationFactor: number,
+): CassandraStatements {
+  const messages = `${keyspace}.messages`;
+  const heads = `${keyspace}.subject_heads`;
+  return {
+    createKeyspace: `CREATE KEYSPACE IF NOT EXISTS ${keyspace}
+      WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${replicationFactor}}`,
+    createTables: [
+      // expires_at duplicates the TTL at millisecond precision, which reads
+      // filter on; the TTL (whole seconds) is what reclaims the space.
+      `CREATE TABLE IF NOT EXISTS ${messages} (
+        subject text,
+        bucket bigint,
+        id bigint,
+        body blob,
+        expires_at timestamp,
+        PRIMARY KEY ((subject, bucket), id)
+      ) WITH CLUSTERING ORDER BY (id ASC)`,
+      `CREATE TABLE IF NOT EXISTS ${heads} (
+        subject text PRIMARY KEY,
+        last_id bigint
+      )`,
+    ],
+    // TTL 0 means "never expires".
+    insertMessage: `INSERT INTO ${messages} (subject, bucket, id, body, expires_at)
+      VALUES (?, ?, ?, ?, ?) USING TTL ?`,
+    // The write timestamp is the id itself, so whichever write carries the
+    // highest id wins regardless of arrival order: a monotonic max without a
+    // lightweight transaction. Nothing else writes this table.
+    advanceHead: `UPDATE ${heads} USING TIMESTAMP ? SET last_id = ? WHERE subject = ?`,
+    getMessage: `SELECT body, expires_at FROM ${messages}
+      WHERE subject = ? AND bucket = ? AND id = ?`,
+    rangeOfBucket: `SELECT id, body, expires_at FROM ${messages}
+      WHERE subject = ? AND bucket = ? AND id >= ? LIMIT ?`,
+    lastId: `SELECT last_id FROM ${heads} WHERE subject = ?`,
+  };
+}

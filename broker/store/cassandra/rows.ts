@@ -1,0 +1,65 @@
+/** Conversions between MessageRecords and cassandra-driver rows and parameters. */
+import { z } from "zod";
+import type { MessageRecord } from "../message-store.ts";
+import { bucketOf, ttlSeconds } from "./buckets.ts";
+
+/** bigint columns bind as BigInt (useBigIntAsLong), so the driver needs no Long. */
+export const bigint = (value: number): bigint => BigInt(value);
+
+/** Bind values of the insert statement, in marker order. */
+export function insertParams(record: MessageRecord, nowMs: number): unknown[] {
+  const { subject, id, body, expiresAtMs } = record;
+  return [
+    subject,
+    bigint(bucketOf(id)),
+    bigint(id),
+    Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+    // Unset rather than null: binding null would write a tombstone cell per row.
+    expiresAtMs === null ? undefined : new Date(expiresAtMs),
+    ttlSeconds(expiresAtMs, nowMs),
+  ];
+}
+
+/** Highest id per subject in a batch: the heads to advance once the rows are written. */
+export function headsOf(records: readonly MessageRecord[]): Map<string, number> {
+  const heads = new Map<string, number>();
+  for (const { subject, id } of records) heads.set(subject, Math.max(heads.get(subject) ?? 0, id));
+  return heads;
+}
+
+/** The driver returns bigint as BigInt (useBigIntAsLong); ids stay far below 2^53. */
+const bigintColumn = z
+  .bigint()
+  .transform(Number)
+  .refine(Number.isSafeInteger, "id beyond the safe-integer range");
+
+const StoredMessageSchema = z.object({
+  body: z.instanceof(Uint8Array),
+  expires_at: z.date().nullable(),
+});
+const RangeRowSchema = StoredMessageSchema.extend({ id: bigintColumn });
+export const LastIdRowSchema = z.object({ last_id: bigintColumn.nullable() });
+
+function toRecord(
+  subject: string,
+  id: number,
+  row: z.infer<typeof StoredMessageSchema>,
+): MessageRecord {
+  return {
+    subject,
+    id,
+    body: row.body,
+    expiresAtMs: row.expires_at === null ? null : row.expires_at.getTime(),
+  };
+}
+
+export const recordFromGetRow = (subject: string, id: number, row: unknown): MessageRecord =>
+  toRecord(subject, id, StoredMessageSchema.parse(row));
+
+export function recordFromRangeRow(subject: string, row: unknown): MessageRecord {
+  const parsed = RangeRowSchema.parse(row);
+  return toRecord(subject, parsed.id, parsed);
+}
+
+export const isLive = (record: MessageRecord, nowMs: number): boolean =>
+  record.expiresAtMs === null || record.expiresAtMs > nowMs;

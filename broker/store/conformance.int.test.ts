@@ -1,0 +1,410 @@
+/**
+ * The MessageStore contract, run against every backend on real servers
+ * (DESIGN §3). Each run works in its own PostgreSQL schema and Cassandra
+ * keyspace, dropped afterwards, so runs never see each other's data.
+ */
+import net from "node:net";
+import { once } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Client as CassandraClient } from "cassandra-driver";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createCassandraStore } from "./cassandra/index.ts";
+import { StoreUnavailableError } from "./errors.ts";
+import { MemoryStore } from "./memory/memory-store.ts";
+import type { MessageRecord, MessageStore } from "./message-store.ts";
+import { createPostgresStore } from "./postgres/index.ts";
+import { TcpProxy } from "./test/tcp-proxy.ts";
+
+const env = inject("testEnv");
+const runId = `conformance_${Date.now().toString(36)}_${process.pid}`;
+
+/** Store timeouts short enough that an outage test answers in a few seconds. */
+const FAST_TIMEOUT_MS = 1000;
+/** "Quickly": well past the store timeouts above, far short of a hang. */
+const QUICK_MS = 6000;
+
+interface Backend {
+  readonly name: string;
+  /** Survives close and a new instance (memory does not). */
+  readonly durable: boolean;
+  /** Expired rows vanish by purgeExpired, or by the server's native TTL. */
+  readonly expiry: "purge" | "ttl";
+  /** A store on `namespace`, reaching its server on `port` (a proxy) if given. */
+  create(namespace: string, port?: number): MessageStore;
+  /** The real server, for proxies; undefined for in-process stores. */
+  readonly server?: { readonly host: string; readonly port: number };
+  drop(namespace: string): Promise<void>;
+}
+
+const postgresUrl = new URL(env.postgres.url);
+const postgres: Backend = {
+  name: "postgres",
+  durable: true,
+  expiry: "purge",
+  server: { host: postgresUrl.hostname, port: Number(postgresUrl.port) },
+  create(namespace, port) {
+    const url = new URL(env.postgres.url);
+    if (port !== undefined) url.port = String(port);
+    return createPostgresStore({
+      url: url.toString(),
+      schema: namespace,
+      connectTimeoutMs: FAST_TIMEOUT_MS,
+      statementTimeoutMs: FAST_TIMEOUT_MS,
+    });
+  },
+  async drop(namespace) {
+    const client = new pg.Client({ connectionString: env.postgres.url });
+    await client.connect();
+    try {
+      await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(namespace)} CASCADE`);
+    } finally {
+      await client.end();
+    }
+  },
+};
+
+const cassandra: Backend = {
+  name: "cassandra",
+  durable: true,
+  expiry: "ttl",
+  server: { host: env.cassandra.contactPoint, port: env.cassandra.port },
+  create(namespace, port) {
+    return createCassandraStore({
+      contactPoints: [env.cassandra.contactPoint],
+      port: port ?? env.cassandra.port,
+      localDataCenter: env.cassandra.localDataCenter,
+      keyspace: namespace,
+      connectTimeoutMs: FAST_TIMEOUT_MS,
+      requestTimeoutMs: FAST_TIMEOUT_MS,
+      reconnectBaseDelayMs: 100,
+      reconnectMaxDelayMs: 1000,
+    });
+  },
+  async drop(namespace) {
+    const client = new CassandraClient({
+      contactPoints: [env.cassandra.contactPoint],
+      protocolOptions: { port: env.cassandra.port },
+      localDataCenter: env.cassandra.localDataCenter,
+    });
+    try {
+      await client.execute(`DROP KEYSPACE IF EXISTS ${namespace}`);
+    } finally {
+      await client.shutdown();
+    }
+  },
+};
+
+const memory: Backend = {
+  name: "memory",
+  durable: false,
+  expiry: "purge",
+  create: () => new MemoryStore({ maxMessagesPerSubject: 100_000 }),
+  drop: () => Promise.resolve(),
+};
+
+const text = (value: string) => new TextEncoder().encode(value);
+
+function record(subject: string, id: number, expiresAtMs: number | null = null): MessageRecord {
+  return { subject, id, body: text(`${subject}#${id}`), expiresAtMs };
+}
+
+const ids = (records: readonly MessageRecord[]) => records.map((r) => r.id);
+
+/** Fields compared as plain values, so a Buffer and a Uint8Array of equal bytes match. */
+const plain = (r: MessageRecord | undefined) =>
+  r && { subject: r.subject, id: r.id, body: Array.from(r.body), expiresAtMs: r.expiresAtMs };
+
+async function expectUnavailableQuickly(call: () => Promise<unknown>): Promise<void> {
+  const started = performance.now();
+  await expect(call()).rejects.toBeInstanceOf(StoreUnavailableError);
+  expect(performance.now() - started).toBeLessThan(QUICK_MS);
+}
+
+/**
+ * Runs `body` with a store that reaches its server through a proxy, after
+ * writing record 1 of `subject` through it.
+ */
+async function withProxiedStore(
+  backend: Backend,
+  subject: string,
+  body: (proxy: TcpProxy, store: MessageStore) => Promise<void>,
+): Promise<void> {
+  if (!backend.server) throw new Error(`the ${backend.name} store has no server`);
+  const proxy = await TcpProxy.start(backend.server.host, backend.server.port);
+  const store = backend.create(runId, proxy.port);
+  try {
+    await store.open();
+    await store.appendBatch([record(subject, 1)]);
+    await body(proxy, store);
+  } finally {
+    await store.close();
+    await proxy.close();
+  }
+}
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Polls `check` until it stops throwing, or rethrows its last failure after `timeoutMs`. */
+async function eventually(check: () => Promise<void>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(200);
+    }
+  }
+}
+
+describe.each([memory, postgres, cassandra])("$name store", (backend) => {
+  let store: MessageStore;
+  let subjectCount = 0;
+  /** A subject no other test of this run touches. */
+  const freshSubject = (label: string) => `${label}.${++subjectCount}`;
+
+  beforeAll(async () => {
+    store = backend.create(runId);
+    await store.open();
+  });
+
+  afterAll(async () => {
+    await store.close();
+    await backend.drop(runId);
+  });
+
+  it("reads back what a batch wrote, bytes and expiry intact", async () => {
+    const subject = freshSubject("roundtrip");
+    const expiresAtMs = Date.now() + 3_600_000;
+    const written: MessageRecord[] = [
+      { subject, id: 1, body: Uint8Array.from({ length: 256 }, (_, i) => i), expiresAtMs: null },
+      { subject, id: 2, body: new Uint8Array(0), expiresAtMs },
+      { subject, id: 3, body: text("ünïcode ✓"), expiresAtMs: null },
+    ];
+    await store.appendBatch(written);
+    const now = Date.now();
+    for (const r of written) expect(plain(await store.get(subject, r.id, now))).toEqual(plain(r));
+    expect((await store.range(subject, 1, 10, now)).map(plain)).toEqual(written.map(plain));
+  });
+
+  it("answers unknown ids and subjects with nothing", async () => {
+    const subject = freshSubject("unknown");
+    await store.appendBatch([record(subject, 1)]);
+    expect(await store.get(subject, 2, 0)).toBeUndefined();
+    expect(await store.get(freshSubject("never"), 1, 0)).toBeUndefined();
+    expect(await store.range(freshSubject("never"), 1, 10, 0)).toEqual([]);
+    expect(await store.lastId(freshSubject("never"))).toBe(0);
+  });
+
+  it("ranges ascending from fromId, up to limit, across batches", async () => {
+    const subject = freshSubject("range");
+    await store.appendBatch([1, 2, 3, 4, 5].map((id) => record(subject, id)));
+    await store.appendBatch([6, 7, 8].map((id) => record(subject, id)));
+    expect(ids(await store.range(subject, 4, 3, 0))).toEqual([4, 5, 6]);
+    expect(ids(await store.range(subject, 0, 100, 0))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(ids(await store.range(subject, 8, 100, 0))).toEqual([8]);
+    expect(await store.range(subject, 9, 100, 0)).toEqual([]);
+    expect(await store.range(subject, 1, 0, 0)).toEqual([]);
+  });
+
+  it("hides records from their expiry on, in get and range", async () => {
+    const subject = freshSubject("expiry");
+    // Far enough ahead that no native TTL fires during the test.
+    const expiresAtMs = Date.now() + 600_000;
+    await store.appendBatch([
+      record(subject, 1, expiresAtMs),
+      record(subject, 2, null),
+      record(subject, 3, expiresAtMs + 1000),
+    ]);
+    expect(await store.get(subject, 1, expiresAtMs - 1)).toBeDefined();
+    expect(await store.get(subject, 1, expiresAtMs)).toBeUndefined();
+    expect(await store.get(subject, 2, expiresAtMs + 10_000_000)).toBeDefined();
+    expect(ids(await store.range(subject, 1, 10, expiresAtMs - 1))).toEqual([1, 2, 3]);
+    expect(ids(await store.range(subject, 1, 10, expiresAtMs))).toEqual([2, 3]);
+    expect(ids(await store.range(subject, 1, 10, expiresAtMs + 1000))).toEqual([2]);
+  });
+
+  it("fills a range past expired stretches and empty buckets", async () => {
+    const subject = freshSubject("gaps");
+    const expiresAtMs = Date.now() + 600_000;
+    // Ids need not be dense: 35_000 is in Cassandra bucket 3, and bucket 2 holds nothing.
+    await store.appendBatch([
+      record(subject, 1),
+      ...[2, 3, 9_999, 10_000].map((id) => record(subject, id, expiresAtMs)),
+      record(subject, 35_000),
+    ]);
+    expect(ids(await store.range(subject, 2, 10, expiresAtMs))).toEqual([35_000]);
+    expect(ids(await store.range(subject, 1, 2, expiresAtMs))).toEqual([1, 35_000]);
+  });
+
+  it("tracks lastId per subject, and keeps subjects apart", async () => {
+    const a = freshSubject("isolated");
+    const b = freshSubject("isolated");
+    await store.appendBatch([record(a, 1), record(b, 1), record(a, 2), record(b, 2)]);
+    await store.appendBatch([record(b, 3), record(b, 7)]);
+    expect(await store.lastId(a)).toBe(2);
+    expect(await store.lastId(b)).toBe(7);
+    expect((await store.range(a, 1, 10, 0)).map((r) => r.subject)).toEqual([a, a]);
+    expect(plain(await store.get(b, 1, 0))).toEqual(plain(record(b, 1)));
+  });
+
+  it("keeps lastId after every record of a subject is gone", async () => {
+    const subject = freshSubject("purged");
+    const now = Date.now();
+    const expiresAtMs = now + (backend.expiry === "ttl" ? 1000 : 600_000);
+    await store.appendBatch([1, 2, 3].map((id) => record(subject, id, expiresAtMs)));
+    if (backend.expiry === "purge") {
+      expect(await store.purgeExpired(expiresAtMs)).toBeGreaterThanOrEqual(3);
+    } else {
+      // Native TTL: nothing for the broker to delete, the server drops the rows.
+      expect(await store.purgeExpired(expiresAtMs)).toBe(0);
+      await sleep(expiresAtMs - Date.now() + 1000);
+    }
+    // Read as of `now`, before the expiry: only a real deletion hides the rows.
+    await eventually(async () => {
+      expect(await store.range(subject, 1, 10, now)).toEqual([]);
+    }, 10_000);
+    expect(await store.get(subject, 1, now)).toBeUndefined();
+    expect(await store.lastId(subject)).toBe(3);
+  });
+
+  it("purges only what has expired", async () => {
+    const subject = freshSubject("purge-bound");
+    const expiresAtMs = Date.now() + 600_000;
+    await store.appendBatch([record(subject, 1, expiresAtMs), record(subject, 2, null)]);
+    await store.purgeExpired(expiresAtMs - 1);
+    expect(ids(await store.range(subject, 1, 10, 0))).toEqual([1, 2]);
+  });
+
+  it("writes 5,000 records in one batch", async () => {
+    const subject = freshSubject("large");
+    const first = 7_501;
+    const batch = Array.from({ length: 5_000 }, (_, i) => ({
+      subject,
+      id: first + i,
+      body: new Uint8Array(128).fill(i % 251),
+      expiresAtMs: null,
+    }));
+    await store.appendBatch(batch);
+    const all = await store.range(subject, first, 5_000, 0);
+    expect(ids(all)).toEqual(ids(batch));
+    expect(all.every((r, i) => r.body[127] === i % 251)).toBe(true);
+    expect(ids(await store.range(subject, 9_998, 4, 0))).toEqual([9_998, 9_999, 10_000, 10_001]);
+    expect(await store.lastId(subject)).toBe(12_500);
+  });
+
+  it("keeps concurrent batches whole and apart", async () => {
+    const subjects = Array.from({ length: 20 }, () => freshSubject("concurrent"));
+    const batchesPerSubject = 5;
+    const perBatch = 40;
+    // Issued in id order per subject, as the batcher does, but all in flight at once.
+    const writes: Promise<void>[] = [];
+    for (let batch = 0; batch < batchesPerSubject; batch += 1) {
+      for (const subject of subjects) {
+        const batchIds = Array.from({ length: perBatch }, (_, i) => batch * perBatch + i + 1);
+        writes.push(store.appendBatch(batchIds.map((id) => record(subject, id))));
+      }
+    }
+    await Promise.all(writes);
+    const total = batchesPerSubject * perBatch;
+    for (const subject of subjects) {
+      const stored = await store.range(subject, 1, total + 1, 0);
+      expect(stored.map(plain)).toEqual(
+        Array.from({ length: total }, (_, i) => plain(record(subject, i + 1))),
+      );
+      expect(await store.lastId(subject)).toBe(total);
+    }
+  });
+
+  it.runIf(backend.durable)(
+    "lets a later write of an id replace an unacknowledged one",
+    async () => {
+      const subject = freshSubject("rewrite");
+      await store.appendBatch([{ ...record(subject, 1), body: text("never acknowledged") }]);
+      await store.appendBatch([record(subject, 1), record(subject, 2)]);
+      expect(plain(await store.get(subject, 1, 0))).toEqual(plain(record(subject, 1)));
+      expect(await store.lastId(subject)).toBe(2);
+    },
+  );
+
+  it.runIf(backend.durable)(
+    "migrates a fresh namespace from concurrent opens, and keeps data across instances",
+    async () => {
+      const namespace = `${runId}_fresh`;
+      const subject = "durable";
+      try {
+        const [writer, reader] = [backend.create(namespace), backend.create(namespace)];
+        await Promise.all([writer.open(), reader.open()]);
+        await writer.appendBatch([record(subject, 1), record(subject, 2, Date.now() + 600_000)]);
+        expect(plain(await reader.get(subject, 1, 0))).toEqual(plain(record(subject, 1)));
+        await Promise.all([writer.close(), reader.close()]);
+
+        const reopened = backend.create(namespace);
+        await reopened.open();
+        try {
+          expect(ids(await reopened.range(subject, 1, 10, 0))).toEqual([1, 2]);
+          expect(await reopened.lastId(subject)).toBe(2);
+        } finally {
+          await reopened.close();
+        }
+      } finally {
+        await backend.drop(namespace);
+      }
+    },
+  );
+
+  it.runIf(backend.server)(
+    "fails fast with StoreUnavailableError when the server is unreachable",
+    async () => {
+      const unreachable = backend.create(runId, await closedPort());
+      try {
+        await expectUnavailableQuickly(() => unreachable.open());
+        await expectUnavailableQuickly(() => unreachable.ping());
+      } finally {
+        await unreachable.close();
+      }
+    },
+  );
+
+  it.runIf(backend.server)(
+    "fails fast while the link is cut, and recovers by itself when it returns",
+    async () => {
+      const subject = freshSubject("outage");
+      await withProxiedStore(backend, subject, async (proxy, proxied) => {
+        await proxy.cut();
+        await expectUnavailableQuickly(() => proxied.appendBatch([record(subject, 2)]));
+        await expectUnavailableQuickly(() => proxied.get(subject, 1, 0));
+        await expectUnavailableQuickly(() => proxied.lastId(subject));
+
+        await proxy.restore();
+        await eventually(() => proxied.appendBatch([record(subject, 3)]), 30_000);
+        expect(ids(await proxied.range(subject, 1, 10, 0))).toEqual([1, 3]);
+        expect(await proxied.lastId(subject)).toBe(3);
+      });
+    },
+  );
+
+  it.runIf(backend.server)(
+    "times out a hung server as StoreUnavailableError, and recovers",
+    async () => {
+      const subject = freshSubject("stall");
+      await withProxiedStore(backend, subject, async (proxy, proxied) => {
+        proxy.stall();
+        await expectUnavailableQuickly(() => proxied.get(subject, 1, 0));
+
+        proxy.resume();
+        await eventually(async () => {
+          expect(plain(await proxied.get(subject, 1, 0))).toEqual(plain(record(subject, 1)));
+        }, 30_000);
+      });
+    },
+  );
+});
