@@ -47,21 +47,4 @@ describe("needsApply", () => {
     const after = withAppliedHash(configMap({ a: "1" }));
     expect(needsApply(after, asLive(before))).toBe(true);
   });
-
-  test("a Secret's stringData compares with the base64 data the server stores", () => {
-    const desired = withAppliedHash({
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: "s", namespace: "ns" },
-      stringData: { password: "hunter2" },
-    } as KubernetesObject);
-    const live = {
-      ...asLive(desired),
-      data: { password: Buffer.from("hunter2").toString("base64") },
-    } as KubernetesObject;
-    delete (live as { stringData?: unknown }).stringData;
-    expect(needsApply(desired, live)).toBe(false);
-    const rotated = { ...live, data: { password: Buffer.from("other").toString("base64") } };
-    expect(needsApply(desired, rotated as KubernetesObject)).toBe(true);
-  });
 });

@@ -37,23 +37,7 @@ export function needsApply(desired: KubernetesObject, live: KubernetesObject | u
   if (!live) return true;
   const wanted = desired.metadata?.annotations?.[appliedHashAnnotation];
   if (live.metadata?.annotations?.[appliedHashAnnotation] !== wanted) return true;
-  return !isSemanticSubset(comparable(desired), live);
-}
-
-/** The server stores a Secret's stringData base64-encoded in data. */
-function comparable(desired: KubernetesObject): KubernetesObject {
-  if (desired.kind !== "Secret" || !("stringData" in desired)) return desired;
-  const { stringData, ...rest } = desired as KubernetesObject & {
-    stringData?: Record<string, string>;
-    data?: Record<string, string>;
-  };
-  const encoded = Object.fromEntries(
-    Object.entries(stringData ?? {}).map(([key, value]) => [
-      key,
-      Buffer.from(value).toString("base64"),
-    ]),
-  );
-  return { ...rest, data: { ...rest.data, ...encoded } } as KubernetesObject;
+  return !isSemanticSubset(desired, live);
 }
 
 /** Server-side apply as herald-operator, taking over conflicting fields (force). */

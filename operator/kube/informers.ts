@@ -10,7 +10,7 @@ import {
   serviceMonitorCrdName,
   serviceMonitorKind,
 } from "./owned-kinds.ts";
-import { controllingBroker } from "./owner.ts";
+import { controllingBroker, isControlledBy } from "./owner.ts";
 import { resourceKindId, type ResourceKind } from "./resource-kind.ts";
 import type { SupervisionOptions } from "./supervised-informer.ts";
 
@@ -54,7 +54,7 @@ export class Informers {
       options.enqueue(objectKey(broker)),
     );
     for (const kind of alwaysOwnedKinds)
-      this.#children.set(resourceKindId(kind), this.#childCache(kind));
+      this.#children.set(resourceKindId(kind), this.#ownedKindCache(kind));
     // The CRD is cluster-scoped; one object, watched by name.
     this.#serviceMonitorCrd = this.#cache(
       customResourceDefinitionKind,
@@ -83,31 +83,49 @@ export class Informers {
     return conditions.some((c) => c.type === "Established" && c.status === "True");
   }
 
-  /** The cache of an owned kind ("apps/v1 StatefulSet"), if it is watched now. */
-  childCache(id: string): KindCache<KubernetesObject> | undefined {
-    if (id === resourceKindId(serviceMonitorKind)) return this.#serviceMonitors;
-    return this.#children.get(id);
+  broker(namespace: string, name: string): KubernetesObject | undefined {
+    return this.brokers.get(name, namespace);
   }
 
-  /** Caches of every owned kind watched now. */
-  childCaches(): KindCache<KubernetesObject>[] {
-    const caches = [...this.#children.values()];
-    return this.#serviceMonitors ? [...caches, this.#serviceMonitors] : caches;
+  /** Whether children of this kind ("apps/v1 StatefulSet") are watched and their cache is synced. */
+  watches(kindId: string): boolean {
+    return this.#childCache(kindId)?.synced ?? false;
+  }
+
+  child(kindId: string, namespace: string, name: string): KubernetesObject | undefined {
+    return this.#childCache(kindId)?.get(name, namespace);
+  }
+
+  /** Every cached child in `namespace` whose controller is the MessageBroker with `ownerUid`. */
+  ownedBy(namespace: string, ownerUid: string): KubernetesObject[] {
+    return this.#childCaches().flatMap((cache) =>
+      cache.list(namespace).filter((child) => isControlledBy(child, ownerUid)),
+    );
   }
 
   async start(): Promise<void> {
     await Promise.all([
       this.brokers.start(),
       this.#serviceMonitorCrd.start(),
-      ...[...this.#children.values()].map((cache) => cache.start()),
+      ...this.#childCaches().map((cache) => cache.start()),
     ]);
     this.#onCrdChange();
   }
 
   async stop(): Promise<void> {
     await Promise.all(
-      [this.brokers, this.#serviceMonitorCrd, ...this.childCaches()].map((cache) => cache.stop()),
+      [this.brokers, this.#serviceMonitorCrd, ...this.#childCaches()].map((cache) => cache.stop()),
     );
+  }
+
+  #childCache(kindId: string): KindCache<KubernetesObject> | undefined {
+    if (kindId === resourceKindId(serviceMonitorKind)) return this.#serviceMonitors;
+    return this.#children.get(kindId);
+  }
+
+  #childCaches(): KindCache<KubernetesObject>[] {
+    const caches = [...this.#children.values()];
+    return this.#serviceMonitors ? [...caches, this.#serviceMonitors] : caches;
   }
 
   #cache(
@@ -127,7 +145,7 @@ export class Informers {
     });
   }
 
-  #childCache(resource: ResourceKind): KindCache<KubernetesObject> {
+  #ownedKindCache(resource: ResourceKind): KindCache<KubernetesObject> {
     const { namespaces, childLabelSelector, enqueue } = this.#options;
     return this.#cache(
       resource,
@@ -144,7 +162,7 @@ export class Informers {
   #onCrdChange(): void {
     const installed = this.serviceMonitorsInstalled;
     if (installed && !this.#serviceMonitors) {
-      this.#serviceMonitors = this.#childCache(serviceMonitorKind);
+      this.#serviceMonitors = this.#ownedKindCache(serviceMonitorKind);
       void this.#serviceMonitors.start().then(() => this.#enqueueAllBrokers());
     } else if (!installed && this.#serviceMonitors) {
       void this.#serviceMonitors.stop();

@@ -13,6 +13,9 @@ export function progressing({ broker, brokers }: Observation): ConditionState {
       message: "Creating the broker StatefulSet.",
     };
   }
+  if (brokers.current === 0 && brokers.desired === wanted && wanted > 0) {
+    return { type, status: "True", reason: "Creating", message: `Creating ${wanted} broker pods.` };
+  }
   if (brokers.current !== wanted || brokers.desired !== wanted) {
     return {
       type,

@@ -1,0 +1,392 @@
+import type { KubernetesObject, V1Secret } from "@kubernetes/client-node";
+import { pino } from "pino";
+import { beforeEach, describe, expect, test } from "vitest";
+import type { MessageBrokerInput } from "../api/v1alpha1/index.ts";
+import type { BrokerEvent, EventRecorder } from "../kube/event-recorder.ts";
+import { isControlledBy } from "../kube/owner.ts";
+import { kindId } from "../kube/resource-kind.ts";
+import type { BrokerRef, ClusterWriter } from "../kube/writer.ts";
+import { pvcCleanupFinalizer } from "./finalizer.ts";
+import { ReconcileError, reconcile, type CacheReader, type ReconcilerDeps } from "./reconcile.ts";
+
+const log = pino({ level: "silent" });
+const key = "shop/orders";
+
+/** An in-memory cluster: the cache the reconciler reads and the writer it writes through. */
+class FakeCluster implements CacheReader {
+  readonly objects = new Map<string, KubernetesObject>();
+  readonly writes: string[] = [];
+  readonly events: BrokerEvent[] = [];
+  serviceMonitorsInstalled = false;
+  failApplyOf: string | undefined;
+  claims = ["data-orders-postgres-0"];
+
+  static id(kind: string, namespace: string, name: string): string {
+    return `${kind}|${namespace}|${name}`;
+  }
+
+  broker(namespace: string, name: string): KubernetesObject | undefined {
+    return this.objects.get(FakeCluster.id("herald.dev/v1alpha1 MessageBroker", namespace, name));
+  }
+  watches(id: string): boolean {
+    return id !== "monitoring.coreos.com/v1 ServiceMonitor" || this.serviceMonitorsInstalled;
+  }
+  child(id: string, namespace: string, name: string): KubernetesObject | undefined {
+    return this.objects.get(FakeCluster.id(id, namespace, name));
+  }
+  ownedBy(namespace: string, ownerUid: string): KubernetesObject[] {
+    return [...this.objects.values()].filter(
+      (object) => object.metadata?.namespace === namespace && isControlledBy(object, ownerUid),
+    );
+  }
+
+  put(object: KubernetesObject): void {
+    const { namespace = "", name = "" } = object.metadata ?? {};
+    this.objects.set(FakeCluster.id(kindId(object), namespace, name), object);
+  }
+
+  createBroker(spec: MessageBrokerInput["spec"], metadata: Record<string, unknown> = {}): void {
+    this.put({
+      apiVersion: "herald.dev/v1alpha1",
+      kind: "MessageBroker",
+      metadata: {
+        name: "orders",
+        namespace: "shop",
+        uid: "uid-1",
+        generation: 1,
+        resourceVersion: "1",
+        ...metadata,
+      },
+      spec,
+    } as KubernetesObject);
+  }
+
+  updateBroker(change: (broker: Record<string, unknown>) => void): void {
+    const broker = structuredClone(this.broker("shop", "orders")) as unknown as Record<
+      string,
+      unknown
+    >;
+    change(broker);
+    this.put(broker);
+  }
+
+  readonly writer: ClusterWriter = {
+    apply: (object) => {
+      if (this.failApplyOf === object.kind)
+        return Promise.reject(new Error(`${object.kind} refused`));
+      this.writes.push(`apply ${kindId(object)}/${object.metadata?.name}`);
+      // Like the API server, an apply leaves the status as it was.
+      const { namespace = "", name = "" } = object.metadata ?? {};
+      const live = this.child(kindId(object), namespace, name) as { status?: unknown } | undefined;
+      this.put({ ...structuredClone(object), ...(live?.status ? { status: live.status } : {}) });
+      return Promise.resolve();
+    },
+    delete: (object) => {
+      this.writes.push(`delete ${kindId(object)}/${object.metadata?.name}`);
+      const { namespace = "", name = "" } = object.metadata ?? {};
+      this.objects.delete(FakeCluster.id(kindId(object), namespace, name));
+      return Promise.resolve();
+    },
+    applyStatus: (_ref: BrokerRef, status: object) => {
+      this.writes.push("status");
+      this.updateBroker((broker) => (broker.status = structuredClone(status)));
+      return Promise.resolve();
+    },
+    setFinalizers: (_ref: BrokerRef, _resourceVersion: string, finalizers: string[]) => {
+      this.writes.push(`finalizers ${finalizers.join(",")}`);
+      this.updateBroker(
+        (broker) => ((broker.metadata as { finalizers?: string[] }).finalizers = finalizers),
+      );
+      return Promise.resolve();
+    },
+    deleteClaims: (_namespace: string, selector: string) => {
+      this.writes.push(`delete claims ${selector}`);
+      return Promise.resolve(this.claims);
+    },
+    readSecret: () => Promise.resolve<V1Secret | undefined>(undefined),
+  };
+
+  readonly recorder: EventRecorder = {
+    record: (_regarding, event) => {
+      this.events.push(event);
+      return Promise.resolve();
+    },
+  };
+
+  deps(): ReconcilerDeps {
+    return {
+      cache: this,
+      writer: this.writer,
+      events: this.recorder,
+      settings: {
+        images: {
+          broker: "herald-broker:test",
+          envoy: "envoy:test",
+          postgres: "postgres",
+          cassandra: "cassandra",
+        },
+        clusterDomain: "cluster.local",
+      },
+      log,
+      now: () => new Date("2026-01-01T00:00:00Z"),
+    };
+  }
+
+  /** Reconciles and returns the writes it made. */
+  async reconcile(): Promise<string[]> {
+    const before = this.writes.length;
+    await reconcile(key, this.deps());
+    return this.writes.slice(before);
+  }
+
+  /** Marks the broker StatefulSet as fully rolled out with every pod ready. */
+  rollOut(): void {
+    const set = this.child("apps/v1 StatefulSet", "shop", "orders") as KubernetesObject & {
+      spec: { replicas: number };
+      status?: unknown;
+    };
+    set.metadata = { ...set.metadata, generation: 1 };
+    const replicas = set.spec.replicas;
+    set.status = {
+      observedGeneration: 1,
+      replicas,
+      readyReplicas: replicas,
+      updatedReplicas: replicas,
+      currentRevision: "r1",
+      updateRevision: "r1",
+    };
+  }
+
+  status(): { phase?: string; conditions?: { type: string; status: string; reason: string }[] } {
+    return (
+      (this.broker("shop", "orders") as { status?: ReturnType<FakeCluster["status"]> }).status ?? {}
+    );
+  }
+}
+
+let cluster: FakeCluster;
+beforeEach(() => {
+  cluster = new FakeCluster();
+});
+
+describe("reconcile", () => {
+  test("creates every child with an owner reference, then reports status", async () => {
+    cluster.createBroker({ replicas: 1 });
+    const writes = await cluster.reconcile();
+    expect(writes).toContain("apply apps/v1 StatefulSet/orders");
+    expect(writes).toContain("apply v1 ConfigMap/orders-membership");
+    expect(writes.at(-1)).toBe("status");
+    const children = cluster.ownedBy("shop", "uid-1");
+    expect(children.length).toBe(writes.length - 1);
+    expect(cluster.status().phase).toBe("Provisioning");
+    expect(cluster.events.map((event) => event.reason)).toEqual(["Created"]);
+  });
+
+  test("a steady state makes no write at all", async () => {
+    cluster.createBroker({ replicas: 1 });
+    await cluster.reconcile();
+    cluster.rollOut();
+    expect(await cluster.reconcile()).toEqual(["status"]); // became Ready
+    expect(cluster.status().phase).toBe("Running");
+    expect(await cluster.reconcile()).toEqual([]);
+    expect(await cluster.reconcile()).toEqual([]);
+  });
+
+  test("a child deleted or edited by hand is restored", async () => {
+    cluster.createBroker({ replicas: 1 });
+    await cluster.reconcile();
+    cluster.objects.delete(FakeCluster.id("v1 Service", "shop", "orders"));
+    const edited = cluster.child("v1 ConfigMap", "shop", "orders-config") as KubernetesObject & {
+      data: Record<string, string>;
+    };
+    edited.data = { ...edited.data, HERALD_LOG_LEVEL: "debug" };
+    const writes = await cluster.reconcile();
+    expect(writes).toEqual(
+      expect.arrayContaining(["apply v1 Service/orders", "apply v1 ConfigMap/orders-config"]),
+    );
+  });
+
+  test("a child no longer rendered is deleted: the Envoy ConfigMap when rate limiting goes off", async () => {
+    cluster.createBroker({ replicas: 1, rateLimit: { enabled: true } });
+    await cluster.reconcile();
+    expect(cluster.child("v1 ConfigMap", "shop", "orders-envoy")).toBeDefined();
+
+    cluster.updateBroker(
+      (broker) => (broker.spec = { replicas: 1, rateLimit: { enabled: false } }),
+    );
+    const writes = await cluster.reconcile();
+    expect(writes).toContain("delete v1 ConfigMap/orders-envoy");
+    expect(cluster.child("v1 ConfigMap", "shop", "orders-envoy")).toBeUndefined();
+  });
+
+  test("objects owned by another broker or by nobody are never deleted", async () => {
+    cluster.createBroker({ replicas: 1 });
+    const foreign = (uid?: string): KubernetesObject => ({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: {
+        name: `cm-${uid ?? "none"}`,
+        namespace: "shop",
+        ...(uid
+          ? {
+              ownerReferences: [
+                {
+                  apiVersion: "herald.dev/v1alpha1",
+                  kind: "MessageBroker",
+                  name: "x",
+                  uid,
+                  controller: true,
+                },
+              ],
+            }
+          : {}),
+      },
+    });
+    cluster.put(foreign("uid-2"));
+    cluster.put(foreign());
+    const writes = await cluster.reconcile();
+    expect(writes.filter((write) => write.startsWith("delete"))).toEqual([]);
+  });
+
+  test("scaling the spec scales the StatefulSet and records a Scaled event", async () => {
+    cluster.createBroker({
+      replicas: 1,
+      storage: {
+        type: "postgres",
+        postgres: { external: { host: "db", credentialsSecret: { name: "db" } } },
+      },
+    });
+    await cluster.reconcile();
+    cluster.rollOut();
+    await cluster.reconcile();
+    cluster.updateBroker((broker) => ((broker.spec as { replicas: number }).replicas = 3));
+    const writes = await cluster.reconcile();
+    expect(writes).toContain("apply apps/v1 StatefulSet/orders");
+    expect(writes).toContain("apply v1 ConfigMap/orders-membership");
+    const set = cluster.child("apps/v1 StatefulSet", "shop", "orders") as {
+      spec?: { replicas?: number };
+    };
+    expect(set.spec?.replicas).toBe(3);
+    expect(cluster.events.at(-1)?.reason).toBe("Scaled");
+    expect(cluster.events.at(-1)?.note).toContain("from 1 to 3");
+    expect(cluster.status().phase).toBe("Scaling");
+  });
+
+  test("a failed apply is Degraded, retried with an error, and recovery is recorded", async () => {
+    cluster.createBroker({ replicas: 1 });
+    cluster.failApplyOf = "StatefulSet";
+    await expect(reconcile(key, cluster.deps())).rejects.toBeInstanceOf(ReconcileError);
+    expect(cluster.status().conditions).toContainEqual(
+      expect.objectContaining({ type: "Degraded", status: "True", reason: "ReconcileFailed" }),
+    );
+    // Every other child was still applied.
+    expect(cluster.child("v1 Service", "shop", "orders")).toBeDefined();
+
+    await expect(reconcile(key, cluster.deps())).rejects.toBeInstanceOf(ReconcileError);
+    expect(cluster.events.filter((event) => event.reason === "ReconcileFailed")).toHaveLength(1);
+
+    cluster.failApplyOf = undefined;
+    await cluster.reconcile();
+    expect(cluster.events.map((event) => event.reason)).toEqual([
+      "ReconcileFailed",
+      "Created",
+      "Recovered",
+    ]);
+  });
+
+  test("a paused broker gets no write except the status saying so", async () => {
+    cluster.createBroker({ replicas: 1 });
+    await cluster.reconcile();
+    cluster.updateBroker((broker) => {
+      (broker.metadata as { annotations?: Record<string, string> }).annotations = {
+        "herald.dev/paused": "true",
+      };
+      (broker.spec as { replicas: number }).replicas = 0;
+    });
+    cluster.objects.delete(FakeCluster.id("v1 Service", "shop", "orders"));
+    expect(await cluster.reconcile()).toEqual(["status"]);
+    expect(cluster.status().phase).toBe("Paused");
+    expect(await cluster.reconcile()).toEqual([]);
+  });
+
+  test("the ServiceMonitor is skipped, and said so, while its CRD is missing; created once it exists", async () => {
+    cluster.createBroker({ replicas: 1, monitoring: { serviceMonitor: { enabled: true } } });
+    const before = await cluster.reconcile();
+    expect(before.some((write) => write.includes("ServiceMonitor"))).toBe(false);
+    expect(cluster.status().conditions).toContainEqual(
+      expect.objectContaining({
+        type: "Degraded",
+        status: "True",
+        reason: "ServiceMonitorSkipped",
+      }),
+    );
+
+    cluster.serviceMonitorsInstalled = true;
+    const after = await cluster.reconcile();
+    expect(after).toContain("apply monitoring.coreos.com/v1 ServiceMonitor/orders");
+    expect(cluster.status().conditions).toContainEqual(
+      expect.objectContaining({ type: "Degraded", status: "False" }),
+    );
+  });
+
+  test("the managed PostgreSQL password survives a cache miss of its Secret", async () => {
+    cluster.createBroker({ replicas: 1, storage: { type: "postgres", postgres: { managed: {} } } });
+    await cluster.reconcile();
+    const secretId = FakeCluster.id("v1 Secret", "shop", "orders-postgres-credentials");
+    const stored = cluster.objects.get(secretId) as V1Secret;
+    const password = stored.data?.password;
+    expect(password).toBeTruthy();
+
+    // The cache has not seen the Secret yet; the API server has.
+    cluster.objects.delete(secretId);
+    const writer = { ...cluster.writer, readSecret: () => Promise.resolve(stored) };
+    await reconcile(key, { ...cluster.deps(), writer });
+    expect((cluster.objects.get(secretId) as V1Secret).data?.password).toBe(password);
+  });
+});
+
+describe("finalizer", () => {
+  const managed = {
+    replicas: 1,
+    storage: { type: "postgres" as const, postgres: { managed: {} } },
+  };
+
+  test("is added only for deletionPolicy Delete with a managed store, and removed when no longer needed", async () => {
+    cluster.createBroker({ ...managed, deletionPolicy: "Retain" });
+    expect((await cluster.reconcile()).some((write) => write.startsWith("finalizers"))).toBe(false);
+
+    cluster.updateBroker(
+      (broker) => ((broker.spec as { deletionPolicy: string }).deletionPolicy = "Delete"),
+    );
+    expect(await cluster.reconcile()).toContain(`finalizers ${pvcCleanupFinalizer}`);
+
+    cluster.updateBroker(
+      (broker) => ((broker.spec as { deletionPolicy: string }).deletionPolicy = "Retain"),
+    );
+    expect(await cluster.reconcile()).toContain("finalizers ");
+  });
+
+  test("another controller's finalizer is kept", async () => {
+    cluster.createBroker(
+      { ...managed, deletionPolicy: "Delete" },
+      { finalizers: ["example.com/other"] },
+    );
+    expect(await cluster.reconcile()).toContain(
+      `finalizers example.com/other,${pvcCleanupFinalizer}`,
+    );
+  });
+
+  test("deletion removes the managed store's claims, then the finalizer, and applies nothing", async () => {
+    cluster.createBroker({ ...managed, deletionPolicy: "Delete" });
+    await cluster.reconcile();
+    cluster.updateBroker((broker) => {
+      (broker.metadata as { deletionTimestamp?: string }).deletionTimestamp =
+        "2026-01-01T00:00:00Z";
+    });
+    expect(await cluster.reconcile()).toEqual([
+      "delete claims app.kubernetes.io/name=postgresql,app.kubernetes.io/instance=orders",
+      "finalizers ",
+    ]);
+    expect(await cluster.reconcile()).toEqual([]);
+  });
+});

@@ -1,0 +1,205 @@
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { isDeepStrictEqual } from "node:util";
+import type { Logger } from "pino";
+import {
+  messageBrokerSchema,
+  type MessageBroker,
+  type MessageBrokerStatus,
+} from "../api/v1alpha1/index.ts";
+import { childNames, renderChildren, serviceMonitorSkipped } from "../render/index.ts";
+import { resolveStore } from "../render/store.ts";
+import type { EventRecorder } from "../kube/event-recorder.ts";
+import type { BrokerRef, ClusterWriter } from "../kube/writer.ts";
+import { metaTime } from "../status/conditions.ts";
+import type { Observation } from "../status/observation.ts";
+import { computeStatus, pausedStatus } from "../status/status.ts";
+import { observeStatefulSet } from "../status/workload.ts";
+import { syncChildren, type ChildCaches } from "./children.ts";
+import { claimSelector, pvcCleanupFinalizer, wantedFinalizers } from "./finalizer.ts";
+import { renderContextFor, type RenderSettings } from "./render-context.ts";
+import { transitionEvents } from "./transition-events.ts";
+
+export const pausedAnnotation = "herald.dev/paused";
+
+/** controller-runtime's reconcile.Result: done, or look again after a delay. */
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+export interface CacheReader extends ChildCaches {
+  broker(namespace: string, name: string): KubernetesObject | undefined;
+  readonly serviceMonitorsInstalled: boolean;
+}
+
+export interface ReconcilerDeps {
+  cache: CacheReader;
+  writer: ClusterWriter;
+  events: EventRecorder;
+  settings: RenderSettings;
+  log: Logger;
+  now?: () => Date;
+}
+
+/** Thrown to have the key retried with backoff after the status already says what failed. */
+export class ReconcileError extends Error {}
+
+/** How soon to look again when a watched kind is still syncing. */
+const waitForCacheMs = 1000;
+
+/**
+ * Reconciles one MessageBroker, controller-runtime style: reads the cached broker and children,
+ * renders the desired children with pure functions, applies the difference, deletes what is no
+ * longer rendered, and reports status. It keeps nothing between calls, so any call, repeated or
+ * after a restart, converges from whatever the cluster holds.
+ */
+export async function reconcile(key: string, deps: ReconcilerDeps): Promise<ReconcileResult> {
+  const { cache, writer, log } = deps;
+  const [namespace = "", name = ""] = key.split("/");
+  const raw = cache.broker(namespace, name);
+  if (!raw) return {}; // deleted: garbage collection removes the children
+  const parsed = messageBrokerSchema.safeParse(raw);
+  if (!parsed.success) {
+    // The CRD's schema admits no such object; a newer CRD version might. Nothing to retry.
+    log.error(
+      { broker: key, issues: parsed.error.issues },
+      "MessageBroker does not match the schema",
+    );
+    return {};
+  }
+  const broker = parsed.data;
+  const ref: BrokerRef = { namespace, name };
+  const now = metaTime((deps.now ?? (() => new Date()))());
+
+  if (broker.metadata.deletionTimestamp) {
+    await finalize(broker, ref, deps);
+    return {};
+  }
+  if (broker.metadata.annotations?.[pausedAnnotation] === "true") {
+    await writeStatus(
+      ref,
+      broker.status,
+      pausedStatus(broker.status, broker.metadata.generation, now),
+      deps,
+    );
+    return {};
+  }
+  await ensureFinalizers(broker, ref, writer);
+
+  const ctx = await renderContextFor(broker, deps.settings, {
+    child: (kindId, childName) => cache.child(kindId, namespace, childName),
+    serviceMonitorsInstalled: cache.serviceMonitorsInstalled,
+    writer,
+  });
+  const names = childNames(broker);
+  const children = await syncChildren({
+    desired: renderChildren(broker, ctx),
+    namespace,
+    ownerUid: broker.metadata.uid,
+    brokerStatefulSetName: names.statefulSet,
+    caches: cache,
+    writer,
+    log: log.child({ broker: key }),
+  });
+
+  const observation = observe(broker, {
+    statefulSet: (statefulSetName) =>
+      cache.child("apps/v1 StatefulSet", namespace, statefulSetName),
+    serviceMonitorSkipped: serviceMonitorSkipped(broker, ctx),
+    reconcileError: children.error,
+    membershipEpoch: ctx.membership.epoch,
+    clusterDomain: ctx.clusterDomain,
+  });
+  const status = computeStatus(observation, now);
+  await writeStatus(ref, broker.status, status, deps);
+  for (const event of transitionEvents(
+    broker.status,
+    status,
+    children.brokerStatefulSet,
+    children.error,
+  )) {
+    await deps.events.record(raw, event);
+  }
+
+  if (children.error !== undefined) throw new ReconcileError(children.error);
+  return children.waiting ? { requeueAfterMs: waitForCacheMs } : {};
+}
+
+function observe(
+  broker: MessageBroker,
+  seen: {
+    statefulSet: (name: string) => KubernetesObject | undefined;
+    serviceMonitorSkipped: boolean;
+    reconcileError: string | undefined;
+    membershipEpoch: number;
+    clusterDomain: string;
+  },
+): Observation {
+  const names = childNames(broker);
+  const store = resolveStore(broker.spec.storage);
+  const storeStatefulSet = store.type === "postgres" ? names.postgres : names.cassandra;
+  return {
+    broker,
+    brokers: observeStatefulSet(seen.statefulSet(names.statefulSet)),
+    store:
+      store.type === "memory"
+        ? { kind: "memory" }
+        : "managed" in store
+          ? { kind: "managed", workload: observeStatefulSet(seen.statefulSet(storeStatefulSet)) }
+          : { kind: "external" },
+    serviceMonitorSkipped: seen.serviceMonitorSkipped,
+    reconcileError: seen.reconcileError,
+    membershipEpoch: seen.membershipEpoch,
+    clusterDomain: seen.clusterDomain,
+  };
+}
+
+/** Writes status only when it differs from the cached one: a steady state writes nothing. */
+async function writeStatus(
+  ref: BrokerRef,
+  previous: MessageBrokerStatus | undefined,
+  next: MessageBrokerStatus,
+  deps: ReconcilerDeps,
+): Promise<void> {
+  if (
+    isDeepStrictEqual(JSON.parse(JSON.stringify(previous ?? {})), JSON.parse(JSON.stringify(next)))
+  ) {
+    return;
+  }
+  await deps.writer.applyStatus(ref, next);
+}
+
+async function ensureFinalizers(
+  broker: MessageBroker,
+  ref: BrokerRef,
+  writer: ClusterWriter,
+): Promise<void> {
+  const current = broker.metadata.finalizers ?? [];
+  const wanted = wantedFinalizers(broker).includes(pvcCleanupFinalizer);
+  if (current.includes(pvcCleanupFinalizer) === wanted) return;
+  const others = current.filter((finalizer) => finalizer !== pvcCleanupFinalizer);
+  await writer.setFinalizers(
+    ref,
+    broker.metadata.resourceVersion ?? "",
+    wanted ? [...others, pvcCleanupFinalizer] : others,
+  );
+}
+
+/** Runs the PVC cleanup of a deleted broker, then lets it go. Nothing else needs a finalizer. */
+async function finalize(
+  broker: MessageBroker,
+  ref: BrokerRef,
+  deps: ReconcilerDeps,
+): Promise<void> {
+  const current = broker.metadata.finalizers ?? [];
+  if (!current.includes(pvcCleanupFinalizer)) return;
+  const selector = claimSelector(broker);
+  if (broker.spec.deletionPolicy === "Delete" && selector) {
+    const deleted = await deps.writer.deleteClaims(ref.namespace, selector);
+    deps.log.info(
+      { broker: `${ref.namespace}/${ref.name}`, claims: deleted },
+      "deleted the managed store's volumes",
+    );
+  }
+  const others = current.filter((finalizer) => finalizer !== pvcCleanupFinalizer);
+  await deps.writer.setFinalizers(ref, broker.metadata.resourceVersion ?? "", others);
+}

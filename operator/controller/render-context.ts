@@ -1,0 +1,63 @@
+import type { KubernetesObject, V1Secret } from "@kubernetes/client-node";
+import type { MessageBroker } from "../api/v1alpha1/index.ts";
+import {
+  childNames,
+  generatePassword,
+  passwordFromSecret,
+  type RenderContext,
+} from "../render/index.ts";
+import { resolveStore } from "../render/store.ts";
+import type { ClusterWriter } from "../kube/writer.ts";
+import { membershipFor, publishedMembership } from "./membership.ts";
+
+/** Operator settings every render gets. */
+export interface RenderSettings {
+  images: RenderContext["images"];
+  clusterDomain: string;
+}
+
+export interface ContextSources {
+  /** A cached child by kind id ("v1 ConfigMap") and name, in the broker's namespace. */
+  child(kindId: string, name: string): KubernetesObject | undefined;
+  serviceMonitorsInstalled: boolean;
+  writer: Pick<ClusterWriter, "readSecret">;
+}
+
+/**
+ * The RenderContext of one reconcile, from the caches: the published membership, the managed
+ * store's password and whether ServiceMonitors exist.
+ */
+export async function renderContextFor(
+  broker: MessageBroker,
+  settings: RenderSettings,
+  sources: ContextSources,
+): Promise<RenderContext> {
+  const names = childNames(broker);
+  const replicas = broker.spec.replicas;
+  const published = publishedMembership(sources.child("v1 ConfigMap", names.membership));
+  return {
+    images: settings.images,
+    clusterDomain: settings.clusterDomain,
+    serviceMonitorCrdInstalled: sources.serviceMonitorsInstalled,
+    membership: membershipFor(broker, replicas, published, settings.clusterDomain),
+    statefulSetReplicas: replicas,
+    ...(await postgresPassword(broker, names.postgresCredentials, sources)),
+  };
+}
+
+/**
+ * The managed PostgreSQL password: the existing Secret's, or a new one when there is none. A
+ * cache miss is confirmed with the API server first: a Secret created a moment ago may not have
+ * reached the cache, and replacing its password would lock the brokers out of the database.
+ */
+async function postgresPassword(
+  broker: MessageBroker,
+  secretName: string,
+  sources: ContextSources,
+): Promise<{ postgresPassword?: string }> {
+  const store = resolveStore(broker.spec.storage);
+  if (store.type !== "postgres" || !("managed" in store)) return {};
+  const cached: V1Secret | undefined = sources.child("v1 Secret", secretName);
+  const secret = cached ?? (await sources.writer.readSecret(broker.metadata.namespace, secretName));
+  return { postgresPassword: passwordFromSecret(secret) ?? generatePassword() };
+}
