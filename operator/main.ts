@@ -1,0 +1,62 @@
+/**
+ * The operator process: configuration from env, informers, leader election, reconcilers and
+ * the /metrics, /healthz and /readyz endpoints; SIGTERM drains and releases the lease.
+ */
+import { pino } from "pino";
+import { ConfigError, loadConfig, type OperatorConfig } from "./process/config.ts";
+import { loadKubeConfig } from "./process/kube-config.ts";
+import { startOperator } from "./process/operator.ts";
+
+/** Exit code for a configuration error, distinct from a crash. */
+const configErrorExitCode = 2;
+/** Longer than any reconcile, shorter than the pod's terminationGracePeriodSeconds (30 s). */
+const shutdownGraceMs = 25_000;
+
+function readConfig(): OperatorConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(configErrorExitCode);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const log = pino({ level: config.HERALD_LOG_LEVEL, base: { service: "herald-operator" } });
+  const operator = await startOperator({
+    config,
+    kubeConfig: loadKubeConfig(),
+    log,
+    // Like controller-runtime: another replica leads now, so stop at once.
+    onLostLeadership: () => process.exit(1),
+  });
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    setTimeout(() => {
+      log.error("shutdown exceeded its grace period; exiting");
+      process.exit(1);
+    }, shutdownGraceMs).unref();
+    operator.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `herald operator failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,22 @@
+import { KubeConfig } from "@kubernetes/client-node";
+import { readFileSync } from "node:fs";
+
+const inClusterNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+/** The current kubeconfig context: KUBECONFIG, ~/.kube/config, or the in-cluster service account. */
+export function loadKubeConfig(): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  if (!kubeConfig.getCurrentCluster())
+    throw new Error("no Kubernetes cluster configured: set KUBECONFIG");
+  return kubeConfig;
+}
+
+/** Where the leader Lease lives when not configured: the operator's own namespace in a cluster. */
+export function defaultLeaseNamespace(kubeConfig: KubeConfig): string {
+  try {
+    return readFileSync(inClusterNamespaceFile, "utf8").trim();
+  } catch {
+    return kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? "default";
+  }
+}
