@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { messageBrokerSchema } from "../api/v1alpha1/index.ts";
+import { celViolations } from "./cel-evaluate.ts";
 import { crdFile, crdYaml } from "./crd-file.ts";
 import { messageBrokerOpenApiSchema, type messageBrokerCrd } from "./messagebroker-crd.ts";
 import type { SchemaNode } from "./schema-node.ts";
@@ -60,7 +61,15 @@ describe("MessageBroker CRD", () => {
       replicas: 1,
       storage: { type: "memory", batch: { maxSize: 1000, maxDelayMs: 5 } },
     });
-    expect(schema.properties?.spec?.default).toEqual({});
+    expect(schema.properties?.spec?.default).toEqual(parsed);
+  });
+
+  it("states defaults that pass the CEL rules as written, as the API server checks them", () => {
+    const failing = nodes(schema)
+      .filter(([, node]) => node.default !== undefined)
+      .flatMap(([path, node]) => celViolations(node, node.default, undefined, path))
+      .map(({ path, message }) => `${path}: ${message}`);
+    expect(failing).toEqual([]);
   });
 
   it("has the status and scale subresources, printer columns and short name", () => {

@@ -8,10 +8,13 @@ export function crdSchemaOf(schema: z.ZodType): SchemaNode {
     io: "input",
     cycles: "throw",
     reused: "inline",
-    // OpenAPI 3.0 writes a tuple as a list of a union, which could pass for int-or-string below.
-    override: ({ zodSchema }) => {
+    override: ({ zodSchema, jsonSchema }) => {
+      // OpenAPI 3.0 writes a tuple as a list of a union, which could pass for int-or-string below.
       if (zodSchema._zod.def.type === "tuple")
         throw new Error("tuples are not allowed in a structural CRD schema");
+      // A prefault emits its input (`{}`), but the API server checks CEL rules against a default
+      // as written, without the nested defaults: state the fully defaulted object instead.
+      if (zodSchema._zod.def.type === "prefault") jsonSchema.default = zodSchema.parse(undefined);
     },
   });
   return toStructural(json as SchemaNode);
