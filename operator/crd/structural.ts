@@ -14,7 +14,8 @@ export function crdSchemaOf(schema: z.ZodType): SchemaNode {
         throw new Error("tuples are not allowed in a structural CRD schema");
       // A prefault emits its input (`{}`), but the API server checks CEL rules against a default
       // as written, without the nested defaults: state the fully defaulted object instead.
-      if (zodSchema._zod.def.type === "prefault") jsonSchema.default = zodSchema.parse(undefined);
+      if (zodSchema._zod.def.type === "prefault")
+        jsonSchema.default = z.parse(zodSchema, undefined);
     },
   });
   return toStructural(json as SchemaNode);
