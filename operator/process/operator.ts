@@ -7,8 +7,9 @@ import { eventRecorder } from "../kube/event-recorder.ts";
 import { Informers } from "../kube/informers.ts";
 import { LeaderElector, leaseClient } from "../kube/leader-election.ts";
 import { clusterWriter } from "../kube/writer.ts";
+// The broker serves the same three endpoints; one implementation serves both programs.
+import { startHttpServer } from "../../broker/http/http-server.ts";
 import type { OperatorConfig } from "./config.ts";
-import { startHttpServer } from "./http-server.ts";
 import { defaultLeaseNamespace } from "./kube-config.ts";
 import { operatorMetrics } from "./metrics.ts";
 
@@ -47,7 +48,7 @@ export async function startOperator(options: {
     managedBrokers: () => informers.brokers.list().length,
   });
   const http = await startHttpServer({
-    ...config.HERALD_HTTP_ADDR,
+    address: config.HERALD_HTTP_ADDR,
     ready: () => informers.synced,
     registry: metrics.registry,
   });
