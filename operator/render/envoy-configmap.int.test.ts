@@ -1,0 +1,41 @@
+import type { V1ConfigMap } from "@kubernetes/client-node";
+import { beforeAll, describe, expect, test } from "vitest";
+import { checkEnvoyConfig, ensureEnvoyCheck } from "../../e2e/env/tools/envoy-check.ts";
+import { envoyConfigKey } from "./envoy-configmap.ts";
+import { childNames, renderChildren } from "./index.ts";
+import { brokerFixture, contextFixture } from "./test-fixtures.ts";
+
+// Envoy cannot run here, so the sidecar's bootstrap is held to go-control-plane's
+// protos and validation rules instead (a cold build of the checker takes minutes).
+beforeAll(async () => {
+  await ensureEnvoyCheck();
+}, 900_000);
+
+/** The Envoy bootstrap exactly as the operator would apply it, via the list of children. */
+function renderedEnvoyConfig(requestsPerSecond: number, burst: number): string {
+  const broker = brokerFixture({ rateLimit: { enabled: true, requestsPerSecond, burst } });
+  const name = childNames(broker).envoyConfig;
+  const configMap = renderChildren(broker, contextFixture()).find(
+    (c): c is V1ConfigMap => c.kind === "ConfigMap" && c.metadata?.name === name,
+  );
+  const text = configMap?.data?.[envoyConfigKey];
+  if (text === undefined) throw new Error(`no ConfigMap ${name} with key ${envoyConfigKey}`);
+  return text;
+}
+
+describe("the rendered Envoy sidecar bootstrap", () => {
+  test.each([
+    { requestsPerSecond: 1, burst: 1 },
+    { requestsPerSecond: 1000, burst: 2000 },
+    { requestsPerSecond: 250, burst: 100_000 },
+    // The CRD's ceiling (int32) fits Envoy's uint32 token bucket.
+    { requestsPerSecond: 2_147_483_647, burst: 2_147_483_647 },
+  ])(
+    "passes the offline Envoy check at $requestsPerSecond rps, burst $burst",
+    async ({ requestsPerSecond, burst }) => {
+      const text = renderedEnvoyConfig(requestsPerSecond, burst);
+      expect(text).toContain(`max_tokens: ${burst}`);
+      expect(await checkEnvoyConfig(text)).toEqual({ ok: true, violations: [] });
+    },
+  );
+});
