@@ -6,142 +6,22 @@
 import net from "node:net";
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Client as CassandraClient } from "cassandra-driver";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createCassandraStore } from "./cassandra/index.ts";
-import { StoreUnavailableError } from "./errors.ts";
-import { MemoryStore } from "./memory/memory-store.ts";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { MessageRecord, MessageStore } from "./message-store.ts";
-import { createPostgresStore } from "./postgres/index.ts";
-import { TcpProxy } from "./test/tcp-proxy.ts";
+import {
+  type Backend,
+  expectUnavailableQuickly,
+  ids,
+  plain,
+  record,
+  storeBackends,
+  text,
+  uniqueNamespace,
+  withProxiedStore,
+} from "./test/backends.ts";
 
 const env = inject("testEnv");
-const runId = `conformance_${Date.now().toString(36)}_${process.pid}`;
-
-/** Store timeouts short enough that an outage test answers in a few seconds. */
-const FAST_TIMEOUT_MS = 1000;
-/** "Quickly": well past the store timeouts above, far short of a hang. */
-const QUICK_MS = 6000;
-
-interface Backend {
-  readonly name: string;
-  /** Survives close and a new instance (memory does not). */
-  readonly durable: boolean;
-  /** Expired rows vanish by purgeExpired, or by the server's native TTL. */
-  readonly expiry: "purge" | "ttl";
-  /** A store on `namespace`, reaching its server on `port` (a proxy) if given. */
-  create(namespace: string, port?: number): MessageStore;
-  /** The real server, for proxies; undefined for in-process stores. */
-  readonly server?: { readonly host: string; readonly port: number };
-  drop(namespace: string): Promise<void>;
-}
-
-const postgresUrl = new URL(env.postgres.url);
-const postgres: Backend = {
-  name: "postgres",
-  durable: true,
-  expiry: "purge",
-  server: { host: postgresUrl.hostname, port: Number(postgresUrl.port) },
-  create(namespace, port) {
-    const url = new URL(env.postgres.url);
-    if (port !== undefined) url.port = String(port);
-    return createPostgresStore({
-      url: url.toString(),
-      schema: namespace,
-      connectTimeoutMs: FAST_TIMEOUT_MS,
-      statementTimeoutMs: FAST_TIMEOUT_MS,
-    });
-  },
-  async drop(namespace) {
-    const client = new pg.Client({ connectionString: env.postgres.url });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(namespace)} CASCADE`);
-    } finally {
-      await client.end();
-    }
-  },
-};
-
-const cassandra: Backend = {
-  name: "cassandra",
-  durable: true,
-  expiry: "ttl",
-  server: { host: env.cassandra.contactPoint, port: env.cassandra.port },
-  create(namespace, port) {
-    return createCassandraStore({
-      contactPoints: [env.cassandra.contactPoint],
-      port: port ?? env.cassandra.port,
-      localDataCenter: env.cassandra.localDataCenter,
-      keyspace: namespace,
-      connectTimeoutMs: FAST_TIMEOUT_MS,
-      requestTimeoutMs: FAST_TIMEOUT_MS,
-      reconnectBaseDelayMs: 100,
-      reconnectMaxDelayMs: 1000,
-    });
-  },
-  async drop(namespace) {
-    const client = new CassandraClient({
-      contactPoints: [env.cassandra.contactPoint],
-      protocolOptions: { port: env.cassandra.port },
-      localDataCenter: env.cassandra.localDataCenter,
-    });
-    try {
-      await client.execute(`DROP KEYSPACE IF EXISTS ${namespace}`);
-    } finally {
-      await client.shutdown();
-    }
-  },
-};
-
-const memory: Backend = {
-  name: "memory",
-  durable: false,
-  expiry: "purge",
-  create: () => new MemoryStore({ maxMessagesPerSubject: 100_000 }),
-  drop: () => Promise.resolve(),
-};
-
-const text = (value: string) => new TextEncoder().encode(value);
-
-function record(subject: string, id: number, expiresAtMs: number | null = null): MessageRecord {
-  return { subject, id, body: text(`${subject}#${id}`), expiresAtMs };
-}
-
-const ids = (records: readonly MessageRecord[]) => records.map((r) => r.id);
-
-/** Fields compared as plain values, so a Buffer and a Uint8Array of equal bytes match. */
-const plain = (r: MessageRecord | undefined) =>
-  r && { subject: r.subject, id: r.id, body: Array.from(r.body), expiresAtMs: r.expiresAtMs };
-
-async function expectUnavailableQuickly(call: () => Promise<unknown>): Promise<void> {
-  const started = performance.now();
-  await expect(call()).rejects.toBeInstanceOf(StoreUnavailableError);
-  expect(performance.now() - started).toBeLessThan(QUICK_MS);
-}
-
-/**
- * Runs `body` with a store that reaches its server through a proxy, after
- * writing record 1 of `subject` through it.
- */
-async function withProxiedStore(
-  backend: Backend,
-  subject: string,
-  body: (proxy: TcpProxy, store: MessageStore) => Promise<void>,
-): Promise<void> {
-  if (!backend.server) throw new Error(`the ${backend.name} store has no server`);
-  const proxy = await TcpProxy.start(backend.server.host, backend.server.port);
-  const store = backend.create(runId, proxy.port);
-  try {
-    await store.open();
-    await store.appendBatch([record(subject, 1)]);
-    await body(proxy, store);
-  } finally {
-    await store.close();
-    await proxy.close();
-  }
-}
+const runId = uniqueNamespace("conformance");
 
 async function closedPort(): Promise<number> {
   const server = net.createServer().listen(0, "127.0.0.1");
@@ -151,21 +31,16 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** Polls `check` until it stops throwing, or rethrows its last failure after `timeoutMs`. */
-async function eventually(check: () => Promise<void>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(200);
-    }
-  }
+function serverOf(backend: Backend): { host: string; port: number } {
+  if (!backend.server) throw new Error(`the ${backend.name} store has no server`);
+  return backend.server;
 }
 
-describe.each([memory, postgres, cassandra])("$name store", (backend) => {
+/** Retries `check` until it passes, for state that settles on the server's own schedule. */
+const eventually = (check: () => Promise<unknown>, timeout: number) =>
+  vi.waitFor(check, { timeout, interval: 200 });
+
+describe.each(storeBackends(env))("$name store", (backend) => {
   let store: MessageStore;
   let subjectCount = 0;
   /** A subject no other test of this run touches. */
@@ -254,6 +129,13 @@ describe.each([memory, postgres, cassandra])("$name store", (backend) => {
     expect(await store.lastId(b)).toBe(7);
     expect((await store.range(a, 1, 10, 0)).map((r) => r.subject)).toEqual([a, a]);
     expect(plain(await store.get(b, 1, 0))).toEqual(plain(record(b, 1)));
+  });
+
+  it("never moves lastId back when a lower id lands later", async () => {
+    const subject = freshSubject("reordered");
+    await store.appendBatch([record(subject, 20)]);
+    await store.appendBatch([record(subject, 10)]);
+    expect(await store.lastId(subject)).toBe(20);
   });
 
   it("keeps lastId after every record of a subject is gone", async () => {
@@ -377,34 +259,46 @@ describe.each([memory, postgres, cassandra])("$name store", (backend) => {
   it.runIf(backend.server)(
     "fails fast while the link is cut, and recovers by itself when it returns",
     async () => {
+      const server = serverOf(backend);
       const subject = freshSubject("outage");
-      await withProxiedStore(backend, subject, async (proxy, proxied) => {
-        await proxy.cut();
-        await expectUnavailableQuickly(() => proxied.appendBatch([record(subject, 2)]));
-        await expectUnavailableQuickly(() => proxied.get(subject, 1, 0));
-        await expectUnavailableQuickly(() => proxied.lastId(subject));
+      await withProxiedStore(
+        server,
+        (port) => backend.create(runId, port),
+        subject,
+        async (proxy, proxied) => {
+          await proxy.cut();
+          await expectUnavailableQuickly(() => proxied.appendBatch([record(subject, 2)]));
+          await expectUnavailableQuickly(() => proxied.get(subject, 1, 0));
+          await expectUnavailableQuickly(() => proxied.lastId(subject));
 
-        await proxy.restore();
-        await eventually(() => proxied.appendBatch([record(subject, 3)]), 30_000);
-        expect(ids(await proxied.range(subject, 1, 10, 0))).toEqual([1, 3]);
-        expect(await proxied.lastId(subject)).toBe(3);
-      });
+          await proxy.restore();
+          await eventually(() => proxied.appendBatch([record(subject, 3)]), 30_000);
+          expect(ids(await proxied.range(subject, 1, 10, 0))).toEqual([1, 3]);
+          expect(await proxied.lastId(subject)).toBe(3);
+        },
+      );
     },
   );
 
   it.runIf(backend.server)(
     "times out a hung server as StoreUnavailableError, and recovers",
     async () => {
+      const server = serverOf(backend);
       const subject = freshSubject("stall");
-      await withProxiedStore(backend, subject, async (proxy, proxied) => {
-        proxy.stall();
-        await expectUnavailableQuickly(() => proxied.get(subject, 1, 0));
+      await withProxiedStore(
+        server,
+        (port) => backend.create(runId, port),
+        subject,
+        async (proxy, proxied) => {
+          proxy.stall();
+          await expectUnavailableQuickly(() => proxied.get(subject, 1, 0));
 
-        proxy.resume();
-        await eventually(async () => {
-          expect(plain(await proxied.get(subject, 1, 0))).toEqual(plain(record(subject, 1)));
-        }, 30_000);
-      });
+          proxy.resume();
+          await eventually(async () => {
+            expect(plain(await proxied.get(subject, 1, 0))).toEqual(plain(record(subject, 1)));
+          }, 30_000);
+        },
+      );
     },
   );
 });

@@ -87,13 +87,15 @@ class CassandraStore implements MessageStore {
       for (const table of this.#cql.createTables) await this.#ddl(table);
       return;
     }
-    await this.#execute("open", this.#cql.lastId, [""]).catch((err: unknown) => {
-      if (err instanceof StoreUnavailableError) throw err;
-      throw new Error(
-        `cassandra keyspace "${this.#config.keyspace}" lacks Herald's tables and manageSchema is off`,
-        { cause: err },
-      );
-    });
+    for (const probe of this.#cql.probeTables) {
+      await this.#execute("open", probe, []).catch((err: unknown) => {
+        if (err instanceof StoreUnavailableError) throw err;
+        throw new Error(
+          `cassandra keyspace "${this.#config.keyspace}" lacks Herald's tables and manageSchema is off`,
+          { cause: err },
+        );
+      });
+    }
   }
 
   /**

@@ -3,6 +3,8 @@
 export interface CassandraStatements {
   readonly createKeyspace: string;
   readonly createTables: readonly string[];
+  /** Cheap reads that fail when a table is missing, for a schema managed elsewhere. */
+  readonly probeTables: readonly string[];
   readonly insertMessage: string;
   readonly advanceHead: string;
   readonly getMessage: string;
@@ -35,6 +37,7 @@ export function cassandraStatements(
         last_id bigint
       )`,
     ],
+    probeTables: [`SELECT id FROM ${messages} LIMIT 1`, `SELECT last_id FROM ${heads} LIMIT 1`],
     // TTL 0 means "never expires".
     insertMessage: `INSERT INTO ${messages} (subject, bucket, id, body, expires_at)
       VALUES (?, ?, ?, ?, ?) USING TTL ?`,
