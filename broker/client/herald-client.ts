@@ -26,6 +26,8 @@ export interface SubscribeOptions {
    * outage are only recovered when a message had been received or startId was set.
    */
   readonly resume?: boolean;
+  /** Called each time the broker has registered the (re)subscription: later publishes reach it. */
+  readonly onSubscribed?: () => void;
 }
 
 export interface HeraldClientOptions {
@@ -109,6 +111,7 @@ export class HeraldClient {
         { subject, startId },
         new Metadata({ waitForReady: options.resume === true }),
       );
+      call.once("metadata", () => options.onSubscribed?.());
       try {
         for await (const message of call as AsyncIterable<MessageResponse>) {
           startId = message.id + 1;

@@ -3,6 +3,7 @@
  * path / store / subscription hub, and report failures through toGrpcStatus.
  */
 import {
+  Metadata,
   type sendUnaryData,
   type ServerUnaryCall,
   type ServerWritableStream,
@@ -94,6 +95,8 @@ export function createBrokerService(deps: BrokerServiceDeps): BrokerServer {
       const { subject, startId } = request;
       const subscriber = deps.hub.subscribe(subject, streamSink(call), startId);
       call.on("cancelled", () => subscriber.close());
+      // Headers now tell the client that it is registered: every later publish reaches it.
+      call.sendMetadata(new Metadata());
       if (startId === 0) return;
       const readPage = (fromId: number, limit: number) =>
         deps.store.range(subject, fromId, limit, Date.now());

@@ -1,0 +1,102 @@
+/**
+ * Raw gRPC access for what the typed client cannot do: call the reflection
+ * and health services by their published protos, and send a malformed frame.
+ */
+import type { IncomingHttpHeaders } from "node:http2";
+import { connect } from "node:http2";
+import { Client, credentials, type ServiceError } from "@grpc/grpc-js";
+import { loadSync, type MethodDefinition } from "@grpc/proto-loader";
+import { protoPath as healthProtoPath } from "grpc-health-check";
+import { createRequire } from "node:module";
+import { z } from "zod";
+
+const require = createRequire(import.meta.url);
+const reflectionProtoPath =
+  require.resolve("@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto");
+
+function method(
+  protoPath: string,
+  service: string,
+  name: string,
+): MethodDefinition<object, object> {
+  const definition = loadSync(protoPath, { enums: String })[service];
+  if (definition === undefined || !(name in definition))
+    throw new Error(`${service}/${name} not in ${protoPath}`);
+  return (definition as Record<string, MethodDefinition<object, object>>)[name] as MethodDefinition<
+    object,
+    object
+  >;
+}
+
+const ListServicesResponse = z.object({
+  listServicesResponse: z.object({ service: z.array(z.object({ name: z.string() })) }),
+});
+
+/** Service names listed by grpc.reflection.v1, as grpcurl's `list` shows them. */
+export function listServicesByReflection(address: string): Promise<string[]> {
+  const info = method(
+    reflectionProtoPath,
+    "grpc.reflection.v1.ServerReflection",
+    "ServerReflectionInfo",
+  );
+  const client = new Client(address, credentials.createInsecure());
+  return new Promise<string[]>((resolve, reject) => {
+    const call = client.makeBidiStreamRequest(
+      info.path,
+      info.requestSerialize,
+      info.responseDeserialize,
+    );
+    call.on("data", (response: unknown) => {
+      resolve(
+        ListServicesResponse.parse(response).listServicesResponse.service.map(({ name }) => name),
+      );
+      call.end();
+    });
+    call.on("error", reject);
+    call.write({ listServices: "*" });
+  }).finally(() => client.close());
+}
+
+/** grpc.health.v1 Check for `service` ("" = the whole server). */
+export function checkHealth(address: string, service: string): Promise<string> {
+  const check = method(healthProtoPath, "grpc.health.v1.Health", "Check");
+  const client = new Client(address, credentials.createInsecure());
+  return new Promise<string>((resolve, reject) => {
+    client.makeUnaryRequest(
+      check.path,
+      check.requestSerialize,
+      check.responseDeserialize,
+      { service },
+      (err: ServiceError | null, response?: object) =>
+        err ? reject(err) : resolve(z.object({ status: z.string() }).parse(response).status),
+    );
+  }).finally(() => client.close());
+}
+
+/**
+ * Sends one length-prefixed gRPC frame holding `payload` to `path` over raw
+ * HTTP/2 and returns the grpc-status trailer.
+ */
+export function sendRawFrame(address: string, path: string, payload: Buffer): Promise<number> {
+  const session = connect(`http://${address}`);
+  return new Promise<number>((resolve, reject) => {
+    session.on("error", reject);
+    const stream = session.request({
+      ":method": "POST",
+      ":path": path,
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    const header = Buffer.alloc(5);
+    header.writeUInt32BE(payload.length, 1);
+    stream.on("trailers", (trailers: IncomingHttpHeaders) =>
+      resolve(Number(trailers["grpc-status"])),
+    );
+    stream.on("response", (headers) => {
+      if (headers["grpc-status"] !== undefined) resolve(Number(headers["grpc-status"]));
+    });
+    stream.on("error", reject);
+    stream.on("data", () => undefined);
+    stream.end(Buffer.concat([header, payload]));
+  }).finally(() => session.close());
+}

@@ -1,0 +1,81 @@
+/**
+ * Runs a real broker in-process on 127.0.0.1 with an ephemeral port, for the
+ * broker-level integration suites.
+ */
+import { randomUUID } from "node:crypto";
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { type Broker, type BrokerSettings, startBroker } from "../broker.ts";
+import { HeraldClient } from "../client/herald-client.ts";
+import type { MessageStore } from "../store/message-store.ts";
+
+export interface TestBroker {
+  readonly broker: Broker;
+  readonly address: string;
+  readonly registry: Registry;
+  /** A client on the broker, closed by `stop`. */
+  client(): HeraldClient;
+  /** Current value of a metric without labels. */
+  metric(name: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export const defaultTestSettings: BrokerSettings = {
+  grpcAddress: { host: "127.0.0.1", port: 0 },
+  batch: { maxSize: 500, maxDelayMs: 2 },
+  maxMessageBytes: 64 * 1024,
+  subscriberBufferSize: 1024,
+  storeTimeoutMs: 5_000,
+  purgeIntervalMs: 60_000,
+  maxConnectionAgeMs: 0,
+  shutdownGraceMs: 5_000,
+};
+
+export async function startTestBroker(
+  store: MessageStore,
+  overrides: Partial<BrokerSettings> = {},
+): Promise<TestBroker> {
+  const registry = new Registry();
+  const broker = await startBroker({
+    settings: { ...defaultTestSettings, ...overrides },
+    store,
+    logger: pino({ level: process.env.HERALD_TEST_LOG_LEVEL ?? "silent" }),
+    registry,
+  });
+  await broker.storeOpened();
+  const address = `127.0.0.1:${broker.port}`;
+  const clients: HeraldClient[] = [];
+  return {
+    broker,
+    address,
+    registry,
+    client: () => {
+      const client = new HeraldClient(address);
+      clients.push(client);
+      return client;
+    },
+    metric: async (name) => {
+      const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
+      return values.reduce((sum, { value }) => sum + value, 0);
+    },
+    stop: async () => {
+      for (const client of clients.splice(0)) client.close();
+      await broker.shutdown();
+    },
+  };
+}
+
+/** A subject no other test uses. */
+export const uniqueSubject = (name: string) => `${name}.${randomUUID().slice(0, 8)}`;
+
+/** Polls `condition` every 10 ms until it holds, failing after `timeoutMs`. */
+export async function eventually(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,415 @@
+/**
+ * Broker-level semantic conformance (DESIGN §2): one suite, run against a real
+ * broker over real gRPC for every store. Each semantic is checked through the
+ * public client, so these are the guarantees a user gets.
+ */
+import { randomBytes } from "node:crypto";
+import { type ServiceError, status } from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { HeraldClient, ReceivedMessage, SubscribeOptions } from "../client/herald-client.ts";
+import type { MessageRecord, MessageStore } from "../store/message-store.ts";
+import { checkHealth, listServicesByReflection, sendRawFrame } from "./grpc-probes.ts";
+import {
+  defaultTestSettings,
+  eventually,
+  startTestBroker,
+  type TestBroker,
+  uniqueSubject,
+} from "./harness.ts";
+import { storeFactory, storeKinds } from "./test-stores.ts";
+
+const text = (message: ReceivedMessage) => message.body.toString("utf8");
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** The gRPC failure of `promise`, which must reject. */
+async function failureOf(promise: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as ServiceError;
+  }
+  throw new Error("expected the call to fail");
+}
+
+async function expectStatus(
+  promise: Promise<unknown>,
+  code: status,
+  details?: RegExp,
+): Promise<void> {
+  const err = await failureOf(promise);
+  expect(status[err.code], err.details).toBe(status[code]);
+  if (details) expect(err.details).toMatch(details);
+}
+
+/** Subscribes and collects `count` messages; `subscribed` resolves once the broker registered it. */
+function collect(
+  client: HeraldClient,
+  subject: string,
+  count: number,
+  options: SubscribeOptions = {},
+) {
+  let markSubscribed: () => void = () => undefined;
+  const subscribed = new Promise<void>((resolve) => (markSubscribed = resolve));
+  const messages = (async () => {
+    const received: ReceivedMessage[] = [];
+    if (count === 0) return received;
+    for await (const message of client.subscribe(subject, {
+      ...options,
+      onSubscribed: markSubscribed,
+    })) {
+      received.push(message);
+      if (received.length === count) break;
+    }
+    return received;
+  })();
+  // A subscription that fails before registering settles `subscribed` too (the failure surfaces via `messages`).
+  const settled = messages.then(
+    () => undefined,
+    () => undefined,
+  );
+  return { subscribed: Promise.race([subscribed, settled]), messages };
+}
+
+/** A store decorator whose calls the test can make hang, as an unreachable server's would. */
+class SwitchableStore implements MessageStore {
+  readonly kind: MessageStore["kind"];
+  readonly #inner: MessageStore;
+  hanging = false;
+
+  constructor(inner: MessageStore) {
+    this.kind = inner.kind;
+    this.#inner = inner;
+  }
+
+  open = () => this.#inner.open();
+  close = () => this.#inner.close();
+  appendBatch = (records: readonly MessageRecord[]) =>
+    this.#reach(() => this.#inner.appendBatch(records));
+  get = (subject: string, id: number, nowMs: number) =>
+    this.#reach(() => this.#inner.get(subject, id, nowMs));
+  lastId = (subject: string) => this.#reach(() => this.#inner.lastId(subject));
+  range = (subject: string, fromId: number, limit: number, nowMs: number) =>
+    this.#reach(() => this.#inner.range(subject, fromId, limit, nowMs));
+  purgeExpired = (nowMs: number) => this.#reach(() => this.#inner.purgeExpired(nowMs));
+  ping = () => this.#reach(() => this.#inner.ping());
+
+  #reach<T>(run: () => Promise<T>): Promise<T> {
+    return this.hanging ? new Promise<T>(() => undefined) : run();
+  }
+}
+
+describe.each(storeKinds)("broker semantics on the %s store", (kind) => {
+  const newStore = storeFactory(kind, inject("testEnv"), "herald_semantics");
+  let broker: TestBroker;
+  let client: HeraldClient;
+
+  beforeAll(async () => {
+    broker = await startTestBroker(newStore());
+    client = broker.client();
+  });
+
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  it("assigns increasing ids per subject and fetches bodies by id", async () => {
+    const a = uniqueSubject("ids.a");
+    const b = uniqueSubject("ids.b");
+    const idsA: number[] = [];
+    for (let i = 0; i < 5; i += 1) idsA.push(await client.publish(a, `a${i}`));
+    const idB = await client.publish(b, "b0");
+    expect(idsA).toEqual([...idsA].sort((x, y) => x - y));
+    expect(new Set(idsA).size).toBe(5);
+    expect(idB).toBeGreaterThan(0);
+    for (const [index, id] of idsA.entries()) {
+      const fetched = await client.fetch(a, id);
+      expect(fetched.id).toBe(id);
+      expect(text(fetched)).toBe(`a${index}`);
+    }
+    expect(text(await client.fetch(b, idB))).toBe("b0");
+  });
+
+  it("gives 2,000 concurrent publishes over 20 subjects unique consecutive ids per subject", async () => {
+    const subjects = range(1, 20).map((n) => uniqueSubject(`load${n}`));
+    const clients = range(1, 8).map(() => broker.client());
+    const results = await Promise.all(
+      range(0, 1999).map(async (n) => {
+        const subject = subjects[n % subjects.length] ?? "";
+        const id = await (clients[n % clients.length] as HeraldClient).publish(subject, `m${n}`);
+        return { subject, id, body: `m${n}` };
+      }),
+    );
+    for (const subject of subjects) {
+      const ids = results.filter((r) => r.subject === subject).map((r) => r.id);
+      expect(ids.sort((x, y) => x - y)).toEqual(range(1, 100));
+    }
+    const sample = results.filter((_, index) => index % 50 === 0);
+    for (const { subject, id, body } of sample)
+      expect(text(await client.fetch(subject, id))).toBe(body);
+  });
+
+  it("fans out every message, in order, to every subscriber of its subject and no other", async () => {
+    const a = uniqueSubject("fan.a");
+    const b = uniqueSubject("fan.b");
+    const subscribersA = range(1, 3).map(() => collect(broker.client(), a, 60));
+    const subscriberB = collect(client, b, 40);
+    await Promise.all([...subscribersA, subscriberB].map((s) => s.subscribed));
+    const published = await Promise.all([
+      ...range(1, 60).map((n) => client.publish(a, `a${n}`)),
+      ...range(1, 40).map((n) => client.publish(b, `b${n}`)),
+    ]);
+    const idsA = published.slice(0, 60).sort((x, y) => x - y);
+    for (const subscriber of subscribersA) {
+      const received = await subscriber.messages;
+      expect(received.map((m) => m.id)).toEqual(idsA);
+      expect(received.every((m) => text(m).startsWith("a"))).toBe(true);
+    }
+    const receivedB = await subscriberB.messages;
+    expect(receivedB.map((m) => m.id)).toEqual(published.slice(60).sort((x, y) => x - y));
+    expect(receivedB.every((m) => text(m).startsWith("b"))).toBe(true);
+  });
+
+  it("delivers one message to each of 200 concurrent subscribers", async () => {
+    const subject = uniqueSubject("crowd");
+    const clients = range(1, 4).map(() => broker.client());
+    const subscribers = range(0, 199).map((n) =>
+      collect(clients[n % 4] as HeraldClient, subject, 1),
+    );
+    await Promise.all(subscribers.map((s) => s.subscribed));
+    const id = await client.publish(subject, "hello, crowd");
+    const received = await Promise.all(subscribers.map((s) => s.messages));
+    expect(received).toHaveLength(200);
+    for (const [message] of received)
+      expect({ id: message?.id, body: message && text(message) }).toEqual({
+        id,
+        body: "hello, crowd",
+      });
+  });
+
+  it("gives a new subscriber no earlier message unless it asks for start_id", async () => {
+    const subject = uniqueSubject("late");
+    const early = await client.publish(subject, "early");
+    const live = collect(client, subject, 1);
+    await live.subscribed;
+    const later = await client.publish(subject, "later");
+    expect((await live.messages).map((m) => m.id)).toEqual([later]);
+    const replay = collect(client, subject, 2, { startId: early });
+    expect((await replay.messages).map(text)).toEqual(["early", "later"]);
+  });
+
+  it("resumes with start_id exactly once and in order while publishing continues", async () => {
+    const subject = uniqueSubject("resume");
+    const first = collect(client, subject, 10);
+    await first.subscribed;
+    const published = range(1, 30).map((n) => client.publish(subject, `m${n}`));
+    const firstPart = await first.messages;
+    await Promise.all(published);
+    const lastSeen = firstPart.at(-1)?.id ?? 0;
+    const duringResume = range(31, 60).map((n) => client.publish(subject, `m${n}`));
+    const resumed = collect(client, subject, 60 - firstPart.length, { startId: lastSeen + 1 });
+    await Promise.all(duringResume);
+    const rest = await resumed.messages;
+    const all = [...firstPart, ...rest];
+    expect(all.map(text)).toEqual(range(1, 60).map((n) => `m${n}`));
+    expect(all.map((m) => m.id)).toEqual([...all.map((m) => m.id)].sort((x, y) => x - y));
+    expect(new Set(all.map((m) => m.id)).size).toBe(60);
+  });
+
+  it("expires messages after their TTL and never expires TTL 0", async () => {
+    const subject = uniqueSubject("ttl");
+    const shortLived = await client.publish(subject, "short", { ttlSeconds: 1 });
+    const forever = await client.publish(subject, "forever", { ttlSeconds: 0 });
+    expect(text(await client.fetch(subject, shortLived))).toBe("short");
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await expectStatus(client.fetch(subject, shortLived), status.INVALID_ARGUMENT, /expired/);
+    expect(text(await client.fetch(subject, forever))).toBe("forever");
+    await expectStatus(
+      client.fetch(subject, forever + 1000),
+      status.INVALID_ARGUMENT,
+      /unknown id/,
+    );
+  });
+
+  it("answers each bad input with its documented code and stays up", async () => {
+    const subject = uniqueSubject("bad");
+    const limit = defaultTestSettings.maxMessageBytes;
+    await expectStatus(client.publish("", "x"), status.INVALID_ARGUMENT, /empty/);
+    await expectStatus(client.publish("s".repeat(256), "x"), status.INVALID_ARGUMENT, /256 bytes/);
+    await expect(client.publish(uniqueSubject("s".repeat(240)), "x")).resolves.toBeGreaterThan(0);
+    await expectStatus(
+      client.publish(subject, "x", { ttlSeconds: -1 }),
+      status.INVALID_ARGUMENT,
+      /negative/,
+    );
+    await expectStatus(
+      client.publish(subject, Buffer.alloc(limit + 1)),
+      status.RESOURCE_EXHAUSTED,
+      /limit/,
+    );
+    await expectStatus(
+      client.publish(subject, Buffer.alloc(limit + 256 * 1024)),
+      status.RESOURCE_EXHAUSTED,
+    );
+    await expect(client.publish(subject, Buffer.alloc(limit))).resolves.toBeGreaterThan(0);
+    await expectStatus(client.fetch(subject, 0), status.INVALID_ARGUMENT, /positive/);
+    await expectStatus(client.fetch(subject, -5), status.INVALID_ARGUMENT, /positive/);
+    await expectStatus(client.fetch("", 1), status.INVALID_ARGUMENT, /empty/);
+    await expectStatus(collect(client, "", 1).messages, status.INVALID_ARGUMENT, /empty/);
+    await expectStatus(
+      collect(client, subject, 1, { startId: -1 }).messages,
+      status.INVALID_ARGUMENT,
+      /start_id/,
+    );
+    // Field 1 with wire type 7 does not exist in protobuf: the frame cannot be decoded.
+    const garbage = Buffer.concat([Buffer.from([0x0f]), randomBytes(64)]);
+    expect(await sendRawFrame(broker.address, "/broker.Broker/Publish", garbage)).toBe(
+      status.INTERNAL,
+    );
+    expect(await sendRawFrame(broker.address, "/broker.Broker/Fetch", garbage)).toBe(
+      status.INTERNAL,
+    );
+    expect(await client.publish(subject, "still up")).toBeGreaterThan(0);
+  });
+
+  it("publishes a batch in one call, all in order", async () => {
+    const a = uniqueSubject("batch.a");
+    const b = uniqueSubject("batch.b");
+    const ids = await client.publishBatch([
+      { subject: a, body: "a1" },
+      { subject: b, body: "b1" },
+      { subject: a, body: "a2" },
+    ]);
+    expect(ids).toEqual([1, 1, 2]);
+    expect(text(await client.fetch(a, 2))).toBe("a2");
+    await expectStatus(
+      client.publishBatch([
+        { subject: a, body: "ok" },
+        { subject: "", body: "bad" },
+      ]),
+      status.INVALID_ARGUMENT,
+    );
+    expect(await client.publish(a, "a3")).toBe(3);
+  });
+
+  it("lists the service through server reflection and reports health", async () => {
+    const services = await listServicesByReflection(broker.address);
+    expect(services).toContain("broker.Broker");
+    expect(services).toContain("grpc.health.v1.Health");
+    expect(await checkHealth(broker.address, "")).toBe("SERVING");
+    expect(await checkHealth(broker.address, "broker.Broker")).toBe("SERVING");
+  });
+
+  it("ends a subscriber that falls behind with RESOURCE_EXHAUSTED, counts it, and lets it resume", async () => {
+    const slow = await startTestBroker(newStore(), { subscriberBufferSize: 8 });
+    try {
+      const subject = uniqueSubject("slow");
+      /** A subscription that reads one message and then stops reading until told. */
+      const stalledSubscription = (options: SubscribeOptions) => {
+        let registered: () => void = () => undefined;
+        const subscribed = new Promise<void>((resolve) => (registered = resolve));
+        const messages = slow
+          .client()
+          .subscribe(subject, { ...options, onSubscribed: () => registered() });
+        const first = messages.next().then((result): number => {
+          if (result.done === true) throw new Error("subscription ended before its first message");
+          return result.value.id;
+        });
+        return { subscribed, first, messages };
+      };
+      const plain = stalledSubscription({});
+      const resuming = stalledSubscription({ resume: true });
+      await Promise.all([plain.subscribed, resuming.subscribed]);
+      const body = Buffer.alloc(16 * 1024, 7);
+      const publisher = slow.client();
+      const ids = await Promise.all(range(1, 400).map(() => publisher.publish(subject, body)));
+      await eventually(async () => (await slow.metric("herald_subscriber_overflows_total")) >= 2);
+
+      const plainIds = [await plain.first];
+      const overflow = await failureOf(
+        (async () => {
+          for await (const message of plain.messages) plainIds.push(message.id);
+        })(),
+      );
+      expect(status[overflow.code]).toBe("RESOURCE_EXHAUSTED");
+      expect(overflow.details).toMatch(/start_id/);
+      expect(plainIds.length).toBeLessThan(400);
+
+      const resumedIds = [await resuming.first];
+      for await (const message of resuming.messages) {
+        resumedIds.push(message.id);
+        if (resumedIds.length === ids.length) break;
+      }
+      expect(resumedIds).toEqual([...ids].sort((x, y) => x - y));
+    } finally {
+      await slow.stop();
+    }
+  });
+
+  it("answers UNAVAILABLE quickly while the store is unreachable, then recovers", async () => {
+    const store = new SwitchableStore(newStore());
+    const outage = await startTestBroker(store, { storeTimeoutMs: 300 });
+    try {
+      const c = outage.client();
+      const subject = uniqueSubject("outage");
+      const before = await c.publish(subject, "before");
+      store.hanging = true;
+      await expectStatus(c.publish(subject, "during"), status.UNAVAILABLE, /timed out/);
+      expect(outage.broker.ready()).toBe(false);
+      const started = performance.now();
+      await expectStatus(c.publish(subject, "during"), status.UNAVAILABLE);
+      await expectStatus(c.fetch(subject, before), status.UNAVAILABLE);
+      await expectStatus(collect(c, subject, 1).messages, status.UNAVAILABLE);
+      expect(performance.now() - started).toBeLessThan(300);
+      expect(await checkHealth(outage.address, "")).toBe("NOT_SERVING");
+      store.hanging = false;
+      await eventually(() => outage.broker.ready());
+      const after = await c.publish(subject, "after");
+      expect(after).toBeGreaterThan(before);
+      expect(text(await c.fetch(subject, before))).toBe("before");
+    } finally {
+      await outage.stop();
+    }
+  });
+
+  it("loses no acknowledged message in a graceful shutdown and refuses calls with UNAVAILABLE", async () => {
+    const draining = await startTestBroker(newStore());
+    const subject = uniqueSubject("drain");
+    const clients = range(1, 4).map(() => draining.client());
+    const subscriber = collect(clients[0] as HeraldClient, subject, 1_000_000);
+    await subscriber.subscribed;
+    let acknowledged = 0;
+    type Outcome = { acked: true; id: number; body: string } | { acked: false; code: status };
+    const attempts = range(1, 400).map(async (n): Promise<Outcome> => {
+      await new Promise((resolve) => setTimeout(resolve, n % 40));
+      try {
+        const id = await (clients[n % 4] as HeraldClient).publish(subject, `m${n}`);
+        acknowledged += 1;
+        return { acked: true, id, body: `m${n}` };
+      } catch (err) {
+        return { acked: false, code: (err as ServiceError).code };
+      }
+    });
+    await eventually(() => acknowledged >= 20);
+    await draining.stop();
+    const outcomes = await Promise.all(attempts);
+    const acked = outcomes.flatMap((o) => (o.acked ? [o] : []));
+    const refused = outcomes.flatMap((o) => (o.acked ? [] : [o.code]));
+    expect(acked.length).toBeGreaterThanOrEqual(20);
+    expect(new Set(refused.map((code) => status[code]))).toEqual(
+      refused.length === 0 ? new Set() : new Set(["UNAVAILABLE"]),
+    );
+    await expectStatus(subscriber.messages, status.UNAVAILABLE, /shutting down/);
+
+    const reopened = newStore();
+    await reopened.open();
+    try {
+      for (const { id, body } of acked) {
+        const record = await reopened.get(subject, id, Date.now());
+        expect(record && Buffer.from(record.body).toString("utf8")).toBe(body);
+      }
+    } finally {
+      if (kind !== "memory") await reopened.close();
+    }
+  });
+});
