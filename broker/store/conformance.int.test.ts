@@ -3,8 +3,6 @@
  * (DESIGN §3). Each run works in its own PostgreSQL schema and Cassandra
  * keyspace, dropped afterwards, so runs never see each other's data.
  */
-import net from "node:net";
-import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { MessageRecord, MessageStore } from "./message-store.ts";
@@ -19,17 +17,10 @@ import {
   uniqueNamespace,
   withProxiedStore,
 } from "./test/backends.ts";
+import { TcpProxy } from "./test/tcp-proxy.ts";
 
 const env = inject("testEnv");
 const runId = uniqueNamespace("conformance");
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function serverOf(backend: Backend): { host: string; port: number } {
   if (!backend.server) throw new Error(`the ${backend.name} store has no server`);
@@ -244,14 +235,24 @@ describe.each(storeBackends(env))("$name store", (backend) => {
   );
 
   it.runIf(backend.server)(
-    "fails fast with StoreUnavailableError when the server is unreachable",
+    "fails fast to open an unreachable server, and opens once it is reachable",
     async () => {
-      const unreachable = backend.create(runId, await closedPort());
+      const { host, port } = serverOf(backend);
+      const proxy = await TcpProxy.start(host, port);
+      await proxy.cut();
+      const late = backend.create(runId, proxy.port);
+      const subject = freshSubject("late");
       try {
-        await expectUnavailableQuickly(() => unreachable.open());
-        await expectUnavailableQuickly(() => unreachable.ping());
+        await expectUnavailableQuickly(() => late.open());
+        await expectUnavailableQuickly(() => late.ping());
+
+        await proxy.restore();
+        await eventually(() => late.open(), 30_000);
+        await late.appendBatch([record(subject, 1)]);
+        expect(await late.lastId(subject)).toBe(1);
       } finally {
-        await unreachable.close();
+        await late.close();
+        await proxy.close();
       }
     },
   );
