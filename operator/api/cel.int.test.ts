@@ -7,6 +7,7 @@ import {
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
+  setHeaderOptions,
   type V1NetworkPolicy,
   type V1StatefulSet,
 } from "@kubernetes/client-node";
@@ -38,6 +39,7 @@ const custom = kubeConfig.makeApiClient(CustomObjectsApi);
 const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
 const namespace = `herald-cel-${process.pid}`;
 const fieldManager = "herald-cel-test";
+const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 const brokerBody = (name: string, spec: MessageBrokerSpecInput) => ({
   apiVersion,
@@ -121,15 +123,17 @@ describe("MessageBroker CRD on the API server", () => {
     const text = stdout.replace(/\s+/g, " "); // explain wraps long descriptions
     expect(text).toContain("Where messages are kept, and how writes are batched.");
     expect(text).toMatch(/postgres <Object>/);
-    expect(text).toContain("PostgreSQL settings, for storage.type postgres: exactly one of managed or external.");
+    expect(text).toContain(
+      "PostgreSQL settings, for storage.type postgres: exactly one of managed or external.",
+    );
   });
 
   it("scales through the scale subresource, under the same rules", async () => {
     await create("scalable", { storage: { type: "postgres", postgres: { managed: {} } } });
-    await custom.patchNamespacedCustomObjectScale({
-      ...at("scalable"),
-      body: { spec: { replicas: 3 } },
-    });
+    await custom.patchNamespacedCustomObjectScale(
+      { ...at("scalable"), body: { spec: { replicas: 3 } } },
+      mergePatch,
+    );
     const scaled = messageBrokerSchema.parse(
       await custom.getNamespacedCustomObject(at("scalable")),
     );
@@ -137,7 +141,10 @@ describe("MessageBroker CRD on the API server", () => {
 
     await create("memory", {});
     const message = await refusal(
-      custom.patchNamespacedCustomObjectScale({ ...at("memory"), body: { spec: { replicas: 3 } } }),
+      custom.patchNamespacedCustomObjectScale(
+        { ...at("memory"), body: { spec: { replicas: 3 } } },
+        mergePatch,
+      ),
     );
     expect(message).toContain("replicas above 1 need postgres or cassandra");
   });
