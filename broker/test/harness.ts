@@ -59,8 +59,8 @@ export async function startTestBroker(
       return values.reduce((sum, { value }) => sum + value, 0);
     },
     stop: async () => {
-      for (const client of clients.splice(0)) client.close();
       await broker.shutdown();
+      for (const client of clients.splice(0)) client.close();
     },
   };
 }
