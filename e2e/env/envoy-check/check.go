@@ -94,7 +94,7 @@ func protoErr(err error) string {
 	return protoErrPrefix.ReplaceAllString(err.Error(), "")
 }
 
-// --- pass 1: decode ---------------------------------------------------------
+// --- stage 1: decode -----------------------------------------------------
 
 // Well-known types whose JSON form is not an object of their fields: these
 // are parsed whole rather than walked.
@@ -253,7 +253,7 @@ func jsonKind(v any) string {
 	}
 }
 
-// --- pass 2: validate ---------------------------------------------------------
+// --- stage 2: validate ---------------------------------------------------
 
 // The shape of protoc-gen-validate's errors.
 type fieldError interface {
