@@ -201,9 +201,15 @@ describe.each(storeBackends(env))("$name store", (backend) => {
     "lets a later write of an id replace an unacknowledged one",
     async () => {
       const subject = freshSubject("rewrite");
-      await store.appendBatch([{ ...record(subject, 1), body: text("never acknowledged") }]);
+      const staleExpiry = Date.now() + 600_000;
+      await store.appendBatch([
+        { ...record(subject, 1, staleExpiry), body: text("never acknowledged") },
+      ]);
       await store.appendBatch([record(subject, 1), record(subject, 2)]);
-      expect(plain(await store.get(subject, 1, 0))).toEqual(plain(record(subject, 1)));
+      // Every field is replaced, the expiry too: the new record never expires.
+      expect(plain(await store.get(subject, 1, staleExpiry + 1))).toEqual(
+        plain(record(subject, 1)),
+      );
       expect(await store.lastId(subject)).toBe(2);
     },
   );

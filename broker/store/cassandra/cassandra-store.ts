@@ -19,7 +19,6 @@ import {
   type CassandraStoreOptionsInput,
 } from "./options.ts";
 import {
-  bigint,
   headsOf,
   insertParams,
   isLive,
@@ -120,7 +119,7 @@ class CassandraStore implements MessageStore {
     );
     await Promise.all(
       Array.from(headsOf(records), ([subject, id]) =>
-        this.#execute("append", this.#cql.advanceHead, [bigint(id), bigint(id), subject]),
+        this.#execute("append", this.#cql.advanceHead, [BigInt(id), BigInt(id), subject]),
       ),
     );
   }
@@ -128,8 +127,8 @@ class CassandraStore implements MessageStore {
   async get(subject: string, id: number, nowMs: number): Promise<MessageRecord | undefined> {
     const result = await this.#execute("get", this.#cql.getMessage, [
       subject,
-      bigint(bucketOf(id)),
-      bigint(id),
+      BigInt(bucketOf(id)),
+      BigInt(id),
     ]);
     const row: unknown = result.first();
     if (row === null) return undefined;
@@ -160,8 +159,8 @@ class CassandraStore implements MessageStore {
       const requested = limit - found.length;
       const result = await this.#execute("range", this.#cql.rangeOfBucket, [
         subject,
-        bigint(bucketOf(cursor)),
-        bigint(cursor),
+        BigInt(bucketOf(cursor)),
+        BigInt(cursor),
         requested,
       ]);
       const records = result.rows.map((row: unknown) => recordFromRangeRow(subject, row));

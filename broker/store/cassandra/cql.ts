@@ -22,14 +22,16 @@ export function cassandraStatements(
     createKeyspace: `CREATE KEYSPACE IF NOT EXISTS ${keyspace}
       WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${replicationFactor}}`,
     createTables: [
-      // expires_at duplicates the TTL at millisecond precision, which reads
-      // filter on; the TTL (whole seconds) is what reclaims the space.
+      // expires_at_ms repeats the TTL at millisecond precision, which reads
+      // filter on; the TTL (whole seconds) is what reclaims the space. 0 means
+      // never: the column is never null, so no tombstone is written and a
+      // rewrite of an id always replaces the old expiry.
       `CREATE TABLE IF NOT EXISTS ${messages} (
         subject text,
         bucket bigint,
         id bigint,
         body blob,
-        expires_at timestamp,
+        expires_at_ms bigint,
         PRIMARY KEY ((subject, bucket), id)
       ) WITH CLUSTERING ORDER BY (id ASC)`,
       `CREATE TABLE IF NOT EXISTS ${heads} (
@@ -39,15 +41,15 @@ export function cassandraStatements(
     ],
     probeTables: [`SELECT id FROM ${messages} LIMIT 1`, `SELECT last_id FROM ${heads} LIMIT 1`],
     // TTL 0 means "never expires".
-    insertMessage: `INSERT INTO ${messages} (subject, bucket, id, body, expires_at)
+    insertMessage: `INSERT INTO ${messages} (subject, bucket, id, body, expires_at_ms)
       VALUES (?, ?, ?, ?, ?) USING TTL ?`,
     // The write timestamp is the id itself, so whichever write carries the
     // highest id wins regardless of arrival order: a monotonic max without a
     // lightweight transaction. Nothing else writes this table.
     advanceHead: `UPDATE ${heads} USING TIMESTAMP ? SET last_id = ? WHERE subject = ?`,
-    getMessage: `SELECT body, expires_at FROM ${messages}
+    getMessage: `SELECT body, expires_at_ms FROM ${messages}
       WHERE subject = ? AND bucket = ? AND id = ?`,
-    rangeOfBucket: `SELECT id, body, expires_at FROM ${messages}
+    rangeOfBucket: `SELECT id, body, expires_at_ms FROM ${messages}
       WHERE subject = ? AND bucket = ? AND id >= ? LIMIT ?`,
     lastId: `SELECT last_id FROM ${heads} WHERE subject = ?`,
   };

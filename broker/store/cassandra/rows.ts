@@ -3,19 +3,18 @@ import { z } from "zod";
 import type { MessageRecord } from "../message-store.ts";
 import { bucketOf, ttlSeconds } from "./buckets.ts";
 
-/** bigint columns bind as BigInt (useBigIntAsLong), so the driver needs no Long. */
-export const bigint = (value: number): bigint => BigInt(value);
+/** expires_at_ms of a message that never expires. */
+const NEVER = 0;
 
-/** Bind values of the insert statement, in marker order. */
+/** Bind values of the insert statement, in marker order; bigint columns bind as BigInt. */
 export function insertParams(record: MessageRecord, nowMs: number): unknown[] {
   const { subject, id, body, expiresAtMs } = record;
   return [
     subject,
-    bigint(bucketOf(id)),
-    bigint(id),
+    BigInt(bucketOf(id)),
+    BigInt(id),
     Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-    // Unset rather than null: binding null would write a tombstone cell per row.
-    expiresAtMs === null ? undefined : new Date(expiresAtMs),
+    BigInt(expiresAtMs ?? NEVER),
     ttlSeconds(expiresAtMs, nowMs),
   ];
 }
@@ -27,15 +26,15 @@ export function headsOf(records: readonly MessageRecord[]): Map<string, number> 
   return heads;
 }
 
-/** The driver returns bigint as BigInt (useBigIntAsLong); ids stay far below 2^53. */
+/** The driver returns bigint as BigInt (useBigIntAsLong); ids and epoch milliseconds stay below 2^53. */
 const bigintColumn = z
   .bigint()
   .transform(Number)
-  .refine(Number.isSafeInteger, "id beyond the safe-integer range");
+  .refine(Number.isSafeInteger, "beyond the safe-integer range");
 
 const StoredMessageSchema = z.object({
   body: z.instanceof(Uint8Array),
-  expires_at: z.date().nullable(),
+  expires_at_ms: bigintColumn,
 });
 const RangeRowSchema = StoredMessageSchema.extend({ id: bigintColumn });
 export const LastIdRowSchema = z.object({ last_id: bigintColumn.nullable() });
@@ -49,7 +48,7 @@ function toRecord(
     subject,
     id,
     body: row.body,
-    expiresAtMs: row.expires_at === null ? null : row.expires_at.getTime(),
+    expiresAtMs: row.expires_at_ms === NEVER ? null : row.expires_at_ms,
   };
 }
 
