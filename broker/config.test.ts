@@ -87,6 +87,10 @@ describe("loadConfig", () => {
     ],
     [{ HERALD_STORE: "postgres" }, "HERALD_POSTGRES_URL: required when HERALD_STORE=postgres"],
     [
+      { HERALD_POSTGRES_SCHEMA: "Bad-Name" },
+      'HERALD_POSTGRES_SCHEMA: expected a lowercase identifier (a-z, 0-9, _), got "Bad-Name"',
+    ],
+    [
       { HERALD_STORE: "cassandra" },
       "HERALD_CASSANDRA_CONTACT_POINTS: required when HERALD_STORE=cassandra",
     ],

@@ -12,7 +12,7 @@ export interface HostPort {
 
 export type StoreConfig =
   | { readonly kind: "memory"; readonly maxMessagesPerSubject: number }
-  | { readonly kind: "postgres"; readonly url: string }
+  | { readonly kind: "postgres"; readonly url: string; readonly schema: string | undefined }
   | {
       readonly kind: "cassandra";
       readonly contactPoints: readonly string[];
@@ -103,6 +103,22 @@ function oneOf<const T extends readonly [string, ...string[]]>(values: T, fallba
     });
 }
 
+/** A lowercase SQL/CQL identifier (schema, keyspace); unset = the store's default. */
+const optionalIdentifier = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (unset(raw)) return undefined;
+    if (!/^[a-z_][a-z0-9_]{0,47}$/.test(raw)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected a lowercase identifier (a-z, 0-9, _), ${got(raw)}`,
+      });
+      return z.NEVER;
+    }
+    return raw;
+  });
+
 const optionalText = z
   .string()
   .optional()
@@ -113,9 +129,10 @@ const EnvSchema = z.object({
   HERALD_HTTP_ADDR: hostPort("0.0.0.0:9464"),
   HERALD_STORE: oneOf(["memory", "postgres", "cassandra"], "memory"),
   HERALD_POSTGRES_URL: optionalText,
+  HERALD_POSTGRES_SCHEMA: optionalIdentifier,
   HERALD_CASSANDRA_CONTACT_POINTS: optionalText,
   HERALD_CASSANDRA_LOCAL_DC: optionalText,
-  HERALD_CASSANDRA_KEYSPACE: optionalText,
+  HERALD_CASSANDRA_KEYSPACE: optionalIdentifier,
   HERALD_CASSANDRA_USERNAME: optionalText,
   HERALD_CASSANDRA_PASSWORD: optionalText,
   HERALD_MEMORY_MAX_MESSAGES_PER_SUBJECT: integer(100_000, 1),
@@ -144,7 +161,11 @@ function storeConfig(env: Env): StoreConfig {
     case "memory":
       return { kind: "memory", maxMessagesPerSubject: env.HERALD_MEMORY_MAX_MESSAGES_PER_SUBJECT };
     case "postgres":
-      return { kind: "postgres", url: required(env, "HERALD_POSTGRES_URL") };
+      return {
+        kind: "postgres",
+        url: required(env, "HERALD_POSTGRES_URL"),
+        schema: env.HERALD_POSTGRES_SCHEMA,
+      };
     case "cassandra":
       return {
         kind: "cassandra",

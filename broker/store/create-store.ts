@@ -14,7 +14,7 @@ export async function createStore(config: StoreConfig, logger: Logger): Promise<
       return new MemoryStore({ maxMessagesPerSubject: config.maxMessagesPerSubject });
     case "postgres": {
       const { createPostgresStore } = await import("./postgres/index.ts");
-      return createPostgresStore({ url: config.url }, logger);
+      return createPostgresStore({ url: config.url, schema: config.schema }, logger);
     }
     case "cassandra": {
       const { createCassandraStore } = await import("./cassandra/index.ts");

@@ -16,7 +16,7 @@ import {
   type TestBroker,
   uniqueSubject,
 } from "./harness.ts";
-import { storeFactory, storeKinds } from "./test-stores.ts";
+import { brokerTestStores, storeKinds } from "./test-stores.ts";
 
 const text = (message: ReceivedMessage) => message.body.toString("utf8");
 const range = (from: number, to: number) =>
@@ -100,7 +100,8 @@ class SwitchableStore implements MessageStore {
 }
 
 describe.each(storeKinds)("broker semantics on the %s store", (kind) => {
-  const newStore = storeFactory(kind, inject("testEnv"), "herald_semantics");
+  const stores = brokerTestStores(inject("testEnv"), kind, "herald_semantics");
+  const newStore = () => stores.newStore();
   let broker: TestBroker;
   let client: HeraldClient;
 
@@ -111,6 +112,7 @@ describe.each(storeKinds)("broker semantics on the %s store", (kind) => {
 
   afterAll(async () => {
     await broker?.stop();
+    await stores.drop();
   });
 
   it("assigns increasing ids per subject and fetches bodies by id", async () => {

@@ -1,0 +1,83 @@
+/**
+ * Runs `node broker/main.ts` as a child process (Node 24 runs the TypeScript
+ * directly), as a user or the operator would, for tests of the process
+ * contract: startup, SIGTERM drain, SIGKILL and restart.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { z } from "zod";
+
+const mainPath = join(import.meta.dirname, "..", "main.ts");
+
+const ListeningLine = z.object({
+  msg: z.string(),
+  address: z.string().optional(),
+  port: z.number().optional(),
+});
+
+export interface BrokerProcess {
+  readonly child: ChildProcess;
+  /** host:port of the gRPC server. */
+  readonly address: string;
+  readonly httpUrl: string;
+  /** Resolves with the exit code (or the signal's name) when the process ends. */
+  readonly exited: Promise<number | string>;
+  /** Every log line so far. */
+  readonly logs: string[];
+}
+
+/** Starts a broker on ephemeral loopback ports and resolves once both servers listen. */
+export async function startBrokerProcess(env: Record<string, string>): Promise<BrokerProcess> {
+  const child = spawn(process.execPath, [mainPath], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HERALD_GRPC_ADDR: "127.0.0.1:0",
+      HERALD_HTTP_ADDR: "127.0.0.1:0",
+      HERALD_LOG_LEVEL: "info",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = once(child, "exit").then(([code, signal]: unknown[]) =>
+    typeof code === "number" ? code : String(signal),
+  );
+  const logs: string[] = [];
+  let address: string | undefined;
+  let httpPort: number | undefined;
+  const listening = new Promise<void>((resolve, reject) => {
+    void exited.then((code) =>
+      reject(new Error(`broker exited (${code}) before listening:\n${logs.join("\n")}`)),
+    );
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on("line", (line) => {
+        logs.push(line);
+        const parsed = ListeningLine.safeParse(safeJson(line));
+        if (!parsed.success) return;
+        if (parsed.data.msg === "broker listening") address = parsed.data.address;
+        if (parsed.data.msg === "http listening") httpPort = parsed.data.port;
+        if (address !== undefined && httpPort !== undefined) resolve();
+      });
+    }
+  });
+  await listening;
+  return { child, address: address ?? "", httpUrl: `http://127.0.0.1:${httpPort}`, exited, logs };
+}
+
+function safeJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+/** HTTP status of GET `path`, or 0 when the server does not answer. */
+export async function httpStatus(broker: BrokerProcess, path: string): Promise<number> {
+  try {
+    return (await fetch(`${broker.httpUrl}${path}`, { signal: AbortSignal.timeout(2_000) })).status;
+  } catch {
+    return 0;
+  }
+}

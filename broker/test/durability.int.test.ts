@@ -1,0 +1,196 @@
+/**
+ * Durability of the broker process on persistent stores (issue 3 acceptance):
+ * the real `node broker/main.ts`, killed, drained and cut off from its store
+ * while clients publish.
+ */
+import type { ServiceError } from "@grpc/grpc-js";
+import { status } from "@grpc/grpc-js";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import type { TestEnv } from "../../e2e/env/env-file.ts";
+import { HeraldClient } from "../client/herald-client.ts";
+import { TcpProxy } from "../store/test/tcp-proxy.ts";
+import { type BrokerProcess, httpStatus, startBrokerProcess } from "./broker-process.ts";
+import { eventually, uniqueSubject } from "./harness.ts";
+import { brokerTestStores, type StoreKind } from "./test-stores.ts";
+
+interface Acked {
+  readonly subject: string;
+  readonly id: number;
+  readonly body: string;
+}
+
+/** Sixteen publishers looping over `subjects` until stopped (at most 20,000 publishes). */
+function startLoad(
+  address: string,
+  subjects: readonly string[],
+  options: { continueOnError: boolean },
+) {
+  const client = new HeraldClient(address, { callTimeoutMs: 10_000 });
+  const acked: Acked[] = [];
+  const failures: number[] = [];
+  let stopped = false;
+  let next = 0;
+  const loops = Array.from({ length: 16 }, async () => {
+    while (!stopped && next < 20_000) {
+      const n = next++;
+      const subject = subjects[n % subjects.length] ?? "";
+      const body = `m${n}`;
+      try {
+        acked.push({ subject, id: await client.publish(subject, body), body });
+      } catch (err) {
+        failures.push((err as ServiceError).code);
+        if (!options.continueOnError) return;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+  });
+  return {
+    acked,
+    failures,
+    stop: async () => {
+      stopped = true;
+      await Promise.all(loops);
+      client.close();
+    },
+  };
+}
+
+async function waitUntilReady(broker: BrokerProcess): Promise<void> {
+  await eventually(async () => (await httpStatus(broker, "/readyz")) === 200, 60_000);
+}
+
+/** Every acknowledged message is fetchable with its body. */
+async function expectAllStored(address: string, acked: readonly Acked[]): Promise<void> {
+  const client = new HeraldClient(address);
+  try {
+    const missing: Acked[] = [];
+    for (const message of acked) {
+      const fetched = await client.fetch(message.subject, message.id).catch(() => undefined);
+      if (fetched?.body.toString("utf8") !== message.body) missing.push(message);
+    }
+    expect(missing).toEqual([]);
+  } finally {
+    client.close();
+  }
+}
+
+function storeEnv(
+  kind: StoreKind,
+  env: TestEnv,
+  namespace: string,
+  port?: number,
+): Record<string, string> {
+  if (kind === "postgres") {
+    const url = new URL(env.postgres.url);
+    if (port !== undefined) url.port = String(port);
+    return {
+      HERALD_STORE: "postgres",
+      HERALD_POSTGRES_URL: url.toString(),
+      HERALD_POSTGRES_SCHEMA: namespace,
+    };
+  }
+  return {
+    HERALD_STORE: "cassandra",
+    HERALD_CASSANDRA_CONTACT_POINTS: `${env.cassandra.contactPoint}:${port ?? env.cassandra.port}`,
+    HERALD_CASSANDRA_LOCAL_DC: env.cassandra.localDataCenter,
+    HERALD_CASSANDRA_KEYSPACE: namespace,
+  };
+}
+
+const persistentKinds: readonly StoreKind[] = ["postgres", "cassandra"];
+
+describe.each(persistentKinds)("broker process durability on %s", (kind) => {
+  const env = inject("testEnv");
+  const stores = brokerTestStores(env, kind, "herald_durability");
+  const brokers: BrokerProcess[] = [];
+  const start = async (extra: Record<string, string> = {}, port?: number) => {
+    const broker = await startBrokerProcess({
+      ...storeEnv(kind, env, stores.namespace, port),
+      ...extra,
+    });
+    brokers.push(broker);
+    return broker;
+  };
+
+  afterAll(async () => {
+    for (const broker of brokers) if (broker.child.exitCode === null) broker.child.kill("SIGKILL");
+    await stores.drop();
+  });
+
+  it("keeps every acknowledged message through SIGKILL, and continues ids above them after restart", async () => {
+    const subjects = [1, 2, 3, 4].map((n) => uniqueSubject(`kill${n}`));
+    const first = await start();
+    await waitUntilReady(first);
+    const load = startLoad(first.address, subjects, { continueOnError: false });
+    await eventually(() => load.acked.length >= 500, 60_000);
+    first.child.kill("SIGKILL");
+    expect(await first.exited).toBe("SIGKILL");
+    await load.stop();
+
+    const second = await start();
+    await waitUntilReady(second);
+    await expectAllStored(second.address, load.acked);
+    const client = new HeraldClient(second.address);
+    try {
+      for (const subject of subjects) {
+        const highestAcked = Math.max(
+          ...load.acked.filter((m) => m.subject === subject).map((m) => m.id),
+        );
+        expect(await client.publish(subject, "after restart")).toBeGreaterThan(highestAcked);
+      }
+    } finally {
+      client.close();
+    }
+    second.child.kill("SIGTERM");
+    expect(await second.exited).toBe(0);
+  });
+
+  it("drains on SIGTERM under load: exits 0 and every acknowledged message is stored", async () => {
+    const subjects = [1, 2].map((n) => uniqueSubject(`term${n}`));
+    const broker = await start();
+    await waitUntilReady(broker);
+    const load = startLoad(broker.address, subjects, { continueOnError: false });
+    await eventually(() => load.acked.length >= 300, 60_000);
+    broker.child.kill("SIGTERM");
+    expect(await broker.exited).toBe(0);
+    await load.stop();
+    expect(new Set(load.failures.map((code) => status[code]))).toEqual(new Set(["UNAVAILABLE"]));
+
+    const restarted = await start();
+    await waitUntilReady(restarted);
+    await expectAllStored(restarted.address, load.acked);
+    restarted.child.kill("SIGTERM");
+    expect(await restarted.exited).toBe(0);
+  });
+
+  it("answers UNAVAILABLE while the store is unreachable, stays up, and resumes publishing", async () => {
+    const server = stores.backend.server;
+    if (server === undefined) throw new Error(`${kind} has no server to cut`);
+    const proxy = await TcpProxy.start(server.host, server.port);
+    try {
+      const subjects = [1, 2, 3].map((n) => uniqueSubject(`outage${n}`));
+      const broker = await start({ HERALD_STORE_TIMEOUT_MS: "1000" }, proxy.port);
+      await waitUntilReady(broker);
+      const load = startLoad(broker.address, subjects, { continueOnError: true });
+      await eventually(() => load.acked.length >= 200, 60_000);
+
+      await proxy.cut();
+      await eventually(() => load.failures.length >= 20, 60_000);
+      expect(await httpStatus(broker, "/healthz")).toBe(200);
+      expect(await httpStatus(broker, "/readyz")).toBe(503);
+
+      await proxy.restore();
+      const ackedAtRestore = load.acked.length;
+      await eventually(() => load.acked.length >= ackedAtRestore + 200, 60_000);
+      await load.stop();
+
+      expect(broker.child.exitCode).toBeNull();
+      expect(new Set(load.failures.map((code) => status[code]))).toEqual(new Set(["UNAVAILABLE"]));
+      await expectAllStored(broker.address, load.acked);
+      broker.child.kill("SIGTERM");
+      expect(await broker.exited).toBe(0);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
