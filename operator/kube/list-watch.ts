@@ -16,8 +16,9 @@ export interface Selectors {
 
 /**
  * A client-node ListWatch over one kind, in one namespace or (namespace undefined) all of them.
- * The list is turned into plain JSON like the watch events, so cached objects have one shape
- * (typed lists carry Date objects where watch events carry RFC 3339 strings).
+ * Listed items are made to look like watch events, so cached objects have one shape: plain JSON
+ * (typed lists carry Date objects where events carry RFC 3339 strings), with apiVersion and kind
+ * (which the API server leaves out of list items).
  */
 export function makeListWatch<T extends KubernetesObject>(
   kubeConfig: KubeConfig,
@@ -38,7 +39,9 @@ export function makeListWatch<T extends KubernetesObject>(
       fieldSelector,
       labelSelector,
     );
-    return JSON.parse(JSON.stringify(typed)) as KubernetesListObject<T>;
+    const plain = JSON.parse(JSON.stringify(typed)) as KubernetesListObject<T>;
+    const typeMeta = { apiVersion: apiVersionOf(resource), kind: resource.kind };
+    return { ...plain, items: plain.items.map((item) => ({ ...item, ...typeMeta })) };
   };
   const path = collectionPath(resource, namespace);
   return new ListWatch<T>(path, new Watch(kubeConfig), list, false, labelSelector, fieldSelector);
