@@ -48,9 +48,9 @@ export async function syncChildren(options: {
     writes: 0,
   };
   const fail = (action: string, object: KubernetesObject, err: unknown) => {
-    const message = `${action} ${object.kind ?? ""} ${object.metadata?.name ?? ""}: ${describeApiError(err)}`;
-    log.warn({ err, child: identity(object) }, `${action} failed`);
-    result.error ??= message;
+    const reason = describeApiError(err);
+    log.warn({ child: identity(object), reason }, `${action} failed`);
+    result.error ??= `${action} ${object.kind ?? ""} ${object.metadata?.name ?? ""}: ${reason}`;
   };
 
   for (const child of desired) {

@@ -126,8 +126,12 @@ export const serviceMonitorCrd = {
         name: "v1",
         served: true,
         storage: true,
+        // Server-side apply needs spec declared: preserve-unknown-fields on the root alone is refused.
         schema: {
-          openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+          openAPIV3Schema: {
+            type: "object",
+            properties: { spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+          },
         },
       },
     ],
