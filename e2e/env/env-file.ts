@@ -20,6 +20,13 @@ export const TestEnvSchema = z.object({
     controllerManagerPid: z.number().int(),
     /** Admin bearer token (also in the kubeconfig); lets tests mint scoped tokens. */
     adminToken: z.string(),
+    /** PEM CA that signed the API server's certificate (also in the kubeconfig). */
+    caFile: z.string(),
+    /** JSON lines at Metadata level, RequestReceived omitted: one event per write request. */
+    auditLog: z.string(),
+    /** `iss` of service-account tokens; also the API server URL. */
+    serviceAccountIssuer: z.string(),
+    /** Absolute paths of a kubectl ≥ 1.30 and a helm v3. */
     kubectl: z.string(),
     helm: z.string(),
   }),
