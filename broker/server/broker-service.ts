@@ -3,13 +3,16 @@
  * path / store / subscription hub, and report failures through toGrpcStatus.
  */
 import {
+  type handleServerStreamingCall,
   Metadata,
   type sendUnaryData,
   type ServerUnaryCall,
   type ServerWritableStream,
   status,
+  type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import type { BrokerServer, MessageResponse, SubscribeRequest } from "../api/gen/broker.ts";
+import { asBuffer, encodeMessageResponse } from "../api/wire.ts";
 import {
   MessageNotFoundError,
   ShuttingDownError,
@@ -18,8 +21,8 @@ import {
 } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Publisher } from "../publish/publisher.ts";
-import type { MessageRecord, MessageStore } from "../store/message-store.ts";
-import type { MessageSink } from "../subscriptions/subscriber.ts";
+import type { MessageStore } from "../store/message-store.ts";
+import type { MessageSink, OutgoingMessage } from "../subscriptions/subscriber.ts";
 import type { SubscriptionHub } from "../subscriptions/subscription-hub.ts";
 import { parseFetch, parsePublish, parseSubscribe } from "./validation.ts";
 
@@ -34,7 +37,18 @@ export interface BrokerServiceDeps {
   readonly logger: Logger;
 }
 
-export function createBrokerService(deps: BrokerServiceDeps): BrokerServer {
+/**
+ * Subscribe streams carry MessageResponses serialized once per message for all
+ * subscribers (see grpc-server.ts), so its handler writes Buffers.
+ */
+export interface BrokerHandlers extends UntypedServiceImplementation {
+  publish: BrokerServer["publish"];
+  publishBatch: BrokerServer["publishBatch"];
+  fetch: BrokerServer["fetch"];
+  subscribe: handleServerStreamingCall<SubscribeRequest, Buffer>;
+}
+
+export function createBrokerService(deps: BrokerServiceDeps): BrokerHandlers {
   const admit = () => {
     const state = deps.admission();
     if (state === "draining") throw new ShuttingDownError();
@@ -83,7 +97,7 @@ export function createBrokerService(deps: BrokerServiceDeps): BrokerServer {
       throw new MessageNotFoundError(subject, id, id > lastId ? "unknown" : "expired");
     }),
 
-    subscribe: (call: ServerWritableStream<SubscribeRequest, MessageResponse>) => {
+    subscribe: (call: ServerWritableStream<SubscribeRequest, Buffer>) => {
       let request: ReturnType<typeof parseSubscribe>;
       try {
         admit();
@@ -98,8 +112,11 @@ export function createBrokerService(deps: BrokerServiceDeps): BrokerServer {
       // Headers now tell the client that it is registered: every later publish reaches it.
       call.sendMetadata(new Metadata());
       if (startId === 0) return;
-      const readPage = (fromId: number, limit: number) =>
-        deps.store.range(subject, fromId, limit, Date.now());
+      const readPage = async (fromId: number, limit: number): Promise<OutgoingMessage[]> =>
+        (await deps.store.range(subject, fromId, limit, Date.now())).map((record) => ({
+          id: record.id,
+          frame: encodeMessageResponse(record.id, record.body),
+        }));
       subscriber.catchUp(readPage, deps.replayPageSize).catch((err: unknown) => {
         failure("Subscribe", err);
         subscriber.close(err instanceof Error ? err : new Error(String(err)));
@@ -109,17 +126,10 @@ export function createBrokerService(deps: BrokerServiceDeps): BrokerServer {
 }
 
 /** Adapts a Subscribe call to the subscriber's sink. */
-function streamSink(call: ServerWritableStream<SubscribeRequest, MessageResponse>): MessageSink {
+function streamSink(call: ServerWritableStream<SubscribeRequest, Buffer>): MessageSink {
   return {
-    write: (record: MessageRecord) => call.write({ id: record.id, body: asBuffer(record.body) }),
+    write: (message) => call.write(message.frame),
     onceDrain: (listener) => call.once("drain", listener),
     fail: (err) => call.emit("error", toGrpcStatus(err)),
   };
-}
-
-/** A Buffer view of the bytes, without copying (stores may hand back plain Uint8Arrays). */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes)
-    ? bytes
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

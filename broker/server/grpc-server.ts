@@ -8,11 +8,12 @@ import { Server, type ServerOptions } from "@grpc/grpc-js";
 import { loadFileDescriptorSetFromBuffer, loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
-import { type BrokerServer, BrokerService } from "../api/gen/broker.ts";
+import { BrokerService } from "../api/gen/broker.ts";
 import { brokerFileDescriptorSet } from "../api/gen/broker-descriptor.ts";
+import type { BrokerHandlers } from "./broker-service.ts";
 
 export interface GrpcServerOptions {
-  readonly service: BrokerServer;
+  readonly service: BrokerHandlers;
   readonly maxMessageBytes: number;
   /** 0 = unlimited. */
   readonly maxConnectionAgeMs: number;
@@ -22,6 +23,12 @@ export interface GrpcServerOptions {
 const requestOverheadBytes = 64 * 1024;
 
 export const brokerServiceName = "broker.Broker";
+
+/** The generated definition, except that Subscribe writes MessageResponses already serialized by the hub. */
+const brokerServiceDefinition = {
+  ...BrokerService,
+  subscribe: { ...BrokerService.subscribe, responseSerialize: (frame: Buffer) => frame },
+};
 
 export function createGrpcServer(options: GrpcServerOptions): {
   server: Server;
@@ -39,7 +46,7 @@ export function createGrpcServer(options: GrpcServerOptions): {
       : {}),
   };
   const server = new Server(serverOptions);
-  server.addService(BrokerService, options.service);
+  server.addService(brokerServiceDefinition, options.service);
 
   const health = new HealthImplementation({
     "": "NOT_SERVING",

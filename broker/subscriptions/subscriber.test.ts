@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { MessageResponse } from "../api/gen/broker.ts";
 import { SubscriberOverflowError } from "../errors.ts";
 import type { MessageRecord } from "../store/message-store.ts";
-import { type MessageSink, Subscriber } from "./subscriber.ts";
+import { type MessageSink, type OutgoingMessage, Subscriber } from "./subscriber.ts";
 import { SubscriptionHub } from "./subscription-hub.ts";
 
 const record = (id: number, subject = "s"): MessageRecord => ({
@@ -10,6 +11,7 @@ const record = (id: number, subject = "s"): MessageRecord => ({
   body: new Uint8Array([id]),
   expiresAtMs: null,
 });
+const message = (id: number): OutgoingMessage => ({ id, frame: Buffer.from([id]) });
 
 /** A transport that accepts `capacity` writes before asking the writer to wait for drain. */
 class FakeSink implements MessageSink {
@@ -22,8 +24,8 @@ class FakeSink implements MessageSink {
     this.capacity = capacity;
   }
 
-  write(message: MessageRecord): boolean {
-    this.written.push(message.id);
+  write(outgoing: OutgoingMessage): boolean {
+    this.written.push(outgoing.id);
     return this.written.length < this.capacity;
   }
 
@@ -56,7 +58,7 @@ function subscriber(sink: MessageSink, bufferSize = 100, startId = 0) {
 
 /** A stored log the replay reads, which can grow while the replay runs. */
 function storedLog(ids: number[]) {
-  const log = ids.map((id) => record(id));
+  const log = ids.map((id) => message(id));
   const reads: number[] = [];
   const readPage = (fromId: number, limit: number) => {
     reads.push(fromId);
@@ -69,14 +71,14 @@ describe("Subscriber", () => {
   it("writes live messages in order and drops duplicates", () => {
     const sink = new FakeSink();
     const { subscriber: sub } = subscriber(sink);
-    for (const id of [1, 2, 2, 3]) sub.offer(record(id));
+    for (const id of [1, 2, 2, 3]) sub.offer(message(id));
     expect(sink.written).toEqual([1, 2, 3]);
   });
 
   it("waits for drain when the transport is full, then continues in order", () => {
     const sink = new FakeSink(2);
     const { subscriber: sub } = subscriber(sink);
-    for (let id = 1; id <= 5; id += 1) sub.offer(record(id));
+    for (let id = 1; id <= 5; id += 1) sub.offer(message(id));
     expect(sink.written).toEqual([1, 2]);
     sink.drain(10);
     expect(sink.written).toEqual([1, 2, 3, 4, 5]);
@@ -85,7 +87,7 @@ describe("Subscriber", () => {
   it("ends a subscriber that falls bufferSize behind with RESOURCE_EXHAUSTED, naming the resume id", () => {
     const sink = new FakeSink(1);
     const { subscriber: sub, events } = subscriber(sink, 3);
-    for (let id = 1; id <= 10; id += 1) sub.offer(record(id));
+    for (let id = 1; id <= 10; id += 1) sub.offer(message(id));
     expect(sink.written).toEqual([1]);
     expect(sink.failure).toBeInstanceOf(SubscriberOverflowError);
     expect(sink.failure?.message).toMatch(/start_id 2/);
@@ -97,13 +99,13 @@ describe("Subscriber", () => {
     const sink = new FakeSink();
     const { subscriber: sub } = subscriber(sink, 100, 3);
     const stored = storedLog([1, 2, 3, 4, 5, 6, 7]);
-    sub.offer(record(6));
+    sub.offer(message(6));
     const replay = sub.catchUp(stored.readPage, 2);
-    sub.offer(record(7));
-    stored.log.push(record(8));
-    sub.offer(record(8));
+    sub.offer(message(7));
+    stored.log.push(message(8));
+    sub.offer(message(8));
     await replay;
-    sub.offer(record(9));
+    sub.offer(message(9));
     expect(sink.written).toEqual([3, 4, 5, 6, 7, 8, 9]);
   });
 
@@ -116,8 +118,8 @@ describe("Subscriber", () => {
       if (stored.log.length < 12) {
         const first = stored.log.length + 1;
         for (let id = first; id < first + 5; id += 1) {
-          stored.log.push(record(id));
-          sub.offer(record(id));
+          stored.log.push(message(id));
+          sub.offer(message(id));
         }
       }
       return page;
@@ -132,7 +134,7 @@ describe("Subscriber", () => {
     const { subscriber: sub } = subscriber(sink, 100, 5);
     const stored = storedLog([1, 2]);
     await sub.catchUp(stored.readPage, 10);
-    for (let id = 3; id <= 6; id += 1) sub.offer(record(id));
+    for (let id = 3; id <= 6; id += 1) sub.offer(message(id));
     expect(sink.written).toEqual([5, 6]);
   });
 
@@ -174,5 +176,28 @@ describe("SubscriptionHub", () => {
     expect(hub.count).toBe(0);
     expect(a1.failure?.message).toBe("bye");
     expect(counts).toEqual([1, 2, 3, 2, 1, 0]);
+  });
+});
+
+describe("SubscriptionHub encoding", () => {
+  it("serializes each message once and hands every subscriber the same MessageResponse bytes", () => {
+    const hub = new SubscriptionHub({
+      bufferSize: 10,
+      onOverflow: () => undefined,
+      onCountChange: () => undefined,
+    });
+    const frames: Buffer[] = [];
+    const sink: MessageSink = {
+      write: (outgoing) => frames.push(outgoing.frame) > 0,
+      onceDrain: () => undefined,
+      fail: () => undefined,
+    };
+    hub.subscribe("a", sink);
+    hub.subscribe("a", sink);
+    hub.deliver([{ subject: "a", id: 7, body: new TextEncoder().encode("hi"), expiresAtMs: null }]);
+    expect(frames).toHaveLength(2);
+    expect(frames[0]).toBe(frames[1]);
+    const decoded = MessageResponse.decode(frames[0] ?? Buffer.alloc(0));
+    expect({ id: decoded.id, body: decoded.body.toString("utf8") }).toEqual({ id: 7, body: "hi" });
   });
 });

@@ -11,12 +11,17 @@
  * buffer overflows during replay it is dropped and replay simply reads further.
  */
 import { SubscriberOverflowError } from "../errors.ts";
-import type { MessageRecord } from "../store/message-store.ts";
+
+/** A message on its way to subscribers: its id (order, dedupe) and its MessageResponse, encoded once. */
+export interface OutgoingMessage {
+  readonly id: number;
+  readonly frame: Buffer;
+}
 
 /** Where a subscriber's messages go: the gRPC stream, or a test double. */
 export interface MessageSink {
   /** false = the transport's buffer is full; wait for `onceDrain` before writing more. */
-  write(record: MessageRecord): boolean;
+  write(message: OutgoingMessage): boolean;
   onceDrain(listener: () => void): void;
   /** Ends the stream with the status for `err`. */
   fail(err: Error): void;
@@ -33,19 +38,19 @@ export interface SubscriberOptions {
 }
 
 /** Reads stored messages of the subject with id >= fromId, ascending. */
-export type ReadPage = (fromId: number, limit: number) => Promise<MessageRecord[]>;
+export type ReadPage = (fromId: number, limit: number) => Promise<OutgoingMessage[]>;
 
 export class Subscriber {
   readonly subject: string;
   readonly #options: SubscriberOptions;
-  #queue: MessageRecord[] = [];
+  #queue: OutgoingMessage[] = [];
   /** Highest id queued or written; anything at or below it is a duplicate. */
   #lastQueuedId = 0;
   #lastWrittenId = 0;
   #waitingForDrain = false;
   #wakeReplay: (() => void) | undefined;
   #catchingUp: boolean;
-  #aside: MessageRecord[] = [];
+  #aside: OutgoingMessage[] = [];
   #droppedAside = false;
   #closed = false;
 
@@ -61,12 +66,12 @@ export class Subscriber {
   }
 
   /** A live message, durable, offered in id order. Never blocks. */
-  offer(record: MessageRecord): void {
+  offer(message: OutgoingMessage): void {
     if (this.#closed) return;
     if (!this.#catchingUp) {
-      this.#enqueue(record);
+      this.#enqueue(message);
     } else if (this.#aside.length < this.#options.bufferSize) {
-      this.#aside.push(record);
+      this.#aside.push(message);
     } else {
       this.#aside = [];
       this.#droppedAside = true;
@@ -78,9 +83,9 @@ export class Subscriber {
     let cursor = this.#options.startId;
     for (;;) {
       const page = await readPage(cursor, pageSize);
-      for (const record of page) {
+      for (const message of page) {
         if (this.#closed) return;
-        if (record.id > this.#lastQueuedId) await this.#writeReplayed(record);
+        if (message.id > this.#lastQueuedId) await this.#writeReplayed(message);
       }
       if (this.#closed) return;
       const last = page.at(-1);
@@ -90,7 +95,7 @@ export class Subscriber {
       this.#droppedAside = false;
     }
     this.#catchingUp = false;
-    for (const record of this.#aside.splice(0)) this.#enqueue(record);
+    for (const message of this.#aside.splice(0)) this.#enqueue(message);
   }
 
   /** Ends the subscription; with an error, the client sees its status. */
@@ -104,24 +109,24 @@ export class Subscriber {
     if (err !== undefined) this.#options.sink.fail(err);
   }
 
-  #enqueue(record: MessageRecord): void {
-    if (record.id <= this.#lastQueuedId) return;
+  #enqueue(message: OutgoingMessage): void {
+    if (message.id <= this.#lastQueuedId) return;
     if (this.#queue.length >= this.#options.bufferSize) {
       this.#options.onOverflow();
       this.close(new SubscriberOverflowError(this.#options.bufferSize, this.#lastWrittenId));
       return;
     }
-    this.#queue.push(record);
-    this.#lastQueuedId = record.id;
+    this.#queue.push(message);
+    this.#lastQueuedId = message.id;
     this.#pump();
   }
 
   #pump(): void {
     while (!this.#waitingForDrain && !this.#closed) {
-      const record = this.#queue.shift();
-      if (record === undefined) return;
-      this.#lastWrittenId = record.id;
-      if (!this.#options.sink.write(record)) {
+      const message = this.#queue.shift();
+      if (message === undefined) return;
+      this.#lastWrittenId = message.id;
+      if (!this.#options.sink.write(message)) {
         this.#waitingForDrain = true;
         this.#options.sink.onceDrain(() => {
           this.#waitingForDrain = false;
@@ -131,10 +136,10 @@ export class Subscriber {
     }
   }
 
-  async #writeReplayed(record: MessageRecord): Promise<void> {
-    this.#lastQueuedId = record.id;
-    this.#lastWrittenId = record.id;
-    if (this.#options.sink.write(record)) return;
+  async #writeReplayed(message: OutgoingMessage): Promise<void> {
+    this.#lastQueuedId = message.id;
+    this.#lastWrittenId = message.id;
+    if (this.#options.sink.write(message)) return;
     await new Promise<void>((resolve) => {
       this.#wakeReplay = resolve;
       this.#options.sink.onceDrain(resolve);

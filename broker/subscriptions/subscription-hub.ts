@@ -3,6 +3,7 @@
  * `deliver` in id order; each subscriber of the record's subject gets it,
  * and no other subject's subscribers see it.
  */
+import { encodeMessageResponse } from "../api/wire.ts";
 import type { MessageRecord } from "../store/message-store.ts";
 import { type MessageSink, Subscriber } from "./subscriber.ts";
 
@@ -48,7 +49,8 @@ export class SubscriptionHub {
     for (const record of records) {
       const subscribers = this.#bySubject.get(record.subject);
       if (subscribers === undefined) continue;
-      for (const subscriber of subscribers) subscriber.offer(record);
+      const message = { id: record.id, frame: encodeMessageResponse(record.id, record.body) };
+      for (const subscriber of subscribers) subscriber.offer(message);
     }
   }
 
