@@ -14,9 +14,10 @@ test("a failing command becomes one line naming the part, the cause and the reme
 });
 
 test("a missing program is reported, not thrown as a raw spawn error", async () => {
-  const message = await run("herald-no-such-program", [], { part: "etcd", remedy: "build it" }).catch(
-    (err: Error) => err.message,
-  );
+  const message = await run("herald-no-such-program", [], {
+    part: "etcd",
+    remedy: "build it",
+  }).catch((err: Error) => err.message);
   expect(message).toMatch(/^etcd: .*failed.* — build it$/);
 });
 
