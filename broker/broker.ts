@@ -121,12 +121,17 @@ export async function startBroker({
     "broker listening",
   );
 
+  let purging = false;
   const purgeTimer = setInterval(() => {
-    if (!guard.available) return;
-    guard.purgeExpired(Date.now()).then(
-      (removed) => removed > 0 && logger.debug({ removed }, "purged expired messages"),
-      (err: unknown) => logger.warn({ err }, "purge of expired messages failed"),
-    );
+    if (purging || !guard.available) return;
+    purging = true;
+    guard
+      .purgeExpired(Date.now())
+      .then(
+        (removed) => removed > 0 && logger.debug({ removed }, "purged expired messages"),
+        (err: unknown) => logger.warn({ err }, "purge of expired messages failed"),
+      )
+      .finally(() => (purging = false));
   }, settings.purgeIntervalMs);
   purgeTimer.unref();
 

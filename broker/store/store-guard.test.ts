@@ -92,6 +92,15 @@ describe("StoreGuard", () => {
     expect(g.available).toBe(true);
   });
 
+  it("lets a background purge run past the call timeout without marking the store down", async () => {
+    const store = new FlakyStore();
+    const g = guard(store);
+    await g.open();
+    store.purgeExpired = () => new Promise((resolve) => setTimeout(() => resolve(3), 120));
+    await expect(g.purgeExpired(Date.now())).resolves.toBe(3);
+    expect(g.available).toBe(true);
+  });
+
   it("never opens twice at once when an open outlives its timeout", async () => {
     const store = new FlakyStore();
     store.mode = "hanging";

@@ -77,8 +77,9 @@ export class StoreGuard implements MessageStore {
     return this.#call("range", () => this.#store.range(subject, fromId, limit, nowMs));
   }
 
+  /** Not time-bounded: a background purge of a large backlog may take long, and no caller waits on it. */
   purgeExpired(nowMs: number): Promise<number> {
-    return this.#call("purgeExpired", () => this.#store.purgeExpired(nowMs));
+    return this.#call("purgeExpired", () => this.#store.purgeExpired(nowMs), Infinity);
   }
 
   ping(): Promise<void> {
@@ -92,26 +93,32 @@ export class StoreGuard implements MessageStore {
     if (this.#opened) await this.#store.close();
   }
 
-  async #call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  async #call<T>(
+    operation: string,
+    run: () => Promise<T>,
+    timeoutMs = this.#options.timeoutMs,
+  ): Promise<T> {
     if (!this.#available) {
       throw new StoreUnavailableError(`store is unreachable (${describe(this.#lastFailure)})`);
     }
     try {
-      return await this.#bounded(operation, run);
+      return await this.#bounded(operation, run, timeoutMs);
     } catch (err) {
       if (err instanceof StoreUnavailableError) this.#markDown(err);
       throw err;
     }
   }
 
-  #bounded<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  #bounded<T>(
+    operation: string,
+    run: () => Promise<T>,
+    timeoutMs = this.#options.timeoutMs,
+  ): Promise<T> {
+    if (timeoutMs === Infinity) return run();
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
-        () =>
-          reject(
-            new StoreUnavailableError(`${operation} timed out after ${this.#options.timeoutMs} ms`),
-          ),
-        this.#options.timeoutMs,
+        () => reject(new StoreUnavailableError(`${operation} timed out after ${timeoutMs} ms`)),
+        timeoutMs,
       );
       Promise.resolve()
         .then(run)
