@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { access, readFile, writeFile } from "node:fs/promises";
+import { access, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import {
@@ -337,6 +337,9 @@ export const kubePart = (etcd: Pick<TestEnv["etcd"], "url">): Part<TestEnv["kube
         cmd: bins.apiServer,
         args: apiServerArgs(etcd.url, pki),
       };
+      // A fresh API server starts a fresh audit log (nobody can hold an offset
+      // into it yet); one previous log is kept, so it never grows unbounded.
+      await rename(files.auditLog, `${files.auditLog}.1`).catch(() => undefined);
       apiServerPid = await startDaemon(daemon);
     }
     const ready = (): Promise<boolean> =>
