@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 
 const mainPath = join(import.meta.dirname, "main.ts");
 
-describe("broker process configuration", () => {
+describe("broker process configuration", { timeout: 30_000 }, () => {
   it("exits with code 2 and one line naming the variable when a value is bad", () => {
     const result = spawnSync(process.execPath, [mainPath], {
       env: { PATH: process.env.PATH ?? "", HERALD_BATCH_MAX_SIZE: "abc" },

@@ -126,15 +126,16 @@ program
   )
   .action((subject: string, options: { from?: number }) =>
     withClient(globals(), async (client) => {
-      const stop = new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
-      const messages = client.subscribe(subject, { startId: options.from, resume: true });
-      const stopped = stop.then(() => ({ done: true as const, value: undefined }));
-      for (;;) {
-        const next = await Promise.race([messages.next(), stopped]);
-        if (next.done === true) break;
-        printMessage(subject, next.value, globals().json);
+      const interrupted = new AbortController();
+      process.once("SIGINT", () => interrupted.abort());
+      const messages = client.subscribe(subject, {
+        startId: options.from,
+        resume: true,
+        signal: interrupted.signal,
+      });
+      for await (const message of messages) {
+        printMessage(subject, message, globals().json);
       }
-      await messages.return(undefined);
     }),
   );
 

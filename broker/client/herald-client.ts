@@ -28,6 +28,8 @@ export interface SubscribeOptions {
   readonly resume?: boolean;
   /** Called each time the broker has registered the (re)subscription: later publishes reach it. */
   readonly onSubscribed?: () => void;
+  /** Ends the subscription: the iteration finishes normally. */
+  readonly signal?: AbortSignal;
 }
 
 export interface HeraldClientOptions {
@@ -100,17 +102,21 @@ export class HeraldClient {
     );
   }
 
-  /** Messages of the subject, in id order, until the iteration stops or a non-resumable error. */
+  /** Messages of the subject, in id order, until aborted, the iteration stops, or a non-resumable error. */
   async *subscribe(
     subject: string,
     options: SubscribeOptions = {},
   ): AsyncGenerator<ReceivedMessage> {
+    const { signal } = options;
+    const aborted = () => signal?.aborted === true;
     let startId = options.startId ?? 0;
-    for (;;) {
+    while (!aborted()) {
       const call = this.#client.subscribe(
         { subject, startId },
         new Metadata({ waitForReady: options.resume === true }),
       );
+      const cancel = () => call.cancel();
+      signal?.addEventListener("abort", cancel, { once: true });
       call.once("metadata", () => options.onSubscribed?.());
       try {
         for await (const message of call as AsyncIterable<MessageResponse>) {
@@ -119,9 +125,11 @@ export class HeraldClient {
         }
         return;
       } catch (err) {
+        if (aborted()) return;
         if (options.resume !== true || !resumableCodes.has((err as ServiceError).code)) throw err;
         await new Promise((resolve) => setTimeout(resolve, this.#resubscribeDelayMs));
       } finally {
+        signal?.removeEventListener("abort", cancel);
         call.cancel();
       }
     }

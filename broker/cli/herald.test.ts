@@ -1,0 +1,92 @@
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MemoryStore } from "../store/memory/memory-store.ts";
+import { startTestBroker, type TestBroker, uniqueSubject } from "../test/harness.ts";
+
+const cliPath = join(import.meta.dirname, "herald.ts");
+const run = promisify(execFile);
+
+describe("herald CLI", { timeout: 30_000 }, () => {
+  let broker: TestBroker;
+  const herald = (...args: string[]) =>
+    run(process.execPath, [cliPath, "--addr", broker.address, ...args], { timeout: 20_000 });
+
+  /** Runs the CLI expecting failure; returns its exit code and stderr. */
+  const heraldFails = async (...args: string[]) => {
+    try {
+      await herald(...args);
+    } catch (err) {
+      const { code, stderr } = err as { code: number; stderr: string };
+      return { code, stderr };
+    }
+    throw new Error("expected the CLI to fail");
+  };
+
+  beforeAll(async () => {
+    broker = await startTestBroker(new MemoryStore({ maxMessagesPerSubject: 100 }));
+  });
+
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  it("publishes and fetches, in human-readable form and as JSON", async () => {
+    const subject = uniqueSubject("cli");
+    expect((await herald("publish", subject, "hello world")).stdout).toBe(
+      `published ${subject}#1\n`,
+    );
+    expect((await herald("--json", "publish", subject, "second", "--ttl", "60")).stdout).toBe(
+      `${JSON.stringify({ subject, id: 2 })}\n`,
+    );
+    expect((await herald("fetch", subject, "1")).stdout).toBe(`${subject}#1\thello world\n`);
+    expect(JSON.parse((await herald("--json", "fetch", subject, "2")).stdout)).toEqual({
+      subject,
+      id: 2,
+      body: "second",
+    });
+  });
+
+  it("reports a broker error as one line with its status and exits 1", async () => {
+    const subject = uniqueSubject("cli");
+    expect(await heraldFails("fetch", subject, "9")).toEqual({
+      code: 1,
+      stderr: `herald: INVALID_ARGUMENT: unknown id 9 for subject "${subject}"\n`,
+    });
+    const badTtl = await heraldFails("publish", subject, "x", "--ttl", "-1");
+    expect(badTtl.stderr).toMatch(/--ttl.*expected seconds ≥ 0, got "-1"/);
+  });
+
+  it("subscribes from an id, prints each message as it arrives, and stops on Ctrl-C", async () => {
+    const subject = uniqueSubject("cli");
+    await herald("publish", subject, "stored");
+    const child = spawn(process.execPath, [
+      cliPath,
+      "--addr",
+      broker.address,
+      "--json",
+      "subscribe",
+      subject,
+      "--from",
+      "1",
+    ]);
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    expect(JSON.parse(String((await lines.next()).value))).toEqual({
+      subject,
+      id: 1,
+      body: "stored",
+    });
+    await herald("publish", subject, "live");
+    expect(JSON.parse(String((await lines.next()).value))).toEqual({
+      subject,
+      id: 2,
+      body: "live",
+    });
+    child.kill("SIGINT");
+    const [code] = (await once(child, "exit")) as [number | null];
+    expect(code).toBe(0);
+  });
+});
