@@ -1,0 +1,105 @@
+/**
+ * What the process kubelet runs for a container image. There is no container runtime: an image
+ * maps to a program of this checkout, which stands in for the image's ENTRYPOINT (the image
+ * would contain the same program, built).
+ *
+ *   herald-broker[:tag]  →  node <repo>/broker/main.ts <container args…>
+ *
+ * The registry, tag and digest are ignored, so any broker version the operator renders runs the
+ * checkout. A container `command` would replace the ENTRYPOINT with a path inside the image,
+ * which does not exist here: it is refused.
+ */
+import { join } from "node:path";
+import { expandArgs } from "./env.ts";
+import type { Container } from "./pod-schema.ts";
+
+export interface ImageProgram {
+  /** The program the image's ENTRYPOINT runs, relative to the repository root. */
+  script: string;
+  /**
+   * Variables holding `host:port` listen addresses, with the program's default port. Every pod
+   * shares the host's network, so the kubelet binds them to the pod's own loopback address.
+   */
+  listenAddresses: Readonly<Record<string, number>>;
+}
+
+export const imagePrograms: Readonly<Record<string, ImageProgram>> = {
+  "herald-broker": {
+    script: "broker/main.ts",
+    // The broker's defaults, 0.0.0.0:50051 and 0.0.0.0:9464 (DESIGN §2).
+    listenAddresses: { HERALD_GRPC_ADDR: 50051, HERALD_HTTP_ADDR: 9464 },
+  },
+};
+
+/** "registry:5000/team/herald-broker:1.2@sha256:…" → "herald-broker". */
+export function imageRepository(image: string): string {
+  const withoutDigest = image.split("@")[0] ?? "";
+  const lastSegment = withoutDigest.split("/").at(-1) ?? "";
+  return lastSegment.split(":")[0] ?? "";
+}
+
+export type ProcessPlan =
+  | { runnable: true; argv: string[]; env: Record<string, string>; cwd: string }
+  | { runnable: false; reason: string; message: string };
+
+export interface PlanInput {
+  container: Container;
+  /** The container's resolved env (see env.ts). */
+  env: Readonly<Record<string, string>>;
+  podIP: string;
+  hostname: string;
+  repoRoot: string;
+  /** The Node.js binary to run programs with. */
+  node: string;
+}
+
+/** A fresh container sees only its image's env and the pod's; never the kubelet's (no KUBECONFIG). */
+const imageEnv = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" };
+
+/** The command line and env of a container's process, or why it cannot run here. */
+export function planProcess(input: PlanInput): ProcessPlan {
+  const { container, env, podIP, hostname, repoRoot, node } = input;
+  const image = container.image ?? "";
+  const program = imagePrograms[imageRepository(image)];
+  if (!program) {
+    return {
+      runnable: false,
+      reason: "ImageNotRunnable",
+      message: `the process kubelet runs only ${Object.keys(imagePrograms).join(", ")} images, not "${image}"`,
+    };
+  }
+  if (container.command?.length) {
+    return {
+      runnable: false,
+      reason: "CreateContainerError",
+      message:
+        "the process kubelet maps an image's ENTRYPOINT to the checkout; a container command cannot be mapped",
+    };
+  }
+  const processEnv = {
+    ...imageEnv,
+    HOSTNAME: hostname,
+    ...env,
+    ...pinListenAddresses(env, program.listenAddresses, podIP),
+  };
+  return {
+    runnable: true,
+    argv: [node, join(repoRoot, program.script), ...expandArgs(container.args ?? [], env)],
+    env: processEnv,
+    cwd: repoRoot,
+  };
+}
+
+/** Each listen address on the pod's IP, keeping its port (the program's default when unset). */
+export function pinListenAddresses(
+  env: Readonly<Record<string, string>>,
+  listenAddresses: Readonly<Record<string, number>>,
+  podIP: string,
+): Record<string, string> {
+  const pinned: Record<string, string> = {};
+  for (const [name, defaultPort] of Object.entries(listenAddresses)) {
+    const port = /:(\d{1,5})$/.exec(env[name] ?? "")?.[1] ?? String(defaultPort);
+    pinned[name] = `${podIP}:${port}`;
+  }
+  return pinned;
+}

@@ -1,0 +1,105 @@
+/**
+ * Pod addresses on loopback (127.0.10.x). Loopback is shared by every process on the machine,
+ * so allocations are files in one directory, as CNI's host-local IPAM keeps them: one file per
+ * address, created exclusively, naming the owning process. A file whose owner is dead is stale
+ * and reused, so two kubelets (a test's and `make dev`'s) never hand out the same address.
+ */
+import { randomUUID } from "node:crypto";
+import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+
+export const defaultIpamDir = join(tmpdir(), "herald-kubelet-ipam");
+
+export interface AddressPoolOptions {
+  /** Shared by every kubelet on the machine. */
+  dir?: string;
+  /** The first three octets; hosts .2 to .254 are handed out. */
+  prefix?: string;
+  /** Who holds an allocation: alive ⇒ kept. */
+  pid?: number;
+  isAlive?: (pid: number) => boolean;
+}
+
+const leaseSchema = z.object({ pid: z.number().int(), owner: z.string() });
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export class AddressPool {
+  readonly #dir: string;
+  readonly #prefix: string;
+  readonly #pid: number;
+  readonly #isAlive: (pid: number) => boolean;
+  readonly #held = new Set<string>();
+
+  constructor(options: AddressPoolOptions = {}) {
+    this.#dir = options.dir ?? defaultIpamDir;
+    this.#prefix = options.prefix ?? "127.0.10";
+    this.#pid = options.pid ?? process.pid;
+    this.#isAlive = options.isAlive ?? processAlive;
+  }
+
+  /** The lowest free address, recorded for `owner` (e.g. a pod's uid). */
+  async allocate(owner: string): Promise<string> {
+    await mkdir(this.#dir, { recursive: true });
+    for (let host = 2; host <= 254; host++) {
+      const address = `${this.#prefix}.${host}`;
+      if (await this.#claim(address, owner)) {
+        this.#held.add(address);
+        return address;
+      }
+    }
+    throw new Error(`no free pod address in ${this.#prefix}.0/24`);
+  }
+
+  async release(address: string): Promise<void> {
+    if (!this.#held.delete(address)) return;
+    await unlink(join(this.#dir, address)).catch(() => undefined);
+  }
+
+  async releaseAll(): Promise<void> {
+    await Promise.all([...this.#held].map((address) => this.release(address)));
+  }
+
+  async #claim(address: string, owner: string): Promise<boolean> {
+    const path = join(this.#dir, address);
+    // link(2) creates the file with its content in one step, so no reader sees it half written.
+    const draft = join(this.#dir, `.${address}.${this.#pid}.${randomUUID()}`);
+    await writeFile(draft, JSON.stringify({ pid: this.#pid, owner }));
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+          await link(draft, path);
+          return true;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        }
+        if (!(await this.#isStale(path))) return false;
+        // Whoever unlinks first wins the retry; the other finds the new file and moves on.
+        await unlink(path).catch(() => undefined);
+      }
+      return false;
+    } finally {
+      await unlink(draft).catch(() => undefined);
+    }
+  }
+
+  async #isStale(path: string): Promise<boolean> {
+    let holder;
+    try {
+      holder = leaseSchema.safeParse(JSON.parse(await readFile(path, "utf8")));
+    } catch {
+      return true; // released meanwhile, or not ours to read: the next link attempt decides
+    }
+    if (!holder.success) return true;
+    return holder.data.pid !== this.#pid && !this.#isAlive(holder.data.pid);
+  }
+}
