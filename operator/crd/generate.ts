@@ -1,7 +1,12 @@
-// Writes crds/herald.dev_messagebrokers.yaml from the zod API (`npm run crd:generate`).
-import { writeFile } from "node:fs/promises";
+// Writes crds/herald.dev_messagebrokers.yaml and the Helm chart's copy from the zod API
+// (`npm run crd:generate`).
+import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { crdFile, crdYaml } from "./crd-file.ts";
+import { chartCrdFile, crdFile, crdYaml } from "./crd-file.ts";
 
-await writeFile(crdFile, crdYaml());
-console.error(`wrote ${fileURLToPath(crdFile)}`);
+const yaml = crdYaml();
+for (const file of [crdFile, chartCrdFile]) {
+  await mkdir(new URL(".", file), { recursive: true });
+  await writeFile(file, yaml);
+  console.error(`wrote ${fileURLToPath(file)}`);
+}
