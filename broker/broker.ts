@@ -1,11 +1,20 @@
 /**
  * Assembles one broker: store guard, sequencer, publish path, subscription
- * hub and gRPC server, and takes them down in drain order. Used by main.ts
+ * hub, cluster membership / ownership / forwarding, and gRPC server, and takes
+ * them down in drain order. Used by main.ts
  * and by tests that run a real broker in-process.
  */
 import { ServerCredentials } from "@grpc/grpc-js";
 import type { Registry } from "prom-client";
-import { type BrokerConfig, formatHostPort } from "./config.ts";
+import { type ClusterSnapshot, ClusterView } from "./cluster/cluster-view.ts";
+import { createClusterMetrics } from "./cluster/cluster-metrics.ts";
+import { createForwardingService } from "./cluster/forwarding-service.ts";
+import type { MembershipSource } from "./cluster/membership/membership.ts";
+import { StaticMembershipSource } from "./cluster/membership/static-source.ts";
+import { Ownership } from "./cluster/ownership.ts";
+import { PeerPool } from "./cluster/peer-pool.ts";
+import { SubscribeRelays } from "./cluster/subscribe-relay.ts";
+import { type BrokerConfig, type ClusterConfig, formatHostPort } from "./config.ts";
 import { ShuttingDownError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { createBrokerMetrics } from "./metrics.ts";
@@ -27,7 +36,10 @@ export type BrokerSettings = Pick<
   | "purgeIntervalMs"
   | "maxConnectionAgeMs"
   | "shutdownGraceMs"
->;
+> & {
+  /** Absent: a single-member cluster of this broker. */
+  readonly cluster?: Omit<ClusterConfig, "membership">;
+};
 
 export interface BrokerDeps {
   readonly settings: BrokerSettings;
@@ -35,13 +47,17 @@ export interface BrokerDeps {
   readonly store: MessageStore;
   readonly logger: Logger;
   readonly registry: Registry;
+  /** Where the membership comes from; absent = static, this broker alone. */
+  readonly membership?: MembershipSource;
 }
 
 export interface Broker {
   /** The bound gRPC port (useful when configured with port 0). */
   readonly port: number;
-  /** Ready to serve: the store answers and the broker is not draining. */
+  /** Ready to serve: a membership epoch is adopted, the store answers and the broker is not draining. */
   ready(): boolean;
+  /** The adopted membership (`/cluster`). */
+  cluster(): ClusterSnapshot;
   /** Resolves once the store has opened. */
   storeOpened(): Promise<void>;
   /** Refuse new calls, flush batches, end streams, stop the server, close the store. */
@@ -50,14 +66,19 @@ export interface Broker {
 
 const replayPageSize = 256;
 const storeProbeIntervalMs = 500;
+const relayRetryDelayMs = 200;
+const defaultCluster = { self: "broker", handoffTimeoutMs: 5000, forwardTimeoutMs: 10_000 };
 
 export async function startBroker({
   settings,
   store,
   logger,
   registry,
+  membership,
 }: BrokerDeps): Promise<Broker> {
   const metrics = createBrokerMetrics(registry);
+  const clusterMetrics = createClusterMetrics(registry);
+  const clusterSettings = settings.cluster ?? defaultCluster;
   let draining = false;
 
   const guard = new StoreGuard(store, {
@@ -76,10 +97,47 @@ export async function startBroker({
     bufferSize: settings.subscriberBufferSize,
     onOverflow: () => metrics.subscriberOverflows.inc(),
     onCountChange: (count) => metrics.subscribers.set(count),
+    onSubjectIdle: (subject) => relays.closeIfIdle(subject),
   });
+  const view = new ClusterView(clusterSettings.self);
+  const peers = new PeerPool();
+  const relays = new SubscribeRelays({
+    view,
+    peers,
+    deliver: (records) => hub.deliver(records),
+    hasSubscribers: (subject) => hub.has(subject),
+    lastStoredId: (subject) => guard.lastId(subject),
+    readRange: (subject, fromId, limit) => guard.range(subject, fromId, limit, Date.now()),
+    retryDelayMs: relayRetryDelayMs,
+    logger,
+  });
+  const ownership: Ownership = new Ownership({
+    view,
+    sequencer: (): SubjectSequencer => sequencer,
+    flush: () => publisher.flush(),
+    storeLastId: (subject) => guard.lastId(subject),
+    peers,
+    relays,
+    handoffTimeoutMs: clusterSettings.handoffTimeoutMs,
+    onHandoff: (result) => clusterMetrics.handoffs.inc({ result }),
+    logger,
+  });
+  const sequencer: SubjectSequencer = new SubjectSequencer((subject) =>
+    ownership.loadLastId(subject),
+  );
+  view.onEpoch((current, previous) => {
+    ownership.onEpoch(current, previous);
+    clusterMetrics.membershipEpoch.set(current.epoch);
+    logger.info(
+      { epoch: current.epoch, members: current.members.map((member) => member.name) },
+      "adopted cluster membership",
+    );
+  });
+  clusterMetrics.membershipEpoch.set(-1);
   const publisher = new Publisher({
     store: guard,
-    sequencer: new SubjectSequencer((subject) => guard.lastId(subject)),
+    sequencer,
+    admit: (subject) => ownership.admit(subject),
     batch: settings.batch,
     onDurable: (records) => {
       hub.deliver(records);
@@ -93,16 +151,26 @@ export async function startBroker({
       );
     },
   });
+  const local = createBrokerService({
+    publisher,
+    store: guard,
+    hub,
+    maxMessageBytes: settings.maxMessageBytes,
+    replayPageSize,
+    logger,
+    admission: () => (draining ? "draining" : guard.available ? "open" : "store-unavailable"),
+  });
   const { server, health } = createGrpcServer({
-    service: createBrokerService({
-      publisher,
-      store: guard,
-      hub,
-      maxMessageBytes: settings.maxMessageBytes,
-      replayPageSize,
-      logger,
-      admission: () => (draining ? "draining" : guard.available ? "open" : "store-unavailable"),
+    service: createForwardingService({
+      local,
+      view,
+      peers,
+      relays,
+      forwardTimeoutMs: clusterSettings.forwardTimeoutMs,
+      epochWaitMs: clusterSettings.handoffTimeoutMs,
+      onForward: (method, code) => clusterMetrics.forwardedCalls.inc({ method, code }),
     }),
+    cluster: ownership.service(),
     maxMessageBytes: settings.maxMessageBytes,
     maxConnectionAgeMs: settings.maxConnectionAgeMs,
   });
@@ -116,6 +184,15 @@ export async function startBroker({
   );
   metrics.storeAvailable.set(0);
   guard.start();
+  const source =
+    membership ??
+    new StaticMembershipSource({
+      epoch: 1,
+      members: [
+        { name: clusterSettings.self, address: formatHostPort({ ...settings.grpcAddress, port }) },
+      ],
+    });
+  await source.start((next) => view.adopt(next));
   logger.info(
     { address: formatHostPort({ ...settings.grpcAddress, port }), store: store.kind },
     "broker listening",
@@ -150,7 +227,8 @@ export async function startBroker({
 
   return {
     port,
-    ready: () => !draining && guard.available,
+    ready: () => !draining && guard.available && view.adopted,
+    cluster: () => view.snapshot(),
     storeOpened: () => guard.waitUntilAvailable(),
     shutdown: async () => {
       if (draining) return;
@@ -158,9 +236,12 @@ export async function startBroker({
       health.setStatus("", "NOT_SERVING");
       health.setStatus(brokerServiceName, "NOT_SERVING");
       clearInterval(purgeTimer);
+      await source.stop();
       await publisher.flush();
+      relays.close();
       hub.closeAll(new ShuttingDownError());
       await stopServer();
+      peers.close();
       await guard.close();
       logger.info("broker stopped");
     },

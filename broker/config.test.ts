@@ -100,3 +100,43 @@ describe("loadConfig", () => {
     expect(message).not.toContain("\n");
   });
 });
+
+describe("cluster configuration", () => {
+  it("defaults to this broker alone, named by POD_NAME", () => {
+    const { cluster } = loadConfig({ POD_NAME: "orders-0" });
+    expect(cluster).toEqual({
+      self: "orders-0",
+      membership: { kind: "static", members: undefined },
+      handoffTimeoutMs: 5000,
+      forwardTimeoutMs: 10_000,
+    });
+  });
+
+  it("watches the membership ConfigMap in POD_NAMESPACE when HERALD_MEMBERSHIP_CONFIGMAP is set", () => {
+    const env = { HERALD_MEMBERSHIP_CONFIGMAP: "orders-membership", POD_NAMESPACE: "shop" };
+    expect(loadConfig(env).cluster.membership).toEqual({
+      kind: "kubernetes",
+      namespace: "shop",
+      configMap: "orders-membership",
+    });
+    expect(failure({ HERALD_MEMBERSHIP_CONFIGMAP: "orders-membership" })).toMatch(
+      /^POD_NAMESPACE: /,
+    );
+  });
+
+  it("takes static members from HERALD_CLUSTER_MEMBERS and names it when malformed", () => {
+    expect(
+      loadConfig({ HERALD_CLUSTER_MEMBERS: "a=127.0.0.1:1,b=127.0.0.1:2" }).cluster.membership,
+    ).toEqual({
+      kind: "static",
+      members: {
+        epoch: 1,
+        members: [
+          { name: "a", address: "127.0.0.1:1" },
+          { name: "b", address: "127.0.0.1:2" },
+        ],
+      },
+    });
+    expect(failure({ HERALD_CLUSTER_MEMBERS: "a" })).toMatch(/^HERALD_CLUSTER_MEMBERS: /);
+  });
+});

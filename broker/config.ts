@@ -3,7 +3,13 @@
  * variable is parsed by zod; a bad value becomes one line naming the variable,
  * which main prints before exiting with code 2.
  */
+import { hostname } from "node:os";
 import { z } from "zod";
+import {
+  type Membership,
+  MembershipFormatError,
+  parseStaticMembers,
+} from "./cluster/membership/membership.ts";
 
 export interface HostPort {
   readonly host: string;
@@ -22,6 +28,25 @@ export type StoreConfig =
       readonly password: string | undefined;
     };
 
+/** Where the cluster membership comes from (DESIGN §4). */
+export type MembershipConfig =
+  | {
+      readonly kind: "static";
+      /** HERALD_CLUSTER_MEMBERS; undefined = this broker alone. */
+      readonly members: Membership | undefined;
+    }
+  | { readonly kind: "kubernetes"; readonly namespace: string; readonly configMap: string };
+
+export interface ClusterConfig {
+  /** This member's name in the membership (POD_NAME). */
+  readonly self: string;
+  readonly membership: MembershipConfig;
+  /** Bounded wait for a handoff answer; past it a silent member counts as gone. */
+  readonly handoffTimeoutMs: number;
+  /** Deadline of a call forwarded to a subject's owner. */
+  readonly forwardTimeoutMs: number;
+}
+
 export interface BrokerConfig {
   readonly grpcAddress: HostPort;
   readonly httpAddress: HostPort;
@@ -37,6 +62,7 @@ export interface BrokerConfig {
   readonly maxConnectionAgeMs: number;
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;
+  readonly cluster: ClusterConfig;
 }
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -145,6 +171,24 @@ const EnvSchema = z.object({
   HERALD_MAX_CONNECTION_AGE_MS: integer(300_000, 0),
   HERALD_SHUTDOWN_GRACE_MS: integer(20_000, 1),
   HERALD_LOG_LEVEL: oneOf(logLevels, "info"),
+  POD_NAME: optionalText,
+  POD_NAMESPACE: optionalText,
+  HERALD_MEMBERSHIP_CONFIGMAP: optionalText,
+  HERALD_CLUSTER_MEMBERS: z
+    .string()
+    .optional()
+    .transform((raw, ctx): Membership | undefined => {
+      if (unset(raw)) return undefined;
+      try {
+        return parseStaticMembers(raw);
+      } catch (err) {
+        if (!(err instanceof MembershipFormatError)) throw err;
+        ctx.addIssue({ code: "custom", message: err.message });
+        return z.NEVER;
+      }
+    }),
+  HERALD_HANDOFF_TIMEOUT_MS: integer(5000, 1),
+  HERALD_FORWARD_TIMEOUT_MS: integer(10_000, 1),
 });
 type Env = z.output<typeof EnvSchema>;
 
@@ -181,6 +225,20 @@ function storeConfig(env: Env): StoreConfig {
   }
 }
 
+function membershipConfig(env: Env): MembershipConfig {
+  if (env.HERALD_MEMBERSHIP_CONFIGMAP === undefined) {
+    return { kind: "static", members: env.HERALD_CLUSTER_MEMBERS };
+  }
+  if (env.POD_NAMESPACE === undefined) {
+    throw new ConfigError("POD_NAMESPACE: required when HERALD_MEMBERSHIP_CONFIGMAP is set");
+  }
+  return {
+    kind: "kubernetes",
+    namespace: env.POD_NAMESPACE,
+    configMap: env.HERALD_MEMBERSHIP_CONFIGMAP,
+  };
+}
+
 /** Parses the environment; throws ConfigError whose message names the first bad variable. */
 export function loadConfig(environment: NodeJS.ProcessEnv): BrokerConfig {
   const parsed = EnvSchema.safeParse(environment);
@@ -203,6 +261,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv): BrokerConfig {
     maxConnectionAgeMs: env.HERALD_MAX_CONNECTION_AGE_MS,
     shutdownGraceMs: env.HERALD_SHUTDOWN_GRACE_MS,
     logLevel: env.HERALD_LOG_LEVEL,
+    cluster: {
+      self: env.POD_NAME ?? hostname(),
+      membership: membershipConfig(env),
+      handoffTimeoutMs: env.HERALD_HANDOFF_TIMEOUT_MS,
+      forwardTimeoutMs: env.HERALD_FORWARD_TIMEOUT_MS,
+    },
   };
 }
 

@@ -1,7 +1,10 @@
 import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import {
+  ClusterUnavailableError,
   IdSpaceExhaustedError,
+  NotOwnerError,
+  PeerCallError,
   InvalidArgumentError,
   MessageNotFoundError,
   MessageTooLargeError,
@@ -21,6 +24,9 @@ describe("toGrpcStatus", () => {
     [new IdSpaceExhaustedError("s"), status.RESOURCE_EXHAUSTED],
     [new ShuttingDownError(), status.UNAVAILABLE],
     [new StoreUnavailableError("connection refused"), status.UNAVAILABLE],
+    [new NotOwnerError("s", 3), status.UNAVAILABLE],
+    [new ClusterUnavailableError("no membership adopted yet"), status.UNAVAILABLE],
+    [new PeerCallError(status.INVALID_ARGUMENT, "unknown id 9"), status.INVALID_ARGUMENT],
   ])("maps %s to its code with its message as detail", (err, code) => {
     expect(toGrpcStatus(err)).toEqual({
       code,

@@ -62,6 +62,41 @@ export class ShuttingDownError extends Error {
   }
 }
 
+/**
+ * This member does not own the subject in its adopted epoch (a forwarded call
+ * during an epoch change, or a publish that raced one). Nothing was stored, so
+ * the sender may retry once it has adopted the newer epoch.
+ */
+export class NotOwnerError extends Error {
+  constructor(subject: string, epoch: number) {
+    super(`${notOwnerPrefix} subject "${subject}" is not owned here in epoch ${epoch}; retry`);
+    this.name = "NotOwnerError";
+  }
+}
+
+/** Details prefix of NotOwnerError, by which a forwarding member knows a retry is safe. */
+export const notOwnerPrefix = "not owner:";
+
+/** The cluster cannot route the call: no membership adopted yet, or no members. */
+export class ClusterUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ClusterUnavailableError";
+  }
+}
+
+/** A forwarded call failed on the owner (or on the way): its status is passed through. */
+export class PeerCallError extends Error {
+  readonly code: number;
+  readonly details: string;
+  constructor(code: number, details: string) {
+    super(details);
+    this.name = "PeerCallError";
+    this.code = code;
+    this.details = details;
+  }
+}
+
 export { StoreUnavailableError };
 
 /** The gRPC status for anything a handler threw. Unknown errors never leak their text. */
@@ -76,7 +111,14 @@ export function toGrpcStatus(err: unknown): Pick<StatusObject, "code" | "details
   ) {
     return { code: status.RESOURCE_EXHAUSTED, details: err.message };
   }
-  if (err instanceof ShuttingDownError) return { code: status.UNAVAILABLE, details: err.message };
+  if (
+    err instanceof ShuttingDownError ||
+    err instanceof NotOwnerError ||
+    err instanceof ClusterUnavailableError
+  ) {
+    return { code: status.UNAVAILABLE, details: err.message };
+  }
+  if (err instanceof PeerCallError) return { code: err.code, details: err.details };
   if (err instanceof StoreUnavailableError) {
     return { code: status.UNAVAILABLE, details: `store unavailable: ${err.message}` };
   }

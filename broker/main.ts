@@ -4,7 +4,11 @@
  */
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { startBroker } from "./broker.ts";
+import { KubeMembershipSource } from "./cluster/membership/kube-source.ts";
+import type { MembershipSource } from "./cluster/membership/membership.ts";
+import { StaticMembershipSource } from "./cluster/membership/static-source.ts";
 import { type BrokerConfig, ConfigError, loadConfig } from "./config.ts";
+import type { Logger } from "./logger.ts";
 import { startHttpServer } from "./http/http-server.ts";
 import { createLogger } from "./logger.ts";
 import { createStore } from "./store/create-store.ts";
@@ -22,6 +26,21 @@ function readConfig(): BrokerConfig {
   }
 }
 
+/** The membership ConfigMap on Kubernetes, HERALD_CLUSTER_MEMBERS, or (undefined) this broker alone. */
+function membershipSource(config: BrokerConfig, logger: Logger): MembershipSource | undefined {
+  const { membership } = config.cluster;
+  if (membership.kind === "kubernetes") {
+    return new KubeMembershipSource({
+      namespace: membership.namespace,
+      configMapName: membership.configMap,
+      logger,
+    });
+  }
+  return membership.members === undefined
+    ? undefined
+    : new StaticMembershipSource(membership.members);
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.logLevel);
@@ -29,11 +48,18 @@ async function main(): Promise<void> {
   collectDefaultMetrics({ register: registry });
 
   const store = await createStore(config.store, logger);
-  const broker = await startBroker({ settings: config, store, logger, registry });
+  const broker = await startBroker({
+    settings: config,
+    store,
+    logger,
+    registry,
+    membership: membershipSource(config, logger),
+  });
   const http = await startHttpServer({
     address: config.httpAddress,
     ready: () => broker.ready(),
     registry,
+    cluster: () => broker.cluster(),
   });
   logger.info({ port: http.port }, "http listening");
 

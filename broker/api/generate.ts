@@ -1,5 +1,5 @@
 /**
- * Regenerates broker/api/gen/ from broker.proto (`npm run broker:gen`).
+ * Regenerates broker/api/gen/ from broker.proto and cluster.proto (`npm run broker:gen`).
  *
  * protoc (Debian package protobuf-compiler) parses the proto and runs the
  * ts-proto plugin from node_modules, which emits static message codecs and a
@@ -31,28 +31,33 @@ export function generate(outDir: string): void {
   mkdirSync(outDir, { recursive: true });
   const scratch = mkdtempSync(join(tmpdir(), "herald-protoc-"));
   const descriptorFile = join(scratch, "broker.binpb");
-  try {
-    execFileSync(
-      "protoc",
-      [
-        `--plugin=protoc-gen-ts_proto=${join(repoRoot, "node_modules", ".bin", "protoc-gen-ts_proto")}`,
-        `--ts_proto_out=${outDir}`,
-        `--ts_proto_opt=${tsProtoOptions}`,
-        `--descriptor_set_out=${descriptorFile}`,
-        `--proto_path=${apiDir}`,
-        "broker.proto",
-      ],
-      { stdio: ["ignore", "inherit", "inherit"] },
-    );
-  } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
-    throw new Error(
-      missing
-        ? "protoc not found: install the Debian package protobuf-compiler (apt-get install -y protobuf-compiler)"
-        : `protoc failed: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
+  const protoc = (file: string, extra: readonly string[]) => {
+    try {
+      execFileSync(
+        "protoc",
+        [
+          `--plugin=protoc-gen-ts_proto=${join(repoRoot, "node_modules", ".bin", "protoc-gen-ts_proto")}`,
+          `--ts_proto_out=${outDir}`,
+          `--ts_proto_opt=${tsProtoOptions}`,
+          ...extra,
+          `--proto_path=${apiDir}`,
+          file,
+        ],
+        { stdio: ["ignore", "inherit", "inherit"] },
+      );
+    } catch (err) {
+      const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
+      throw new Error(
+        missing
+          ? "protoc not found: install the Debian package protobuf-compiler (apt-get install -y protobuf-compiler)"
+          : `protoc failed: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  };
+  protoc("broker.proto", [`--descriptor_set_out=${descriptorFile}`]);
+  // The internal cluster contract gets codecs only: reflection serves the public API alone.
+  protoc("cluster.proto", []);
   const descriptor = readFileSync(descriptorFile).toString("base64");
   rmSync(scratch, { recursive: true, force: true });
   writeFileSync(

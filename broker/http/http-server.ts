@@ -1,7 +1,8 @@
 /**
  * The broker's HTTP endpoints: /healthz (the process runs), /readyz (the store
  * answers and the broker is not draining; Kubernetes readiness) and /metrics
- * (Prometheus text format).
+ * (Prometheus text format), and /cluster (the adopted membership epoch, which
+ * the operator reads while scaling).
  */
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
@@ -11,6 +12,8 @@ export interface HttpServerOptions {
   readonly address: HostPort;
   readonly ready: () => boolean;
   readonly registry: Registry;
+  /** `{epoch, members, self}` of the adopted membership. */
+  readonly cluster?: () => unknown;
 }
 
 export async function startHttpServer(
@@ -28,6 +31,9 @@ export async function startHttpServer(
         return reply(200, "ok\n");
       case "/readyz":
         return options.ready() ? reply(200, "ready\n") : reply(503, "not ready\n");
+      case "/cluster":
+        if (options.cluster === undefined) return reply(404, "not found\n");
+        return reply(200, `${JSON.stringify(options.cluster())}\n`, "application/json");
       case "/metrics":
         options.registry.metrics().then(
           (text) => reply(200, text, options.registry.contentType),

@@ -23,14 +23,22 @@ export interface PublisherOptions {
   /** Receives every durable batch, in id order. */
   readonly onDurable: (records: readonly MessageRecord[]) => void;
   readonly onBatch?: (report: BatchReport) => void;
+  /**
+   * Checked synchronously right before ids are assigned; throws to refuse the
+   * subject (the cluster's owner gate, so a publish racing an epoch change
+   * cannot take an id after the subject was handed off).
+   */
+  readonly admit?: (subject: string) => void;
 }
 
 export class Publisher {
   readonly #sequencer: SubjectSequencer;
   readonly #batcher: GroupCommitBatcher<readonly MessageRecord[]>;
+  readonly #admit: (subject: string) => void;
 
   constructor(options: PublisherOptions) {
     this.#sequencer = options.sequencer;
+    this.#admit = options.admit ?? (() => undefined);
     this.#batcher = new GroupCommitBatcher<readonly MessageRecord[]>({
       ...options.batch,
       weight: (group) => group.length,
@@ -47,6 +55,7 @@ export class Publisher {
   async publish(inputs: readonly PublishInput[]): Promise<number[]> {
     const subjects = new Set(inputs.map((input) => input.subject));
     await Promise.all([...subjects].map((subject) => this.#sequencer.ensureLoaded(subject)));
+    for (const subject of subjects) this.#admit(subject);
     const nowMs = Date.now();
     const records = inputs.map((input): MessageRecord => ({
       subject: input.subject,

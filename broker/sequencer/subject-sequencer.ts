@@ -28,12 +28,33 @@ export class SubjectSequencer {
     if (loading === undefined) {
       loading = this.#loadLastId(subject)
         .then((lastId) => {
-          this.#lastAssigned.set(subject, Math.max(lastId, floor));
+          // A subject released while loading (ownership moved away) stays unloaded.
+          if (this.#loading.get(subject) === loading) {
+            this.#lastAssigned.set(subject, Math.max(lastId, floor));
+          }
         })
-        .finally(() => this.#loading.delete(subject));
+        .finally(() => {
+          if (this.#loading.get(subject) === loading) this.#loading.delete(subject);
+        });
       this.#loading.set(subject, loading);
     }
     return loading;
+  }
+
+  /**
+   * Forgets the subject (its ownership moved to another broker) and returns the
+   * last id assigned here, if loaded. A later `ensureLoaded` loads it afresh.
+   */
+  release(subject: string): number | undefined {
+    this.#loading.delete(subject);
+    const last = this.#lastAssigned.get(subject);
+    this.#lastAssigned.delete(subject);
+    return last;
+  }
+
+  /** Subjects loaded or loading. */
+  subjects(): string[] {
+    return [...new Set([...this.#lastAssigned.keys(), ...this.#loading.keys()])];
   }
 
   /** Reserves `count` consecutive ids and returns the first. Call only after `ensureLoaded` resolved. */

@@ -9,11 +9,14 @@ import { loadFileDescriptorSetFromBuffer, loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import { BrokerService } from "../api/gen/broker.ts";
+import { type ClusterServer, ClusterService } from "../api/gen/cluster.ts";
 import { brokerFileDescriptorSet } from "../api/gen/broker-descriptor.ts";
 import type { BrokerHandlers } from "./broker-service.ts";
 
 export interface GrpcServerOptions {
   readonly service: BrokerHandlers;
+  /** The internal broker-to-broker service (handoff); not reflected. */
+  readonly cluster?: ClusterServer;
   readonly maxMessageBytes: number;
   /** 0 = unlimited. */
   readonly maxConnectionAgeMs: number;
@@ -47,6 +50,7 @@ export function createGrpcServer(options: GrpcServerOptions): {
   };
   const server = new Server(serverOptions);
   server.addService(brokerServiceDefinition, options.service);
+  if (options.cluster !== undefined) server.addService(ClusterService, options.cluster);
 
   const health = new HealthImplementation({
     "": "NOT_SERVING",

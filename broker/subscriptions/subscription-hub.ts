@@ -11,6 +11,8 @@ export interface SubscriptionHubOptions {
   readonly bufferSize: number;
   readonly onOverflow: () => void;
   readonly onCountChange: (subscribers: number) => void;
+  /** The subject's last subscriber has gone (a cluster relay for it can close). */
+  readonly onSubjectIdle?: (subject: string) => void;
 }
 
 export class SubscriptionHub {
@@ -61,6 +63,16 @@ export class SubscriptionHub {
     }
   }
 
+  /** Whether the subject has live subscribers here. */
+  has(subject: string): boolean {
+    return this.#bySubject.has(subject);
+  }
+
+  /** Subjects with live subscribers here. */
+  subjects(): string[] {
+    return [...this.#bySubject.keys()];
+  }
+
   get count(): number {
     return this.#count;
   }
@@ -68,8 +80,10 @@ export class SubscriptionHub {
   #remove(subscriber: Subscriber): void {
     const subscribers = this.#bySubject.get(subscriber.subject);
     if (!subscribers?.delete(subscriber)) return;
-    if (subscribers.size === 0) this.#bySubject.delete(subscriber.subject);
     this.#setCount(this.#count - 1);
+    if (subscribers.size > 0) return;
+    this.#bySubject.delete(subscriber.subject);
+    this.#options.onSubjectIdle?.(subscriber.subject);
   }
 
   #setCount(count: number): void {

@@ -1,0 +1,245 @@
+/**
+ * The Broker handlers of a cluster member: a call on a subject this member
+ * owns runs the local handler; any other is forwarded to the owner over the
+ * pooled channel (Publish, PublishBatch, Fetch) or served from a relay
+ * (Subscribe). Forwarded calls carry a mark, and a member never forwards a
+ * marked call again: when it does not own the subject either, the epochs
+ * disagree, it answers UNAVAILABLE ("not owner"), and the sender retries once
+ * it has adopted a newer epoch. A publish is retried only on that answer,
+ * which guarantees nothing was stored.
+ */
+import {
+  type Metadata,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type ServiceError,
+  status,
+} from "@grpc/grpc-js";
+import type {
+  BrokerClient,
+  FetchRequest,
+  MessageResponse,
+  PublishBatchRequest,
+  PublishBatchResponse,
+  PublishRequest,
+  PublishResponse,
+  SubscribeRequest,
+} from "../api/gen/broker.ts";
+import {
+  ClusterUnavailableError,
+  NotOwnerError,
+  notOwnerPrefix,
+  PeerCallError,
+  toGrpcStatus,
+} from "../errors.ts";
+import type { BrokerHandlers } from "../server/broker-service.ts";
+import { type ClusterView, route } from "./cluster-view.ts";
+import { forwardedEpoch, peerMetadata } from "./forwarded-metadata.ts";
+import type { Member } from "./membership/membership.ts";
+import type { PeerPool } from "./peer-pool.ts";
+import type { SubscribeRelays } from "./subscribe-relay.ts";
+
+export interface ForwardingDeps {
+  readonly local: BrokerHandlers;
+  readonly view: ClusterView;
+  readonly peers: PeerPool;
+  readonly relays: SubscribeRelays;
+  /** Deadline of a forwarded call (shortened to the client's own deadline). */
+  readonly forwardTimeoutMs: number;
+  /** How long a call waits for a newer epoch before it is retried or refused. */
+  readonly epochWaitMs: number;
+  readonly onForward?: (method: string, code: number) => void;
+}
+
+const maxAttempts = 3;
+
+type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
+type PeerCall<Req, Res> = (
+  client: BrokerClient,
+  request: Req,
+  metadata: Metadata,
+  options: { deadline: number },
+  callback: (err: ServiceError | null, response: Res) => void,
+) => void;
+
+const peerPublish: PeerCall<PublishRequest, PublishResponse> = (client, ...args) => {
+  client.publish(...args);
+};
+const peerPublishBatch: PeerCall<PublishBatchRequest, PublishBatchResponse> = (client, ...args) => {
+  client.publishBatch(...args);
+};
+const peerFetch: PeerCall<FetchRequest, MessageResponse> = (client, ...args) => {
+  client.fetch(...args);
+};
+
+const isNotOwner = (code: number | undefined, details: string | undefined) =>
+  code === status.UNAVAILABLE && details?.startsWith(notOwnerPrefix) === true;
+
+export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
+  const { view, peers, local } = deps;
+
+  /** Runs the local handler as a promise; a failure becomes a PeerCallError with its status. */
+  const runLocal = <Req, Res>(handler: Unary<Req, Res>, call: ServerUnaryCall<Req, Res>) =>
+    new Promise<Res>((resolve, reject) =>
+      handler(call, (err, value) => {
+        if (err === null || err === undefined) return resolve(value as Res);
+        reject(new PeerCallError(err.code ?? status.UNKNOWN, err.details ?? ""));
+      }),
+    );
+
+  const callPeer = <Req, Res>(
+    method: string,
+    invoke: PeerCall<Req, Res>,
+    owner: Member,
+    request: Req,
+    call: ServerUnaryCall<unknown, unknown>,
+  ) =>
+    new Promise<Res>((resolve, reject) => {
+      const clientDeadline = Number(call.getDeadline());
+      const deadline = Math.min(
+        Date.now() + deps.forwardTimeoutMs,
+        Number.isFinite(clientDeadline) && clientDeadline > 0 ? clientDeadline : Infinity,
+      );
+      const client = peers.get(owner.address).broker;
+      invoke(
+        client,
+        request,
+        peerMetadata(view.epoch, call.metadata),
+        { deadline },
+        (err, response) => {
+          deps.onForward?.(method, err?.code ?? status.OK);
+          if (err === null) resolve(response);
+          else reject(new PeerCallError(err.code, err.details));
+        },
+      );
+    });
+
+  /** Routes one call on `subject`, retrying after an epoch change where that is safe. */
+  const dispatch = async <Req, Res>(
+    method: string,
+    subject: string,
+    call: ServerUnaryCall<Req, Res>,
+    handler: Unary<Req, Res>,
+    invoke: PeerCall<Req, Res>,
+  ): Promise<Res> => {
+    const senderEpoch = forwardedEpoch(call.metadata);
+    const forwarded = senderEpoch !== undefined;
+    // The sender adopted a newer epoch than this member: catch up before judging ownership.
+    if (forwarded && senderEpoch > view.epoch)
+      await view.waitForEpoch(senderEpoch, deps.epochWaitMs);
+    for (let attempt = 1; ; attempt++) {
+      const epoch = view.epoch;
+      const next = route(view, subject, forwarded);
+      try {
+        switch (next.kind) {
+          case "unavailable":
+            throw new ClusterUnavailableError(next.reason);
+          case "not-owner":
+            throw new NotOwnerError(subject, epoch);
+          case "local":
+            return await runLocal(handler, call);
+          case "forward":
+            return await callPeer(method, invoke, next.owner, call.request, call);
+        }
+      } catch (err) {
+        const retry =
+          !forwarded &&
+          attempt < maxAttempts &&
+          err instanceof PeerCallError &&
+          isNotOwner(err.code, err.details);
+        if (!retry) throw err;
+        if (view.epoch === epoch) await view.waitForEpoch(epoch + 1, deps.epochWaitMs);
+      }
+    }
+  };
+
+  const unary =
+    <Req extends { subject: string }, Res>(
+      method: string,
+      handler: Unary<Req, Res>,
+      invoke: PeerCall<Req, Res>,
+    ): Unary<Req, Res> =>
+    (call, callback) => {
+      dispatch(method, call.request.subject, call, handler, invoke).then(
+        (response) => callback(null, response),
+        (err: unknown) => callback(toGrpcStatus(err)),
+      );
+    };
+
+  const publishBatch: Unary<PublishBatchRequest, PublishBatchResponse> = (call, callback) => {
+    const subjects = new Set(call.request.messages.map((message) => message.subject));
+    const owners = new Set([...subjects].map((subject) => view.ownerOf(subject)?.name));
+    if (owners.size <= 1) {
+      // One owner (or none, or an empty batch): one call, all or nothing.
+      const [subject = ""] = subjects;
+      dispatch("PublishBatch", subject, call, local.publishBatch, peerPublishBatch).then(
+        (response) => callback(null, response),
+        (err: unknown) => callback(toGrpcStatus(err)),
+      );
+      return;
+    }
+    // Subjects of several owners: one call per owner (atomic per owner, not across them).
+    publishSplit(call).then(
+      (ids) => callback(null, { ids }),
+      (err: unknown) => callback(toGrpcStatus(err)),
+    );
+  };
+
+  /** Sends each owner's share of a batch through the owner (itself included), and reassembles the ids. */
+  const publishSplit = async (call: ServerUnaryCall<PublishBatchRequest, PublishBatchResponse>) => {
+    const groups = new Map<string, { member: Member; indexes: number[] }>();
+    call.request.messages.forEach((message: PublishRequest, index) => {
+      const owner = view.ownerOf(message.subject);
+      if (owner === undefined) throw new ClusterUnavailableError("the cluster has no members");
+      const group = groups.get(owner.name) ?? { member: owner, indexes: [] };
+      group.indexes.push(index);
+      groups.set(owner.name, group);
+    });
+    const ids: number[] = new Array<number>(call.request.messages.length).fill(0);
+    await Promise.all(
+      [...groups.values()].map(async ({ member, indexes }) => {
+        const messages = indexes.map((index) => call.request.messages[index] as PublishRequest);
+        const response = await callPeer(
+          "PublishBatch",
+          peerPublishBatch,
+          member,
+          { messages },
+          call,
+        );
+        indexes.forEach((index, position) => (ids[index] = response.ids[position] ?? 0));
+      }),
+    );
+    return ids;
+  };
+
+  const subscribe = (call: ServerWritableStream<SubscribeRequest, Buffer>) => {
+    const subject = call.request.subject;
+    const next = route(view, subject, forwardedEpoch(call.metadata) !== undefined);
+    if (next.kind === "local" || subject === "") return local.subscribe(call);
+    if (next.kind !== "forward") {
+      const err =
+        next.kind === "unavailable"
+          ? new ClusterUnavailableError(next.reason)
+          : new NotOwnerError(subject, view.epoch);
+      call.emit("error", toGrpcStatus(err));
+      return;
+    }
+    // Headers go out only once the relay is registered at the owner: every later publish reaches the client.
+    deps.relays.attach(subject).then(
+      () => {
+        if (call.cancelled) return deps.relays.closeIfIdle(subject);
+        local.subscribe(call);
+        deps.relays.closeIfIdle(subject);
+      },
+      (err: unknown) => call.emit("error", toGrpcStatus(err)),
+    );
+  };
+
+  return {
+    publish: unary<PublishRequest, PublishResponse>("Publish", local.publish, peerPublish),
+    fetch: unary<FetchRequest, MessageResponse>("Fetch", local.fetch, peerFetch),
+    publishBatch,
+    subscribe,
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * Epoch changes on three in-process brokers sharing one PostgreSQL schema:
+ * publishes racing membership changes, live subscribers across them, and a
+ * new owner whose predecessor is gone.
+ */
+import { type ServiceError, status } from "@grpc/grpc-js";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import type { HeraldClient } from "../client/herald-client.ts";
+import { eventually, uniqueSubject } from "../test/harness.ts";
+import { brokerTestStores } from "../test/test-stores.ts";
+import type { Member } from "./membership/membership.ts";
+import { startTestCluster, type TestCluster } from "./test/cluster-harness.ts";
+
+const stores = brokerTestStores(inject("testEnv"), "postgres", "herald_cluster_handoff");
+const clusters: TestCluster[] = [];
+afterAll(async () => {
+  await Promise.all(clusters.map((cluster) => cluster.stop()));
+  await stores.drop();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const isUnavailable = (err: unknown) => (err as ServiceError).code === status.UNAVAILABLE;
+
+/** Publishes until it is acknowledged, retrying UNAVAILABLE (an epoch change in progress). */
+async function publishAcked(client: HeraldClient, subject: string, body: string): Promise<number> {
+  for (;;) {
+    try {
+      return await client.publish(subject, body);
+    } catch (err) {
+      if (!isUnavailable(err)) throw err;
+      await sleep(20);
+    }
+  }
+}
+
+/** A live subscriber from id 1 that resumes by id, keeping every id and body it receives. */
+function follow(client: HeraldClient, subject: string) {
+  const controller = new AbortController();
+  const received: { id: number; body: string }[] = [];
+  const done = (async () => {
+    for await (const message of client.subscribe(subject, {
+      startId: 1,
+      resume: true,
+      signal: controller.signal,
+    })) {
+      received.push({ id: message.id, body: message.body.toString() });
+    }
+  })();
+  return { received, stop: () => controller.abort(), done };
+}
+
+describe("epoch handoff", () => {
+  it("keeps ids unique, acknowledged messages fetchable and subscribers gapless while publishes race epoch changes", async () => {
+    const cluster = await startTestCluster(3, () => stores.newStore(), { prefix: "race" });
+    clusters.push(cluster);
+    const [m0, m1, m2] = cluster.members.map((member) => member.member) as [Member, Member, Member];
+    const subjects = Array.from({ length: 12 }, (_, index) => uniqueSubject(`race${index}`));
+    const followers = subjects.flatMap((subject) =>
+      cluster.members.map((member) => ({ subject, ...follow(member.client(), subject) })),
+    );
+    await sleep(200);
+
+    const acked = new Map<string, Map<number, string>>(
+      subjects.map((subject) => [subject, new Map()]),
+    );
+    let publishing = true;
+    const publishers = subjects.map(async (subject, index) => {
+      const clients = cluster.members.map((member) => member.client());
+      for (let n = 0; publishing; n++) {
+        const body = `${subject}#${n}`;
+        const id = await publishAcked(
+          clients[(index + n) % clients.length] as HeraldClient,
+          subject,
+          body,
+        );
+        const ids = acked.get(subject);
+        expect(ids?.has(id), `id ${id} of ${subject} acknowledged twice`).toBe(false);
+        ids?.set(id, body);
+      }
+    });
+
+    // Scale down to two members (the third stays up, as a leaving pod does), back to three, then move again.
+    for (const members of [
+      [m0, m1],
+      [m0, m1, m2],
+      [m1, m2],
+    ]) {
+      await sleep(300);
+      cluster.publish({ epoch: (cluster.members[0]?.broker.cluster().epoch ?? 0) + 1, members });
+    }
+    await sleep(300);
+    publishing = false;
+    await Promise.all(publishers);
+
+    const fetcher = cluster.members[0]?.client() as HeraldClient;
+    for (const subject of subjects) {
+      const ids = acked.get(subject) ?? new Map<number, string>();
+      expect(ids.size).toBeGreaterThan(5);
+      for (const [id, body] of ids)
+        expect((await fetcher.fetch(subject, id)).body.toString()).toBe(body);
+    }
+    for (const follower of followers) {
+      const ids = acked.get(follower.subject) ?? new Map<number, string>();
+      const last = Math.max(...ids.keys());
+      await eventually(() => (follower.received.at(-1)?.id ?? 0) >= last, 15_000);
+      follower.stop();
+      const seen = follower.received.map((message) => message.id);
+      // In order, no duplicate, and every acknowledged message with its body.
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+      expect(new Set(seen).size).toBe(seen.length);
+      const bodies = new Map(follower.received.map((message) => [message.id, message.body]));
+      for (const [id, body] of ids) expect(bodies.get(id), `${follower.subject}#${id}`).toBe(body);
+    }
+    for (const member of cluster.members) expect(member.broker.cluster().epoch).toBe(4);
+  });
+
+  it("continues above the store's last id when the old owner is gone", async () => {
+    const cluster = await startTestCluster(3, () => stores.newStore(), {
+      prefix: "gone",
+      handoffTimeoutMs: 1000,
+    });
+    clusters.push(cluster);
+    const initial = { epoch: 1, members: cluster.members.map((member) => member.member) };
+    const [first, second, third] = cluster.members;
+    if (first === undefined || second === undefined || third === undefined)
+      throw new Error("three members");
+    let subject = uniqueSubject("gone");
+    while (cluster.ownerOf(subject, initial) !== third) subject = uniqueSubject("gone");
+
+    const follower = follow(second.client(), subject);
+    const client = first.client();
+    for (let n = 1; n <= 5; n++) expect(await client.publish(subject, `m${n}`)).toBe(n);
+
+    await third.stop();
+    await expect(client.publish(subject, "while gone")).rejects.toMatchObject({
+      code: status.UNAVAILABLE,
+    });
+    cluster.publish({ epoch: 2, members: [first.member, second.member] });
+
+    expect(await publishAcked(client, subject, "m6")).toBe(6);
+    expect(await publishAcked(second.client(), subject, "m7")).toBe(7);
+    expect((await second.client().fetch(subject, 3)).body.toString()).toBe("m3");
+    await eventually(() => follower.received.length >= 7, 15_000);
+    follower.stop();
+    expect(follower.received).toEqual(
+      Array.from({ length: 7 }, (_, index) => ({ id: index + 1, body: `m${index + 1}` })),
+    );
+  });
+});

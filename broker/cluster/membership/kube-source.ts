@@ -1,0 +1,88 @@
+/**
+ * Membership from the `<broker>-membership` ConfigMap, watched through the
+ * Kubernetes API. Broker RBAC grants get/list/watch on that one object by
+ * resourceName, so the list and watch select it by `metadata.name`. The
+ * operator's supervised informer restarts the watch with backoff after errors,
+ * re-lists on 410 Gone and replaces a watch that went silent.
+ */
+import { KubeConfig, KubernetesObjectApi, type V1ConfigMap } from "@kubernetes/client-node";
+import { makeListWatch } from "../../../operator/kube/list-watch.ts";
+import type { ResourceKind } from "../../../operator/kube/resource-kind.ts";
+import {
+  defaultSupervisionOptions,
+  SupervisedInformer,
+  type SupervisionOptions,
+} from "../../../operator/kube/supervised-informer.ts";
+import type { Logger } from "../../logger.ts";
+import {
+  type Membership,
+  MembershipFormatError,
+  type MembershipSource,
+  parseMembershipConfigMap,
+} from "./membership.ts";
+
+const configMapKind: ResourceKind = {
+  group: "",
+  version: "v1",
+  kind: "ConfigMap",
+  plural: "configmaps",
+};
+
+export interface KubeMembershipOptions {
+  readonly namespace: string;
+  readonly configMapName: string;
+  readonly logger: Logger;
+  /** Defaults to in-cluster config or $KUBECONFIG (`loadFromDefault`). */
+  readonly kubeConfig?: KubeConfig;
+  readonly supervision?: SupervisionOptions;
+}
+
+export class KubeMembershipSource implements MembershipSource {
+  readonly #options: KubeMembershipOptions;
+  #informer: SupervisedInformer<V1ConfigMap> | undefined;
+
+  constructor(options: KubeMembershipOptions) {
+    this.#options = options;
+  }
+
+  async start(onMembership: (membership: Membership) => void): Promise<void> {
+    const { namespace, configMapName, logger } = this.#options;
+    const kubeConfig = this.#options.kubeConfig ?? loadDefaultKubeConfig();
+    const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
+    const log = logger.child({ configMap: `${namespace}/${configMapName}` });
+    this.#informer = new SupervisedInformer<V1ConfigMap>(
+      "membership",
+      () =>
+        makeListWatch<V1ConfigMap>(kubeConfig, objects, configMapKind, namespace, {
+          fieldSelector: `metadata.name=${configMapName}`,
+        }),
+      (configMap) => {
+        if (configMap.metadata?.name !== configMapName) return;
+        try {
+          onMembership(parseMembershipConfigMap(configMap.data));
+        } catch (err) {
+          if (!(err instanceof MembershipFormatError)) throw err;
+          log.warn({ err: err.message }, "ignoring a malformed membership ConfigMap");
+        }
+      },
+      log,
+      {
+        ...defaultSupervisionOptions,
+        restartBaseDelayMs: 500,
+        restartMaxDelayMs: 15_000,
+        ...this.#options.supervision,
+      },
+    );
+    await this.#informer.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#informer?.stop();
+  }
+}
+
+function loadDefaultKubeConfig(): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  return kubeConfig;
+}

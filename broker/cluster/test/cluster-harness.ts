@@ -1,0 +1,115 @@
+/**
+ * In-process broker clusters for the cluster integration suites: brokers on
+ * 127.0.0.1 with ports chosen up front, each with a static membership source
+ * the test rewrites as the operator rewrites the ConfigMap.
+ */
+import { createServer } from "node:net";
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { type Broker, startBroker } from "../../broker.ts";
+import { HeraldClient } from "../../client/herald-client.ts";
+import type { MessageStore } from "../../store/message-store.ts";
+import { defaultTestSettings } from "../../test/harness.ts";
+import { rendezvousOwner } from "../hrw.ts";
+import type { Member, Membership } from "../membership/membership.ts";
+import { StaticMembershipSource } from "../membership/static-source.ts";
+
+export interface ClusterMember {
+  readonly member: Member;
+  readonly broker: Broker;
+  readonly registry: Registry;
+  readonly source: StaticMembershipSource;
+  client(): HeraldClient;
+  stop(): Promise<void>;
+}
+
+export interface TestCluster {
+  readonly members: readonly ClusterMember[];
+  byName(name: string): ClusterMember;
+  /** The member that owns `subject` in `membership`. */
+  ownerOf(subject: string, membership: Membership): ClusterMember;
+  /** Publishes a membership to every running member, as the operator's ConfigMap update does. */
+  publish(membership: Membership): void;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== "object" || address === null) throw new Error("no port");
+  return address.port;
+}
+
+export async function startTestCluster(
+  size: number,
+  newStore: () => MessageStore,
+  options: { handoffTimeoutMs?: number; prefix?: string } = {},
+): Promise<TestCluster> {
+  const prefix = options.prefix ?? "broker";
+  const members: Member[] = [];
+  for (let index = 0; index < size; index++) {
+    members.push({ name: `${prefix}-${index}`, address: `127.0.0.1:${await freePort()}` });
+  }
+  const initial: Membership = { epoch: 1, members };
+  const clients: HeraldClient[] = [];
+  const running = new Set<ClusterMember>();
+  const started = await Promise.all(
+    members.map(async (member): Promise<ClusterMember> => {
+      const registry = new Registry();
+      const source = new StaticMembershipSource(initial);
+      const broker = await startBroker({
+        settings: {
+          ...defaultTestSettings,
+          grpcAddress: { host: "127.0.0.1", port: Number(member.address.split(":")[1]) },
+          cluster: {
+            self: member.name,
+            handoffTimeoutMs: options.handoffTimeoutMs ?? 2000,
+            forwardTimeoutMs: 5000,
+          },
+        },
+        store: newStore(),
+        logger: pino({ level: process.env.HERALD_TEST_LOG_LEVEL ?? "silent" }),
+        registry,
+        membership: source,
+      });
+      await broker.storeOpened();
+      const self: ClusterMember = {
+        member,
+        broker,
+        registry,
+        source,
+        client: () => {
+          const client = new HeraldClient(member.address, { resubscribeDelayMs: 50 });
+          clients.push(client);
+          return client;
+        },
+        stop: async () => {
+          running.delete(self);
+          await broker.shutdown();
+        },
+      };
+      running.add(self);
+      return self;
+    }),
+  );
+  const byName = (name: string) => {
+    const found = started.find((candidate) => candidate.member.name === name);
+    if (found === undefined) throw new Error(`no member ${name}`);
+    return found;
+  };
+  return {
+    members: started,
+    byName,
+    ownerOf: (subject, membership) =>
+      byName(rendezvousOwner(subject, membership.members)?.name ?? ""),
+    publish: (membership) => {
+      for (const member of running) member.source.update(membership);
+    },
+    stop: async () => {
+      await Promise.all([...running].map((member) => member.stop()));
+      for (const client of clients.splice(0)) client.close();
+    },
+  };
+}
