@@ -1,0 +1,117 @@
+/**
+ * `make dev` as a user meets it: start it, wait for the printed instructions, run the printed
+ * herald and kubectl commands, press Ctrl-C, and check that nothing it started is left.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createInterface } from "node:readline";
+import { afterAll, expect, inject, test } from "vitest";
+import { connect, waitFor } from "../../operator/test/cluster.ts";
+import { runCommand } from "../chart/tools.ts";
+import { repoRoot } from "../env/paths.ts";
+
+const env = inject("testEnv");
+const cluster = connect(env);
+const suffix = randomBytes(3).toString("hex");
+const namespace = `dev-test-${suffix}`;
+let dev: ChildProcess | undefined;
+
+afterAll(async () => {
+  if (dev && dev.exitCode === null) {
+    dev.kill("SIGINT");
+    await new Promise((resolve) => dev?.once("exit", resolve));
+  }
+  await cluster.core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  await cluster.core.deleteNode({ name: namespace }).catch(() => undefined);
+});
+
+/** A running command whose stdout lines are collected. */
+function start(argv: string[], environment: Record<string, string> = {}) {
+  const [command = "", ...args] = argv;
+  const child = spawn(command, args, {
+    cwd: repoRoot,
+    env: { ...process.env, ...environment },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const errors: string[] = [];
+  createInterface({ input: child.stdout }).on("line", (line) => lines.push(line));
+  createInterface({ input: child.stderr }).on("line", (line) => errors.push(line));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  return { child, lines, errors, exited };
+}
+
+test("make dev: a Ready broker that the printed commands use, and Ctrl-C stops what it started", async () => {
+  const started = performance.now();
+  const session = start([
+    process.execPath,
+    "e2e/dev/main.ts",
+    `--namespace=${namespace}`,
+    "--database=herald_dev_test",
+  ]);
+  dev = session.child;
+  const printed = await waitFor(
+    "the printed instructions",
+    () => {
+      if (session.child.exitCode !== null)
+        throw new Error(`make dev exited early:\n${session.errors.join("\n")}`);
+      const text = session.lines.join("\n");
+      return text.includes("Ctrl-C deletes") ? text : undefined;
+    },
+    150_000,
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}\nstderr:\n${session.errors.join("\n")}`);
+  });
+  console.log(`make dev → Ready with instructions: ${Math.round(performance.now() - started)} ms`);
+  expect(printed).toContain(`MessageBroker ${namespace}/orders`);
+
+  const alias = /alias herald='([^']+)'/.exec(printed)?.[1]?.split(" ") ?? [];
+  const address = /export HERALD_ADDR=(\S+)/.exec(printed)?.[1] ?? "";
+  const kubeconfig = /export KUBECONFIG=(\S+)/.exec(printed)?.[1] ?? "";
+  expect(alias).toHaveLength(2);
+  expect(address).toMatch(/^127\.0\.10\.\d+:50051$/);
+  const herald = (...args: string[]) =>
+    runCommand(alias[0] ?? "", [...alias.slice(1), ...args], {
+      env: { HERALD_ADDR: address },
+      timeoutMs: 15_000,
+    });
+
+  const subject = `greetings-${suffix}`;
+  const published = await herald("publish", subject, "hello, herald");
+  expect(published.stderr).toBe("");
+  expect(published.stdout.trim()).toBe(`published ${subject}#1`);
+  expect((await herald("fetch", subject, "1")).stdout.trim()).toBe(`${subject}#1\thello, herald`);
+
+  // Replays #1 (so the subscription is registered), then receives #2 live.
+  const subscriber = start([...alias, "subscribe", subject, "--from", "1"], {
+    HERALD_ADDR: address,
+  });
+  await waitFor("the replayed message", () =>
+    subscriber.lines.includes(`${subject}#1\thello, herald`),
+  );
+  await herald("publish", subject, "live");
+  await waitFor("the live message", () => subscriber.lines.includes(`${subject}#2\tlive`));
+  subscriber.child.kill("SIGINT");
+  expect(await subscriber.exited).toBe(0);
+
+  const kubectl = await runCommand(
+    env.kube.kubectl,
+    [`--namespace=${namespace}`, "get", "mb", "orders", "--no-headers"],
+    { env: { KUBECONFIG: kubeconfig } },
+  );
+  expect(kubectl.stdout).toMatch(/^orders\s+1\s+1\s+postgres\s+/);
+
+  const stopStarted = performance.now();
+  session.child.kill("SIGINT");
+  expect(await session.exited).toBe(0);
+  console.log(`make dev Ctrl-C → stopped: ${Math.round(performance.now() - stopStarted)} ms`);
+  const leftovers = await cluster.core.listNamespacedPod({ namespace });
+  expect(leftovers.items).toEqual([]);
+  await expect(cluster.core.readNode({ name: namespace })).rejects.toMatchObject({ code: 404 });
+  const gone = await cluster.core.readNamespace({ name: namespace }).then(
+    (ns) => ns.metadata?.deletionTimestamp !== undefined,
+    () => true,
+  );
+  expect(gone, "namespace deleted").toBe(true);
+  expect(await herald("publish", subject, "after stop").then((r) => r.code)).not.toBe(0);
+}, 240_000);
