@@ -32,7 +32,7 @@ export interface KubeMembershipOptions {
   readonly namespace: string;
   readonly configMapName: string;
   readonly logger: Logger;
-  /** Defaults to in-cluster config or $KUBECONFIG (`loadFromDefault`). */
+  /** Defaults to the pod's in-cluster config, else $KUBECONFIG or ~/.kube/config. */
   readonly kubeConfig?: KubeConfig;
   readonly supervision?: SupervisionOptions;
 }
@@ -81,8 +81,15 @@ export class KubeMembershipSource implements MembershipSource {
   }
 }
 
+/**
+ * In a pod (KUBERNETES_SERVICE_HOST set) the service-account config always
+ * wins: `loadFromDefault` alone would prefer a ~/.kube/config that a process
+ * run on a developer machine (the process kubelet) may find, and act as that
+ * user instead of the broker's least-privilege ServiceAccount.
+ */
 function loadDefaultKubeConfig(): KubeConfig {
   const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
+  if (process.env.KUBERNETES_SERVICE_HOST) kubeConfig.loadFromCluster();
+  else kubeConfig.loadFromDefault();
   return kubeConfig;
 }
