@@ -5,6 +5,7 @@ import type { MessageBrokerInput } from "../api/v1alpha1/index.ts";
 import type { BrokerEvent, EventRecorder } from "../kube/event-recorder.ts";
 import { isControlledBy } from "../kube/owner.ts";
 import { kindId } from "../kube/resource-kind.ts";
+import { toWire } from "../kube/wire-format.ts";
 import type { BrokerRef, ClusterWriter } from "../kube/writer.ts";
 import { pvcCleanupFinalizer } from "./finalizer.ts";
 import { ReconcileError, reconcile, type CacheReader, type ReconcilerDeps } from "./reconcile.ts";
@@ -78,7 +79,8 @@ class FakeCluster implements CacheReader {
       // Like the API server, an apply leaves the status as it was.
       const { namespace = "", name = "" } = object.metadata ?? {};
       const live = this.child(kindId(object), namespace, name) as { status?: unknown } | undefined;
-      this.put({ ...structuredClone(object), ...(live?.status ? { status: live.status } : {}) });
+      // Stored as the server keeps it: wire format (NetworkPolicy `from`, not the model's `_from`).
+      this.put({ ...toWire(object), ...(live?.status ? { status: live.status } : {}) });
       return Promise.resolve();
     },
     delete: (object) => {

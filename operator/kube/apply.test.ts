@@ -48,3 +48,24 @@ describe("needsApply", () => {
     expect(needsApply(after, asLive(before))).toBe(true);
   });
 });
+
+test("fields client-node renames are compared as the server stores them (NetworkPolicy from)", () => {
+  // The model shape the render and the object API use…
+  const desired = withAppliedHash({
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: "x", namespace: "ns" },
+    spec: { ingress: [{ _from: [{ podSelector: { matchLabels: { a: "b" } } }] }] },
+  } as KubernetesObject);
+  // …and the wire shape of watch events and the cache.
+  const live = {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { ...desired.metadata, uid: "u" },
+    spec: {
+      ingress: [{ from: [{ podSelector: { matchLabels: { a: "b" } } }] }],
+      policyTypes: ["Ingress"],
+    },
+  } as KubernetesObject;
+  expect(needsApply(desired, live)).toBe(false);
+});

@@ -6,6 +6,7 @@ import {
 } from "@kubernetes/client-node";
 import { stringify } from "safe-stable-stringify";
 import { isSemanticSubset } from "./semantic-subset.ts";
+import { toWire } from "./wire-format.ts";
 
 export const fieldManager = "herald-operator";
 
@@ -15,9 +16,12 @@ export const fieldManager = "herald-operator";
  */
 export const appliedHashAnnotation = "herald.dev/applied-hash";
 
-/** `desired` with the hash of its own content in the applied-hash annotation. */
+/** `desired` with the hash of its own content (as sent) in the applied-hash annotation. */
 export function withAppliedHash<T extends KubernetesObject>(desired: T): T {
-  const hash = createHash("sha256").update(stringify(desired)).digest("hex").slice(0, 16);
+  const hash = createHash("sha256")
+    .update(stringify(toWire(desired)))
+    .digest("hex")
+    .slice(0, 16);
   const metadata = desired.metadata ?? {};
   return {
     ...desired,
@@ -29,7 +33,8 @@ export function withAppliedHash<T extends KubernetesObject>(desired: T): T {
 }
 
 /**
- * Whether applying `desired` (already carrying its hash) could change `live`. False keeps the
+ * Whether applying `desired` (client-node model shape, already carrying its hash) could change
+ * `live` (wire shape, from the cache). False keeps the
  * steady state free of writes: the same content was applied before, and nobody has changed a
  * field of it since (drift shows as a field that no longer matches).
  */
@@ -37,7 +42,7 @@ export function needsApply(desired: KubernetesObject, live: KubernetesObject | u
   if (!live) return true;
   const wanted = desired.metadata?.annotations?.[appliedHashAnnotation];
   if (live.metadata?.annotations?.[appliedHashAnnotation] !== wanted) return true;
-  return !isSemanticSubset(desired, live);
+  return !isSemanticSubset(toWire(desired), live);
 }
 
 /** Server-side apply as herald-operator, taking over conflicting fields (force). */

@@ -8,6 +8,7 @@ import {
 } from "@kubernetes/client-node";
 import { apiVersionOf, collectionPath, type ResourceKind } from "./resource-kind.ts";
 import type { ListWatchLike } from "./supervised-informer.ts";
+import { toWire } from "./wire-format.ts";
 
 export interface Selectors {
   labelSelector?: string;
@@ -15,22 +16,49 @@ export interface Selectors {
 }
 
 /**
- * A client-node ListWatch over one kind, in one namespace or (namespace undefined) all of them.
- * Listed items are made to look like watch events, so cached objects have one shape: plain JSON
- * (typed lists carry Date objects where events carry RFC 3339 strings), with apiVersion and kind
- * (which the API server leaves out of list items).
+ * What the cache keeps of an object: all but metadata.managedFields, often most of its size
+ * and never read by the operator (controller-runtime strips it likewise).
  */
-export function makeListWatch<T extends KubernetesObject>(
-  kubeConfig: KubeConfig,
-  objects: KubernetesObjectApi,
+function withoutManagedFields<T>(object: T): T {
+  const metadata = (object as KubernetesObject | undefined)?.metadata;
+  if (!metadata?.managedFields) return object;
+  const rest = { ...metadata };
+  delete rest.managedFields;
+  return { ...object, metadata: rest };
+}
+
+/** A Watch whose events carry cacheable objects. */
+class CacheableWatch extends Watch {
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(
+      path,
+      queryParams,
+      (phase, object) => callback(phase, withoutManagedFields(object)),
+      done,
+    );
+  }
+}
+
+/**
+ * The list half of a ListWatch, shaped like the watch half's events: wire format (client-node
+ * returns its model shape), with apiVersion and kind (which the API server leaves out of list
+ * items), without managedFields.
+ */
+export function listLikeWatchEvents<T extends KubernetesObject>(
+  objects: Pick<KubernetesObjectApi, "list">,
   resource: ResourceKind,
   namespace: string | undefined,
-  selectors: Selectors = {},
-): ListWatchLike<T> {
-  const { labelSelector, fieldSelector } = selectors;
-  const list = async (): Promise<KubernetesListObject<T>> => {
+  { labelSelector, fieldSelector }: Selectors = {},
+): () => Promise<KubernetesListObject<T>> {
+  const typeMeta = { apiVersion: apiVersionOf(resource), kind: resource.kind };
+  return async () => {
     const typed = await objects.list<T>(
-      apiVersionOf(resource),
+      typeMeta.apiVersion,
       resource.kind,
       namespace,
       undefined,
@@ -39,10 +67,25 @@ export function makeListWatch<T extends KubernetesObject>(
       fieldSelector,
       labelSelector,
     );
-    const plain = JSON.parse(JSON.stringify(typed)) as KubernetesListObject<T>;
-    const typeMeta = { apiVersion: apiVersionOf(resource), kind: resource.kind };
-    return { ...plain, items: plain.items.map((item) => ({ ...item, ...typeMeta })) };
+    const items = typed.items.map((item) => withoutManagedFields(toWire({ ...item, ...typeMeta })));
+    return { ...typed, items };
   };
-  const path = collectionPath(resource, namespace);
-  return new ListWatch<T>(path, new Watch(kubeConfig), list, false, labelSelector, fieldSelector);
+}
+
+/** A client-node ListWatch over one kind, in one namespace or (namespace undefined) all of them. */
+export function makeListWatch<T extends KubernetesObject>(
+  kubeConfig: KubeConfig,
+  objects: KubernetesObjectApi,
+  resource: ResourceKind,
+  namespace: string | undefined,
+  selectors: Selectors = {},
+): ListWatchLike<T> {
+  return new ListWatch<T>(
+    collectionPath(resource, namespace),
+    new CacheableWatch(kubeConfig),
+    listLikeWatchEvents<T>(objects, resource, namespace, selectors),
+    false,
+    selectors.labelSelector,
+    selectors.fieldSelector,
+  );
 }

@@ -1,4 +1,4 @@
-import type { KubernetesObject } from "@kubernetes/client-node";
+import { PatchStrategy, type KubernetesObject } from "@kubernetes/client-node";
 import type { TestEnv } from "../../e2e/env/env-file.ts";
 import type { MessageBrokerInput } from "../api/v1alpha1/index.ts";
 import {
@@ -48,6 +48,25 @@ export async function operatorFixture(env: TestEnv, prefix: string) {
         metadata: { name, namespace: namespace.name, ...metadata },
         spec,
       } as KubernetesObject);
+    },
+    /** Changes an annotation only: the broker is reconciled, its generation stays. */
+    touchBroker(name: string, value: string) {
+      return cluster.objects.patch(
+        {
+          apiVersion: "herald.dev/v1alpha1",
+          kind: "MessageBroker",
+          metadata: {
+            name,
+            namespace: namespace.name,
+            annotations: { "example.com/touched": value },
+          },
+        },
+        undefined,
+        undefined,
+        "herald-tests",
+        undefined,
+        PatchStrategy.MergePatch,
+      );
     },
     readBroker(name: string) {
       return read<KubernetesObject & { status?: BrokerStatus }>(
