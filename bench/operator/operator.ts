@@ -1,0 +1,194 @@
+/**
+ * Operator benchmark on the test environment's real API server (DESIGN §7).
+ * The operator runs as its own process (`node operator/main.ts`) as a
+ * ServiceAccount bound only to its generated RBAC, watching one namespace.
+ *
+ * There is no kubelet here, so no broker pod ever runs: "ready" means every
+ * child object was created and the status for the CR's generation written
+ * (the reconciler writes status after applying the children).
+ *
+ * 1. CR→ready latency: CRs created one at a time on an idle operator.
+ * 2. Convergence: `fleet` CRs created at once, until every status is written.
+ * 3. Steady state: API writes by the operator's identity over a window, from
+ *    the API server's audit log (lease renewals counted apart), and its RSS.
+ */
+import { Watch, type KubernetesObject } from "@kubernetes/client-node";
+import type { TestEnv } from "../../e2e/env/env-file.ts";
+import { auditMark, describeWrite, writesSince } from "../../operator/test/audit-log.ts";
+import {
+  apply,
+  connect,
+  createNamespace,
+  installMessageBrokerCrd,
+  operatorKubeconfig,
+  waitFor,
+} from "../../operator/test/cluster.ts";
+import {
+  startOperatorProcess,
+  waitUntilReconciling,
+} from "../../operator/test/operator-process.ts";
+import { sleep } from "../load/closed-loop.ts";
+
+export interface OperatorParams {
+  readonly latencySamples: number;
+  readonly fleet: number;
+  readonly steadyMs: number;
+  readonly workers: number;
+}
+
+export interface OperatorResult {
+  readonly readyLatencyMs: { p50: number; p99: number; max: number; samples: number };
+  readonly childrenPerBroker: number;
+  readonly fleet: number;
+  /** From the first create until every child of every fleet CR existed. */
+  readonly fleetChildrenMs: number;
+  /** From the first create until every fleet CR had its status written. */
+  readonly fleetConvergedMs: number;
+  readonly steadyWindowS: number;
+  readonly steadyWritesPerMin: number;
+  readonly steadyWrites: string[];
+  readonly leaseRenewalsPerMin: number;
+  readonly totalBrokers: number;
+  readonly operatorRssMiB: number;
+  readonly workers: number;
+}
+
+type Broker = KubernetesObject & { status?: { observedGeneration?: number } };
+
+const childPaths = [
+  "/api/v1/namespaces/NS/serviceaccounts",
+  "/apis/rbac.authorization.k8s.io/v1/namespaces/NS/roles",
+  "/apis/rbac.authorization.k8s.io/v1/namespaces/NS/rolebindings",
+  "/api/v1/namespaces/NS/configmaps",
+  "/api/v1/namespaces/NS/secrets",
+  "/api/v1/namespaces/NS/services",
+  "/apis/apps/v1/namespaces/NS/statefulsets",
+  "/apis/policy/v1/namespaces/NS/poddisruptionbudgets",
+  "/apis/networking.k8s.io/v1/namespaces/NS/networkpolicies",
+];
+
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
+}
+
+export async function operatorBench(env: TestEnv, params: OperatorParams): Promise<OperatorResult> {
+  const cluster = connect(env);
+  await installMessageBrokerCrd(cluster);
+  const namespace = await createNamespace(cluster, "bench-operator");
+  const identity = await operatorKubeconfig(cluster, namespace.name, namespace.name);
+
+  // When each broker's children appeared and its status was written, from watches.
+  const children = new Map<string, number[]>();
+  const ready = new Map<string, number>();
+  const watch = new Watch(cluster.kubeConfig);
+  const watches = await Promise.all([
+    ...childPaths.map((path) =>
+      watch.watch(
+        path.replace("NS", namespace.name),
+        {},
+        (type: string, object: KubernetesObject) => {
+          const owner = object.metadata?.ownerReferences?.find(
+            (ref) => ref.kind === "MessageBroker",
+          )?.name;
+          if (type === "ADDED" && owner !== undefined)
+            children.set(owner, [...(children.get(owner) ?? []), performance.now()]);
+        },
+        () => undefined,
+      ),
+    ),
+    watch.watch(
+      `/apis/herald.dev/v1alpha1/namespaces/${namespace.name}/messagebrokers`,
+      {},
+      (_type: string, object: Broker) => {
+        const name = object.metadata?.name;
+        const written = object.status?.observedGeneration === object.metadata?.generation;
+        if (name !== undefined && written && !ready.has(name)) ready.set(name, performance.now());
+      },
+      () => undefined,
+    ),
+  ]);
+
+  const operator = startOperatorProcess({
+    kubeconfig: identity.file,
+    watchNamespace: namespace.name,
+    leaseNamespace: namespace.name,
+    identity: "bench",
+    extraEnv: {
+      HERALD_MAX_CONCURRENT_RECONCILES: String(params.workers),
+    },
+  });
+  const create = (name: string) =>
+    apply(cluster, {
+      apiVersion: "herald.dev/v1alpha1",
+      kind: "MessageBroker",
+      metadata: { name, namespace: namespace.name },
+      spec: { replicas: 1 },
+    } as KubernetesObject);
+
+  try {
+    await waitUntilReconciling(operator, 60_000);
+
+    // 1. One CR at a time on an idle operator.
+    const latencies: number[] = [];
+    for (let i = 0; i < params.latencySamples; i++) {
+      const name = `latency-${i}`;
+      const created = performance.now();
+      await create(name);
+      await waitFor(`status of ${name}`, () => ready.has(name), 60_000);
+      latencies.push((ready.get(name) ?? NaN) - created);
+    }
+    const childrenPerBroker = children.get("latency-0")?.length ?? 0;
+
+    // 2. The fleet at once (20 creates in flight).
+    const fleet = Array.from({ length: params.fleet }, (_, i) => `fleet-${i}`);
+    const started = performance.now();
+    for (let i = 0; i < fleet.length; i += 20)
+      await Promise.all(fleet.slice(i, i + 20).map(create));
+    const timeoutMs = 60_000 + params.fleet * 2_000;
+    await waitFor("every fleet status", () => fleet.every((name) => ready.has(name)), timeoutMs);
+    const fleetConvergedMs = Math.max(...fleet.map((name) => ready.get(name) ?? NaN)) - started;
+    await waitFor(
+      "every fleet child",
+      () => fleet.every((name) => (children.get(name)?.length ?? 0) >= childrenPerBroker),
+      30_000,
+    );
+    const fleetChildrenMs =
+      Math.max(...fleet.flatMap((name) => children.get(name) ?? [])) - started;
+
+    // 3. Steady state, once the work queue had time to drain.
+    await sleep(5_000);
+    const mark = await auditMark(env.kube.auditLog);
+    await sleep(params.steadyMs);
+    const writes = await writesSince(env.kube.auditLog, mark, identity.username);
+    const steady = writes.filter((write) => write.objectRef?.resource !== "leases");
+    const metrics = await (await fetch(await operator.metricsUrl())).text();
+    const rss = Number(/^process_resident_memory_bytes (\S+)$/m.exec(metrics)?.[1] ?? NaN);
+    const perMin = (count: number) => (count * 60_000) / params.steadyMs;
+
+    const sorted = [...latencies].sort((a, b) => a - b);
+    return {
+      readyLatencyMs: {
+        p50: quantile(sorted, 0.5),
+        p99: quantile(sorted, 0.99),
+        max: sorted.at(-1) ?? NaN,
+        samples: sorted.length,
+      },
+      childrenPerBroker,
+      fleet: params.fleet,
+      fleetChildrenMs,
+      fleetConvergedMs,
+      steadyWindowS: params.steadyMs / 1000,
+      steadyWritesPerMin: perMin(steady.length),
+      steadyWrites: steady.slice(0, 20).map(describeWrite),
+      leaseRenewalsPerMin: perMin(writes.length - steady.length),
+      totalBrokers: params.latencySamples + params.fleet,
+      operatorRssMiB: rss / 2 ** 20,
+      workers: params.workers,
+    };
+  } finally {
+    for (const request of watches) request.abort();
+    await operator.stop();
+    await namespace.remove();
+    await identity.remove();
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The result file, bench/results/<date>-<sha>.json. Every section is present;
+ * one that could not be measured says why in `status` instead of holding figures.
+ */
+import { z } from "zod";
+
+/** "not available: …" or "failed: …", never fake figures. */
+const Unavailable = z.object({ status: z.string() });
+
+const Loop = z.object({
+  ops: z.number().int(),
+  errors: z.number().int(),
+  durationMs: z.number(),
+  opsPerSec: z.number(),
+  firstError: z.string().optional(),
+});
+
+export const PublishPointSchema = Loop.extend({
+  clients: z.number().int(),
+  bodyBytes: z.number().int(),
+  /** Messages per group-commit store write during the window (Herald's /metrics). */
+  avgBatchSize: z.number().optional(),
+});
+
+export const LatencySchema = z.object({
+  offeredRate: z.number(),
+  durationMs: z.number(),
+  bodyBytes: z.number().int(),
+  sent: z.number().int(),
+  delivered: z.number().int(),
+  publishErrors: z.number().int(),
+  missing: z.number().int(),
+  p50Ms: z.number(),
+  p99Ms: z.number(),
+  p999Ms: z.number(),
+  maxMs: z.number(),
+});
+
+export const FanOutSchema = z.object({
+  subscribers: z.number().int(),
+  messages: z.number().int(),
+  bodyBytes: z.number().int(),
+  deliveries: z.number().int(),
+  durationMs: z.number(),
+  deliveriesPerSec: z.number(),
+  complete: z.boolean(),
+});
+
+const Measured = <T extends z.ZodType>(schema: T) => z.union([schema, Unavailable]);
+
+export const TargetResultSchema = z.object({
+  name: z.string(),
+  role: z.enum(["ceiling", "herald", "peer"]),
+  version: z.string(),
+  status: z.string(),
+  /** Durability of an acknowledged publish, in words. */
+  durability: z.string(),
+  publish: z.array(PublishPointSchema),
+  latency: Measured(LatencySchema),
+  fanOut: Measured(FanOutSchema),
+  fetch: Measured(Loop.extend({ clients: z.number().int(), bodyBytes: z.number().int() })),
+  /** Average messages per store write over the whole publish matrix (Herald). */
+  avgBatchSize: Measured(z.object({ overall: z.number(), atMaxClients: z.number() })),
+});
+export type TargetResult = z.infer<typeof TargetResultSchema>;
+
+export const RawInsertSchema = z.object({
+  method: z.enum(["unnest", "copy"]),
+  batchRows: z.number().int(),
+  bodyBytes: z.number().int(),
+  rowsPerSec: z.number(),
+  batches: z.number().int(),
+  durationMs: z.number(),
+  errors: z.number().int(),
+});
+
+export const OperatorSchema = z.object({
+  readyLatencyMs: z.object({
+    p50: z.number(),
+    p99: z.number(),
+    max: z.number(),
+    samples: z.number().int(),
+  }),
+  childrenPerBroker: z.number().int(),
+  fleet: z.number().int(),
+  fleetChildrenMs: z.number(),
+  fleetConvergedMs: z.number(),
+  steadyWindowS: z.number(),
+  steadyWritesPerMin: z.number(),
+  steadyWrites: z.array(z.string()),
+  leaseRenewalsPerMin: z.number(),
+  totalBrokers: z.number().int(),
+  operatorRssMiB: z.number(),
+  workers: z.number().int(),
+  readyMeans: z.string(),
+});
+export type OperatorSection = z.infer<typeof OperatorSchema>;
+
+export const RatioSchema = z.object({
+  label: z.string(),
+  herald: z.number(),
+  other: z.number(),
+  ratio: z.number(),
+});
+export type Ratio = z.infer<typeof RatioSchema>;
+
+export const BenchResultSchema = z.object({
+  schemaVersion: z.literal(1),
+  quick: z.boolean(),
+  startedAt: z.string(),
+  durationS: z.number(),
+  commit: z.string(),
+  /** Uncommitted changes in the tree when the run started. */
+  dirty: z.boolean(),
+  heraldBuild: z.string(),
+  machine: z.object({
+    cores: z.number().int(),
+    cpuModel: z.string(),
+    memGiB: z.number(),
+    os: z.string(),
+    node: z.string(),
+    /** 1/5/15-minute load averages when the run started, before each section, and at the end. */
+    loadAverage: z.array(z.object({ at: z.string(), load: z.array(z.number()) })),
+  }),
+  notes: z.array(z.string()),
+  parameters: z.record(z.string(), z.union([z.number(), z.string(), z.array(z.number())])),
+  ceiling: z.object({
+    unary: z.array(PublishPointSchema),
+    /** One server stream, as fast as it drains. */
+    oneStream: Measured(FanOutSchema),
+    /** As many streams as fan-out subscribers, each sent the fan-out message count. */
+    fanOutStreams: Measured(FanOutSchema),
+  }),
+  targets: z.array(TargetResultSchema),
+  storageCeiling: z.object({
+    postgres: z.union([z.array(RawInsertSchema), Unavailable]),
+  }),
+  operator: z.union([OperatorSchema, Unavailable]),
+  cluster: Unavailable,
+  ratios: z.array(RatioSchema),
+});
+export type BenchResult = z.infer<typeof BenchResultSchema>;

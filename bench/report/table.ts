@@ -1,0 +1,243 @@
+/**
+ * The printed table (Markdown, so the README can carry it as is) and the
+ * ratios, both computed from the result file alone.
+ */
+import type { BenchResult, Ratio, TargetResult } from "./schema.ts";
+
+const heraldStores = ["memory", "postgres", "cassandra"] as const;
+const peers = ["nats", "jetstream", "rabbitmq"] as const;
+
+function compact(value: number): string {
+  if (!Number.isFinite(value)) return "–";
+  if (value >= 100_000) return `${(value / 1000).toFixed(0)}k`;
+  if (value >= 10_000) return `${(value / 1000).toFixed(1)}k`;
+  if (value >= 100) return value.toFixed(0);
+  if (value >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+const ratioText = (ratio: number) => (Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : "–");
+
+function row(cells: readonly string[]): string {
+  return `| ${cells.join(" | ")} |`;
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return [row(header), row(header.map(() => "---")), ...rows.map(row)].join("\n");
+}
+
+const target = (result: BenchResult, name: string): TargetResult | undefined =>
+  result.targets.find((candidate) => candidate.name === name);
+
+function publishRate(
+  points: readonly { clients: number; bodyBytes: number; opsPerSec: number }[],
+  clients: number,
+  bodyBytes: number,
+): number {
+  return (
+    points.find((point) => point.clients === clients && point.bodyBytes === bodyBytes)?.opsPerSec ??
+    NaN
+  );
+}
+
+const measured = <T extends object>(value: T | { status: string }): T | undefined =>
+  "status" in value && Object.keys(value).length === 1 ? undefined : (value as T);
+
+/** Herald ÷ ceiling, ÷ storage ceiling and ÷ each peer, for the headline points. */
+export function computeRatios(result: BenchResult): Ratio[] {
+  const ratios: Ratio[] = [];
+  const add = (label: string, herald: number, other: number) => {
+    if (Number.isFinite(herald) && Number.isFinite(other) && other > 0)
+      ratios.push({ label, herald, other, ratio: herald / other });
+  };
+  const maxClients = Math.max(...result.ceiling.unary.map((point) => point.clients));
+  const bodies = [...new Set(result.ceiling.unary.map((point) => point.bodyBytes))];
+  const memory = target(result, "memory");
+  for (const bodyBytes of bodies) {
+    add(
+      `headline: memory publish ÷ empty handler (${maxClients} clients, ${bodyBytes} B)`,
+      publishRate(memory?.publish ?? [], maxClients, bodyBytes),
+      publishRate(result.ceiling.unary, maxClients, bodyBytes),
+    );
+  }
+  const ceilingFanOut = measured(result.ceiling.fanOutStreams);
+  const memoryFanOut = memory && measured(memory.fanOut);
+  if (ceilingFanOut && memoryFanOut)
+    add(
+      "memory fan-out ÷ empty server streams (deliveries/s)",
+      memoryFanOut.deliveriesPerSec,
+      ceilingFanOut.deliveriesPerSec,
+    );
+  const raw = Array.isArray(result.storageCeiling.postgres) ? result.storageCeiling.postgres : [];
+  const postgres = target(result, "postgres");
+  for (const insert of raw.filter((point) => point.batchRows >= 1000)) {
+    add(
+      `postgres publish ÷ raw ${insert.method} of ${insert.batchRows}-row batches (${maxClients} clients, ${insert.bodyBytes} B)`,
+      publishRate(postgres?.publish ?? [], maxClients, insert.bodyBytes),
+      insert.rowsPerSec,
+    );
+  }
+  const smallest = Math.min(...bodies);
+  for (const peerName of peers) {
+    const peer = target(result, peerName);
+    if (!peer || peer.publish.length === 0) continue;
+    for (const store of heraldStores) {
+      const herald = target(result, store);
+      add(
+        `${store} ÷ ${peerName}: publish (${maxClients} clients, ${smallest} B)`,
+        publishRate(herald?.publish ?? [], maxClients, smallest),
+        publishRate(peer.publish, maxClients, smallest),
+      );
+    }
+    const peerLatency = measured(peer.latency);
+    for (const store of heraldStores) {
+      const heraldLatency = measured(target(result, store)?.latency ?? { status: "" });
+      if (peerLatency && heraldLatency)
+        add(
+          `${store} ÷ ${peerName}: p99 latency (lower is better)`,
+          heraldLatency.p99Ms,
+          peerLatency.p99Ms,
+        );
+    }
+    const peerFanOut = measured(peer.fanOut);
+    if (peerFanOut && memoryFanOut)
+      add(
+        `memory ÷ ${peerName}: fan-out deliveries/s`,
+        memoryFanOut.deliveriesPerSec,
+        peerFanOut.deliveriesPerSec,
+      );
+  }
+  return ratios;
+}
+
+function brokerTable(result: BenchResult): string {
+  const columns: { label: string; result?: TargetResult; ceiling?: boolean }[] = [
+    { label: "ceiling", ceiling: true },
+    ...heraldStores.map((name) => ({ label: `herald ${name}`, result: target(result, name) })),
+    ...peers.map((name) => ({ label: `${name} (peer)`, result: target(result, name) })),
+  ];
+  const rows: string[][] = [];
+  const clientsList = [...new Set(result.ceiling.unary.map((point) => point.clients))];
+  const bodies = [...new Set(result.ceiling.unary.map((point) => point.bodyBytes))];
+  for (const bodyBytes of bodies) {
+    for (const clients of clientsList) {
+      rows.push([
+        `publish/s, ${clients} client${clients === 1 ? "" : "s"} × ${bodyBytes} B`,
+        ...columns.map((column) => {
+          const points = column.ceiling ? result.ceiling.unary : (column.result?.publish ?? []);
+          return compact(publishRate(points, clients, bodyBytes));
+        }),
+      ]);
+    }
+  }
+  const cell = (column: (typeof columns)[number], pick: (t: TargetResult) => string) =>
+    column.result ? pick(column.result) : column.ceiling ? "n/a" : "–";
+  const latency = (t: TargetResult, key: "p50Ms" | "p99Ms" | "p999Ms") => {
+    const value = measured(t.latency);
+    return value ? compact(value[key]) + (value.missing > 0 ? "*" : "") : "n/a";
+  };
+  const rate = result.parameters.latencyRate;
+  for (const key of ["p50Ms", "p99Ms", "p999Ms"] as const)
+    rows.push([
+      `publish→deliver ${key.replace("Ms", "")} ms @ ${String(rate)}/s`,
+      ...columns.map((column) => cell(column, (t) => latency(t, key))),
+    ]);
+  const ceilingFanOut = measured(result.ceiling.fanOutStreams);
+  rows.push([
+    `fan-out to ${String(result.parameters.fanOutSubscribers)} subscribers, deliveries/s`,
+    ...columns.map((column) => {
+      if (column.ceiling) return ceilingFanOut ? compact(ceilingFanOut.deliveriesPerSec) : "n/a";
+      if (!column.result) return "–";
+      const fanOut = measured(column.result.fanOut);
+      return fanOut ? compact(fanOut.deliveriesPerSec) + (fanOut.complete ? "" : "*") : "n/a";
+    }),
+  ]);
+  rows.push([
+    `fetch/s, ${String(result.parameters.fetchClients)} clients`,
+    ...columns.map((column) =>
+      cell(column, (t) => {
+        const fetch = measured(t.fetch);
+        return fetch ? compact(fetch.opsPerSec) : "n/a";
+      }),
+    ),
+  ]);
+  rows.push([
+    "avg batch size (all points / at max clients)",
+    ...columns.map((column) =>
+      cell(column, (t) => {
+        const batch = measured(t.avgBatchSize);
+        return batch ? `${compact(batch.overall)} / ${compact(batch.atMaxClients)}` : "n/a";
+      }),
+    ),
+  ]);
+  return table(["", ...columns.map((column) => column.label)], rows);
+}
+
+export function renderReport(result: BenchResult): string {
+  const sections: string[] = [];
+  const load = result.machine.loadAverage;
+  sections.push(
+    `Herald bench ${result.quick ? "(QUICK) " : ""}${result.startedAt.slice(0, 10)}, commit ${result.commit}${result.dirty ? " (+uncommitted changes)" : ""}, ` +
+      `${result.machine.cores} cores (${result.machine.cpuModel}), ${result.machine.memGiB.toFixed(0)} GiB RAM, Node ${result.machine.node}; ` +
+      `load average ${load[0]?.load[0]?.toFixed(2) ?? "?"} at start, ${load.at(-1)?.load[0]?.toFixed(2) ?? "?"} at end; ${result.durationS.toFixed(0)} s.`,
+  );
+  sections.push(brokerTable(result));
+  const unavailable = result.targets.filter((t) => t.status !== "ok");
+  if (unavailable.length > 0)
+    sections.push(unavailable.map((t) => `- ${t.name}: ${t.status}`).join("\n"));
+  sections.push(
+    table(
+      ["ratio", "Herald", "other", "Herald ÷ other"],
+      result.ratios.map((ratio) => [
+        ratio.label,
+        compact(ratio.herald),
+        compact(ratio.other),
+        ratioText(ratio.ratio),
+      ]),
+    ),
+  );
+  const raw = result.storageCeiling.postgres;
+  sections.push(
+    Array.isArray(raw)
+      ? table(
+          ["storage ceiling (PostgreSQL, 1 connection)", "rows/s"],
+          raw.map((point) => [
+            `raw ${point.method}, ${point.batchRows}-row batches × ${point.bodyBytes} B`,
+            compact(point.rowsPerSec),
+          ]),
+        )
+      : `storage ceiling: ${raw.status}`,
+  );
+  const op = result.operator;
+  sections.push(
+    "status" in op
+      ? `operator: ${op.status}`
+      : table(
+          ["operator (real API server, no kubelet)", "value"],
+          [
+            [
+              `CR→ready p50 / p99 ms (${op.readyLatencyMs.samples} CRs, one at a time)`,
+              `${compact(op.readyLatencyMs.p50)} / ${compact(op.readyLatencyMs.p99)}`,
+            ],
+            [
+              `${op.fleet} CRs at once: all children created (s)`,
+              compact(op.fleetChildrenMs / 1000),
+            ],
+            [
+              `${op.fleet} CRs at once: converged, status written (s)`,
+              compact(op.fleetConvergedMs / 1000),
+            ],
+            [
+              `API writes/min in steady state (${op.steadyWindowS} s window; lease renewals apart)`,
+              `${compact(op.steadyWritesPerMin)} (+${compact(op.leaseRenewalsPerMin)} lease)`,
+            ],
+            [`operator RSS at ${op.totalBrokers} CRs (MiB)`, compact(op.operatorRssMiB)],
+          ],
+        ),
+  );
+  sections.push(
+    table(["cluster", "value"], [["1 vs 3 replicas, via a non-owner", result.cluster.status]]),
+  );
+  sections.push(result.notes.map((note) => `- ${note}`).join("\n"));
+  return `${sections.join("\n\n")}\n`;
+}

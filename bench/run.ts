@@ -1,0 +1,393 @@
+/**
+ * `make bench` / `npm run bench`: every figure of DESIGN §7, side by side in
+ * one run on loopback, written to bench/results/<date>-<sha>.json and printed
+ * as a table. QUICK=1 (or --quick) runs the short version.
+ *
+ * Order: test environment up; servers started (ceiling, Herald on each store,
+ * nats-server, rabbitmq-server); the publish matrix with the targets taking
+ * turns at each point; latency, fan-out and fetch target by target; the
+ * storage ceiling; the operator. Every server started here is stopped here.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus, loadavg, release, totalmem, type } from "node:os";
+import { join } from "node:path";
+import { envUp } from "../e2e/env/cli.ts";
+import type { TestEnv } from "../e2e/env/env-file.ts";
+import {
+  describe,
+  fanOut,
+  fetchThroughput,
+  publishLatency,
+  publishMatrix,
+  type MatrixEntry,
+  type Params,
+  type PublishPoint,
+} from "./load/scenarios.ts";
+import { operatorBench } from "./operator/operator.ts";
+import {
+  BenchResultSchema,
+  type BenchResult,
+  type OperatorSection,
+  type TargetResult,
+} from "./report/schema.ts";
+import { computeRatios, renderReport } from "./report/table.ts";
+import { startCeiling, type CeilingTarget } from "./targets/ceiling.ts";
+import { ensureDebianPackage } from "./targets/debian.ts";
+import { startHerald, type HeraldTarget, type StoreKind } from "./targets/herald.ts";
+import { natsServerPath, startNats, type NatsServer } from "./targets/nats.ts";
+import { rawPostgresInserts } from "./targets/postgres-raw.ts";
+import { rabbitmqServerPath, startRabbitmq } from "./targets/rabbitmq.ts";
+import type { Target } from "./targets/target.ts";
+
+const quick = process.env.QUICK === "1" || process.argv.includes("--quick");
+const root = join(import.meta.dirname, "..");
+const workDir = join(root, ".herald", "bench");
+
+const params: Params & {
+  fetchClients: number;
+  fetchStored: number;
+  latencyBodyBytes: number;
+  operatorLatencySamples: number;
+  operatorFleet: number;
+  operatorSteadyMs: number;
+} = quick
+  ? {
+      warmupMs: 400,
+      durationMs: 1_200,
+      maxOps: 200_000,
+      clients: [1, 16, 64],
+      bodies: [128, 4096],
+      latencyRate: 1_000,
+      latencyMs: 3_000,
+      latencyBodyBytes: 128,
+      fanOutSubscribers: 1_000,
+      fanOutConnections: 8,
+      fanOutMessages: 100,
+      fanOutWindow: 8,
+      fanOutTimeoutMs: 30_000,
+      fetchClients: 16,
+      fetchStored: 1_000,
+      operatorLatencySamples: 20,
+      operatorFleet: 50,
+      operatorSteadyMs: 20_000,
+    }
+  : {
+      warmupMs: 2_000,
+      durationMs: 8_000,
+      maxOps: 2_000_000,
+      clients: [1, 16, 64],
+      bodies: [128, 4096],
+      latencyRate: 5_000,
+      latencyMs: 20_000,
+      latencyBodyBytes: 128,
+      fanOutSubscribers: 1_000,
+      fanOutConnections: 8,
+      fanOutMessages: 1_000,
+      fanOutWindow: 8,
+      fanOutTimeoutMs: 120_000,
+      fetchClients: 16,
+      fetchStored: 10_000,
+      operatorLatencySamples: 100,
+      operatorFleet: 500,
+      operatorSteadyMs: 60_000,
+    };
+
+const loadAverage: BenchResult["machine"]["loadAverage"] = [];
+const section = (name: string) => {
+  loadAverage.push({ at: name, load: loadavg().map((value) => Number(value.toFixed(2))) });
+  console.error(`bench: ${name} (load average ${loadavg()[0]?.toFixed(2)})`);
+};
+
+const git = (...args: string[]) =>
+  execFileSync("git", args, { cwd: root, encoding: "utf8" }).trim();
+
+/** Runs `work`; a failure becomes a `failed: …` status instead of ending the run. */
+async function attempt<T>(what: string, work: () => Promise<T>): Promise<T | { status: string }> {
+  try {
+    return await work();
+  } catch (err) {
+    console.error(`bench: ${what} failed: ${describe(err)}`);
+    return { status: `failed: ${describe(err)}` };
+  }
+}
+
+const durability: Record<string, string> = {
+  memory: "none: the memory store counts as durable at once",
+  postgres: "committed in PostgreSQL (fsync on, synchronous_commit on), group commit",
+  cassandra: "written to Cassandra (commitlog_sync periodic, the default), group commit",
+  nats: "none: core NATS; acknowledged by a flush (the server processed it)",
+  jetstream: "JetStream file store ack (fsync on an interval, 2 min by default)",
+  rabbitmq: "publisher confirm of a persistent message in a durable classic queue",
+};
+
+type Up<T> = T | { status: string };
+const isUp = <T extends object>(value: Up<T>): value is T =>
+  !("status" in value && Object.keys(value).length === 1);
+
+interface Servers {
+  readonly ceiling: CeilingTarget;
+  readonly heralds: ReadonlyMap<StoreKind, Up<HeraldTarget>>;
+  readonly peers: ReadonlyMap<string, Up<Target>>;
+  stop(): Promise<void>;
+}
+
+async function startServers(env: TestEnv): Promise<Servers> {
+  const nats = await ensureDebianPackage("nats-server", natsServerPath);
+  const rabbit = await ensureDebianPackage("rabbitmq-server", rabbitmqServerPath);
+  const ceiling = await startCeiling();
+  const heralds = new Map<StoreKind, Up<HeraldTarget>>();
+  for (const store of ["memory", "postgres", "cassandra"] as const)
+    heralds.set(store, await attempt(`herald ${store}`, () => startHerald(store, env)));
+  const natsServer: Up<NatsServer> =
+    "path" in nats
+      ? await attempt("nats-server", () => startNats(join(workDir, "nats")))
+      : { status: `not available: ${nats.unavailable}` };
+  const rabbitmq: Up<Target> =
+    "path" in rabbit
+      ? await attempt("rabbitmq-server", () => startRabbitmq(join(workDir, "rabbitmq")))
+      : { status: `not available: ${rabbit.unavailable}` };
+  return {
+    ceiling,
+    heralds,
+    peers: new Map<string, Up<Target>>([
+      ["nats", isUp(natsServer) ? natsServer.core : natsServer],
+      ["jetstream", isUp(natsServer) ? natsServer.jetstream : natsServer],
+      ["rabbitmq", rabbitmq],
+    ]),
+    async stop() {
+      await ceiling.stop();
+      for (const herald of heralds.values()) if (isUp(herald)) await herald.stop();
+      if (isUp(natsServer)) await natsServer.stop();
+      if (isUp(rabbitmq)) await rabbitmq.stop();
+    },
+  };
+}
+
+/** Average messages per store write over the matrix, and over its points at the most clients. */
+function batchSummary(
+  publish: readonly PublishPoint[],
+  maxClients: number,
+): TargetResult["avgBatchSize"] {
+  const average = (points: readonly PublishPoint[]) => {
+    const sized = points.filter((point) => point.avgBatchSize !== undefined);
+    const writes = sized.reduce((sum, point) => sum + point.ops / (point.avgBatchSize ?? 1), 0);
+    return writes > 0 ? sized.reduce((sum, point) => sum + point.ops, 0) / writes : NaN;
+  };
+  const overall = average(publish);
+  return Number.isFinite(overall)
+    ? { overall, atMaxClients: average(publish.filter((point) => point.clients === maxClients)) }
+    : { status: "not available: no herald_batch_messages on /metrics" };
+}
+
+async function measureTarget(
+  role: "herald" | "peer",
+  name: string,
+  target: Up<Target>,
+  matrix: Awaited<ReturnType<typeof publishMatrix>>,
+  herald?: HeraldTarget,
+): Promise<TargetResult> {
+  const publish = matrix.points.get(name) ?? [];
+  const failure = isUp(target) ? matrix.failures.get(name) : target.status;
+  const base = { name, role, durability: durability[name] ?? "", publish };
+  if (failure !== undefined || !isUp(target)) {
+    const status = { status: failure ?? "not available" };
+    return {
+      ...base,
+      version: "",
+      ...status,
+      latency: status,
+      fanOut: status,
+      fetch: status,
+      avgBatchSize: status,
+    };
+  }
+  section(`${name}: latency, fan-out, fetch`);
+  const bodyBytes = params.latencyBodyBytes;
+  const latency = await attempt(`${name} latency`, async () => ({
+    bodyBytes,
+    ...(await publishLatency(target, params, bodyBytes)),
+  }));
+  const fanOutResult =
+    name === "jetstream"
+      ? { status: "not measured: 1,000 JetStream consumers (core NATS covers NATS fan-out)" }
+      : await attempt(`${name} fan-out`, async () => ({
+          bodyBytes,
+          ...(await fanOut(target, params, bodyBytes)),
+        }));
+  const fetch = herald
+    ? await attempt(`${name} fetch`, () =>
+        fetchThroughput(() => herald.grpcClient(), params, {
+          clients: params.fetchClients,
+          bodyBytes,
+          stored: params.fetchStored,
+        }),
+      )
+    : { status: "n/a: no fetch by id" };
+  return {
+    ...base,
+    version: target.version,
+    status: "ok",
+    latency,
+    fanOut: fanOutResult,
+    fetch,
+    avgBatchSize: herald ? batchSummary(publish, Math.max(...params.clients)) : { status: "n/a" },
+  };
+}
+
+async function measureBrokers(servers: Servers): Promise<Pick<BenchResult, "ceiling" | "targets">> {
+  section("publish matrix (targets in turns)");
+  const entries: MatrixEntry[] = [{ target: servers.ceiling }];
+  for (const herald of servers.heralds.values())
+    if (isUp(herald)) entries.push({ target: herald, batchStats: () => herald.batchStats() });
+  for (const peer of servers.peers.values()) if (isUp(peer)) entries.push({ target: peer });
+  const matrix = await publishMatrix(entries, params);
+
+  const targets: TargetResult[] = [];
+  for (const [store, herald] of servers.heralds)
+    targets.push(
+      await measureTarget("herald", store, herald, matrix, isUp(herald) ? herald : undefined),
+    );
+  for (const [name, peer] of servers.peers)
+    targets.push(await measureTarget("peer", name, peer, matrix));
+
+  section("ceiling: server streams");
+  const streams = (subscribers: number, connections: number, messages: number) =>
+    attempt(`ceiling ${subscribers} streams`, async () => {
+      const result = await servers.ceiling.streams({
+        streams: subscribers,
+        connections,
+        frames: messages,
+        bodyBytes: params.latencyBodyBytes,
+        timeoutMs: params.fanOutTimeoutMs,
+      });
+      return {
+        subscribers,
+        messages,
+        bodyBytes: params.latencyBodyBytes,
+        deliveries: result.deliveries,
+        durationMs: result.durationMs,
+        deliveriesPerSec: result.deliveriesPerSec,
+        complete: result.complete,
+      };
+    });
+  return {
+    ceiling: {
+      unary: matrix.points.get(servers.ceiling.name) ?? [],
+      oneStream: await streams(1, 1, params.fanOutMessages * 100),
+      fanOutStreams: await streams(
+        params.fanOutSubscribers,
+        params.fanOutConnections,
+        params.fanOutMessages,
+      ),
+    },
+    targets,
+  };
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const commit = git("rev-parse", "--short=12", "HEAD");
+  const dirty = git("status", "--porcelain", "--untracked-files=no") !== "";
+  section("start");
+  const env = await envUp();
+
+  section("starting servers");
+  const servers = await startServers(env);
+  let brokers: Pick<BenchResult, "ceiling" | "targets">;
+  try {
+    brokers = await measureBrokers(servers);
+  } finally {
+    section("stopping servers");
+    await servers.stop();
+  }
+
+  section("storage ceiling: raw PostgreSQL inserts");
+  const loop = { warmupMs: params.warmupMs, durationMs: params.durationMs, maxOps: params.maxOps };
+  const postgres = await attempt("raw inserts", () =>
+    rawPostgresInserts(
+      env.postgres.url,
+      [
+        { method: "unnest", batchRows: 64, bodyBytes: 128 },
+        ...params.bodies.flatMap((bodyBytes) => [
+          { method: "unnest" as const, batchRows: 1000, bodyBytes },
+          { method: "copy" as const, batchRows: 1000, bodyBytes },
+        ]),
+      ],
+      loop,
+    ),
+  );
+
+  section("operator");
+  const operator: Up<OperatorSection> = await attempt("operator", async () => ({
+    ...(await operatorBench(env, {
+      latencySamples: params.operatorLatencySamples,
+      fleet: params.operatorFleet,
+      steadyMs: params.operatorSteadyMs,
+      workers: 4,
+    })),
+    readyMeans:
+      "no kubelet runs: ready = every child object created and the status for the CR's generation written",
+  }));
+  section("end");
+
+  const notes = [
+    "Loopback only (127.0.0.1). Load generator, servers and databases share this machine's cores.",
+    "Other engineers' test suites ran on this machine during the run: figures are noisy; load averages are recorded per section.",
+    "The publish matrix runs the targets in turns at each point, so drifting background load hits them alike.",
+    "Each publish point uses one fresh subject (RabbitMQ: exchange + durable queue; JetStream: a subject of one file stream) shared by its clients.",
+    'Latency is recorded against each message\'s intended send time (coordinated-omission-correct); "*" marks a run with messages undelivered by the end of the drain (recorded at that time).',
+    ...(quick
+      ? [
+          `QUICK: ${params.durationMs / 1000} s per publish point, latency at ${params.latencyRate}/s, fan-out of ${params.fanOutMessages} messages, operator over ${params.operatorLatencySamples} and ${params.operatorFleet} CRs (full run: 100 and 500).`,
+        ]
+      : []),
+  ];
+  const partial: Omit<BenchResult, "ratios"> = {
+    schemaVersion: 1,
+    quick,
+    startedAt: started.toISOString(),
+    durationS: (Date.now() - started.getTime()) / 1000,
+    commit,
+    dirty,
+    heraldBuild: [...servers.heralds.values()].find(isUp)?.build ?? "none",
+    machine: {
+      cores: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? "unknown",
+      memGiB: totalmem() / 2 ** 30,
+      os: `${type()} ${release()}`,
+      node: process.versions.node,
+      loadAverage,
+    },
+    notes,
+    parameters: { ...params, clients: [...params.clients], bodies: [...params.bodies] },
+    ...brokers,
+    storageCeiling: { postgres },
+    operator,
+    cluster: { status: "not available: broker clustering (issue 6) not built yet" },
+  };
+  const result = BenchResultSchema.parse({
+    ...partial,
+    ratios: computeRatios({ ...partial, ratios: [] }),
+  });
+  await mkdir(join(root, "bench", "results"), { recursive: true });
+  const file = join(
+    root,
+    "bench",
+    "results",
+    `${started.toISOString().slice(0, 10)}-${commit}.json`,
+  );
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(renderReport(result));
+  console.log(`Results: ${file}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
+    process.exit(1);
+  },
+);

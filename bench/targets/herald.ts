@@ -1,0 +1,140 @@
+/**
+ * Herald as users run it: `node dist/broker/main.js` (what `make build`
+ * produces; the TypeScript source when dist is missing), as a separate
+ * process on loopback, on one of its stores in a namespace of its own that is
+ * dropped afterwards.
+ */
+import { Client as CassandraClient } from "cassandra-driver";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { z } from "zod";
+import type { TestEnv } from "../../e2e/env/env-file.ts";
+import { grpcClient, grpcSubscriber, type GrpcClient } from "../load/grpc-client.ts";
+import { startService } from "./process.ts";
+import type { Target } from "./target.ts";
+
+export type StoreKind = "memory" | "postgres" | "cassandra";
+
+const root = join(import.meta.dirname, "..", "..");
+const distMain = join(root, "dist", "broker", "main.js");
+
+export interface HeraldTarget extends Target {
+  readonly address: string;
+  /** Which build ran: dist (compiled) or source. */
+  readonly build: "dist" | "source";
+  grpcClient(): Promise<GrpcClient>;
+  /** Sum and count of herald_batch_messages from /metrics (messages per group-commit write). */
+  batchStats(): Promise<{ sum: number; count: number } | undefined>;
+}
+
+const ListeningLine = z.object({
+  msg: z.string(),
+  address: z.string().optional(),
+  port: z.number().optional(),
+});
+
+function storeEnv(store: StoreKind, env: TestEnv, namespace: string): Record<string, string> {
+  switch (store) {
+    case "memory":
+      return { HERALD_STORE: "memory" };
+    case "postgres":
+      return {
+        HERALD_STORE: "postgres",
+        HERALD_POSTGRES_URL: env.postgres.url,
+        HERALD_POSTGRES_SCHEMA: namespace,
+      };
+    case "cassandra":
+      return {
+        HERALD_STORE: "cassandra",
+        HERALD_CASSANDRA_CONTACT_POINTS: `${env.cassandra.contactPoint}:${env.cassandra.port}`,
+        HERALD_CASSANDRA_LOCAL_DC: env.cassandra.localDataCenter,
+        HERALD_CASSANDRA_KEYSPACE: namespace,
+      };
+  }
+}
+
+async function dropNamespace(store: StoreKind, env: TestEnv, namespace: string): Promise<void> {
+  if (store === "postgres") {
+    const client = new pg.Client({ connectionString: env.postgres.url });
+    await client.connect();
+    try {
+      await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(namespace)} CASCADE`);
+    } finally {
+      await client.end();
+    }
+  } else if (store === "cassandra") {
+    const client = new CassandraClient({
+      contactPoints: [env.cassandra.contactPoint],
+      protocolOptions: { port: env.cassandra.port },
+      localDataCenter: env.cassandra.localDataCenter,
+    });
+    try {
+      await client.execute(`DROP KEYSPACE IF EXISTS ${namespace}`);
+    } finally {
+      await client.shutdown();
+    }
+  }
+}
+
+export async function startHerald(store: StoreKind, env: TestEnv): Promise<HeraldTarget> {
+  const namespace = `herald_bench_${Date.now().toString(36)}`;
+  const build = existsSync(distMain) ? "dist" : "source";
+  const main = build === "dist" ? distMain : join(root, "broker", "main.ts");
+  const service = startService(`herald (${store})`, process.execPath, [main], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HERALD_GRPC_ADDR: "127.0.0.1:0",
+      HERALD_HTTP_ADDR: "127.0.0.1:0",
+      HERALD_LOG_LEVEL: "info",
+      ...storeEnv(store, env, namespace),
+    },
+  });
+  const logLine = async (msg: string) =>
+    ListeningLine.parse(
+      JSON.parse((await service.waitForLine(new RegExp(`"msg":"${msg}"`), 60_000)).input),
+    );
+  const { address } = await logLine("broker listening");
+  const { port: httpPort } = await logLine("http listening");
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  // Ready once the store answered (its schema is created by then).
+  const deadline = Date.now() + 60_000;
+  while (
+    (await fetch(`${httpUrl}/readyz`).then(
+      (r) => r.status,
+      () => 0,
+    )) !== 200
+  ) {
+    if (Date.now() > deadline) throw new Error(`herald (${store}) not ready in 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const grpcAddress = address ?? "";
+  return {
+    name: store,
+    version: `herald ${build}`,
+    address: grpcAddress,
+    build,
+    prepare: () => Promise.resolve(),
+    release: () => Promise.resolve(),
+    connect: () => grpcClient(grpcAddress),
+    grpcClient: () => grpcClient(grpcAddress),
+    subscriber: () => grpcSubscriber(grpcAddress),
+    async batchStats() {
+      const text = await fetch(`${httpUrl}/metrics`).then(
+        (r) => r.text(),
+        () => "",
+      );
+      const sum = /^herald_batch_messages_sum (\S+)$/m.exec(text)?.[1];
+      const count = /^herald_batch_messages_count (\S+)$/m.exec(text)?.[1];
+      return sum === undefined || count === undefined
+        ? undefined
+        : { sum: Number(sum), count: Number(count) };
+    },
+    async stop() {
+      await service.stop(30_000);
+      await dropNamespace(store, env, namespace).catch((err: unknown) =>
+        console.error(`bench: could not drop ${namespace}: ${String(err)}`),
+      );
+    },
+  };
+}

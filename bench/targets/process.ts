@@ -1,0 +1,121 @@
+/**
+ * Servers the bench starts itself (broker, ceiling, nats-server, rabbitmq-server).
+ * Each is a child process in a process group of its own; `stop` ends that group,
+ * and every one still running is killed when the bench exits, so no process is
+ * left behind.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { createInterface } from "node:readline";
+
+export interface Service {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Every output line so far (stdout and stderr). */
+  readonly logs: string[];
+  /** Resolves with the first line matching `pattern`; rejects on exit or timeout. */
+  waitForLine(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray>;
+  /** SIGTERM to the process group, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const running = new Set<Service>();
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+process.once("exit", () => {
+  for (const service of running) killGroup(service.child, "SIGKILL");
+});
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    console.error(`bench: ${signal}; stopping the servers it started`);
+    process.exit(130);
+  });
+}
+
+export function startService(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Service {
+  const child = spawn(command, args, {
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const exited = once(child, "exit");
+  const logs: string[] = [];
+  const listeners = new Set<(line: string) => void>();
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on("line", (line) => {
+      if (logs.length < 10_000) logs.push(line);
+      for (const listener of listeners) listener(line);
+    });
+  }
+  const service: Service = {
+    name,
+    child,
+    logs,
+    waitForLine(pattern, timeoutMs) {
+      const found = logs.map((line) => pattern.exec(line)).find((match) => match !== null);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const fail = (why: string) => {
+          cleanup();
+          reject(new Error(`${name}: ${why}; last output:\n${logs.slice(-15).join("\n")}`));
+        };
+        const timer = setTimeout(
+          () => fail(`no line matching ${pattern} in ${timeoutMs} ms`),
+          timeoutMs,
+        );
+        const listener = (line: string) => {
+          const match = pattern.exec(line);
+          if (match) {
+            cleanup();
+            resolve(match);
+          }
+        };
+        const onExit = () => fail("exited");
+        const cleanup = () => {
+          clearTimeout(timer);
+          listeners.delete(listener);
+          child.off("exit", onExit);
+        };
+        listeners.add(listener);
+        child.once("exit", onExit);
+      });
+    },
+    async stop(graceMs = 10_000) {
+      killGroup(child, "SIGTERM");
+      const timer = setTimeout(() => killGroup(child, "SIGKILL"), graceMs);
+      if (child.exitCode === null && child.signalCode === null) await exited;
+      clearTimeout(timer);
+      // Children of the server (erl's helpers) in the same group.
+      killGroup(child, "SIGKILL");
+      running.delete(service);
+    },
+  };
+  running.add(service);
+  return service;
+}
+
+/** A free TCP port on 127.0.0.1, for servers that cannot be told to pick their own. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}

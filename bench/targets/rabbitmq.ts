@@ -1,0 +1,121 @@
+/**
+ * Peer: RabbitMQ (Debian's rabbitmq-server, the `amqplib` client), run in the
+ * foreground on loopback ports with its own node name, epmd port and
+ * directories under .herald/bench/rabbitmq, and no plugins.
+ *
+ * A subject is a durable fanout exchange with a durable classic queue bound to
+ * it. A publish is persistent on a confirm channel and returns with the
+ * broker's confirm (stored in the durable queue). A subscriber consumes the
+ * durable queue; for fan-out each subscriber gets an exclusive queue bound to
+ * the exchange, the RabbitMQ way of giving every subscriber every message.
+ */
+import { execFile } from "node:child_process";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { connect, type ChannelModel } from "amqplib";
+import { freePort, startService } from "./process.ts";
+import type { Target } from "./target.ts";
+
+export const rabbitmqServerPath = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+const epmdPath = "/usr/bin/epmd";
+
+export async function startRabbitmq(baseDir: string): Promise<Target> {
+  await rm(baseDir, { recursive: true, force: true });
+  await mkdir(baseDir, { recursive: true });
+  await writeFile(join(baseDir, "enabled_plugins"), "[].\n");
+  const [amqpPort, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
+  const nodeName = `herald-bench-${process.pid}@localhost`;
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: baseDir,
+    LANG: "C.UTF-8",
+    RABBITMQ_NODENAME: nodeName,
+    RABBITMQ_NODE_IP_ADDRESS: "127.0.0.1",
+    RABBITMQ_NODE_PORT: String(amqpPort),
+    RABBITMQ_DIST_PORT: String(distPort),
+    ERL_EPMD_PORT: String(epmdPort),
+    ERL_EPMD_ADDRESS: "127.0.0.1",
+    RABBITMQ_MNESIA_BASE: join(baseDir, "mnesia"),
+    RABBITMQ_LOG_BASE: join(baseDir, "log"),
+    RABBITMQ_LOGS: "-",
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(baseDir, "enabled_plugins"),
+    RABBITMQ_CONFIG_FILE: join(baseDir, "rabbitmq"),
+    RABBITMQ_CONF_ENV_FILE: "/dev/null",
+    RABBITMQ_PID_FILE: join(baseDir, "rabbitmq.pid"),
+  };
+  const service = startService("rabbitmq-server", rabbitmqServerPath, [], { env });
+  // epmd daemonizes out of the server's process group: stop it by its port.
+  const stopEpmd = () =>
+    promisify(execFile)(epmdPath, ["-kill"], { env: { ERL_EPMD_PORT: String(epmdPort) } }).catch(
+      () => undefined,
+    );
+  const stop = async () => {
+    await service.stop(20_000);
+    await stopEpmd();
+    await rm(baseDir, { recursive: true, force: true });
+  };
+  try {
+    await service.waitForLine(/Server startup complete/, 90_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const version = /Starting RabbitMQ (\S+)/.exec(service.logs.join("\n"))?.[1] ?? "";
+  const url = `amqp://guest:guest@127.0.0.1:${amqpPort}`;
+  const admin: ChannelModel = await connect(url);
+  const adminChannel = await admin.createChannel();
+
+  return {
+    name: "rabbitmq",
+    version: `rabbitmq-server ${version}, durable classic queue, publisher confirms`,
+    async prepare(subject) {
+      await adminChannel.assertExchange(subject, "fanout", { durable: true });
+      await adminChannel.assertQueue(subject, { durable: true });
+      await adminChannel.bindQueue(subject, subject, "");
+    },
+    async release(subject) {
+      await adminChannel.deleteQueue(subject);
+      await adminChannel.deleteExchange(subject);
+    },
+    async connect() {
+      const connection = await connect(url);
+      const channel = await connection.createConfirmChannel();
+      return {
+        publish: (subject, body) =>
+          new Promise<void>((resolve, reject) => {
+            channel.publish(subject, "", body, { persistent: true }, (err: unknown) =>
+              err ? reject(new Error(`publish to ${subject} not confirmed`)) : resolve(),
+            );
+          }),
+        close: () => connection.close(),
+      };
+    },
+    async subscriber() {
+      const connection = await connect(url);
+      const channel = await connection.createChannel();
+      return {
+        async subscribe(subject, onMessage, options) {
+          let queue = subject;
+          if (options?.fanOut === true) {
+            queue = (await channel.assertQueue("", { exclusive: true, autoDelete: true })).queue;
+            await channel.bindQueue(queue, subject, "");
+          }
+          const { consumerTag } = await channel.consume(
+            queue,
+            (message) => {
+              if (message) onMessage(message.content);
+            },
+            { noAck: true },
+          );
+          return { close: () => channel.cancel(consumerTag).then(() => undefined) };
+        },
+        close: () => connection.close(),
+      };
+    },
+    async stop() {
+      await admin.close().catch(() => undefined);
+      await stop();
+    },
+  };
+}

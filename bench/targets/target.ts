@@ -1,0 +1,38 @@
+/**
+ * What the harness drives: Herald (each store), the ceiling server and the
+ * peers all look alike to it. A client is one connection; `publish` resolves
+ * once the server acknowledged the message (Herald: durable in its store;
+ * NATS core: the server has processed it; JetStream and RabbitMQ: stored).
+ */
+export interface TargetClient {
+  publish(subject: string, body: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Subscriber {
+  /**
+   * A live subscription; resolves once the server registered it, so later
+   * publishes reach it. `fanOut`: many subscribers each want every message
+   * (RabbitMQ then gives each its own queue; the others ignore it).
+   */
+  subscribe(
+    subject: string,
+    onMessage: (body: Uint8Array) => void,
+    options?: { fanOut?: boolean },
+  ): Promise<{ close(): Promise<void> | void }>;
+  close(): Promise<void>;
+}
+
+export interface Target {
+  /** Short name in tables and JSON. */
+  readonly name: string;
+  /** Server version or build, for the record. */
+  readonly version: string;
+  /** Declares what a subject needs before use (a RabbitMQ queue); a no-op elsewhere. */
+  prepare(subject: string): Promise<void>;
+  connect(): Promise<TargetClient>;
+  subscriber(): Promise<Subscriber>;
+  /** Frees what a subject holds (purges a queue) after a measurement. */
+  release(subject: string): Promise<void>;
+  stop(): Promise<void>;
+}
