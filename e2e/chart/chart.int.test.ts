@@ -12,7 +12,7 @@ import {
   setHeaderOptions,
   type KubernetesObject,
 } from "@kubernetes/client-node";
-import { readFile, readdir, writeFile } from "node:fs/promises";
+import { readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
@@ -324,6 +324,7 @@ async function serviceAccountKubeconfig(namespace: string, name: string): Promis
     body: { spec: { expirationSeconds: 3600, audiences: [] } },
   });
   const file = join(tmpdir(), `herald-chart-${namespace}.kubeconfig`);
+  cleanups.push(() => rm(file, { force: true }));
   await writeFile(
     file,
     JSON.stringify({

@@ -174,6 +174,14 @@ const brokerStatusSchema = z.object({
     .optional(),
 });
 
+/** Command lines with their comments in one column. */
+function commented(lines: [string, string][]): string {
+  const width = Math.max(...lines.filter(([, c]) => c).map(([command]) => command.length)) + 2;
+  return lines
+    .map(([command, comment]) => `  ${comment ? `${command.padEnd(width)}# ${comment}` : command}`)
+    .join("\n");
+}
+
 /** `kubectl` as the user can type it: bare when it is on PATH, else its full path. */
 function kubectlCommand(env: TestEnv): string {
   const onPath = (process.env.PATH ?? "").split(delimiter).includes(dirname(env.kube.kubectl));
@@ -202,6 +210,14 @@ function instructions({
   const cli = `${process.execPath} ${join(repoRoot, "broker/cli/herald.ts")}`;
   const kubectl = kubectlCommand(env);
   const ns = options.namespace;
+  const kubectlLines = commented([
+    [`${kubectl} -n ${ns} get mb`, "Replicas, Ready, Storage, Phase"],
+    [`${kubectl} -n ${ns} get pods,svc,statefulsets -o wide`, ""],
+    [`${kubectl} -n ${ns} describe mb ${options.name}`, "conditions and events"],
+    [`${kubectl} -n ${ns} get events`, "what the operator did"],
+    [`${kubectl} explain mb.spec`, "every field, documented"],
+    [`${kubectl} -n ${ns} apply -f charts/herald/examples/memory-dev.yaml`, "a second broker"],
+  ]);
   return `
 Herald is running (ready in ${seconds.toFixed(1)} s).
 
@@ -221,12 +237,7 @@ Publish and subscribe, in another terminal:
 kubectl:
 
   export KUBECONFIG=${env.kube.kubeconfig}
-  ${kubectl} -n ${ns} get mb                          # Replicas, Ready, Storage, Phase
-  ${kubectl} -n ${ns} get pods,svc,statefulsets -o wide
-  ${kubectl} -n ${ns} describe mb ${options.name}                # conditions and events
-  ${kubectl} -n ${ns} scale mb/${options.name} --replicas=${options.replicas + 1}
-  ${kubectl} explain mb.spec
-  ${kubectl} -n ${ns} apply -f charts/herald/examples/memory-dev.yaml
+${kubectlLines}
 
 Logs: ${rel(join(dir, "operator.log"))}, ${rel(join(dir, "kubelet.log"))}, broker pods in ${rel(join(dir, "pods"))}/
 
