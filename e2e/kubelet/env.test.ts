@@ -1,16 +1,17 @@
 import { describe, expect, test } from "vitest";
-import { renderBrokerStatefulSet } from "../../operator/render/broker-statefulset.ts";
-import { brokerFixture, contextFixture } from "../../operator/render/test-fixtures.ts";
 import {
   EnvError,
   expand,
   expandArgs,
+  kubernetesServiceEnv,
   mappingFor,
   referencedObjects,
   resolveContainerEnv,
   type EnvContext,
 } from "./env.ts";
 import { podSchema, type Container, type Pod } from "./pod-schema.ts";
+import { externalPostgresSpec } from "../../operator/render/test-fixtures.ts";
+import { brokerPod } from "./test-pods.ts";
 
 function pod(containers: Container[] = [{ name: "c" }]): Pod {
   return podSchema.parse({
@@ -219,20 +220,15 @@ describe("resolveContainerEnv", () => {
   });
 
   test("the operator's rendered broker container resolves completely", () => {
-    const statefulSet = renderBrokerStatefulSet(brokerFixture(), contextFixture());
-    const template = statefulSet.spec?.template;
-    const brokerPod = podSchema.parse({
-      metadata: { ...template?.metadata, name: "orders-0", namespace: "shop", uid: "u" },
-      spec: template?.spec,
-    });
-    const container = brokerPod.spec.containers[0];
+    const pod = brokerPod();
+    const container = pod.spec.containers[0];
     if (!container) throw new Error("no broker container");
     const refs = referencedObjects(container);
     expect(refs).toEqual({ configMaps: ["orders-config"], secrets: [] });
     const env = resolveContainerEnv(
       container,
       context({
-        pod: brokerPod,
+        pod,
         configMaps: new Map([["orders-config", { HERALD_STORE: "memory" }]]),
       }),
     ).env;
@@ -245,6 +241,20 @@ describe("resolveContainerEnv", () => {
     });
     expect(Object.values(env).join(" ")).not.toContain("$(");
   });
+
+  test("the rendered broker of an external PostgreSQL gets its credentials from the Secret", () => {
+    const pod = brokerPod(externalPostgresSpec);
+    const container = pod.spec.containers[0];
+    if (!container) throw new Error("no broker container");
+    expect(referencedObjects(container).secrets).toEqual(["pg"]);
+    const configMaps = new Map([["orders-config", { HERALD_STORE: "postgres" }]]);
+    expect(() => resolveContainerEnv(container, context({ pod, configMaps }))).toThrow(
+      'secret "pg" not found',
+    );
+    const secrets = new Map([["pg", { username: "herald", password: "pw" }]]);
+    const { env } = resolveContainerEnv(container, context({ pod, configMaps, secrets }));
+    expect(env).toMatchObject({ PGUSER: "herald", PGPASSWORD: "pw" });
+  });
 });
 
 describe("expandArgs", () => {
@@ -254,5 +264,26 @@ describe("expandArgs", () => {
       "$(NOPE)",
       "$(POD)",
     ]);
+  });
+});
+
+describe("kubernetesServiceEnv", () => {
+  test("points in-cluster clients at the API server on loopback", () => {
+    expect(kubernetesServiceEnv("https://127.0.0.1:56443")).toEqual({
+      KUBERNETES_SERVICE_HOST: "127.0.0.1",
+      KUBERNETES_SERVICE_PORT: "56443",
+      KUBERNETES_SERVICE_PORT_HTTPS: "56443",
+      KUBERNETES_PORT: "tcp://127.0.0.1:56443",
+      KUBERNETES_PORT_56443_TCP: "tcp://127.0.0.1:56443",
+      KUBERNETES_PORT_56443_TCP_PROTO: "tcp",
+      KUBERNETES_PORT_56443_TCP_PORT: "56443",
+      KUBERNETES_PORT_56443_TCP_ADDR: "127.0.0.1",
+    });
+    expect(kubernetesServiceEnv("https://[::1]").KUBERNETES_SERVICE_PORT).toBe("443");
+  });
+
+  test("refuses an API server off loopback: no pod traffic may leave the machine", () => {
+    expect(() => kubernetesServiceEnv("https://10.0.0.1:443")).toThrow("on loopback");
+    expect(() => kubernetesServiceEnv("https://kubernetes.default.svc")).toThrow("on loopback");
   });
 });

@@ -4,6 +4,7 @@
  * references expanded against what came before, then the service variables the container did
  * not define. Pure: the caller fetches the ConfigMaps and Secrets that `referencedObjects` names.
  */
+import { isIP } from "node:net";
 import { quantityValue } from "../../operator/kube/quantity.ts";
 import type { Container, EnvVar, Pod } from "./pod-schema.ts";
 
@@ -249,4 +250,29 @@ export function expandArgs(
 ): string[] {
   const lookup = mappingFor(env);
   return args.map((arg) => expand(arg, lookup));
+}
+
+/**
+ * What the kubelet puts in every container's env for the `kubernetes` Service, pointed at the
+ * API server itself: in-cluster clients then never use the Service's cluster IP, which nothing
+ * routes here.
+ */
+export function kubernetesServiceEnv(apiServerUrl: string): Record<string, string> {
+  const url = new URL(apiServerUrl);
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  if (!(host === "localhost" || (isIP(host) === 4 && host.startsWith("127.")) || host === "::1")) {
+    throw new Error(`the process kubelet needs an API server on loopback, not ${url.host}`);
+  }
+  const port = url.port || "443";
+  const address = `tcp://${url.hostname}:${port}`;
+  return {
+    KUBERNETES_SERVICE_HOST: host,
+    KUBERNETES_SERVICE_PORT: port,
+    KUBERNETES_SERVICE_PORT_HTTPS: port,
+    KUBERNETES_PORT: address,
+    [`KUBERNETES_PORT_${port}_TCP`]: address,
+    [`KUBERNETES_PORT_${port}_TCP_PROTO`]: "tcp",
+    [`KUBERNETES_PORT_${port}_TCP_PORT`]: port,
+    [`KUBERNETES_PORT_${port}_TCP_ADDR`]: host,
+  };
 }

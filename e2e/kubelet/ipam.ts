@@ -9,6 +9,7 @@ import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
+import { isAlive } from "../env/daemon.ts";
 
 export const defaultIpamDir = join(tmpdir(), "herald-kubelet-ipam");
 
@@ -24,15 +25,6 @@ export interface AddressPoolOptions {
 
 const leaseSchema = z.object({ pid: z.number().int(), owner: z.string() });
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 export class AddressPool {
   readonly #dir: string;
   readonly #prefix: string;
@@ -44,7 +36,7 @@ export class AddressPool {
     this.#dir = options.dir ?? defaultIpamDir;
     this.#prefix = options.prefix ?? "127.0.10";
     this.#pid = options.pid ?? process.pid;
-    this.#isAlive = options.isAlive ?? processAlive;
+    this.#isAlive = options.isAlive ?? isAlive;
   }
 
   /** The lowest free address, recorded for `owner` (e.g. a pod's uid). */

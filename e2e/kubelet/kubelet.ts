@@ -10,7 +10,7 @@
  * binds it, starts it, reports its status, or stops and removes it.
  */
 import { KubeConfig, KubernetesObjectApi, type V1Pod } from "@kubernetes/client-node";
-import { isIP } from "node:net";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { pino, type Logger } from "pino";
 import {
@@ -22,6 +22,7 @@ import { describeApiError, isConflict, isNotFound } from "../../operator/kube/ap
 import { KindCache } from "../../operator/kube/kind-cache.ts";
 import { makeListWatch } from "../../operator/kube/list-watch.ts";
 import { brokerPodLabelSelector, isHeraldBrokerPod, shouldBind } from "./binding.ts";
+import { kubernetesServiceEnv } from "./env.ts";
 import { AddressPool } from "./ipam.ts";
 import { podApi, type PodApi } from "./kube-api.ts";
 import { registerNode, type RegisteredNode } from "./node-registration.ts";
@@ -36,7 +37,10 @@ export interface ProcessKubeletOptions {
   /** The checkout whose programs run (see entrypoint.ts). */
   repoRoot: string;
   nodeName: string;
-  /** Each pod's output goes to `<logDir>/<namespace>_<pod>.log`; volumes live below it too. */
+  /**
+   * Each pod's output goes to `<logDir>/<namespace>_<pod>.log`; its volumes (tokens included)
+   * to `<logDir>/pods/<node>/`, removed with the pod.
+   */
   logDir: string;
   /** Watch only these namespaces (default: all), so that two kubelets can share one cluster. */
   namespaces?: readonly string[];
@@ -68,39 +72,17 @@ const podResource = { group: "", version: "v1", kind: "Pod", plural: "pods" };
 const workerCount = 4;
 const fieldManager = "herald-process-kubelet";
 
-/**
- * What the kubelet puts in every container's env for the `kubernetes` Service, pointed at the
- * API server itself: in-cluster clients then never use the Service's cluster IP, which nothing
- * routes here.
- */
-export function serviceEnv(apiServerUrl: string): Record<string, string> {
-  const url = new URL(apiServerUrl);
-  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  if (!(host === "localhost" || (isIP(host) === 4 && host.startsWith("127.")) || host === "::1")) {
-    throw new Error(`the process kubelet needs an API server on loopback, not ${url.host}`);
-  }
-  const port = url.port || "443";
-  const address = `tcp://${url.hostname}:${port}`;
-  return {
-    KUBERNETES_SERVICE_HOST: host,
-    KUBERNETES_SERVICE_PORT: port,
-    KUBERNETES_SERVICE_PORT_HTTPS: port,
-    KUBERNETES_PORT: address,
-    [`KUBERNETES_PORT_${port}_TCP`]: address,
-    [`KUBERNETES_PORT_${port}_TCP_PROTO`]: "tcp",
-    [`KUBERNETES_PORT_${port}_TCP_PORT`]: port,
-    [`KUBERNETES_PORT_${port}_TCP_ADDR`]: host,
-  };
-}
-
 export async function startProcessKubelet(options: ProcessKubeletOptions): Promise<ProcessKubelet> {
   const log = (options.logger ?? pino({ level: "info" })).child({ node: options.nodeName });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.kubeconfig);
   const server = kubeConfig.getCurrentCluster()?.server;
   if (!server) throw new Error(`${options.kubeconfig}: no current cluster`);
-  const env = serviceEnv(server);
+  const env = kubernetesServiceEnv(server);
   const prefix = options.addressPrefix ?? "127.0.10";
+  // Volumes of an earlier run of this node (killed, so its processes died with it) are stale.
+  const runDir = join(options.logDir, "pods", options.nodeName);
+  await rm(runDir, { recursive: true, force: true });
 
   const node = await registerNode({
     kubeConfig,
@@ -118,7 +100,7 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
       addresses: new AddressPool({ prefix, dir: options.ipamDir }),
       repoRoot: options.repoRoot,
       logDir: options.logDir,
-      runDir: join(options.logDir, "pods"),
+      runDir,
       hostIP,
       serviceEnv: env,
       nodeAllocatable: node.allocatable,

@@ -167,43 +167,43 @@ export class Supervisor {
 
   async #spawn(spec: SpawnSpec): Promise<void> {
     const logFile = await open(this.#options.logFile, "a");
-    const startedAt = new Date();
-    if (this.#started) this.#restartCount++;
-    this.#started = true;
-    let child: ChildProcess;
     try {
+      if (this.#started) this.#restartCount++;
+      this.#started = true;
+      const startedAt = new Date();
       await logFile.write(
         `--- process kubelet: ${this.#options.name} starting (restart ${this.#restartCount}) at ${startedAt.toISOString()}\n`,
       );
-      child = spawn(spec.file, spec.args, {
+      // From spawn to the listeners nothing may await: a fast exit would go unseen.
+      const child = spawn(spec.file, spec.args, {
         env: spec.env,
         cwd: spec.cwd,
         stdio: ["ignore", logFile.fd, logFile.fd],
       });
-    } finally {
-      await logFile.close();
-    }
-    this.#child = child;
-    this.#exited = new Promise((resolve) => {
-      child.once("error", (err) => {
-        // spawn failed (no pid): the 'exit' event will not come.
-        if (child.pid === undefined) {
+      this.#child = child;
+      this.#exited = new Promise((resolve) => {
+        child.once("error", (err) => {
+          // Spawning failed (no pid): no 'exit' event follows.
+          if (child.pid !== undefined) return;
           this.#onExit(child, startedAt, 127, null, err.message);
           resolve();
-        }
+        });
+        child.once("exit", (code, signal) => {
+          this.#onExit(child, startedAt, code, signal);
+          resolve();
+        });
       });
-      child.once("exit", (code, signal) => {
-        this.#onExit(child, startedAt, code, signal);
-        resolve();
-      });
-    });
-    if (child.pid === undefined) return;
-    this.#options.log.info(
-      { pid: child.pid, restartCount: this.#restartCount },
-      "container started",
-    );
-    this.#setState({ kind: "running", pid: child.pid, startedAt });
-    this.#options.onStart?.(child.pid);
+      if (child.pid === undefined) return;
+      this.#options.log.info(
+        { pid: child.pid, restartCount: this.#restartCount },
+        "container started",
+      );
+      this.#setState({ kind: "running", pid: child.pid, startedAt });
+      this.#options.onStart?.(child.pid);
+    } finally {
+      // The child holds its own copy of the descriptor.
+      await logFile.close();
+    }
   }
 
   #onExit(
