@@ -14,6 +14,8 @@ export function operatorMetrics(sources: {
     labelNames: ["result"] as const,
     registers: [registry],
   });
+  // Every result shows from the start, at zero, so rate() and alerts see the series.
+  for (const result of ["success", "requeue", "error"] as const) reconciles.inc({ result }, 0);
   const duration = new Histogram({
     name: "herald_reconcile_duration_seconds",
     help: "Time one reconcile of a MessageBroker takes.",
