@@ -18,6 +18,7 @@ import { type BrokerConfig, type ClusterConfig, formatHostPort } from "./config.
 import { ShuttingDownError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { createBrokerMetrics } from "./metrics.ts";
+import { observeService } from "./server/observed-service.ts";
 import { Publisher } from "./publish/publisher.ts";
 import { SubjectSequencer } from "./sequencer/subject-sequencer.ts";
 import { createBrokerService } from "./server/broker-service.ts";
@@ -76,7 +77,7 @@ export async function startBroker({
   registry,
   membership,
 }: BrokerDeps): Promise<Broker> {
-  const metrics = createBrokerMetrics(registry);
+  const metrics = createBrokerMetrics(registry, () => publisher.pendingMessages);
   const clusterMetrics = createClusterMetrics(registry);
   const clusterSettings = settings.cluster ?? defaultCluster;
   let draining = false;
@@ -92,11 +93,12 @@ export async function startBroker({
       if (available) logger.info({ store: store.kind }, "store available");
       else logger.warn({ store: store.kind, err: cause }, "store unavailable");
     },
+    onError: (operation, kind) => metrics.storeErrors.inc({ operation, kind }),
   });
   const hub = new SubscriptionHub({
     bufferSize: settings.subscriberBufferSize,
     onOverflow: () => metrics.subscriberOverflows.inc(),
-    onCountChange: (count) => metrics.subscribers.set(count),
+    onCountChange: (count) => metrics.setSubscribers(count),
     onSubjectIdle: (subject) => relays.closeIfIdle(subject),
   });
   const view = new ClusterView(clusterSettings.self);
@@ -118,6 +120,7 @@ export async function startBroker({
     storeLastId: (subject) => guard.lastId(subject),
     peers,
     relays,
+    subscribedSubjects: () => hub.subjects(),
     handoffTimeoutMs: clusterSettings.handoffTimeoutMs,
     onHandoff: (result) => clusterMetrics.handoffs.inc({ result }),
     logger,
@@ -161,15 +164,18 @@ export async function startBroker({
     admission: () => (draining ? "draining" : guard.available ? "open" : "store-unavailable"),
   });
   const { server, health } = createGrpcServer({
-    service: createForwardingService({
-      local,
-      view,
-      peers,
-      relays,
-      forwardTimeoutMs: clusterSettings.forwardTimeoutMs,
-      epochWaitMs: clusterSettings.handoffTimeoutMs,
-      onForward: (method, code) => clusterMetrics.forwardedCalls.inc({ method, code }),
-    }),
+    service: observeService(
+      createForwardingService({
+        local,
+        view,
+        peers,
+        relays,
+        forwardTimeoutMs: clusterSettings.forwardTimeoutMs,
+        epochWaitMs: clusterSettings.handoffTimeoutMs,
+        onForward: (method, code) => clusterMetrics.forwardedCalls.inc({ method, code }),
+      }),
+      metrics.methods,
+    ),
     cluster: ownership.service(),
     maxMessageBytes: settings.maxMessageBytes,
     maxConnectionAgeMs: settings.maxConnectionAgeMs,
@@ -205,7 +211,10 @@ export async function startBroker({
     guard
       .purgeExpired(Date.now())
       .then(
-        (removed) => removed > 0 && logger.debug({ removed }, "purged expired messages"),
+        (removed) => {
+          metrics.messagesPurged.inc(removed);
+          if (removed > 0) logger.debug({ removed }, "purged expired messages");
+        },
         (err: unknown) => logger.warn({ err }, "purge of expired messages failed"),
       )
       .finally(() => (purging = false));

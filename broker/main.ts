@@ -2,7 +2,6 @@
  * The broker process: configuration from env, store, gRPC and HTTP servers,
  * and a graceful drain on SIGTERM/SIGINT (DESIGN §2 process contract).
  */
-import { collectDefaultMetrics, Registry } from "prom-client";
 import { startBroker } from "./broker.ts";
 import { KubeMembershipSource } from "./cluster/membership/kube-source.ts";
 import type { MembershipSource } from "./cluster/membership/membership.ts";
@@ -11,6 +10,8 @@ import { type BrokerConfig, ConfigError, loadConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { startHttpServer } from "./http/http-server.ts";
 import { createLogger } from "./logger.ts";
+import { createMetricsRegistry } from "./metrics.ts";
+import { shutdownTracing, tracingEnabled } from "./telemetry/tracing.ts";
 import { createStore } from "./store/create-store.ts";
 
 /** Exit code for a configuration error, distinct from a crash. */
@@ -44,8 +45,7 @@ function membershipSource(config: BrokerConfig, logger: Logger): MembershipSourc
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.logLevel);
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const registry = createMetricsRegistry();
 
   const store = await createStore(config.store, logger);
   const broker = await startBroker({
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     registry,
     cluster: () => broker.cluster(),
   });
-  logger.info({ port: http.port }, "http listening");
+  logger.info({ port: http.port, tracing: tracingEnabled() }, "http listening");
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -76,6 +76,8 @@ async function main(): Promise<void> {
     broker
       .shutdown()
       .then(() => new Promise<void>((resolve) => http.server.close(() => resolve())))
+      // Export the spans still buffered (bounded by the exporter's own timeout).
+      .then(() => shutdownTracing())
       .then(
         () => process.exit(0),
         (err: unknown) => {

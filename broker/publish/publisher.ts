@@ -7,7 +7,9 @@
  */
 import { type BatchReport, GroupCommitBatcher } from "../batch/group-commit.ts";
 import type { SubjectSequencer } from "../sequencer/subject-sequencer.ts";
+import { activeSpanContext, traceFlush, tracingEnabled } from "../telemetry/tracing.ts";
 import type { MessageRecord, MessageStore } from "../store/message-store.ts";
+import type { SpanContext } from "@opentelemetry/api";
 
 export interface PublishInput {
   readonly subject: string;
@@ -31,31 +33,47 @@ export interface PublisherOptions {
   readonly admit?: (subject: string) => void;
 }
 
+/** One publish call's records, and (traced) its span, which the flush span links to. */
+interface PublishGroup {
+  readonly records: readonly MessageRecord[];
+  readonly span: SpanContext | undefined;
+}
+
 export class Publisher {
   readonly #sequencer: SubjectSequencer;
-  readonly #batcher: GroupCommitBatcher<readonly MessageRecord[]>;
+  readonly #batcher: GroupCommitBatcher<PublishGroup>;
   readonly #admit: (subject: string) => void;
+  readonly #traced = tracingEnabled();
 
   constructor(options: PublisherOptions) {
     this.#sequencer = options.sequencer;
     this.#admit = options.admit ?? (() => undefined);
-    this.#batcher = new GroupCommitBatcher<readonly MessageRecord[]>({
+    const write = async (groups: readonly PublishGroup[]) => {
+      const records = groups.flatMap((group) => group.records);
+      await options.store.appendBatch(records);
+      options.onDurable(records);
+    };
+    this.#batcher = new GroupCommitBatcher<PublishGroup>({
       ...options.batch,
-      weight: (group) => group.length,
+      weight: (group) => group.records.length,
       onBatch: options.onBatch,
-      write: async (groups) => {
-        const records = groups.flat();
-        await options.store.appendBatch(records);
-        options.onDurable(records);
-      },
+      write: this.#traced ? (groups) => tracedWrite(groups, write) : write,
     });
+  }
+
+  /** Messages waiting for the next group commit (the pending batch depth). */
+  get pendingMessages(): number {
+    return this.#batcher.queuedWeight;
   }
 
   /** Stores `inputs` in one group commit (all or nothing) and returns their ids in input order. */
   async publish(inputs: readonly PublishInput[]): Promise<number[]> {
     const subjects = new Set(inputs.map((input) => input.subject));
-    await Promise.all([...subjects].map((subject) => this.#sequencer.ensureLoaded(subject)));
-    for (const subject of subjects) this.#admit(subject);
+    // A subject released while it loaded (its ownership moved away and back) loads again.
+    do {
+      await Promise.all([...subjects].map((subject) => this.#sequencer.ensureLoaded(subject)));
+      for (const subject of subjects) this.#admit(subject);
+    } while (![...subjects].every((subject) => this.#sequencer.loaded(subject)));
     const nowMs = Date.now();
     const records = inputs.map((input): MessageRecord => ({
       subject: input.subject,
@@ -63,7 +81,10 @@ export class Publisher {
       body: input.body,
       expiresAtMs: input.expirationSeconds > 0 ? nowMs + input.expirationSeconds * 1000 : null,
     }));
-    await this.#batcher.submit(records);
+    await this.#batcher.submit({
+      records,
+      span: this.#traced ? activeSpanContext() : undefined,
+    });
     return records.map((record) => record.id);
   }
 
@@ -71,4 +92,16 @@ export class Publisher {
   flush(): Promise<void> {
     return this.#batcher.flush();
   }
+}
+
+/** A store write in a flush span linked to the span of every publish it carries. */
+function tracedWrite(
+  groups: readonly PublishGroup[],
+  write: (groups: readonly PublishGroup[]) => Promise<void>,
+): Promise<void> {
+  const links = groups.flatMap((group) =>
+    group.span === undefined ? [] : [{ context: group.span }],
+  );
+  const messages = groups.reduce((sum, group) => sum + group.records.length, 0);
+  return traceFlush(links, { "herald.batch.messages": messages }, () => write(groups));
 }

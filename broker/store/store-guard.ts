@@ -19,6 +19,8 @@ export interface StoreGuardOptions {
   readonly probeIntervalMs: number;
   /** Called on every up/down transition, with the failure that caused a down. */
   readonly onAvailabilityChange?: (available: boolean, cause?: unknown) => void;
+  /** Every failed store call (not the fast refusals while the store is down). */
+  readonly onError?: (operation: string, kind: "timeout" | "unavailable" | "error") => void;
 }
 
 export class StoreGuard implements MessageStore {
@@ -105,6 +107,7 @@ export class StoreGuard implements MessageStore {
       return await this.#bounded(operation, run, timeoutMs);
     } catch (err) {
       if (err instanceof StoreUnavailableError) this.#markDown(err);
+      this.#options.onError?.(operation, errorKind(err));
       throw err;
     }
   }
@@ -117,7 +120,7 @@ export class StoreGuard implements MessageStore {
     if (timeoutMs === Infinity) return run();
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new StoreUnavailableError(`${operation} timed out after ${timeoutMs} ms`)),
+        () => reject(new StoreTimeoutError(`${operation} timed out after ${timeoutMs} ms`)),
         timeoutMs,
       );
       Promise.resolve()
@@ -164,5 +167,15 @@ export class StoreGuard implements MessageStore {
     this.#options.onAvailabilityChange?.(available, cause);
   }
 }
+
+/** A store call over the guard's timeout; still UNAVAILABLE to clients, counted apart. */
+class StoreTimeoutError extends StoreUnavailableError {}
+
+const errorKind = (err: unknown) =>
+  err instanceof StoreTimeoutError
+    ? "timeout"
+    : err instanceof StoreUnavailableError
+      ? "unavailable"
+      : "error";
 
 const describe = (err: unknown) => (err instanceof Error ? err.message : String(err));
