@@ -9,9 +9,9 @@
  * storage ceiling; the operator. Every server started here is stopped here.
  */
 import { execFileSync } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, release, totalmem, type } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { envUp } from "../e2e/env/cli.ts";
 import type { TestEnv } from "../e2e/env/env-file.ts";
 import {
@@ -58,7 +58,7 @@ const params: Params & {
       maxOps: 200_000,
       clients: [1, 16, 64],
       bodies: [128, 4096],
-      latencyRate: 1_000,
+      latencyRate: Number(process.env.BENCH_LATENCY_RATE ?? 500),
       latencyMs: 3_000,
       latencyBodyBytes: 128,
       fanOutSubscribers: 1_000,
@@ -73,12 +73,12 @@ const params: Params & {
       operatorSteadyMs: 20_000,
     }
   : {
-      warmupMs: 2_000,
-      durationMs: 8_000,
+      warmupMs: 1_500,
+      durationMs: 6_000,
       maxOps: 2_000_000,
       clients: [1, 16, 64],
       bodies: [128, 4096],
-      latencyRate: 5_000,
+      latencyRate: Number(process.env.BENCH_LATENCY_RATE ?? 2_000),
       latencyMs: 20_000,
       latencyBodyBytes: 128,
       fanOutSubscribers: 1_000,
@@ -378,8 +378,24 @@ async function main(): Promise<void> {
     `${started.toISOString().slice(0, 10)}-${commit}.json`,
   );
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(renderReport(result));
+  const report = renderReport(result);
+  console.log(report);
   console.log(`Results: ${file}`);
+  await updateReadme(report, file);
+}
+
+/** Puts the table between the markers of bench/README.md, so it always shows the latest run. */
+async function updateReadme(report: string, file: string): Promise<void> {
+  const readme = join(root, "bench", "README.md");
+  const text = await readFile(readme, "utf8").catch(() => undefined);
+  const start = "<!-- bench:table:start -->";
+  const end = "<!-- bench:table:end -->";
+  if (text === undefined || !text.includes(start) || !text.includes(end)) return;
+  const body = `${report}\nFrom \`${relative(root, file)}\`.\n`;
+  await writeFile(
+    readme,
+    `${text.slice(0, text.indexOf(start) + start.length)}\n${body}${text.slice(text.indexOf(end))}`,
+  );
 }
 
 main().then(

@@ -9,6 +9,8 @@ export interface ClosedLoopOptions {
   readonly durationMs: number;
   /** Stop the window early once this many operations completed. */
   readonly maxOps: number;
+  /** Read at the start and end of the window; the difference is reported (server CPU ms). */
+  readonly probe?: () => number;
 }
 
 export interface ClosedLoopResult {
@@ -17,6 +19,8 @@ export interface ClosedLoopResult {
   readonly durationMs: number;
   readonly opsPerSec: number;
   readonly firstError?: string;
+  /** probe(end) − probe(start). */
+  readonly probed?: number;
 }
 
 /** Each worker is one client's operation; `worker(i)` is called with an increasing sequence. */
@@ -30,12 +34,14 @@ export async function closedLoop(
   let seq = 0;
   let firstError: string | undefined;
   let windowEnd = 0;
+  let probeEnd: number | undefined;
   let windowClosed = () => {};
   const closed = new Promise<void>((resolve) => (windowClosed = resolve));
   const endWindow = () => {
     if (phase !== "measure") return;
     phase = "stop";
     windowEnd = performance.now();
+    probeEnd = options.probe?.();
     windowClosed();
   };
   const loops = workers.map(async (work) => {
@@ -56,6 +62,7 @@ export async function closedLoop(
   await sleep(options.warmupMs);
   phase = "measure";
   const windowStart = performance.now();
+  const probeStart = options.probe?.();
   const timer = setTimeout(endWindow, options.durationMs);
   await closed;
   clearTimeout(timer);
@@ -68,6 +75,9 @@ export async function closedLoop(
     durationMs,
     opsPerSec: durationMs > 0 ? (ops * 1000) / durationMs : 0,
     ...(firstError !== undefined ? { firstError } : {}),
+    ...(probeStart !== undefined && probeEnd !== undefined
+      ? { probed: probeEnd - probeStart }
+      : {}),
   };
 }
 

@@ -28,6 +28,8 @@ export interface PublishPoint extends ClosedLoopResult {
   readonly bodyBytes: number;
   /** Messages per group-commit write during the window (Herald only). */
   readonly avgBatchSize?: number;
+  /** CPU of the server's processes per acknowledged publish, in µs (the store's own server excluded). */
+  readonly serverCpuUsPerOp?: number;
 }
 
 export interface FanOutResult {
@@ -92,15 +94,19 @@ export async function publishMatrix(
               (clients.get(target.name) ?? [])
                 .slice(0, count)
                 .map((client) => () => client.publish(subject, body)),
-              params,
+              { ...params, probe: () => target.serverCpuMs() },
             );
             const after = await batchStats?.();
             await target.release(subject);
             const batches = before && after ? after.count - before.count : 0;
+            const { probed, ...loop } = result;
             const point: PublishPoint = {
               clients: count,
               bodyBytes,
-              ...result,
+              ...loop,
+              ...(probed !== undefined && loop.ops > 0 && Number.isFinite(probed)
+                ? { serverCpuUsPerOp: (probed * 1000) / loop.ops }
+                : {}),
               ...(before && after && batches > 0
                 ? { avgBatchSize: (after.sum - before.sum) / batches }
                 : {}),

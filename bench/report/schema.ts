@@ -20,6 +20,8 @@ export const PublishPointSchema = Loop.extend({
   bodyBytes: z.number().int(),
   /** Messages per group-commit store write during the window (Herald's /metrics). */
   avgBatchSize: z.number().optional(),
+  /** Server processes' CPU per acknowledged publish (µs), the store's own server excluded. */
+  serverCpuUsPerOp: z.number().optional(),
 });
 
 export const LatencySchema = z.object({

@@ -60,6 +60,18 @@ export function computeRatios(result: BenchResult): Ratio[] {
       publishRate(result.ceiling.unary, maxClients, bodyBytes),
     );
   }
+  for (const bodyBytes of bodies) {
+    const cpu = (
+      points: readonly { clients: number; bodyBytes: number; serverCpuUsPerOp?: number }[],
+    ) =>
+      points.find((p) => p.clients === maxClients && p.bodyBytes === bodyBytes)?.serverCpuUsPerOp ??
+      NaN;
+    add(
+      `server CPU per publish: memory ÷ empty handler (${maxClients} clients, ${bodyBytes} B; lower is better)`,
+      cpu(memory?.publish ?? []),
+      cpu(result.ceiling.unary),
+    );
+  }
   const ceilingFanOut = measured(result.ceiling.fanOutStreams);
   const memoryFanOut = memory && measured(memory.fanOut);
   if (ceilingFanOut && memoryFanOut)
@@ -129,6 +141,17 @@ function brokerTable(result: BenchResult): string {
         }),
       ]);
     }
+  }
+  const maxClients = Math.max(...clientsList);
+  for (const bodyBytes of bodies) {
+    rows.push([
+      `server CPU µs per publish, ${maxClients} clients × ${bodyBytes} B`,
+      ...columns.map((column) => {
+        const points = column.ceiling ? result.ceiling.unary : (column.result?.publish ?? []);
+        const point = points.find((p) => p.clients === maxClients && p.bodyBytes === bodyBytes);
+        return point?.serverCpuUsPerOp === undefined ? "–" : compact(point.serverCpuUsPerOp);
+      }),
+    ]);
   }
   const cell = (column: (typeof columns)[number], pick: (t: TargetResult) => string) =>
     column.result ? pick(column.result) : column.ceiling ? "n/a" : "–";

@@ -40,6 +40,7 @@ export async function startCeiling(): Promise<CeilingTarget> {
     version: "empty @grpc/grpc-js handlers",
     prepare: () => Promise.resolve(),
     release: () => Promise.resolve(),
+    serverCpuMs: () => service.cpuMs(),
     connect: () => grpcClient(address),
     subscriber: () => grpcSubscriber(address),
     async streams(options) {

@@ -116,6 +116,7 @@ export async function startHerald(store: StoreKind, env: TestEnv): Promise<Heral
     build,
     prepare: () => Promise.resolve(),
     release: () => Promise.resolve(),
+    serverCpuMs: () => service.cpuMs(),
     connect: () => grpcClient(grpcAddress),
     grpcClient: () => grpcClient(grpcAddress),
     subscriber: () => grpcSubscriber(grpcAddress),

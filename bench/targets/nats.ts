@@ -72,6 +72,7 @@ export async function startNats(dataDir: string): Promise<NatsServer> {
     name: "nats",
     version,
     prepare: () => Promise.resolve(),
+    serverCpuMs: () => service.cpuMs(),
     release: () => Promise.resolve(),
     async connect() {
       const nc = await natsConnection(url);
@@ -91,6 +92,7 @@ export async function startNats(dataDir: string): Promise<NatsServer> {
     name: "jetstream",
     version: `${version}, JetStream file storage`,
     prepare: () => Promise.resolve(),
+    serverCpuMs: () => service.cpuMs(),
     async release(subject) {
       await manager.streams.purge(streamName, { filter: subject });
     },

@@ -5,6 +5,7 @@
  * left behind.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { once } from "node:events";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
@@ -16,6 +17,8 @@ export interface Service {
   readonly logs: string[];
   /** Resolves with the first line matching `pattern`; rejects on exit or timeout. */
   waitForLine(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray>;
+  /** CPU time (user + system, ms) used so far by the live processes of its group. */
+  cpuMs(): number;
   /** SIGTERM to the process group, then SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -95,6 +98,7 @@ export function startService(
         child.once("exit", onExit);
       });
     },
+    cpuMs: () => (child.pid === undefined ? NaN : processGroupCpuMs(child.pid)),
     async stop(graceMs = 10_000) {
       killGroup(child, "SIGTERM");
       const timer = setTimeout(() => killGroup(child, "SIGKILL"), graceMs);
@@ -118,4 +122,25 @@ export async function freePort(): Promise<number> {
   server.close();
   if (address === null || typeof address === "string") throw new Error("no port");
   return address.port;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
+const ticksPerSecond = 100;
+
+/** User + system CPU (ms) of every live process whose process group is `pgid`, from /proc. */
+export function processGroupCpuMs(pgid: number): number {
+  let ticks = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // Fields after the command name: state ppid pgrp … utime(14) stime(15), 1-based overall.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1000) / ticksPerSecond;
 }

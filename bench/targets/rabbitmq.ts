@@ -63,7 +63,7 @@ export async function startRabbitmq(baseDir: string): Promise<Target> {
   }
   const version = /Starting RabbitMQ (\S+)/.exec(service.logs.join("\n"))?.[1] ?? "";
   const url = `amqp://guest:guest@127.0.0.1:${amqpPort}`;
-  const admin: ChannelModel = await connect(url);
+  const admin: ChannelModel = await connect(url, { noDelay: true });
   const adminChannel = await admin.createChannel();
 
   return {
@@ -74,12 +74,13 @@ export async function startRabbitmq(baseDir: string): Promise<Target> {
       await adminChannel.assertQueue(subject, { durable: true });
       await adminChannel.bindQueue(subject, subject, "");
     },
+    serverCpuMs: () => service.cpuMs(),
     async release(subject) {
       await adminChannel.deleteQueue(subject);
       await adminChannel.deleteExchange(subject);
     },
     async connect() {
-      const connection = await connect(url);
+      const connection = await connect(url, { noDelay: true });
       const channel = await connection.createConfirmChannel();
       return {
         publish: (subject, body) =>
@@ -92,7 +93,7 @@ export async function startRabbitmq(baseDir: string): Promise<Target> {
       };
     },
     async subscriber() {
-      const connection = await connect(url);
+      const connection = await connect(url, { noDelay: true });
       const channel = await connection.createChannel();
       return {
         async subscribe(subject, onMessage, options) {

@@ -32,6 +32,8 @@ export interface Target {
   prepare(subject: string): Promise<void>;
   connect(): Promise<TargetClient>;
   subscriber(): Promise<Subscriber>;
+  /** CPU (ms) the server's processes used so far, to report server CPU per message. */
+  serverCpuMs(): number;
   /** Frees what a subject holds (purges a queue) after a measurement. */
   release(subject: string): Promise<void>;
   stop(): Promise<void>;
