@@ -103,7 +103,12 @@ export class PodRuntime {
   static async start(pod: Pod, deps: RuntimeDeps): Promise<PodRuntime> {
     const podIP = await deps.addresses.allocate(pod.metadata.uid);
     const runtime = new PodRuntime(pod, podIP, deps);
-    await mkdir(runtime.#dir, { recursive: true, mode: 0o700 });
+    try {
+      await mkdir(runtime.#dir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      await deps.addresses.release(podIP);
+      throw err;
+    }
     for (const container of pod.spec.initContainers ?? []) {
       deps.log.warn(
         { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: container.name },
