@@ -101,6 +101,29 @@ test("make dev: a Ready broker that the printed commands use, and Ctrl-C stops w
   );
   expect(kubectl.stdout).toMatch(/^orders\s+1\s+1\s+postgres\s+/);
 
+  // The printed apply of a second broker: Ctrl-C must take it down too.
+  const applyLine =
+    /^\s*(\S*kubectl -n \S+ apply -f \S+)\s*$/m.exec(printed)?.[1]?.split(" ") ?? [];
+  expect(applyLine.slice(1)).toEqual([
+    "-n",
+    namespace,
+    "apply",
+    "-f",
+    "charts/herald/examples/memory-dev.yaml",
+  ]);
+  const applied = await runCommand(env.kube.kubectl, applyLine.slice(1), {
+    env: { KUBECONFIG: kubeconfig },
+  });
+  expect(applied.stdout).toContain("messagebroker.herald.dev/dev");
+  await waitFor(
+    "the second broker's pod Ready",
+    async () => {
+      const pod = await cluster.core.readNamespacedPod({ namespace, name: "dev-0" });
+      return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+    },
+    60_000,
+  );
+
   const stopStarted = performance.now();
   session.child.kill("SIGINT");
   expect(await session.exited).toBe(0);

@@ -216,7 +216,7 @@ function instructions({
     [`${kubectl} -n ${ns} describe mb ${options.name}`, "conditions and events"],
     [`${kubectl} -n ${ns} get events`, "what the operator did"],
     [`${kubectl} explain mb.spec`, "every field, documented"],
-    [`${kubectl} -n ${ns} apply -f charts/herald/examples/memory-dev.yaml`, "a second broker"],
+    [`${kubectl} -n ${ns} apply -f charts/herald/examples/memory-dev.yaml`, ""],
   ]);
   return `
 Herald is running (ready in ${seconds.toFixed(1)} s).
@@ -268,22 +268,22 @@ async function main(): Promise<number> {
   const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const brokers = kubeConfig.makeApiClient(CustomObjectsApi);
-  const brokerPath = {
-    group: "herald.dev",
-    version: "v1alpha1",
-    plural: "messagebrokers",
-    namespace: options.namespace,
-    name: options.name,
-  };
+  const brokerKind = { group: "herald.dev", version: "v1alpha1", plural: "messagebrokers" };
+  const brokerPath = { ...brokerKind, namespace: options.namespace, name: options.name };
 
   const shutdown = async (): Promise<void> => {
-    log("stopping: deleting the sample, then the operator and the kubelet");
+    log(
+      `stopping: deleting the MessageBrokers in ${options.namespace}, then the operator and the kubelet`,
+    );
     const [kubelet, operator] = [
       children.find((c) => c.name === "kubelet"),
       children.find((c) => c.name === "operator"),
     ];
-    // While the kubelet still runs, so that it ends the broker processes and confirms each pod.
-    await brokers.deleteNamespacedCustomObject(brokerPath).catch(() => undefined);
+    // The sample and any the user added, while the kubelet still runs: it ends the broker
+    // processes and confirms each pod's deletion.
+    await brokers
+      .deleteCollectionNamespacedCustomObject({ ...brokerKind, namespace: options.namespace })
+      .catch(() => undefined);
     await until(
       "the broker pods to go",
       async () => {
@@ -292,9 +292,22 @@ async function main(): Promise<number> {
       },
       45_000,
       [],
-    ).catch((err: unknown) => log(String(err)));
+    ).catch((err: unknown) => log(err instanceof Error ? err.message : String(err)));
     if (operator) await stopChild(operator, 30_000);
     if (kubelet) await stopChild(kubelet, 30_000);
+    // A pod left now has no kubelet to confirm its deletion and would hold the namespace.
+    const left = await core
+      .listNamespacedPod({ namespace: options.namespace })
+      .catch(() => undefined);
+    for (const pod of left?.items ?? []) {
+      await core
+        .deleteNamespacedPod({
+          namespace: options.namespace,
+          name: pod.metadata?.name ?? "",
+          gracePeriodSeconds: 0,
+        })
+        .catch(() => undefined);
+    }
     await core.deleteNamespace({ name: options.namespace }).catch(() => undefined);
     if (!envWasRunning && process.env.HERALD_KEEP_ENV !== "1") {
       log("stopping the test environment it started (HERALD_KEEP_ENV=1 keeps it)");
