@@ -231,11 +231,10 @@ export async function operatorKubeconfig(
     name: "herald-operator",
     body: { spec: { expirationSeconds: 3600, audiences: [] } },
   });
-  const file = join(tmpdir(), `${name}.kubeconfig`);
-  const server = cluster.kubeConfig.getCurrentCluster()?.server ?? cluster.env.kube.apiServerUrl;
-  await writeFile(
-    file,
-    JSON.stringify({
+  /** Writes a kubeconfig for this identity against `server` (the API server, or a proxy to it). */
+  const kubeconfigFor = async (server: string, suffix = ""): Promise<string> => {
+    const file = join(tmpdir(), `${name}${suffix}.kubeconfig`);
+    const config = {
       apiVersion: "v1",
       kind: "Config",
       clusters: [
@@ -244,10 +243,16 @@ export async function operatorKubeconfig(
       users: [{ name: "operator", user: { token: token.status?.token } }],
       contexts: [{ name: "operator", context: { cluster: "test", user: "operator" } }],
       "current-context": "operator",
-    }),
+    };
+    await writeFile(file, JSON.stringify(config));
+    return file;
+  };
+  const file = await kubeconfigFor(
+    cluster.kubeConfig.getCurrentCluster()?.server ?? cluster.env.kube.apiServerUrl,
   );
   return {
     file,
+    kubeconfigFor,
     username: `system:serviceaccount:${namespace}:herald-operator`,
     async remove(): Promise<void> {
       await rbac.deleteClusterRoleBinding({ name }).catch(() => undefined);

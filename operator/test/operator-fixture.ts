@@ -26,9 +26,15 @@ export async function operatorFixture(env: TestEnv, prefix: string) {
     cluster,
     namespace: namespace.name,
     operatorUser: identity.username,
-    startOperator(name = "operator-a", extraEnv: Record<string, string> = {}): OperatorProcess {
+    kubeconfigFor: identity.kubeconfigFor,
+    /** Runs an operator; `kubeconfig` defaults to one that reaches the API server directly. */
+    startOperator(
+      name = "operator-a",
+      extraEnv: Record<string, string> = {},
+      kubeconfig = identity.file,
+    ): OperatorProcess {
       const operator = startOperatorProcess({
-        kubeconfig: identity.file,
+        kubeconfig,
         watchNamespace: namespace.name,
         leaseNamespace: namespace.name,
         identity: name,
