@@ -119,6 +119,32 @@ describe("epoch handoff", () => {
     for (const member of cluster.members) expect(member.broker.cluster().epoch).toBe(6);
   });
 
+  it("moves the live subscribers of a subject that had no publish on its old owner", async () => {
+    const cluster = await startTestCluster(3, () => stores.newStore(), { prefix: "idle" });
+    clusters.push(cluster);
+    const initial = { epoch: 1, members: cluster.members.map((member) => member.member) };
+    const [first, second, third] = cluster.members;
+    if (first === undefined || second === undefined || third === undefined) {
+      throw new Error("three members");
+    }
+    let subject = uniqueSubject("idle");
+    while (cluster.ownerOf(subject, initial) !== third) subject = uniqueSubject("idle");
+    const onOldOwner = follow(third.client(), subject);
+    const onOther = follow(second.client(), subject);
+    await sleep(200);
+
+    // The old owner leaves the membership but keeps serving its clients, as a pod being scaled away does.
+    cluster.publish({ epoch: 2, members: [first.member, second.member] });
+    for (let n = 1; n <= 3; n++)
+      expect(await publishAcked(first.client(), subject, `m${n}`)).toBe(n);
+    await eventually(() => onOldOwner.received.length >= 3 && onOther.received.length >= 3, 10_000);
+    onOldOwner.stop();
+    onOther.stop();
+    const expected = [1, 2, 3].map((id) => ({ id, body: `m${id}` }));
+    expect(onOldOwner.received).toEqual(expected);
+    expect(onOther.received).toEqual(expected);
+  });
+
   it("continues above the store's last id when the old owner is gone", async () => {
     const cluster = await startTestCluster(3, () => stores.newStore(), {
       prefix: "gone",

@@ -37,10 +37,14 @@ export interface OwnershipDeps {
   readonly storeLastId: (subject: string) => Promise<number>;
   readonly peers: PeerPool;
   readonly relays: SubscribeRelays;
+  /** Subjects with local subscribers. */
+  readonly subscribedSubjects: () => readonly string[];
   readonly handoffTimeoutMs: number;
   readonly onHandoff?: (result: "answered" | "unreachable") => void;
   readonly logger: Logger;
 }
+
+const takeOverRetryMs = 200;
 
 export class Ownership {
   readonly #deps: OwnershipDeps;
@@ -78,20 +82,32 @@ export class Ownership {
 
   /** Runs on every adopted epoch, synchronously inside the adoption. */
   onEpoch(current: Membership, previous: Membership | undefined): void {
-    const { view, relays, peers, logger } = this.#deps;
+    const { view, relays, peers } = this.#deps;
     const sequencer = this.#deps.sequencer();
     for (const subject of sequencer.subjects()) {
       if (!view.owns(subject)) relays.resumeAfter(subject, this.#release(subject));
     }
-    void this.#deps.flush().catch(() => undefined);
-    for (const subject of relays.onEpoch()) {
-      sequencer
-        .ensureLoaded(subject)
-        .catch((err: unknown) =>
-          logger.warn({ err, subject }, "taking over a relayed subject failed"),
-        );
+    // Subscribers of a subject that moved away without a publish here: relayed from the store's last id.
+    for (const subject of this.#deps.subscribedSubjects()) {
+      if (!view.owns(subject)) relays.resumeAfter(subject, undefined);
     }
+    void this.#deps.flush().catch(() => undefined);
+    for (const subject of relays.onEpoch()) this.#takeOverRelayed(subject);
     peers.retain(new Set([...current.members, ...(previous?.members ?? [])].map((m) => m.address)));
+  }
+
+  /** Loads a relayed subject this member now owns (ending its relay), retrying while it still owns it. */
+  #takeOverRelayed(subject: string): void {
+    const { view, logger } = this.#deps;
+    this.#deps
+      .sequencer()
+      .ensureLoaded(subject)
+      .catch((err: unknown) => {
+        logger.debug({ err, subject }, "taking over a relayed subject failed; retrying");
+        setTimeout(() => {
+          if (view.owns(subject)) this.#takeOverRelayed(subject);
+        }, takeOverRetryMs).unref();
+      });
   }
 
   /** The Cluster service: Handoff answers after this member adopted the epoch and flushed. */

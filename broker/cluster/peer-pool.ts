@@ -16,7 +16,6 @@ const channelOptions: ChannelOptions = {
   "grpc.enable_channelz": 0,
   "grpc.max_receive_message_length": -1,
   "grpc.max_send_message_length": -1,
-  "grpc.keepalive_time_ms": 30_000,
 };
 
 export class PeerPool {

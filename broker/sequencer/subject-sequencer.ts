@@ -52,6 +52,11 @@ export class SubjectSequencer {
     return last;
   }
 
+  /** Whether `assign` may be called for the subject now. */
+  loaded(subject: string): boolean {
+    return this.#lastAssigned.has(subject);
+  }
+
   /** Subjects loaded or loading. */
   subjects(): string[] {
     return [...new Set([...this.#lastAssigned.keys(), ...this.#loading.keys()])];
