@@ -9,7 +9,8 @@ export const stateDir = process.env.HERALD_STATE_DIR ?? join(repoRoot, ".herald"
 
 /** Version-keyed installs shared by every checkout on the machine. */
 export const cacheDir =
-  process.env.HERALD_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "herald");
+  process.env.HERALD_CACHE ??
+  join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "herald");
 
 export const envFile = join(stateDir, "env.json");
 

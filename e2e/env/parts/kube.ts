@@ -41,7 +41,9 @@ export const CONTROLLER_MANAGER_PORT = 51257;
 const apiServerUrl = `https://${host}:${APISERVER_PORT}`;
 const controllerManagerUrl = `https://${host}:${CONTROLLER_MANAGER_PORT}`;
 /** envtest's choice; nothing routes it, it only feeds ClusterIP allocation. */
-const serviceCidr = "10.0.0.0/24";
+// Room for thousands of Services (the operator benchmark creates hundreds of brokers);
+// nothing ever sends traffic to these virtual addresses.
+const serviceCidr = "10.0.0.0/16";
 const kubernetesServiceIp = "10.0.0.1";
 
 const dir = partDir("kube");
