@@ -40,9 +40,10 @@ export const APISERVER_PORT = 56443;
 export const CONTROLLER_MANAGER_PORT = 51257;
 const apiServerUrl = `https://${host}:${APISERVER_PORT}`;
 const controllerManagerUrl = `https://${host}:${CONTROLLER_MANAGER_PORT}`;
-/** envtest's choice; nothing routes it, it only feeds ClusterIP allocation. */
-// Room for thousands of Services (the operator benchmark creates hundreds of brokers);
-// nothing ever sends traffic to these virtual addresses.
+/**
+ * Nothing routes this range; it only feeds ClusterIP allocation. A /16 leaves
+ * room for the hundreds of brokers the operator benchmark creates.
+ */
 const serviceCidr = "10.0.0.0/16";
 const kubernetesServiceIp = "10.0.0.1";
 
