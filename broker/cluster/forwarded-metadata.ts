@@ -4,6 +4,7 @@
  * forwarded call continues the client's trace.
  */
 import { Metadata } from "@grpc/grpc-js";
+import { injectTraceContext } from "../telemetry/tracing.ts";
 
 /** Set on every call a member sends to another; its value is the sender's adopted epoch. */
 export const forwardedEpochKey = "x-herald-forwarded-epoch";
@@ -26,5 +27,6 @@ export function peerMetadata(epoch: number, incoming?: Metadata): Metadata {
     const [value] = incoming?.get(key) ?? [];
     if (typeof value === "string") outgoing.set(key, value);
   }
+  injectTraceContext(outgoing);
   return outgoing;
 }
