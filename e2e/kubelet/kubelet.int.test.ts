@@ -366,6 +366,17 @@ describe("the process kubelet", () => {
     expect(new Set(addresses).size).toBe(3);
     for (const { info } of pods) expect(await portOpen(info.podIP, 50051)).toBe(true);
 
+    // Peers resolve each other by the names the operator publishes, to their pod addresses.
+    const [zero, one] = pods;
+    const resolve = async (inside: number, name: string) =>
+      (
+        await run("nsenter", ["--target", String(inside), "--mount", "getent", "hosts", name])
+      ).stdout.split(/\s+/)[0];
+    expect(await resolve(one?.pid ?? 0, `orders-0.orders-headless.${ns}.svc.cluster.local`)).toBe(
+      zero?.info.podIP,
+    );
+    expect(await resolve(one?.pid ?? 0, "orders-1")).toBe(one?.info.podIP);
+
     await scale(0);
     await waitFor(
       "every pod gone",

@@ -46,6 +46,8 @@ export interface ProcessKubeletOptions {
   ipamDir?: string;
   /** Length of a probe "second"; only tests change it. */
   probeSecondMs?: number;
+  /** The domain of the pods' DNS names (in their /etc/hosts); the operator's default. */
+  clusterDomain?: string;
 }
 
 export interface ProcessKubelet {
@@ -92,6 +94,7 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
       hostIP,
       serviceEnv: env,
       nodeAllocatable: node.allocatable,
+      clusterDomain: options.clusterDomain ?? "cluster.local",
       backoff: options.backoff ?? kubeletBackoff,
       probeSecondMs: options.probeSecondMs,
       log,

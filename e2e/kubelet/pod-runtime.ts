@@ -7,6 +7,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { EnvError, referencedObjects, resolveContainerEnv } from "./env.ts";
+import { renderHosts, writeHostsFile, type PodHost } from "./hosts.ts";
 import { imagePrograms, imageRepository, planProcess } from "./entrypoint.ts";
 import type { AddressPool } from "./ipam.ts";
 import type { PodApi } from "./kube-api.ts";
@@ -32,6 +33,8 @@ export interface RuntimeDeps {
   hostIP: string;
   serviceEnv: Readonly<Record<string, string>>;
   nodeAllocatable: Readonly<Record<string, string>>;
+  /** The cluster DNS domain of the pods' names in /etc/hosts. */
+  clusterDomain: string;
   backoff: BackoffOptions;
   /** Length of a probe "second"; tests shorten it. */
   probeSecondMs?: number;
@@ -105,6 +108,7 @@ export class PodRuntime {
     const runtime = new PodRuntime(pod, podIP, deps);
     try {
       await mkdir(runtime.#dir, { recursive: true, mode: 0o700 });
+      await runtime.updateHosts([]);
     } catch (err) {
       await deps.addresses.release(podIP);
       throw err;
@@ -126,6 +130,27 @@ export class PodRuntime {
 
   get stopped(): boolean {
     return this.#stopped;
+  }
+
+  /** The pod's entry in every pod's /etc/hosts. */
+  get host(): PodHost {
+    const { metadata, spec } = this.#pod;
+    return {
+      ip: this.podIP,
+      namespace: metadata.namespace,
+      hostname: podHostname(spec.hostname, metadata.name),
+      subdomain: spec.subdomain,
+    };
+  }
+
+  /** Rewrites this pod's /etc/hosts to list `pods` (the node's pods) besides itself. */
+  async updateHosts(pods: readonly PodHost[]): Promise<void> {
+    const content = renderHosts(this.host, pods, this.#deps.clusterDomain);
+    await writeHostsFile(this.#hostsFile, content);
+  }
+
+  get #hostsFile(): string {
+    return join(this.#dir, "hosts");
   }
 
   /** The latest pod object: downward-API values for later starts come from it. */
@@ -320,7 +345,7 @@ export class PodRuntime {
     for (const warning of warnings) this.#deps.log.warn({ uid: this.uid }, warning);
     const { file, args } = sandboxCommand({
       hostname: podHostname(pod.spec.hostname, pod.metadata.name),
-      mounts,
+      mounts: [...mounts, { source: this.#hostsFile, target: "/etc/hosts", readOnly: true }],
       argv: planned.argv,
     });
     return { spawn: { file, args, env: planned.env, cwd: planned.cwd } };

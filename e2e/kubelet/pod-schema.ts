@@ -199,6 +199,7 @@ export const podSchema = z.object({
     schedulerName: z.string().optional(),
     serviceAccountName: z.string().optional(),
     hostname: z.string().optional(),
+    subdomain: z.string().optional(),
     restartPolicy: z.string().optional(),
     terminationGracePeriodSeconds: z.number().int().optional(),
     readinessGates: z.array(z.object({ conditionType: z.string() })).optional(),

@@ -45,6 +45,8 @@ export class PodWorker {
   /** Pods this kubelet has given up on (their spec could not be parsed), logged once. */
   readonly #unparsable = new Set<string>();
   #cache: { get(name: string, namespace?: string): V1Pod | undefined } | undefined;
+  /** /etc/hosts rewrites, one at a time, each from the pods running when it starts. */
+  #hostsWritten: Promise<void> = Promise.resolve();
 
   constructor(options: PodWorkerOptions) {
     this.#options = options;
@@ -117,6 +119,7 @@ export class PodWorker {
       await runtime.release();
       this.#runtimes.delete(key);
       runtime = undefined;
+      await this.#updateHosts();
     }
     if (!pod) {
       if (!cached) this.#removed.delete(key);
@@ -143,6 +146,7 @@ export class PodWorker {
       if (runtime) {
         await runtime.release();
         this.#runtimes.delete(key);
+        await this.#updateHosts();
       }
       if (this.#removed.get(key) === pod.metadata.uid) return undefined;
       await api.deleteNow(pod.metadata);
@@ -159,12 +163,25 @@ export class PodWorker {
       });
       this.#runtimes.set(key, runtime);
       log.info({ pod: key, podIP: runtime.podIP }, "pod started");
+      await this.#updateHosts();
     }
     runtime.update(pod);
     const now = Date.now();
     const renewAt = await runtime.renewVolumes(now);
     await this.#reportStatus(key, runtime, pod);
     return renewAt === undefined ? undefined : Math.max(renewAt - now, 1000);
+  }
+
+  /** Every pod's /etc/hosts lists the node's pods; called whenever that set changes. */
+  #updateHosts(): Promise<void> {
+    this.#hostsWritten = this.#hostsWritten
+      .catch(() => undefined)
+      .then(async () => {
+        const runtimes = [...this.#runtimes.values()];
+        const hosts = runtimes.map((runtime) => runtime.host);
+        await Promise.all(runtimes.map((runtime) => runtime.updateHosts(hosts)));
+      });
+    return this.#hostsWritten;
   }
 
   async #reportStatus(key: string, runtime: PodRuntime, known?: Pod): Promise<void> {
