@@ -65,6 +65,12 @@ async function noChildren(name: string): Promise<boolean> {
   return children.every((child) => child === undefined);
 }
 
+async function eventsAbout(name: string): Promise<(string | undefined)[]> {
+  const events = fixture.cluster.kubeConfig.makeApiClient(EventsV1Api);
+  const list = await events.listNamespacedEvent({ namespace: fixture.namespace });
+  return list.items.filter((event) => event.regarding?.name === name).map((event) => event.reason);
+}
+
 async function claimsOf(statefulSet: string) {
   const claims = await fixture.cluster.core.listNamespacedPersistentVolumeClaim({
     namespace: fixture.namespace,
@@ -206,6 +212,51 @@ describe("a MessageBroker's life", () => {
       epoch: 2,
       members: [{ name: "scaled-0" }, { name: "scaled-1" }, { name: "scaled-2" }],
     });
+    await waitFor("a Scaled event", async () => (await eventsAbout("scaled")).includes("Scaled"));
+  });
+
+  test("a child no longer rendered is deleted: the Envoy ConfigMap when rate limiting goes off", async () => {
+    await fixture.applyBroker("limited", { replicas: 1, rateLimit: { enabled: true } });
+    await waitFor("the Envoy ConfigMap", () => readChild("v1", "ConfigMap", "limited-envoy"));
+    await fixture.applyBroker("limited", { replicas: 1, rateLimit: { enabled: false } });
+    await waitFor(
+      "the Envoy ConfigMap deleted",
+      async () => (await readChild("v1", "ConfigMap", "limited-envoy")) === undefined,
+    );
+    const set = await readChild("apps/v1", "StatefulSet", "limited");
+    const template = set?.spec?.template as { spec?: { initContainers?: unknown[] } } | undefined;
+    expect(template?.spec?.initContainers ?? []).toEqual([]);
+  });
+
+  test("a paused broker is left alone until the annotation goes", async () => {
+    await waitFor("every child of orders", () => allChildren("orders"));
+    await fixture.applyBroker(
+      "orders",
+      { replicas: 1 },
+      { annotations: { "herald.dev/paused": "true" } },
+    );
+    await waitFor(
+      "phase Paused",
+      async () => (await fixture.readBroker("orders"))?.status?.phase === "Paused",
+    );
+    const deleteService = () =>
+      fixture.cluster.objects.delete({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "orders", namespace: fixture.namespace },
+      });
+    await deleteService();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(await readChild("v1", "Service", "orders")).toBeUndefined();
+
+    await fixture.applyBroker("orders", { replicas: 1 }, { annotations: {} });
+    await waitFor("the Service restored after unpausing", () =>
+      readChild("v1", "Service", "orders"),
+    );
+    await waitFor(
+      "phase back from Paused",
+      async () => (await fixture.readBroker("orders"))?.status?.phase !== "Paused",
+    );
   });
 
   test("over 30 s of steady state the operator makes no write", async () => {
