@@ -2,6 +2,9 @@
  * The broker process: configuration from env, store, gRPC and HTTP servers,
  * and a graceful drain on SIGTERM/SIGINT (DESIGN §2 process contract).
  */
+// First: starts the OpenTelemetry SDK when OTEL_* configure an endpoint, whatever launched this file
+// (`node --import …/telemetry/register.ts` loads it even earlier; it runs once either way).
+import "./telemetry/register.ts";
 import { startBroker } from "./broker.ts";
 import { KubeMembershipSource } from "./cluster/membership/kube-source.ts";
 import type { MembershipSource } from "./cluster/membership/membership.ts";

@@ -1,0 +1,128 @@
+/**
+ * Traces of a broker process exported over OTLP/gRPC to a real endpoint the
+ * test serves: a Publish carrying a W3C traceparent yields a server span in
+ * that trace, with subject and id, and the batch flush that stored it is a
+ * span linked to it.
+ */
+import { credentials, Metadata } from "@grpc/grpc-js";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BrokerClient, type PublishResponse } from "../api/gen/broker.ts";
+import { type BrokerProcess, startBrokerProcess } from "../test/broker-process.ts";
+import { eventually, uniqueSubject } from "../test/harness.ts";
+import { OtlpReceiver, type ReceivedSpan, spanKindServer } from "./test/otlp-receiver.ts";
+
+const registerPath = join(import.meta.dirname, "register.ts");
+
+let receiver: OtlpReceiver;
+let broker: BrokerProcess;
+let client: BrokerClient;
+
+beforeAll(async () => {
+  receiver = await OtlpReceiver.start();
+  broker = await startBrokerProcess({
+    HERALD_STORE: "memory",
+    NODE_OPTIONS: `--import ${registerPath}`,
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    OTEL_BSP_SCHEDULE_DELAY: "100",
+    OTEL_TRACES_SAMPLER: "parentbased_always_on",
+    OTEL_SERVICE_NAME: "herald-broker-test",
+  });
+  client = new BrokerClient(broker.address, credentials.createInsecure());
+});
+
+afterAll(async () => {
+  client?.close();
+  if (broker !== undefined && broker.child.exitCode === null) {
+    broker.child.kill("SIGKILL");
+    await broker.exited;
+  }
+  await receiver?.close();
+});
+
+const publish = (subject: string, body: string, metadata: Metadata) =>
+  new Promise<PublishResponse>((resolve, reject) =>
+    client.publish(
+      { subject, body: Buffer.from(body), expirationSeconds: 0 },
+      metadata,
+      { deadline: Date.now() + 10_000 },
+      (err, response) => (err ? reject(err) : resolve(response)),
+    ),
+  );
+
+const find = (predicate: (span: ReceivedSpan) => boolean) => receiver.spans.find(predicate);
+
+describe("tracing to an OTLP/gRPC endpoint", () => {
+  it("reports tracing on at startup", () => {
+    expect(
+      broker.logs.some(
+        (line) => /"msg":"http listening"/.test(line) && /"tracing":true/.test(line),
+      ),
+    ).toBe(true);
+  });
+
+  it("exports a Publish server span in the caller's trace and a flush span linked to it", async () => {
+    const traceId = randomBytes(16).toString("hex");
+    const callerSpanId = randomBytes(8).toString("hex");
+    const metadata = new Metadata();
+    metadata.set("traceparent", `00-${traceId}-${callerSpanId}-01`);
+    const subject = uniqueSubject("traced");
+    const { id } = await publish(subject, "traced body", metadata);
+
+    await eventually(
+      () =>
+        find((span) => span.name === "broker.Broker/Publish" && span.traceId === traceId) !==
+        undefined,
+      15_000,
+    );
+    const server = find(
+      (span) => span.name === "broker.Broker/Publish" && span.traceId === traceId,
+    );
+    expect(server).toMatchObject({
+      kind: spanKindServer,
+      parentSpanId: callerSpanId,
+      attributes: {
+        "rpc.system": "grpc",
+        "rpc.method": "Publish",
+        "messaging.destination.name": subject,
+        "messaging.message.id": id,
+        "rpc.grpc.status_code": 0,
+      },
+    });
+
+    const linksServer = (span: ReceivedSpan) =>
+      span.links.some((link) => link.traceId === traceId && link.spanId === server?.spanId);
+    await eventually(
+      () => find((span) => span.name === "herald.batch.flush" && linksServer(span)) !== undefined,
+      15_000,
+    );
+    const flush = find((span) => span.name === "herald.batch.flush" && linksServer(span));
+    // A flush serves many traces: its own trace is a new root, tied to each publish by a link.
+    expect(flush?.parentSpanId).toBe("");
+    expect(flush?.traceId).not.toBe(traceId);
+    expect(flush?.attributes["herald.batch.messages"]).toBe(1);
+  });
+
+  it("exports a failed Fetch as an error span, and the spans still buffered at SIGTERM", async () => {
+    const subject = uniqueSubject("traced-fetch");
+    await expect(
+      new Promise((resolve, reject) =>
+        client.fetch({ subject, id: 7 }, new Metadata(), (err, response) =>
+          err ? reject(err) : resolve(response),
+        ),
+      ),
+    ).rejects.toMatchObject({ code: 3 });
+    broker.child.kill("SIGTERM");
+    expect(await broker.exited).toBe(0);
+    const fetchSpan = find(
+      (span) =>
+        span.name === "broker.Broker/Fetch" &&
+        span.attributes["messaging.destination.name"] === subject,
+    );
+    expect(fetchSpan?.attributes).toMatchObject({
+      "messaging.message.id": 7,
+      "rpc.grpc.status_code": 3,
+    });
+  });
+});
