@@ -5,7 +5,6 @@
  * /cluster and /readyz.
  */
 import { KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
-import { createServer } from "node:net";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -15,6 +14,7 @@ import { HeraldClient } from "../../client/herald-client.ts";
 import { startHttpServer } from "../../http/http-server.ts";
 import { MemoryStore } from "../../store/memory/memory-store.ts";
 import { defaultTestSettings } from "../../test/harness.ts";
+import { freePort } from "../test/cluster-harness.ts";
 import { KubeMembershipSource } from "./kube-source.ts";
 
 const env = inject("testEnv");
@@ -66,14 +66,6 @@ async function brokerKubeConfig(ns: string): Promise<KubeConfig> {
     currentContext: "broker",
   });
   return kubeConfig;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return typeof address === "object" && address !== null ? address.port : 0;
 }
 
 const membershipData = (epoch: number, members: readonly { name: string; address: string }[]) => ({
