@@ -145,6 +145,43 @@ describe("epoch handoff", () => {
     expect(onOther.received).toEqual(expected);
   });
 
+  it("never forwards a forwarded call twice: members whose epochs disagree answer UNAVAILABLE until they agree", async () => {
+    const cluster = await startTestCluster(3, () => stores.newStore(), {
+      prefix: "loop",
+      handoffTimeoutMs: 300,
+    });
+    clusters.push(cluster);
+    const [first, second, third] = cluster.members;
+    if (first === undefined || second === undefined || third === undefined) {
+      throw new Error("three members");
+    }
+    const initial = { epoch: 1, members: cluster.members.map((member) => member.member) };
+    const next = { epoch: 2, members: [first.member, second.member] };
+    let subject = uniqueSubject("loop");
+    while (
+      cluster.ownerOf(subject, initial) !== third ||
+      cluster.ownerOf(subject, next) !== second
+    ) {
+      subject = uniqueSubject("loop");
+    }
+    // Only `first` has adopted epoch 2: it forwards to `second`, which still believes `third` owns the subject.
+    first.source.update(next);
+    await expect(first.client().publish(subject, "early")).rejects.toMatchObject({
+      code: status.UNAVAILABLE,
+      details: expect.stringMatching(/^not owner:/) as string,
+    });
+    expect(
+      await third
+        .client()
+        .fetch(subject, 1)
+        .catch((err: ServiceError) => err.code),
+    ).toBe(status.INVALID_ARGUMENT);
+    second.source.update(next);
+    third.source.update(next);
+    expect(await publishAcked(first.client(), subject, "agreed")).toBe(1);
+    expect((await third.client().fetch(subject, 1)).body.toString()).toBe("agreed");
+  });
+
   it("continues above the store's last id when the old owner is gone", async () => {
     const cluster = await startTestCluster(3, () => stores.newStore(), {
       prefix: "gone",
