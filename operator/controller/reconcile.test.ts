@@ -17,6 +17,8 @@ const key = "shop/orders";
 class FakeCluster implements CacheReader {
   readonly objects = new Map<string, KubernetesObject>();
   readonly writes: string[] = [];
+  /** The membership epoch every broker pod reports. */
+  reportedEpoch: number | undefined = undefined;
   readonly events: BrokerEvent[] = [];
   serviceMonitorsInstalled = false;
   failApplyOf: string | undefined;
@@ -120,6 +122,7 @@ class FakeCluster implements CacheReader {
       cache: this,
       writer: this.writer,
       events: this.recorder,
+      epochs: (_namespace, names) => Promise.resolve(names.map(() => this.reportedEpoch)),
       settings: {
         images: {
           broker: "herald-broker:test",
@@ -250,7 +253,7 @@ describe("reconcile", () => {
     expect(writes.filter((write) => write.startsWith("delete"))).toEqual([]);
   });
 
-  test("scaling the spec scales the StatefulSet and records a Scaled event", async () => {
+  test("scaling up raises the StatefulSet, then publishes the ready pods, then settles", async () => {
     cluster.createBroker({
       replicas: 1,
       storage: {
@@ -264,7 +267,7 @@ describe("reconcile", () => {
     cluster.updateBroker((broker) => ((broker.spec as { replicas: number }).replicas = 3));
     const writes = await cluster.reconcile();
     expect(writes).toContain("apply apps/v1 StatefulSet/orders");
-    expect(writes).toContain("apply v1 ConfigMap/orders-membership");
+    expect(writes).not.toContain("apply v1 ConfigMap/orders-membership");
     const set = cluster.child("apps/v1 StatefulSet", "shop", "orders") as {
       spec?: { replicas?: number };
     };
@@ -272,6 +275,21 @@ describe("reconcile", () => {
     expect(cluster.events.at(-1)?.reason).toBe("Scaled");
     expect(cluster.events.at(-1)?.note).toContain("from 1 to 3");
     expect(cluster.status().phase).toBe("Scaling");
+    expect(cluster.status().conditions).toContainEqual(
+      expect.objectContaining({ type: "Scaling", status: "True", reason: "AddingPods" }),
+    );
+
+    cluster.rollOut(); // the new pods are ready
+    expect(await cluster.reconcile()).toContain("apply v1 ConfigMap/orders-membership");
+    expect(cluster.status().conditions).toContainEqual(
+      expect.objectContaining({ type: "Scaling", status: "True", reason: "AwaitingEpoch" }),
+    );
+    cluster.reportedEpoch = 2;
+    await cluster.reconcile();
+    expect(cluster.status().conditions).toContainEqual(
+      expect.objectContaining({ type: "Scaling", status: "False", reason: "Idle" }),
+    );
+    expect(await cluster.reconcile()).toEqual([]);
   });
 
   test("a failed apply is Degraded, retried with an error, and recovery is recorded", async () => {

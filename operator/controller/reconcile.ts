@@ -16,7 +16,12 @@ import { computeStatus, pausedStatus } from "../status/status.ts";
 import { observeStatefulSet } from "../status/workload.ts";
 import { syncChildren, type ChildCaches } from "./children.ts";
 import { claimSelector, pvcCleanupFinalizer, wantedFinalizers } from "./finalizer.ts";
+import { publishedMembership } from "./membership.ts";
 import { renderContextFor, type RenderSettings } from "./render-context.ts";
+import { awaitsEpochs, planScaling, type ScalingPlan } from "../scaling/plan.ts";
+import { withScaling } from "../scaling/status.ts";
+import type { EpochReader } from "../scaling/epochs.ts";
+import { ports } from "../render/index.ts";
 import { transitionEvents } from "./transition-events.ts";
 
 export const pausedAnnotation = "herald.dev/paused";
@@ -36,6 +41,8 @@ export interface ReconcilerDeps {
   writer: ClusterWriter;
   events: EventRecorder;
   settings: RenderSettings;
+  /** The membership epoch each broker pod reports, for scale-down (operator/scaling). */
+  epochs: EpochReader;
   log: Logger;
   now?: () => Date;
 }
@@ -45,6 +52,8 @@ export class ReconcileError extends Error {}
 
 /** How soon to look again when a watched kind is still syncing. */
 const waitForCacheMs = 1000;
+/** How often to ask the brokers for their epoch while a scale waits on it (no watch reports it). */
+const epochPollMs = 500;
 
 /**
  * Reconciles one MessageBroker, controller-runtime style: reads the cached broker and children,
@@ -85,12 +94,18 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   }
   await ensureFinalizers(broker, ref, writer);
 
-  const ctx = await renderContextFor(broker, deps.settings, {
-    child: (kindId, childName) => cache.child(kindId, namespace, childName),
-    serviceMonitorsInstalled: cache.serviceMonitorsInstalled,
-    writer,
-  });
   const names = childNames(broker);
+  const plan = await scalingPlan(broker, deps);
+  const ctx = await renderContextFor(
+    broker,
+    deps.settings,
+    {
+      child: (kindId, childName) => cache.child(kindId, namespace, childName),
+      serviceMonitorsInstalled: cache.serviceMonitorsInstalled,
+      writer,
+    },
+    plan,
+  );
   const children = await syncChildren({
     desired: renderChildren(broker, ctx),
     namespace,
@@ -109,7 +124,13 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     membershipEpoch: ctx.membership.epoch,
     clusterDomain: ctx.clusterDomain,
   });
-  const status = computeStatus(observation, now);
+  const scaling = plan.scaling && { ...plan.scaling, targetEpoch: ctx.membership.epoch };
+  const status = withScaling(
+    computeStatus(observation, now),
+    scaling,
+    broker.metadata.generation,
+    now,
+  );
   await writeStatus(ref, broker.status, status, deps);
   for (const event of transitionEvents(
     broker.status,
@@ -121,7 +142,34 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   }
 
   if (children.error !== undefined) throw new ReconcileError(children.error);
-  return children.waiting ? { requeueAfterMs: waitForCacheMs } : {};
+  if (children.waiting) return { requeueAfterMs: waitForCacheMs };
+  return plan.pollEpochs ? { requeueAfterMs: epochPollMs } : {};
+}
+
+/** The scale step of this reconcile, from the cached StatefulSet and membership and the brokers. */
+async function scalingPlan(broker: MessageBroker, deps: ReconcilerDeps): Promise<ScalingPlan> {
+  const { namespace } = broker.metadata;
+  const names = childNames(broker);
+  const published = publishedMembership(
+    deps.cache.child("v1 ConfigMap", namespace, names.membership),
+  );
+  const input = {
+    wanted: broker.spec.replicas,
+    scaling: broker.status?.scaling,
+    published: published && { epoch: published.epoch, members: published.members.length },
+    statefulSet: observeStatefulSet(
+      deps.cache.child("apps/v1 StatefulSet", namespace, names.statefulSet),
+    ),
+  };
+  const reportedEpochs =
+    published && awaitsEpochs(input)
+      ? await deps.epochs(
+          namespace,
+          published.members.map((member) => member.name),
+          ports.http.port,
+        )
+      : undefined;
+  return planScaling({ ...input, reportedEpochs });
 }
 
 function observe(

@@ -25,22 +25,26 @@ export interface ContextSources {
 
 /**
  * The RenderContext of one reconcile, from the caches: the published membership, the managed
- * store's password and whether ServiceMonitors exist.
+ * store's password and whether ServiceMonitors exist. `scale` is the current step of a scale
+ * (operator/scaling); without one both counts are spec.replicas.
  */
 export async function renderContextFor(
   broker: MessageBroker,
   settings: RenderSettings,
   sources: ContextSources,
+  scale: { statefulSetReplicas: number; members: number } = {
+    statefulSetReplicas: broker.spec.replicas,
+    members: broker.spec.replicas,
+  },
 ): Promise<RenderContext> {
   const names = childNames(broker);
-  const replicas = broker.spec.replicas;
   const published = publishedMembership(sources.child("v1 ConfigMap", names.membership));
   return {
     images: settings.images,
     clusterDomain: settings.clusterDomain,
     serviceMonitorCrdInstalled: sources.serviceMonitorsInstalled,
-    membership: membershipFor(broker, replicas, published, settings.clusterDomain),
-    statefulSetReplicas: replicas,
+    membership: membershipFor(broker, scale.members, published, settings.clusterDomain),
+    statefulSetReplicas: scale.statefulSetReplicas,
     ...(await postgresPassword(broker, names.postgresCredentials, sources)),
   };
 }

@@ -1,3 +1,4 @@
+import { brokerEpochReader } from "../scaling/epochs.ts";
 import { KubernetesObjectApi, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { Controller } from "../controller/controller.ts";
@@ -57,6 +58,7 @@ export async function startOperator(options: {
   const deps = {
     cache: informers,
     writer: clusterWriter(kubeConfig),
+    epochs: brokerEpochReader(kubeConfig),
     events: eventRecorder(kubeConfig, config.POD_NAME, log),
     settings: {
       images: {
