@@ -12,6 +12,7 @@ import { execFileSync } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, release, totalmem, type } from "node:os";
 import { join, relative } from "node:path";
+import * as prettier from "prettier";
 import { envUp } from "../e2e/env/cli.ts";
 import type { TestEnv } from "../e2e/env/env-file.ts";
 import {
@@ -33,6 +34,7 @@ import {
 } from "./report/schema.ts";
 import { computeRatios, renderReport } from "./report/table.ts";
 import { startCeiling, type CeilingTarget } from "./targets/ceiling.ts";
+import { clusterBench } from "./targets/cluster.ts";
 import { ensureDebianPackage } from "./targets/debian.ts";
 import { startHerald, type HeraldTarget, type StoreKind } from "./targets/herald.ts";
 import { natsServerPath, startNats, type NatsServer } from "./targets/nats.ts";
@@ -243,15 +245,7 @@ async function measureBrokers(servers: Servers): Promise<Pick<BenchResult, "ceil
   for (const peer of servers.peers.values()) if (isUp(peer)) entries.push({ target: peer });
   const matrix = await publishMatrix(entries, params);
 
-  const targets: TargetResult[] = [];
-  for (const [store, herald] of servers.heralds)
-    targets.push(
-      await measureTarget("herald", store, herald, matrix, isUp(herald) ? herald : undefined),
-    );
-  for (const [name, peer] of servers.peers)
-    targets.push(await measureTarget("peer", name, peer, matrix));
-
-  section("ceiling: server streams");
+  section("ceiling: server streams (just before Herald's fan-out)");
   const streams = (subscribers: number, connections: number, messages: number) =>
     attempt(`ceiling ${subscribers} streams`, async () => {
       const result = await servers.ceiling.streams({
@@ -271,15 +265,25 @@ async function measureBrokers(servers: Servers): Promise<Pick<BenchResult, "ceil
         complete: result.complete,
       };
     });
+  const oneStream = await streams(1, 1, params.fanOutMessages * 100);
+  const fanOutStreams = await streams(
+    params.fanOutSubscribers,
+    params.fanOutConnections,
+    params.fanOutMessages,
+  );
+  const targets: TargetResult[] = [];
+  for (const [store, herald] of servers.heralds)
+    targets.push(
+      await measureTarget("herald", store, herald, matrix, isUp(herald) ? herald : undefined),
+    );
+  for (const [name, peer] of servers.peers)
+    targets.push(await measureTarget("peer", name, peer, matrix));
+
   return {
     ceiling: {
       unary: matrix.points.get(servers.ceiling.name) ?? [],
-      oneStream: await streams(1, 1, params.fanOutMessages * 100),
-      fanOutStreams: await streams(
-        params.fanOutSubscribers,
-        params.fanOutConnections,
-        params.fanOutMessages,
-      ),
+      oneStream,
+      fanOutStreams,
     },
     targets,
   };
@@ -316,6 +320,11 @@ async function main(): Promise<void> {
       ],
       loop,
     ),
+  );
+
+  section("cluster: 1 and 3 brokers on PostgreSQL");
+  const cluster = await attempt("cluster", () =>
+    clusterBench(env, { clients: Math.max(...params.clients), bodyBytes: 128, loop }),
   );
 
   section("operator");
@@ -364,7 +373,7 @@ async function main(): Promise<void> {
     ...brokers,
     storageCeiling: { postgres },
     operator,
-    cluster: { status: "not available: broker clustering (issue 6) not built yet" },
+    cluster,
   };
   const result = BenchResultSchema.parse({
     ...partial,
@@ -384,7 +393,10 @@ async function main(): Promise<void> {
   await updateReadme(report, file);
 }
 
-/** Puts the table between the markers of bench/README.md, so it always shows the latest run. */
+/**
+ * Puts the table between the markers of bench/README.md, so it always shows the latest run,
+ * formatted as `make lint` expects.
+ */
 async function updateReadme(report: string, file: string): Promise<void> {
   const readme = join(root, "bench", "README.md");
   const text = await readFile(readme, "utf8").catch(() => undefined);
@@ -392,10 +404,9 @@ async function updateReadme(report: string, file: string): Promise<void> {
   const end = "<!-- bench:table:end -->";
   if (text === undefined || !text.includes(start) || !text.includes(end)) return;
   const body = `${report}\nFrom \`${relative(root, file)}\`.\n`;
-  await writeFile(
-    readme,
-    `${text.slice(0, text.indexOf(start) + start.length)}\n${body}${text.slice(text.indexOf(end))}`,
-  );
+  const updated = `${text.slice(0, text.indexOf(start) + start.length)}\n${body}${text.slice(text.indexOf(end))}`;
+  const options = (await prettier.resolveConfig(readme)) ?? {};
+  await writeFile(readme, await prettier.format(updated, { ...options, filepath: readme }));
 }
 
 main().then(

@@ -98,6 +98,20 @@ export const OperatorSchema = z.object({
 });
 export type OperatorSection = z.infer<typeof OperatorSchema>;
 
+export const ClusterSchema = z.object({
+  store: z.literal("postgres"),
+  clients: z.number().int(),
+  bodyBytes: z.number().int(),
+  /** One subject per client; one broker. */
+  oneReplica: Loop,
+  /** One subject per client; client i through member i mod 3 (most publishes forwarded). */
+  threeReplicas: Loop,
+  /** One subject, every client connected to its owner. */
+  viaOwner: Loop,
+  /** One subject, every client connected to a non-owner, which forwards to the owner. */
+  viaNonOwner: Loop,
+});
+
 export const RatioSchema = z.object({
   label: z.string(),
   herald: z.number(),
@@ -138,7 +152,7 @@ export const BenchResultSchema = z.object({
     postgres: z.union([z.array(RawInsertSchema), Unavailable]),
   }),
   operator: z.union([OperatorSchema, Unavailable]),
-  cluster: Unavailable,
+  cluster: z.union([ClusterSchema, Unavailable]),
   ratios: z.array(RatioSchema),
 });
 export type BenchResult = z.infer<typeof BenchResultSchema>;

@@ -196,6 +196,33 @@ function brokerTable(result: BenchResult): string {
   return table(["", ...columns.map((column) => column.label)], rows);
 }
 
+function clusterTable(cluster: BenchResult["cluster"]): string {
+  if ("status" in cluster)
+    return table(["cluster", "value"], [["1 vs 3 replicas, via a non-owner", cluster.status]]);
+  const { oneReplica, threeReplicas, viaOwner, viaNonOwner } = cluster;
+  return table(
+    [
+      `cluster (${cluster.store}, ${cluster.clients} clients × ${cluster.bodyBytes} B)`,
+      "publish/s",
+      "ratio",
+    ],
+    [
+      ["1 broker, one subject per client", compact(oneReplica.opsPerSec), ""],
+      [
+        "3 brokers, one subject per client, client i via member i mod 3",
+        compact(threeReplicas.opsPerSec),
+        `${ratioText(threeReplicas.opsPerSec / oneReplica.opsPerSec)} of 1 broker`,
+      ],
+      ["3 brokers, one subject, every client via its owner", compact(viaOwner.opsPerSec), ""],
+      [
+        "3 brokers, one subject, every client via a non-owner",
+        compact(viaNonOwner.opsPerSec),
+        `${ratioText(viaNonOwner.opsPerSec / viaOwner.opsPerSec)} of via owner`,
+      ],
+    ],
+  );
+}
+
 export function renderReport(result: BenchResult): string {
   const sections: string[] = [];
   const load = result.machine.loadAverage;
@@ -258,9 +285,7 @@ export function renderReport(result: BenchResult): string {
           ],
         ),
   );
-  sections.push(
-    table(["cluster", "value"], [["1 vs 3 replicas, via a non-owner", result.cluster.status]]),
-  );
+  sections.push(clusterTable(result.cluster));
   sections.push(result.notes.map((note) => `- ${note}`).join("\n"));
   return `${sections.join("\n\n")}\n`;
 }

@@ -54,7 +54,11 @@ function storeEnv(store: StoreKind, env: TestEnv, namespace: string): Record<str
   }
 }
 
-async function dropNamespace(store: StoreKind, env: TestEnv, namespace: string): Promise<void> {
+export async function dropNamespace(
+  store: StoreKind,
+  env: TestEnv,
+  namespace: string,
+): Promise<void> {
   if (store === "postgres") {
     const client = new pg.Client({ connectionString: env.postgres.url });
     await client.connect();
@@ -77,65 +81,92 @@ async function dropNamespace(store: StoreKind, env: TestEnv, namespace: string):
   }
 }
 
-export async function startHerald(store: StoreKind, env: TestEnv): Promise<HeraldTarget> {
-  const namespace = `herald_bench_${Date.now().toString(36)}`;
+export interface HeraldOptions {
+  /** Schema / keyspace; a fresh one by default, dropped on stop. A given one is left to the caller. */
+  readonly namespace?: string;
+  readonly grpcPort?: number;
+  readonly name?: string;
+  readonly extraEnv?: Record<string, string>;
+}
+
+export const newNamespace = () => `herald_bench_${Date.now().toString(36)}`;
+
+export async function startHerald(
+  store: StoreKind,
+  env: TestEnv,
+  options: HeraldOptions = {},
+): Promise<HeraldTarget> {
+  const namespace = options.namespace ?? newNamespace();
   const build = existsSync(distMain) ? "dist" : "source";
   const main = build === "dist" ? distMain : join(root, "broker", "main.ts");
-  const service = startService(`herald (${store})`, process.execPath, [main], {
+  const name = options.name ?? store;
+  const service = startService(`herald (${name})`, process.execPath, [main], {
     env: {
       PATH: process.env.PATH ?? "",
-      HERALD_GRPC_ADDR: "127.0.0.1:0",
+      HERALD_GRPC_ADDR: `127.0.0.1:${options.grpcPort ?? 0}`,
       HERALD_HTTP_ADDR: "127.0.0.1:0",
       HERALD_LOG_LEVEL: "info",
       ...storeEnv(store, env, namespace),
+      ...options.extraEnv,
     },
   });
-  const logLine = async (msg: string) =>
-    ListeningLine.parse(
-      JSON.parse((await service.waitForLine(new RegExp(`"msg":"${msg}"`), 60_000)).input),
+  const stop = async () => {
+    await service.stop(30_000);
+    if (options.namespace !== undefined) return;
+    await dropNamespace(store, env, namespace).catch((err: unknown) =>
+      console.error(`bench: could not drop ${namespace}: ${String(err)}`),
     );
-  const { address } = await logLine("broker listening");
-  const { port: httpPort } = await logLine("http listening");
-  const httpUrl = `http://127.0.0.1:${httpPort}`;
-  // Ready once the store answered (its schema is created by then).
-  const deadline = Date.now() + 60_000;
-  while (
-    (await fetch(`${httpUrl}/readyz`).then(
-      (r) => r.status,
-      () => 0,
-    )) !== 200
-  ) {
-    if (Date.now() > deadline) throw new Error(`herald (${store}) not ready in 60 s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const grpcAddress = address ?? "";
-  return {
-    name: store,
-    version: `herald ${build}`,
-    address: grpcAddress,
-    build,
-    prepare: () => Promise.resolve(),
-    release: () => Promise.resolve(),
-    serverCpuMs: () => service.cpuMs(),
-    connect: () => grpcClient(grpcAddress),
-    grpcClient: () => grpcClient(grpcAddress),
-    subscriber: () => grpcSubscriber(grpcAddress),
-    async batchStats() {
-      const text = await fetch(`${httpUrl}/metrics`).then(
-        (r) => r.text(),
-        () => "",
-      );
-      const sum = /^herald_batch_messages_sum (\S+)$/m.exec(text)?.[1];
-      const count = /^herald_batch_messages_count (\S+)$/m.exec(text)?.[1];
-      return sum === undefined || count === undefined
-        ? undefined
-        : { sum: Number(sum), count: Number(count) };
-    },
-    async stop() {
-      await service.stop(30_000);
-      await dropNamespace(store, env, namespace).catch((err: unknown) =>
-        console.error(`bench: could not drop ${namespace}: ${String(err)}`),
-      );
-    },
   };
+  try {
+    return await ready();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  async function ready(): Promise<HeraldTarget> {
+    const logLine = async (msg: string) =>
+      ListeningLine.parse(
+        JSON.parse((await service.waitForLine(new RegExp(`"msg":"${msg}"`), 60_000)).input),
+      );
+    const { address } = await logLine("broker listening");
+    const { port: httpPort } = await logLine("http listening");
+    const httpUrl = `http://127.0.0.1:${httpPort}`;
+    // Ready once the store answered (its schema is created by then).
+    const deadline = Date.now() + 60_000;
+    while (
+      (await fetch(`${httpUrl}/readyz`).then(
+        (r) => r.status,
+        () => 0,
+      )) !== 200
+    ) {
+      if (Date.now() > deadline) throw new Error(`herald (${name}) not ready in 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const grpcAddress = address ?? "";
+    return {
+      name,
+      version: `herald ${build}`,
+      address: grpcAddress,
+      build,
+      prepare: () => Promise.resolve(),
+      release: () => Promise.resolve(),
+      serverCpuMs: () => service.cpuMs(),
+      connect: () => grpcClient(grpcAddress),
+      grpcClient: () => grpcClient(grpcAddress),
+      subscriber: () => grpcSubscriber(grpcAddress),
+      async batchStats() {
+        const text = await fetch(`${httpUrl}/metrics`).then(
+          (r) => r.text(),
+          () => "",
+        );
+        const sum = /^herald_batch_messages_sum (\S+)$/m.exec(text)?.[1];
+        const count = /^herald_batch_messages_count (\S+)$/m.exec(text)?.[1];
+        return sum === undefined || count === undefined
+          ? undefined
+          : { sum: Number(sum), count: Number(count) };
+      },
+      stop,
+    };
+  }
 }
