@@ -97,6 +97,7 @@ export interface BrokerStatus {
   observedGeneration?: number;
   phase?: string;
   replicas?: number;
+  readyReplicas?: number;
   selector?: string;
   conditions?: {
     type: string;
