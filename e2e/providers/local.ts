@@ -1,0 +1,92 @@
+/**
+ * The local provider: the test environment's API server and PostgreSQL, the process kubelet
+ * running the brokers on 127.0.10.x, and the operator as a process of this checkout, under a
+ * ServiceAccount holding only its generated RBAC.
+ */
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import pg from "pg";
+import { pino } from "pino";
+import { apply } from "../../operator/test/cluster.ts";
+import { operatorFixture } from "../../operator/test/operator-fixture.ts";
+import type { TestEnv } from "../env/env-file.ts";
+import { repoRoot, stateDir } from "../env/paths.ts";
+import { startProcessKubelet } from "../kubelet/kubelet.ts";
+import type { Provider } from "../scenarios/provider.ts";
+
+const grpcPort = 50051;
+
+export async function startLocalProvider(env: TestEnv): Promise<Provider> {
+  const fixture = await operatorFixture(env, "e2e");
+  const namespace = fixture.namespace;
+  const database = `herald_e2e_${randomBytes(3).toString("hex")}`;
+  const url = new URL(env.postgres.url);
+  const admin = new pg.Client({ connectionString: env.postgres.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${database}"`);
+  await admin.end();
+  await apply(fixture.cluster, {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "postgres", namespace },
+    type: "kubernetes.io/basic-auth",
+    // The test environment's PostgreSQL trusts loopback clients.
+    stringData: { username: decodeURIComponent(url.username) || "postgres", password: "e2e" },
+  } as never);
+  const kubelet = await startProcessKubelet({
+    kubeconfig: env.kube.kubeconfig,
+    repoRoot,
+    nodeName: `e2e-${randomBytes(3).toString("hex")}`,
+    logDir: join(stateDir, "e2e", namespace),
+    namespaces: [namespace],
+    stopGraceMs: 10_000,
+    logger: pino({ level: "warn" }),
+  });
+  fixture.startOperator("operator-e2e");
+
+  const kubectl = (args: readonly string[], stdin?: string) =>
+    new Promise<string>((resolve, reject) => {
+      const child = execFile(
+        env.kube.kubectl,
+        ["--kubeconfig", env.kube.kubeconfig, "-n", namespace, ...args],
+        { maxBuffer: 16 << 20 },
+        (err, stdout, stderr) =>
+          err
+            ? reject(new Error(`kubectl ${args.join(" ")}: ${stderr || err.message}`))
+            : resolve(stdout),
+      );
+      child.stdin?.end(stdin ?? "");
+    });
+
+  return {
+    name: "local",
+    namespace,
+    kubectl,
+    async podAddress(pod) {
+      const ip = (await kubectl(["get", "pod", pod, "-o", "jsonpath={.status.podIP}"])).trim();
+      if (!ip) throw new Error(`pod ${pod} has no IP yet`);
+      return `${ip}:${grpcPort}`;
+    },
+    postgres: {
+      host: url.hostname,
+      port: Number(url.port || 5432),
+      database,
+      credentialsSecret: "postgres",
+    },
+    async stop() {
+      // Pods still present need the kubelet to finish their deletion.
+      await kubectl(["delete", "messagebrokers", "--all", "--wait=false"]).catch(() => "");
+      const deadline = Date.now() + 60_000;
+      while (kubelet.pods().length > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      await kubelet.stop();
+      await fixture.teardown();
+      const client = new pg.Client({ connectionString: env.postgres.url });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}

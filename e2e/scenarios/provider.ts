@@ -1,0 +1,17 @@
+/**
+ * What a scenario needs from a cluster, and nothing else: the local provider (process kubelet)
+ * and the kind provider implement it, so both run the very same scenario code.
+ */
+export interface Provider {
+  readonly name: string;
+  /** The namespace the scenario works in; the operator watches it. */
+  readonly namespace: string;
+  /** kubectl against the provider's cluster, in `namespace`; resolves stdout, rejects on failure. */
+  kubectl(args: readonly string[], stdin?: string): Promise<string>;
+  /** host:port at which this process reaches a broker pod's gRPC listener. */
+  podAddress(pod: string): Promise<string>;
+  /** An external PostgreSQL as the pods reach it, with its credentials Secret already created. */
+  readonly postgres: { host: string; port: number; database: string; credentialsSecret: string };
+  /** Stops whatever the provider started; the cluster itself may stay. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,235 @@
+/**
+ * The scale scenario of issue 6, provider-independent: a one-replica MessageBroker on external
+ * PostgreSQL; publish/subscribe through a pod; continuous traffic on 50 subjects while
+ * `kubectl scale` takes it to 3 and an edit of the CR to 2; then deletion cleans up.
+ */
+import { expect } from "vitest";
+import { HeraldClient } from "../../broker/client/herald-client.ts";
+import type { Provider } from "./provider.ts";
+import { startTraffic, type Traffic } from "./traffic.ts";
+
+const name = "orders";
+const subjects = Array.from({ length: 50 }, (_, i) => `e2e.subject.${i}`);
+
+interface BrokerView {
+  spec?: { replicas?: number };
+  status?: {
+    replicas?: number;
+    readyReplicas?: number;
+    membershipEpoch?: number;
+    scaling?: { from: number; to: number; step: string };
+    conditions?: { type: string; status: string; reason: string }[];
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+    await sleep(200);
+  }
+}
+
+function brokerManifest(provider: Provider, replicas: number): string {
+  const { host, port, database, credentialsSecret } = provider.postgres;
+  return JSON.stringify({
+    apiVersion: "herald.dev/v1alpha1",
+    kind: "MessageBroker",
+    metadata: { name, namespace: provider.namespace },
+    spec: {
+      replicas,
+      storage: {
+        type: "postgres",
+        postgres: {
+          external: { host, port, database, credentialsSecret: { name: credentialsSecret } },
+        },
+      },
+    },
+  });
+}
+
+export async function readBroker(provider: Provider): Promise<BrokerView> {
+  return JSON.parse(
+    await provider.kubectl(["get", "messagebroker", name, "-o", "json"]),
+  ) as BrokerView;
+}
+
+/** Settled: no scale in progress and every wanted pod ready. */
+const settled = (provider: Provider, replicas: number) =>
+  until(
+    `MessageBroker ${name} settled at ${replicas} ready replicas`,
+    async () => {
+      const broker = await readBroker(provider);
+      const { status } = broker;
+      const ready = status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
+      return ready &&
+        !status?.scaling &&
+        status?.readyReplicas === replicas &&
+        status.replicas === replicas
+        ? broker
+        : undefined;
+    },
+    120_000,
+  );
+
+/** Records each scale step the status shows, until stopped. */
+function watchSteps(provider: Provider) {
+  const steps: string[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const scaling = (await readBroker(provider).catch(() => undefined))?.status?.scaling;
+      const step = scaling && `${scaling.from}->${scaling.to}:${scaling.step}`;
+      if (step && steps.at(-1) !== step) steps.push(step);
+      await sleep(100);
+    }
+  })();
+  return {
+    steps,
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+function checkTraffic(traffic: Traffic): void {
+  for (const subject of subjects) {
+    const acked = traffic.acked.get(subject) ?? [];
+    const ids = acked.map((message) => message.id);
+    // Unique and increasing per subject.
+    for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1] ?? 0);
+    // The subscriber, registered before the first publish, saw every acknowledged message once, in order.
+    const received = traffic.received.get(subject) ?? [];
+    const receivedIds = received.map((message) => message.id);
+    for (let i = 1; i < receivedIds.length; i++) {
+      expect(receivedIds[i], `${subject} received in order without duplicates`).toBeGreaterThan(
+        receivedIds[i - 1] ?? 0,
+      );
+    }
+    const bodies = new Map(received.map((message) => [message.id, message.body.toString()]));
+    for (const { id, body } of acked)
+      expect(bodies.get(id), `${subject} #${id} received`).toBe(body);
+  }
+}
+
+export interface ScaleScenarioResult {
+  steps: string[];
+  published: number;
+  failedPublishes: number;
+  scaleUpMs: number;
+  scaleDownMs: number;
+}
+
+export async function runScaleScenario(provider: Provider): Promise<ScaleScenarioResult> {
+  // 1. One replica on external PostgreSQL, Ready.
+  await provider.kubectl(["apply", "-f", "-"], brokerManifest(provider, 1));
+  const created = await settled(provider, 1);
+  expect(created.status?.membershipEpoch).toBe(1);
+
+  // 2. Publish and subscribe through a pod address.
+  const address = await provider.podAddress(`${name}-0`);
+  const client = new HeraldClient(address);
+  try {
+    const id = await client.publish("e2e.hello", "hello");
+    expect((await client.fetch("e2e.hello", id)).body.toString()).toBe("hello");
+    const first = await client.subscribe("e2e.hello", { startId: id }).next();
+    expect(first.done ? undefined : first.value.id).toBe(id);
+  } finally {
+    client.close();
+  }
+
+  // 3. Continuous traffic while scaling to 3, then to 2.
+  const traffic = await startTraffic({ address, subjects, ratePerSecond: 150 });
+  const watch = watchSteps(provider);
+  let scaleUpMs: number;
+  let scaleDownMs: number;
+  try {
+    await sleep(2000);
+    let started = Date.now();
+    await provider.kubectl(["scale", `messagebroker/${name}`, "--replicas=3"]);
+    const up = await settled(provider, 3);
+    scaleUpMs = Date.now() - started;
+    expect(up.status?.membershipEpoch).toBe(2);
+    await sleep(2000);
+
+    started = Date.now();
+    await provider.kubectl([
+      "patch",
+      "messagebroker",
+      name,
+      "--type=merge",
+      "-p",
+      JSON.stringify({ spec: { replicas: 2 } }),
+    ]);
+    const down = await settled(provider, 2);
+    scaleDownMs = Date.now() - started;
+    expect(down.status?.membershipEpoch).toBe(3);
+    await sleep(2000);
+  } finally {
+    await traffic.stopPublishing();
+    await watch.stop();
+  }
+
+  // Subscribers catch up with the last acknowledged message, then every promise is checked.
+  await until(
+    "every subscriber received the last acknowledged message",
+    () => {
+      for (const subject of subjects) {
+        const last = traffic.acked.get(subject)?.at(-1)?.id ?? 0;
+        const got = traffic.received.get(subject)?.at(-1)?.id ?? 0;
+        if (got < last) return Promise.resolve(undefined);
+      }
+      return Promise.resolve(true);
+    },
+    30_000,
+  );
+  traffic.close();
+  checkTraffic(traffic);
+
+  // Every acknowledged publish is fetchable afterwards.
+  const reader = new HeraldClient(await provider.podAddress(`${name}-1`));
+  try {
+    for (const subject of subjects) {
+      for (const { id, body } of traffic.acked.get(subject) ?? []) {
+        expect((await reader.fetch(subject, id)).body.toString()).toBe(body);
+      }
+    }
+  } finally {
+    reader.close();
+  }
+
+  expect(watch.steps).toEqual(expect.arrayContaining(["1->3:AddingPods"]));
+  expect(watch.steps.some((step) => step.startsWith("3->2:"))).toBe(true);
+
+  // 4. Deletion removes everything the operator made.
+  await provider.kubectl(["delete", "messagebroker", name, "--wait=true", "--timeout=90s"]);
+  await until(
+    "every child of the MessageBroker gone",
+    async () => {
+      const left = await provider.kubectl([
+        "get",
+        "pods,statefulsets,services,configmaps,serviceaccounts,roles,rolebindings,poddisruptionbudgets,networkpolicies",
+        "-l",
+        `app.kubernetes.io/instance=${name}`,
+        "-o",
+        "name",
+      ]);
+      return left.trim() === "" ? true : undefined;
+    },
+    90_000,
+  );
+
+  const published = [...traffic.acked.values()].reduce((sum, list) => sum + list.length, 0);
+  return {
+    steps: watch.steps,
+    published,
+    failedPublishes: traffic.failedPublishes(),
+    scaleUpMs,
+    scaleDownMs,
+  };
+}
