@@ -108,6 +108,8 @@ class FakeCluster implements CacheReader {
       return Promise.resolve(this.claims);
     },
     readSecret: () => Promise.resolve<V1Secret | undefined>(undefined),
+    readConfigMap: (namespace: string, name: string) =>
+      Promise.resolve(this.child("v1 ConfigMap", namespace, name)),
   };
 
   readonly recorder: EventRecorder = {
@@ -290,6 +292,36 @@ describe("reconcile", () => {
       expect.objectContaining({ type: "Scaling", status: "False", reason: "Idle" }),
     );
     expect(await cluster.reconcile()).toEqual([]);
+  });
+
+  test("a membership cache behind the published epoch is read from the API server", async () => {
+    cluster.createBroker({
+      replicas: 1,
+      storage: {
+        type: "postgres",
+        postgres: { external: { host: "db", credentialsSecret: { name: "db" } } },
+      },
+    });
+    await cluster.reconcile();
+    cluster.rollOut();
+    await cluster.reconcile();
+    cluster.updateBroker((broker) => ((broker.spec as { replicas: number }).replicas = 3));
+    await cluster.reconcile();
+    const id = FakeCluster.id("v1 ConfigMap", "shop", "orders-membership");
+    const before = structuredClone(cluster.objects.get(id));
+    cluster.rollOut();
+    await cluster.reconcile(); // publishes epoch 2
+    const live = cluster.objects.get(id);
+
+    // The ConfigMap's watch event has not arrived; the status (epoch 2) has.
+    cluster.objects.set(id, before as KubernetesObject);
+    const writer = { ...cluster.writer, readConfigMap: () => Promise.resolve(live) };
+    await reconcile(key, { ...cluster.deps(), writer });
+    // The same epoch 2 again (the apply of a stale-cached child is a no-op), not an epoch 3.
+    expect(cluster.objects.get(id)).toEqual(live);
+    expect(
+      (cluster.broker("shop", "orders") as { status?: { membershipEpoch?: number } }).status,
+    ).toMatchObject({ membershipEpoch: 2 });
   });
 
   test("a failed apply is Degraded, retried with an error, and recovery is recorded", async () => {

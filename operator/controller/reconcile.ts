@@ -95,12 +95,16 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   await ensureFinalizers(broker, ref, writer);
 
   const names = childNames(broker);
-  const plan = await scalingPlan(broker, deps);
+  const membershipMap = await membershipConfigMap(broker, deps);
+  const plan = await scalingPlan(broker, membershipMap, deps);
   const ctx = await renderContextFor(
     broker,
     deps.settings,
     {
-      child: (kindId, childName) => cache.child(kindId, namespace, childName),
+      child: (kindId, childName) =>
+        kindId === "v1 ConfigMap" && childName === names.membership
+          ? membershipMap
+          : cache.child(kindId, namespace, childName),
       serviceMonitorsInstalled: cache.serviceMonitorsInstalled,
       writer,
     },
@@ -146,13 +150,34 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   return plan.pollEpochs ? { requeueAfterMs: epochPollMs } : {};
 }
 
-/** The scale step of this reconcile, from the cached StatefulSet and membership and the brokers. */
-async function scalingPlan(broker: MessageBroker, deps: ReconcilerDeps): Promise<ScalingPlan> {
+/**
+ * The membership ConfigMap: the cached one, or the API server's when the cache is behind the
+ * epoch status says was published. A stale one would make this reconcile publish yet another
+ * epoch for a member list that is already out.
+ */
+async function membershipConfigMap(
+  broker: MessageBroker,
+  deps: ReconcilerDeps,
+): Promise<KubernetesObject | undefined> {
+  const { namespace } = broker.metadata;
+  const name = childNames(broker).membership;
+  const cached = deps.cache.child("v1 ConfigMap", namespace, name);
+  const cachedEpoch = publishedMembership(cached)?.epoch;
+  if (cachedEpoch !== undefined && cachedEpoch >= (broker.status?.membershipEpoch ?? 0)) {
+    return cached;
+  }
+  return deps.writer.readConfigMap(namespace, name);
+}
+
+/** The scale step of this reconcile, from the cached StatefulSet, the membership and the brokers. */
+async function scalingPlan(
+  broker: MessageBroker,
+  membershipMap: KubernetesObject | undefined,
+  deps: ReconcilerDeps,
+): Promise<ScalingPlan> {
   const { namespace } = broker.metadata;
   const names = childNames(broker);
-  const published = publishedMembership(
-    deps.cache.child("v1 ConfigMap", namespace, names.membership),
-  );
+  const published = publishedMembership(membershipMap);
   const input = {
     wanted: broker.spec.replicas,
     scaling: broker.status?.scaling,

@@ -6,6 +6,7 @@ import {
   setHeaderOptions,
   type KubeConfig,
   type KubernetesObject,
+  type V1ConfigMap,
   type V1Secret,
 } from "@kubernetes/client-node";
 import { fieldManager, serverSideApply } from "./apply.ts";
@@ -37,6 +38,8 @@ export interface ClusterWriter {
   deleteClaims(namespace: string, labelSelector: string): Promise<string[]>;
   /** A Secret read from the API server, for the one read a cache miss must not decide. */
   readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  /** A ConfigMap read from the API server, when the cache may lag what the operator wrote. */
+  readConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined>;
 }
 
 const applyAsHerald = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
@@ -112,6 +115,15 @@ export function clusterWriter(kubeConfig: KubeConfig): ClusterWriter {
     async readSecret(namespace, name) {
       try {
         return await core.readNamespacedSecret({ namespace, name });
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+
+    async readConfigMap(namespace, name) {
+      try {
+        return await core.readNamespacedConfigMap({ namespace, name });
       } catch (err) {
         if (isNotFound(err)) return undefined;
         throw err;
