@@ -176,6 +176,21 @@ beforeEach(() => {
   cluster = new FakeCluster();
 });
 
+/** A running one-replica broker on external PostgreSQL whose spec just asked for 3. */
+async function runningOneReplicaScaledToThree(): Promise<void> {
+  cluster.createBroker({
+    replicas: 1,
+    storage: {
+      type: "postgres",
+      postgres: { external: { host: "db", credentialsSecret: { name: "db" } } },
+    },
+  });
+  await cluster.reconcile();
+  cluster.rollOut();
+  await cluster.reconcile();
+  cluster.updateBroker((broker) => ((broker.spec as { replicas: number }).replicas = 3));
+}
+
 describe("reconcile", () => {
   test("creates every child with an owner reference, then reports status", async () => {
     cluster.createBroker({ replicas: 1 });
@@ -256,17 +271,7 @@ describe("reconcile", () => {
   });
 
   test("scaling up raises the StatefulSet, then publishes the ready pods, then settles", async () => {
-    cluster.createBroker({
-      replicas: 1,
-      storage: {
-        type: "postgres",
-        postgres: { external: { host: "db", credentialsSecret: { name: "db" } } },
-      },
-    });
-    await cluster.reconcile();
-    cluster.rollOut();
-    await cluster.reconcile();
-    cluster.updateBroker((broker) => ((broker.spec as { replicas: number }).replicas = 3));
+    await runningOneReplicaScaledToThree();
     const writes = await cluster.reconcile();
     expect(writes).toContain("apply apps/v1 StatefulSet/orders");
     expect(writes).not.toContain("apply v1 ConfigMap/orders-membership");
@@ -295,17 +300,7 @@ describe("reconcile", () => {
   });
 
   test("a membership cache behind the published epoch is read from the API server", async () => {
-    cluster.createBroker({
-      replicas: 1,
-      storage: {
-        type: "postgres",
-        postgres: { external: { host: "db", credentialsSecret: { name: "db" } } },
-      },
-    });
-    await cluster.reconcile();
-    cluster.rollOut();
-    await cluster.reconcile();
-    cluster.updateBroker((broker) => ((broker.spec as { replicas: number }).replicas = 3));
+    await runningOneReplicaScaledToThree();
     await cluster.reconcile();
     const id = FakeCluster.id("v1 ConfigMap", "shop", "orders-membership");
     const before = structuredClone(cluster.objects.get(id));

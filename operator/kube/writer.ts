@@ -112,22 +112,20 @@ export function clusterWriter(kubeConfig: KubeConfig): ClusterWriter {
       return names;
     },
 
-    async readSecret(namespace, name) {
-      try {
-        return await core.readNamespacedSecret({ namespace, name });
-      } catch (err) {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      }
-    },
+    readSecret: (namespace, name) =>
+      absentIfNotFound(core.readNamespacedSecret({ namespace, name })),
 
-    async readConfigMap(namespace, name) {
-      try {
-        return await core.readNamespacedConfigMap({ namespace, name });
-      } catch (err) {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      }
-    },
+    readConfigMap: (namespace, name) =>
+      absentIfNotFound(core.readNamespacedConfigMap({ namespace, name })),
   };
+}
+
+/** A read whose 404 means "there is none". */
+async function absentIfNotFound<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
 }
