@@ -7,10 +7,11 @@
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { BrokerClient, type PublishResponse } from "../api/gen/broker.ts";
 import { type BrokerProcess, startBrokerProcess } from "../test/broker-process.ts";
 import { eventually, uniqueSubject } from "../test/harness.ts";
+import { brokerTestStores } from "../test/test-stores.ts";
 import { OtlpReceiver, type ReceivedSpan, spanKindServer } from "./test/otlp-receiver.ts";
 
 const registerPath = join(import.meta.dirname, "register.ts");
@@ -124,5 +125,70 @@ describe("tracing to an OTLP/gRPC endpoint", () => {
       "messaging.message.id": 7,
       "rpc.grpc.status_code": 3,
     });
+  });
+});
+
+describe("tracing with the PostgreSQL store", () => {
+  const env = inject("testEnv");
+  const stores = brokerTestStores(env, "postgres", "herald_tracing");
+  let pgBroker: BrokerProcess | undefined;
+  let pgClient: BrokerClient | undefined;
+
+  afterAll(async () => {
+    pgClient?.close();
+    if (pgBroker !== undefined && pgBroker.child.exitCode === null) {
+      pgBroker.child.kill("SIGKILL");
+      await pgBroker.exited;
+    }
+    await stores.drop();
+  });
+
+  it("puts the store's queries under the flush span", async () => {
+    pgBroker = await startBrokerProcess({
+      HERALD_STORE: "postgres",
+      HERALD_POSTGRES_URL: env.postgres.url,
+      HERALD_POSTGRES_SCHEMA: stores.namespace,
+      NODE_OPTIONS: `--import ${registerPath}`,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+    });
+    pgClient = new BrokerClient(pgBroker.address, credentials.createInsecure());
+    const traceId = randomBytes(16).toString("hex");
+    const metadata = new Metadata();
+    metadata.set("traceparent", `00-${traceId}-${randomBytes(8).toString("hex")}-01`);
+    const subject = uniqueSubject("traced-pg");
+    const secret = `secret-${randomBytes(8).toString("hex")}`;
+    const client = pgClient;
+    await eventually(
+      () =>
+        new Promise<boolean>((resolve) =>
+          client.publish(
+            { subject, body: Buffer.from(secret), expirationSeconds: 0 },
+            metadata,
+            { deadline: Date.now() + 5_000 },
+            (err) => resolve(err === null),
+          ),
+        ),
+      30_000,
+    );
+    const flushOf = (span: ReceivedSpan) =>
+      span.name === "herald.batch.flush" && span.links.some((link) => link.traceId === traceId);
+    await eventually(() => {
+      const flush = find(flushOf);
+      return (
+        flush !== undefined && find((span) => span.parentSpanId === flush.spanId) !== undefined
+      );
+    }, 15_000);
+    const flush = find(flushOf);
+    const children = receiver.spans.filter((span) => span.parentSpanId === flush?.spanId);
+    expect(children.length).toBeGreaterThan(0);
+    for (const child of children) {
+      expect(child).toMatchObject({
+        traceId: flush?.traceId,
+        attributes: { "db.system.name": "postgresql" },
+      });
+    }
+    // Query parameters (the bodies) are not recorded.
+    expect(JSON.stringify(receiver.spans)).not.toContain(secret);
   });
 });
