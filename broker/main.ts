@@ -80,7 +80,11 @@ async function main(): Promise<void> {
       .shutdown()
       .then(() => new Promise<void>((resolve) => http.server.close(() => resolve())))
       // Export the spans still buffered (bounded by the exporter's own timeout).
-      .then(() => shutdownTracing())
+      .then(() =>
+        shutdownTracing().catch((err: unknown) =>
+          logger.warn({ err }, "could not export the last spans"),
+        ),
+      )
       .then(
         () => process.exit(0),
         (err: unknown) => {

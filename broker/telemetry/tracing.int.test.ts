@@ -128,6 +128,32 @@ describe("tracing to an OTLP/gRPC endpoint", () => {
   });
 });
 
+describe("tracing to an unreachable collector", () => {
+  it("still serves, and drains and exits 0 on SIGTERM", async () => {
+    const unreachable = await startBrokerProcess({
+      HERALD_STORE: "memory",
+      NODE_OPTIONS: `--import ${registerPath}`,
+      // Port 1 on loopback refuses connections.
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1",
+    });
+    const lonely = new BrokerClient(unreachable.address, credentials.createInsecure());
+    try {
+      await new Promise<void>((resolve, reject) =>
+        lonely.publish(
+          { subject: uniqueSubject("lonely"), body: Buffer.from("x"), expirationSeconds: 0 },
+          new Metadata(),
+          { deadline: Date.now() + 10_000 },
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      );
+    } finally {
+      lonely.close();
+    }
+    unreachable.child.kill("SIGTERM");
+    expect(await unreachable.exited).toBe(0);
+  });
+});
+
 describe("tracing with the PostgreSQL store", () => {
   const env = inject("testEnv");
   const stores = brokerTestStores(env, "postgres", "herald_tracing");
