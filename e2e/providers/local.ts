@@ -43,7 +43,8 @@ export async function startLocalProvider(env: TestEnv): Promise<Provider> {
     stopGraceMs: 10_000,
     logger: pino({ level: "warn" }),
   });
-  fixture.startOperator("operator-e2e");
+  let operator = fixture.startOperator("operator-e2e");
+  let restarts = 0;
 
   const kubectl = (args: readonly string[], stdin?: string) =>
     new Promise<string>((resolve, reject) => {
@@ -56,7 +57,9 @@ export async function startLocalProvider(env: TestEnv): Promise<Provider> {
             ? reject(new Error(`kubectl ${args.join(" ")}: ${stderr || err.message}`))
             : resolve(stdout),
       );
-      child.stdin?.end(stdin ?? "");
+      // kubectl may exit without reading stdin; its exit status reports any failure.
+      child.stdin?.on("error", () => undefined);
+      child.stdin?.end(stdin);
     });
 
   return {
@@ -67,6 +70,11 @@ export async function startLocalProvider(env: TestEnv): Promise<Provider> {
       const ip = (await kubectl(["get", "pod", pod, "-o", "jsonpath={.status.podIP}"])).trim();
       if (!ip) throw new Error(`pod ${pod} has no IP yet`);
       return `${ip}:${grpcPort}`;
+    },
+    async killOperator() {
+      await operator.kill();
+      // The new one waits out the killed one's unreleased lease, as a rescheduled pod would.
+      operator = fixture.startOperator(`operator-e2e-${++restarts}`);
     },
     postgres: {
       host: url.hostname,

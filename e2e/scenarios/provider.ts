@@ -12,6 +12,8 @@ export interface Provider {
   podAddress(pod: string): Promise<string>;
   /** An external PostgreSQL as the pods reach it, with its credentials Secret already created. */
   readonly postgres: { host: string; port: number; database: string; credentialsSecret: string };
+  /** Kills the operator without any cleanup (SIGKILL, or deleting its pod) and starts a new one. */
+  killOperator(): Promise<void>;
   /** Stops whatever the provider started; the cluster itself may stay. */
   stop(): Promise<void>;
 }
