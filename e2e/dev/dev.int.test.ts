@@ -99,7 +99,7 @@ test("make dev: a Ready broker that the printed commands use, and Ctrl-C stops w
     [`--namespace=${namespace}`, "get", "mb", "orders", "--no-headers"],
     { env: { KUBECONFIG: kubeconfig } },
   );
-  expect(kubectl.stdout).toMatch(/^orders\s+1\s+1\s+postgres\s+/);
+  expect(kubectl.stdout).toMatch(/^orders\s+3\s+3\s+postgres\s+/);
 
   // The printed apply of a second broker: Ctrl-C must take it down too.
   const applyLine =

@@ -34,12 +34,8 @@ const fieldManager = "herald-dev";
 /** Logs of one session: operator, kubelet and pods; one directory per namespace. */
 const sessionDir = (namespace: string) => join(stateDir, "dev", namespace);
 const grpcPort = 50051;
-/**
- * One broker until pods can reach each other by name: brokers forward calls to a subject's
- * owner at `<pod>.<headless service>…svc.cluster.local`, which nothing resolves on this host
- * (the process kubelet has no cluster DNS yet). `--replicas 3` shows the scaling machinery.
- */
-const defaultReplicas = 1;
+/** A real cluster: subjects spread over three brokers, any of which accepts any call. */
+const defaultReplicas = 3;
 
 const program = new Command("make dev")
   .description("Local Herald cluster: test environment, process kubelet, operator, sample broker")
@@ -460,11 +456,6 @@ async function main(): Promise<number> {
     const warnings = [
       ...(degraded?.status === "True"
         ? [`the MessageBroker is Degraded (${degraded.reason ?? ""}): ${degraded.message ?? ""}`]
-        : []),
-      ...(options.replicas > 1
-        ? [
-            "brokers forward calls to a subject's owner by its cluster DNS name, which nothing resolves on this host yet: calls on subjects another pod owns fail.",
-          ]
         : []),
     ];
     process.stdout.write(
