@@ -80,7 +80,7 @@ const params: Params & {
       maxOps: 2_000_000,
       clients: [1, 16, 64],
       bodies: [128, 4096],
-      latencyRate: Number(process.env.BENCH_LATENCY_RATE ?? 2_000),
+      latencyRate: Number(process.env.BENCH_LATENCY_RATE ?? 1_000),
       latencyMs: 20_000,
       latencyBodyBytes: 128,
       fanOutSubscribers: 1_000,
@@ -336,7 +336,7 @@ async function main(): Promise<void> {
       workers: 4,
     })),
     readyMeans:
-      "no kubelet runs: ready = every child object created and the status for the CR's generation written",
+      "no kubelet runs: ready = every child object created and the status for the CR's generation written with Degraded=False",
   }));
   section("end");
 

@@ -3,7 +3,13 @@
  * generated @grpc/grpc-js client of broker.proto, one HTTP/2 connection per
  * client (a local subchannel pool, so channels do not share a connection).
  */
-import { credentials, Metadata, type ClientReadableStream } from "@grpc/grpc-js";
+import {
+  credentials,
+  Metadata,
+  status,
+  type ClientReadableStream,
+  type ServiceError,
+} from "@grpc/grpc-js";
 import { BrokerClient, type MessageResponse } from "../../broker/api/gen/broker.ts";
 import type { Subscriber, TargetClient } from "../targets/target.ts";
 
@@ -58,24 +64,36 @@ export async function grpcClient(address: string): Promise<GrpcClient> {
  * A connection carrying Subscribe streams. A subscription resolves once the
  * server sent its response headers (Herald sends them once the subscriber is
  * registered). `startId` is passed through (the ceiling reads it as a count).
+ * A stream cut off for falling behind resumes after the last id received.
  */
-export async function grpcSubscriber(
-  address: string,
-  startId = 0,
-): Promise<Subscriber & { streams: ClientReadableStream<MessageResponse>[] }> {
+export async function grpcSubscriber(address: string, startId = 0): Promise<Subscriber> {
   const channel = grpcChannel(address);
   await new Promise<void>((resolve, reject) =>
     channel.waitForReady(Date.now() + 10_000, (err) => (err ? reject(err) : resolve())),
   );
-  const streams: ClientReadableStream<MessageResponse>[] = [];
+  const streams = new Set<ClientReadableStream<MessageResponse>>();
   return {
-    streams,
     async subscribe(subject, onMessage) {
-      const call = channel.subscribe({ subject, startId });
-      streams.push(call);
-      call.on("data", (message: MessageResponse) => onMessage(message.body));
-      // Cancelling ends the stream with CANCELLED; other errors end it too.
-      call.on("error", () => undefined);
+      let closed = false;
+      let next = startId;
+      let current: ClientReadableStream<MessageResponse> | undefined;
+      const open = () => {
+        const call = channel.subscribe({ subject, startId: next });
+        current = call;
+        streams.add(call);
+        call.on("data", (message: MessageResponse) => {
+          next = message.id + 1;
+          onMessage(message.body);
+        });
+        call.on("error", (err: ServiceError) => {
+          streams.delete(call);
+          // A subscriber that fell too far behind is cut off; like the Herald client it
+          // resumes after the last id it received (a cancel ends the stream with CANCELLED).
+          if (!closed && err.code === status.RESOURCE_EXHAUSTED && next > 1) open();
+        });
+        return call;
+      };
+      const call = open();
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           call.cancel();
@@ -90,7 +108,12 @@ export async function grpcSubscriber(
           reject(err);
         });
       });
-      return { close: () => call.cancel() };
+      return {
+        close: () => {
+          closed = true;
+          current?.cancel();
+        },
+      };
     },
     close: () => {
       for (const call of streams) call.cancel();

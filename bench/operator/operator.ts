@@ -5,7 +5,8 @@
  *
  * There is no kubelet here, so no broker pod ever runs: "ready" means every
  * child object was created and the status for the CR's generation written
- * (the reconciler writes status after applying the children).
+ * with Degraded=False (the reconciler writes status after applying the
+ * children; a failed apply writes Degraded=True).
  *
  * 1. CR→ready latency: CRs created one at a time on an idle operator.
  * 2. Convergence: `fleet` CRs created at once, until every status is written.
@@ -53,19 +54,33 @@ export interface OperatorResult {
   readonly workers: number;
 }
 
-type Broker = KubernetesObject & { status?: { observedGeneration?: number } };
+type Broker = KubernetesObject & {
+  status?: {
+    observedGeneration?: number;
+    phase?: string;
+    conditions?: { type: string; status: string }[];
+  };
+};
 
-const childPaths = [
-  "/api/v1/namespaces/NS/serviceaccounts",
-  "/apis/rbac.authorization.k8s.io/v1/namespaces/NS/roles",
-  "/apis/rbac.authorization.k8s.io/v1/namespaces/NS/rolebindings",
-  "/api/v1/namespaces/NS/configmaps",
-  "/api/v1/namespaces/NS/secrets",
-  "/api/v1/namespaces/NS/services",
-  "/apis/apps/v1/namespaces/NS/statefulsets",
-  "/apis/policy/v1/namespaces/NS/poddisruptionbudgets",
-  "/apis/networking.k8s.io/v1/namespaces/NS/networkpolicies",
+/** Status for the current generation, written after a reconcile that did not fail. */
+const converged = (broker: Broker) =>
+  broker.status?.observedGeneration === broker.metadata?.generation &&
+  broker.status?.conditions?.some((c) => c.type === "Degraded" && c.status === "False") === true;
+
+const childKinds = [
+  { apiVersion: "v1", kind: "ServiceAccount", plural: "serviceaccounts" },
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", plural: "roles" },
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", plural: "rolebindings" },
+  { apiVersion: "v1", kind: "ConfigMap", plural: "configmaps" },
+  { apiVersion: "v1", kind: "Secret", plural: "secrets" },
+  { apiVersion: "v1", kind: "Service", plural: "services" },
+  { apiVersion: "apps/v1", kind: "StatefulSet", plural: "statefulsets" },
+  { apiVersion: "policy/v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets" },
+  { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", plural: "networkpolicies" },
 ];
+
+const ownerOf = (object: KubernetesObject) =>
+  object.metadata?.ownerReferences?.find((ref) => ref.kind === "MessageBroker")?.name;
 
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
@@ -82,14 +97,12 @@ export async function operatorBench(env: TestEnv, params: OperatorParams): Promi
   const ready = new Map<string, number>();
   const watch = new Watch(cluster.kubeConfig);
   const watches = await Promise.all([
-    ...childPaths.map((path) =>
+    ...childKinds.map(({ apiVersion, plural }) =>
       watch.watch(
-        path.replace("NS", namespace.name),
+        `/${apiVersion === "v1" ? "api" : "apis"}/${apiVersion}/namespaces/${namespace.name}/${plural}`,
         {},
         (type: string, object: KubernetesObject) => {
-          const owner = object.metadata?.ownerReferences?.find(
-            (ref) => ref.kind === "MessageBroker",
-          )?.name;
+          const owner = ownerOf(object);
           if (type === "ADDED" && owner !== undefined)
             children.set(owner, [...(children.get(owner) ?? []), performance.now()]);
         },
@@ -101,8 +114,8 @@ export async function operatorBench(env: TestEnv, params: OperatorParams): Promi
       {},
       (_type: string, object: Broker) => {
         const name = object.metadata?.name;
-        const written = object.status?.observedGeneration === object.metadata?.generation;
-        if (name !== undefined && written && !ready.has(name)) ready.set(name, performance.now());
+        if (name !== undefined && converged(object) && !ready.has(name))
+          ready.set(name, performance.now());
       },
       () => undefined,
     ),
@@ -147,10 +160,21 @@ export async function operatorBench(env: TestEnv, params: OperatorParams): Promi
     const timeoutMs = 60_000 + params.fleet * 2_000;
     await waitFor("every fleet status", () => fleet.every((name) => ready.has(name)), timeoutMs);
     const fleetConvergedMs = Math.max(...fleet.map((name) => ready.get(name) ?? NaN)) - started;
+    // Every child exists (listed, not only watched), and when the watches saw the last appear.
     await waitFor(
-      "every fleet child",
-      () => fleet.every((name) => (children.get(name)?.length ?? 0) >= childrenPerBroker),
-      30_000,
+      "every child of the fleet",
+      async () => {
+        const counts = new Map<string, number>();
+        for (const { apiVersion, kind } of childKinds) {
+          const list = await cluster.objects.list(apiVersion, kind, namespace.name);
+          for (const item of list.items) {
+            const owner = ownerOf(item);
+            if (owner !== undefined) counts.set(owner, (counts.get(owner) ?? 0) + 1);
+          }
+        }
+        return fleet.every((name) => (counts.get(name) ?? 0) >= childrenPerBroker);
+      },
+      60_000,
     );
     const fleetChildrenMs =
       Math.max(...fleet.flatMap((name) => children.get(name) ?? [])) - started;

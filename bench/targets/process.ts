@@ -19,23 +19,32 @@ export interface Service {
   waitForLine(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray>;
   /** CPU time (user + system, ms) used so far by the live processes of its group. */
   cpuMs(): number;
-  /** SIGTERM to the process group, then SIGKILL after `graceMs`. */
+  /** SIGTERM to the process group, then SIGKILL after `graceMs` (and to what is left of the group). */
   stop(graceMs?: number): Promise<void>;
 }
 
 const running = new Set<Service>();
+const exitHooks = new Set<() => void>();
 
+/** The whole process group of `child` (it leads one: spawned detached). */
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
-    // Already gone.
+    // The group is gone.
   }
+}
+
+/** A synchronous cleanup for what leaves the process group (epmd), run if the bench exits early. */
+export function onEarlyExit(hook: () => void): () => void {
+  exitHooks.add(hook);
+  return () => exitHooks.delete(hook);
 }
 
 process.once("exit", () => {
   for (const service of running) killGroup(service.child, "SIGKILL");
+  for (const hook of exitHooks) hook();
 });
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
@@ -100,7 +109,7 @@ export function startService(
     },
     cpuMs: () => (child.pid === undefined ? NaN : processGroupCpuMs(child.pid)),
     async stop(graceMs = 10_000) {
-      killGroup(child, "SIGTERM");
+      if (child.exitCode === null && child.signalCode === null) killGroup(child, "SIGTERM");
       const timer = setTimeout(() => killGroup(child, "SIGKILL"), graceMs);
       if (child.exitCode === null && child.signalCode === null) await exited;
       clearTimeout(timer);

@@ -9,12 +9,12 @@
  * durable queue; for fan-out each subscriber gets an exclusive queue bound to
  * the exchange, the RabbitMQ way of giving every subscriber every message.
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { connect, type ChannelModel } from "amqplib";
-import { freePort, startService } from "./process.ts";
+import { freePort, onEarlyExit, startService } from "./process.ts";
 import type { Target } from "./target.ts";
 
 export const rabbitmqServerPath = "/usr/lib/rabbitmq/bin/rabbitmq-server";
@@ -50,9 +50,20 @@ export async function startRabbitmq(baseDir: string): Promise<Target> {
     promisify(execFile)(epmdPath, ["-kill"], { env: { ERL_EPMD_PORT: String(epmdPort) } }).catch(
       () => undefined,
     );
+  const forgetEpmd = onEarlyExit(() => {
+    try {
+      execFileSync(epmdPath, ["-kill"], {
+        env: { ERL_EPMD_PORT: String(epmdPort) },
+        stdio: "ignore",
+      });
+    } catch {
+      // Not running.
+    }
+  });
   const stop = async () => {
     await service.stop(20_000);
     await stopEpmd();
+    forgetEpmd();
     await rm(baseDir, { recursive: true, force: true });
   };
   try {
