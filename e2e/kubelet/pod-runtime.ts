@@ -345,7 +345,13 @@ export class PodRuntime {
     for (const warning of warnings) this.#deps.log.warn({ uid: this.uid }, warning);
     const { file, args } = sandboxCommand({
       hostname: podHostname(pod.spec.hostname, pod.metadata.name),
-      mounts: [...mounts, { source: this.#hostsFile, target: "/etc/hosts", readOnly: true }],
+      mounts: [
+        ...mounts,
+        { source: this.#hostsFile, target: "/etc/hosts", readOnly: true },
+        // The checkout is this "image's" filesystem: mounted last, it stays visible at its
+        // path even when a volume covers a parent of it (an emptyDir at /tmp, a clone in /tmp).
+        { source: this.#deps.repoRoot, target: this.#deps.repoRoot, readOnly: true },
+      ],
       argv: planned.argv,
     });
     return { spawn: { file, args, env: planned.env, cwd: planned.cwd } };

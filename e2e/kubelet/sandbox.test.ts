@@ -47,6 +47,23 @@ describe.skipIf(process.getuid?.() !== 0)("sandboxCommand", () => {
     expect(hostView).toBe("");
   });
 
+  test("a source hidden by an earlier mount (a checkout under an emptyDir /tmp) is mounted back at its path", async () => {
+    const emptyDir = join(dir, "empty-dir");
+    const checkout = join(dir, "checkout");
+    await Promise.all([mkdir(emptyDir), mkdir(checkout)]);
+    await writeFile(join(checkout, "main.ts"), "program");
+    const { file, args } = sandboxCommand({
+      hostname: "p",
+      mounts: [
+        { source: emptyDir, target: dir, readOnly: false },
+        { source: checkout, target: checkout, readOnly: true },
+      ],
+      argv: ["cat", join(checkout, "main.ts")],
+    });
+    const { stdout } = await run(file, args);
+    expect(stdout).toBe("program");
+  });
+
   test("paths with shell syntax stay paths", async () => {
     const odd = join(dir, 'a dir; $(touch pwned) "quoted"');
     await mkdir(odd);

@@ -8,7 +8,7 @@
 export interface BindMount {
   /** A directory the kubelet prepared on the host. */
   source: string;
-  /** Where the container sees it; it must exist on the host (as an empty mount point). */
+  /** Where the container sees it; created inside the sandbox when a volume mounted before it hides it. */
   target: string;
   readOnly: boolean;
 }
@@ -34,6 +34,7 @@ while [ "$1" != "--" ]; do eval "exec $fd<\\"\\$1\\""; fd=$((fd + 1)); shift; do
 shift
 fd=3
 while [ "$1" != "--" ]; do
+  mkdir -p "$1"
   mount --no-canonicalize --bind "/proc/self/fd/$fd" "$1"
   if [ "$2" = ro ]; then mount -o remount,bind,ro "$1"; fi
   eval "exec $fd<&-"
