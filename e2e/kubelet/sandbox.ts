@@ -34,7 +34,7 @@ while [ "$1" != "--" ]; do eval "exec $fd<\\"\\$1\\""; fd=$((fd + 1)); shift; do
 shift
 fd=3
 while [ "$1" != "--" ]; do
-  mkdir -p "$1"
+  [ -e "$1" ] || mkdir -p "$1"
   mount --no-canonicalize --bind "/proc/self/fd/$fd" "$1"
   if [ "$2" = ro ]; then mount -o remount,bind,ro "$1"; fi
   eval "exec $fd<&-"
