@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { z } from "zod";
+import { applyMessageBrokerCrd } from "../../operator/crd/install.ts";
 import { operatorRbac } from "../../operator/rbac/rules.ts";
 import { connect, createNamespace, read, waitFor } from "../../operator/test/cluster.ts";
 import { tail } from "../../operator/test/operator-fixture.ts";
@@ -42,6 +43,10 @@ const cluster = connect(env);
 const apps = cluster.kubeConfig.makeApiClient(AppsV1Api);
 const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
 const cleanups: (() => Promise<unknown>)[] = [];
+
+// The examples are MessageBrokers: on a fresh cluster the CRD must be served (Established)
+// before they are dry-run, whichever test file happens to install it first.
+beforeAll(() => applyMessageBrokerCrd(cluster.kubeConfig, "herald-chart-test"));
 
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);

@@ -5,7 +5,7 @@
  * and reused, so two kubelets (a test's and `make dev`'s) never hand out the same address.
  */
 import { randomUUID } from "node:crypto";
-import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { link, mkdir, readFile, rmdir, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
@@ -67,16 +67,17 @@ export class AddressPool {
     const draft = join(this.#dir, `.${address}.${this.#pid}.${randomUUID()}`);
     await writeFile(draft, JSON.stringify({ pid: this.#pid, owner }));
     try {
-      for (let attempt = 0; attempt < 2; attempt++) {
+      for (let attempt = 0; attempt < 3; attempt++) {
         try {
           await link(draft, path);
           return true;
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
         }
-        if (!(await this.#isStale(path))) return false;
-        // Whoever unlinks first wins the retry; the other finds the new file and moves on.
-        await unlink(path).catch(() => undefined);
+        const state = await this.#holderState(path);
+        if (state === "held") return false;
+        // A vanished file was released and perhaps claimed again since: just retry the link.
+        if (state === "stale") return await this.#takeOver(path, draft);
       }
       return false;
     } finally {
@@ -84,14 +85,46 @@ export class AddressPool {
     }
   }
 
-  async #isStale(path: string): Promise<boolean> {
+  /**
+   * Replace a dead holder's file. Two kubelets may find it stale at once, and one's unlink could
+   * remove the other's fresh claim, so the takeover runs under an exclusive lock directory; the
+   * loser moves on to the next address. (A kubelet killed inside this window leaves the lock, and
+   * that one address unused until the directory is cleaned.)
+   */
+  async #takeOver(path: string, draft: string): Promise<boolean> {
+    const lock = `${path}.takeover`;
+    try {
+      await mkdir(lock);
+    } catch {
+      return false;
+    }
+    try {
+      if ((await this.#holderState(path)) !== "stale") return false;
+      await unlink(path).catch(() => undefined);
+      await link(draft, path);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await rmdir(lock).catch(() => undefined);
+    }
+  }
+
+  /** "vanished" when the holder released it meanwhile: retry the link, never unlink a newer claim. */
+  async #holderState(path: string): Promise<"held" | "stale" | "vanished"> {
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch {
+      return "vanished";
+    }
     let holder;
     try {
-      holder = leaseSchema.safeParse(JSON.parse(await readFile(path, "utf8")));
+      holder = leaseSchema.safeParse(JSON.parse(text));
     } catch {
-      return true; // released meanwhile, or not ours to read: the next link attempt decides
+      return "stale";
     }
-    if (!holder.success) return true;
-    return holder.data.pid !== this.#pid && !this.#isAlive(holder.data.pid);
+    if (!holder.success) return "stale";
+    return holder.data.pid !== this.#pid && !this.#isAlive(holder.data.pid) ? "stale" : "held";
   }
 }
