@@ -17,7 +17,8 @@ const crdPath = {
 
 const establishedSchema = z.object({
   status: z
-    .object({ conditions: z.array(z.object({ type: z.string(), status: z.string() })).optional() })
+    // A CRD created a moment ago reports `conditions: null` until its controller has run.
+    .object({ conditions: z.array(z.object({ type: z.string(), status: z.string() })).nullish() })
     .optional(),
 });
 
