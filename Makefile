@@ -19,7 +19,7 @@ endif
 
 STAMP := node_modules/.herald-install-stamp
 
-.PHONY: help toolchain protoc deps build lint format test test-unit env-up env-down dev broker operator e2e e2e-kind bench
+.PHONY: help toolchain protoc deps build lint format test test-unit env-up env-down dev broker operator images e2e e2e-kind bench
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ broker: build ## run the broker (configured by HERALD_* env)
 
 operator: build ## run the operator against the current kubeconfig
 	@npm run --silent operator
+
+images: deps ## build the broker and operator container images (local base images when no registry is reachable)
+	@npm run --silent images
 
 e2e: deps ## end-to-end scenarios on the local cluster
 	@npm run --silent e2e
