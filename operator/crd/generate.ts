@@ -1,12 +1,18 @@
-// Writes crds/herald.dev_messagebrokers.yaml and the Helm chart's copy from the zod API
-// (`npm run crd:generate`).
+// Writes crds/herald.dev_messagebrokers.yaml, the Helm chart's copy and the Markdown reference
+// docs/messagebroker-reference.md from the zod API (`npm run crd:generate`).
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { chartCrdFile, crdFile, crdYaml } from "./crd-file.ts";
+import { referenceFile, referenceMarkdown } from "./reference-file.ts";
 
 const yaml = crdYaml();
-for (const file of [crdFile, chartCrdFile]) {
+const outputs: [URL, string][] = [
+  [crdFile, yaml],
+  [chartCrdFile, yaml],
+  [referenceFile, await referenceMarkdown()],
+];
+for (const [file, text] of outputs) {
   await mkdir(new URL(".", file), { recursive: true });
-  await writeFile(file, yaml);
+  await writeFile(file, text);
   console.error(`wrote ${fileURLToPath(file)}`);
 }
