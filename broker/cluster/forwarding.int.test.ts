@@ -66,6 +66,26 @@ describe("forwarding to the subject's owner", () => {
     expect(single).toEqual([3]);
   });
 
+  it("counts a forwarded call once, on the member the client called", async () => {
+    const subject = uniqueSubject("fwd.count");
+    const { owner, first, second } = roles(subject);
+    const before = await Promise.all([owner, first, second].map(methodCalls));
+    const client = first.client();
+    await client.publish(subject, "a");
+    await client.publishBatch([{ subject, body: "b" }]);
+    await client.fetch(subject, 1);
+    const after = await Promise.all([owner, first, second].map(methodCalls));
+    const added = after.map((calls, index) => ({
+      counted: calls.counted - (before[index]?.counted ?? 0),
+      timed: calls.timed - (before[index]?.timed ?? 0),
+    }));
+    expect(added).toEqual([
+      { counted: 0, timed: 0 },
+      { counted: 3, timed: 3 },
+      { counted: 0, timed: 0 },
+    ]);
+  });
+
   it("delivers to a subscriber on a non-owner every message in order, from one upstream relay", async () => {
     const subject = uniqueSubject("fwd.subscribe");
     const { owner, first, second } = roles(subject);
@@ -115,6 +135,18 @@ describe("forwarding to the subject's owner", () => {
 async function metric(member: TestCluster["members"][number], name: string): Promise<number> {
   const values = (await member.registry.getSingleMetric(name)?.get())?.values ?? [];
   return values.reduce((sum, { value }) => sum + value, 0);
+}
+
+/** method_count and the observations of method_duration_seconds, over every method. */
+async function methodCalls(member: TestCluster["members"][number]) {
+  const durations = await member.registry.getSingleMetric("method_duration_seconds")?.get();
+  // A histogram's values are its buckets, sum and count, told apart by metricName.
+  const timed = (durations?.values ?? [])
+    .filter(
+      (value) => "metricName" in value && value.metricName === "method_duration_seconds_count",
+    )
+    .reduce((sum, { value }) => sum + value, 0);
+  return { counted: await metric(member, "method_count"), timed };
 }
 
 function collect(

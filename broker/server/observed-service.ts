@@ -1,7 +1,8 @@
 /**
- * Wraps the Broker handlers (outermost, so forwarded calls count where they
- * arrive) with the call metrics and, when tracing is on, one server span per
- * RPC. Unary calls are measured until they answer; a Subscribe until its
+ * Wraps the Broker handlers (outermost, so a forwarded call counts on the
+ * member the client called) with the call metrics and, when tracing is on, one
+ * server span per RPC. The member a call is forwarded to (or a Subscribe
+ * relayed to) traces it but does not count it again. Unary calls are measured until they answer; a Subscribe until its
  * stream is established (response headers sent) or refused, since its
  * lifetime is the client's choice.
  */
@@ -15,6 +16,7 @@ import {
 } from "@grpc/grpc-js";
 import type { Attributes, Span } from "@opentelemetry/api";
 import type { SubscribeRequest } from "../api/gen/broker.ts";
+import { forwardedEpoch } from "../cluster/forwarded-metadata.ts";
 import type { Method, MethodRecorder } from "../metrics.ts";
 import { context, endSpan, startServerSpan, trace, tracingEnabled } from "../telemetry/tracing.ts";
 import type { BrokerHandlers } from "./broker-service.ts";
@@ -37,8 +39,13 @@ const rpcAttributes = (method: Method, subject: string): Attributes => ({
   "messaging.destination.name": subject,
 });
 
+const uncounted: MethodRecorder = { record: () => undefined };
+
 export function observeService(handlers: BrokerHandlers, recorder: MethodRecorder): BrokerHandlers {
   const traced = tracingEnabled();
+  // A call another member forwarded was already counted by that member.
+  const recorderFor = (metadata: Metadata): MethodRecorder =>
+    forwardedEpoch(metadata) === undefined ? recorder : uncounted;
 
   const unary = <Req, Res>(
     method: Method,
@@ -50,7 +57,7 @@ export function observeService(handlers: BrokerHandlers, recorder: MethodRecorde
       return (call, callback) => {
         const started = performance.now();
         handler(call, (err, value, trailer, flags) => {
-          recorder.record(method, err === null || err === undefined, started);
+          recorderFor(call.metadata).record(method, err === null || err === undefined, started);
           callback(err, value, trailer, flags);
         });
       };
@@ -64,7 +71,7 @@ export function observeService(handlers: BrokerHandlers, recorder: MethodRecorde
       });
       const answer: sendUnaryData<Res> = (err, value, trailer, flags) => {
         const ok = err === null || err === undefined;
-        recorder.record(method, ok, started);
+        recorderFor(call.metadata).record(method, ok, started);
         if (ok && value !== null && value !== undefined) onResponse(span, value);
         endSpan(span, ok ? status.OK : (err.code ?? status.UNKNOWN), ok ? undefined : err.details);
         callback(err, value, trailer, flags);
@@ -85,7 +92,7 @@ export function observeService(handlers: BrokerHandlers, recorder: MethodRecorde
     const settle = (ok: boolean, code: number, details?: string) => {
       if (settled) return;
       settled = true;
-      recorder.record("subscribe", ok, started);
+      recorderFor(call.metadata).record("subscribe", ok, started);
       if (span !== undefined) endSpan(span, code, details);
     };
     // The handler sends headers once the subscription is registered, or emits the refusal.
