@@ -14,6 +14,7 @@ import type { Logger } from "./logger.ts";
 import { startHttpServer } from "./http/http-server.ts";
 import { createLogger } from "./logger.ts";
 import { createMetricsRegistry } from "./metrics.ts";
+import { drainOnSignals } from "./shutdown.ts";
 import { shutdownTracing, tracingEnabled } from "./telemetry/tracing.ts";
 import { createStore } from "./store/create-store.ts";
 
@@ -66,35 +67,18 @@ async function main(): Promise<void> {
   });
   logger.info({ port: http.port, tracing: tracingEnabled() }, "http listening");
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "draining");
-    const deadline = setTimeout(() => {
-      logger.error("drain exceeded the grace period; exiting");
-      process.exit(1);
-    }, config.shutdownGraceMs + 5_000);
-    deadline.unref();
-    broker
-      .shutdown()
-      .then(() => new Promise<void>((resolve) => http.server.close(() => resolve())))
+  drainOnSignals({
+    log: logger,
+    graceMs: config.shutdownGraceMs + 5_000,
+    drain: async () => {
+      await broker.shutdown();
+      await new Promise<void>((resolve) => http.server.close(() => resolve()));
       // Export the spans still buffered (bounded by the exporter's own timeout).
-      .then(() =>
-        shutdownTracing().catch((err: unknown) =>
-          logger.warn({ err }, "could not export the last spans"),
-        ),
-      )
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err }, "shutdown failed");
-          process.exit(1);
-        },
+      await shutdownTracing().catch((err: unknown) =>
+        logger.warn({ err }, "could not export the last spans"),
       );
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+    },
+  });
 }
 
 main().catch((err: unknown) => {

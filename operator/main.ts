@@ -1,8 +1,10 @@
 /**
  * The operator process: configuration from env, informers, leader election, reconcilers and
- * the /metrics, /healthz and /readyz endpoints; SIGTERM drains and releases the lease.
+ * the /metrics, /healthz and /readyz endpoints; SIGTERM or SIGINT drains and releases the lease.
  */
 import { pino } from "pino";
+// The broker stops the same way; one implementation serves both programs.
+import { drainOnSignals } from "../broker/shutdown.ts";
 import { ConfigError, loadConfig, type OperatorConfig } from "./process/config.ts";
 import { loadKubeConfig } from "./process/kube-config.ts";
 import { startOperator } from "./process/operator.ts";
@@ -33,25 +35,7 @@ async function main(): Promise<void> {
     onLostLeadership: () => process.exit(1),
   });
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "shutting down");
-    setTimeout(() => {
-      log.error("shutdown exceeded its grace period; exiting");
-      process.exit(1);
-    }, shutdownGraceMs).unref();
-    operator.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  drainOnSignals({ log, graceMs: shutdownGraceMs, drain: () => operator.stop() });
 }
 
 main().catch((err: unknown) => {
