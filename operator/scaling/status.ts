@@ -1,6 +1,8 @@
 import type { MessageBrokerStatus } from "../api/v1alpha1/index.ts";
-import { withTransitionTime, type ConditionState } from "../status/conditions.ts";
+import { conditionStates, withTransitionTime } from "../status/conditions.ts";
 import type { Scaling } from "./plan.ts";
+
+const scalingState = conditionStates("Scaling");
 
 /**
  * `status` with the scale record and the Scaling condition. The condition appears with the first
@@ -17,21 +19,15 @@ export function withScaling(
   const previous = status.conditions ?? [];
   const hadCondition = previous.some((condition) => condition.type === "Scaling");
   if (!scaling && !hadCondition) return rest;
-  const state: ConditionState = scaling
-    ? {
-        type: "Scaling",
-        status: "True",
-        reason: scaling.step,
-        message: `Scaling from ${scaling.from} to ${scaling.to} broker pods: ${scaling.step}${
+  const state = scaling
+    ? scalingState(
+        "True",
+        scaling.step,
+        `Scaling from ${scaling.from} to ${scaling.to} broker pods: ${scaling.step}${
           scaling.targetEpoch === undefined ? "" : ` (membership epoch ${scaling.targetEpoch})`
         }.`,
-      }
-    : {
-        type: "Scaling",
-        status: "False",
-        reason: "Idle",
-        message: "No scale in progress.",
-      };
+      )
+    : scalingState("False", "Idle", "No scale in progress.");
   const condition = withTransitionTime(state, previous, generation, now);
   const conditions = previous.map((existing) =>
     existing.type === "Scaling" ? condition : existing,

@@ -8,6 +8,16 @@ export interface ConditionState {
   message: string;
 }
 
+/** Builds the states of one condition type, so each reads `state(status, reason, message)`. */
+export function conditionStates(type: ConditionType) {
+  return (status: Condition["status"], reason: string, message: string): ConditionState => ({
+    type,
+    status,
+    reason,
+    message,
+  });
+}
+
 /**
  * metav1.Condition semantics: lastTransitionTime changes only when the status changes, so a
  * reconcile that finds nothing new produces the very same conditions (and writes nothing).

@@ -1,20 +1,18 @@
 import { serviceMonitorCrdName } from "../kube/owned-kinds.ts";
-import type { ConditionState } from "./conditions.ts";
+import { conditionStates, type ConditionState } from "./conditions.ts";
 import type { Observation } from "./observation.ts";
+
+const state = conditionStates("Degraded");
 
 /** Degraded: something needs a human. A failed reconcile outranks a skipped ServiceMonitor. */
 export function degraded({ reconcileError, serviceMonitorSkipped }: Observation): ConditionState {
-  const type = "Degraded";
-  if (reconcileError !== undefined) {
-    return { type, status: "True", reason: "ReconcileFailed", message: reconcileError };
-  }
+  if (reconcileError !== undefined) return state("True", "ReconcileFailed", reconcileError);
   if (serviceMonitorSkipped) {
-    return {
-      type,
-      status: "True",
-      reason: "ServiceMonitorSkipped",
-      message: `monitoring.serviceMonitor.enabled is true but the CRD ${serviceMonitorCrdName} is not installed; no ServiceMonitor was created.`,
-    };
+    return state(
+      "True",
+      "ServiceMonitorSkipped",
+      `monitoring.serviceMonitor.enabled is true but the CRD ${serviceMonitorCrdName} is not installed; no ServiceMonitor was created.`,
+    );
   }
-  return { type, status: "False", reason: "AsExpected", message: "Every child is applied." };
+  return state("False", "AsExpected", "Every child is applied.");
 }
