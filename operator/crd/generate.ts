@@ -1,5 +1,5 @@
 // Writes crds/herald.dev_messagebrokers.yaml, the Helm chart's copy and the Markdown reference
-// docs/messagebroker-reference.md from the zod API (`npm run crd:generate`).
+// crds/README.md from the zod API (`npm run crd:generate`).
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { chartCrdFile, crdFile, crdYaml } from "./crd-file.ts";

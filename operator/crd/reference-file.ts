@@ -4,7 +4,7 @@ import { dnsSubdomainPattern, quantityPattern } from "../api/v1alpha1/fields.ts"
 import { messageBrokerOpenApiSchema } from "./messagebroker-crd.ts";
 import { renderReference } from "./reference.ts";
 
-export const referenceFile = new URL("../../docs/messagebroker-reference.md", import.meta.url);
+export const referenceFile = new URL("../../crds/README.md", import.meta.url);
 
 const generator = "npm run crd:generate";
 
