@@ -2,9 +2,9 @@
  * Wraps the Broker handlers (outermost, so a forwarded call counts on the
  * member the client called) with the call metrics and, when tracing is on, one
  * server span per RPC. The member a call is forwarded to (or a Subscribe
- * relayed to) traces it but does not count it again. Unary calls are measured until they answer; a Subscribe until its
- * stream is established (response headers sent) or refused, since its
- * lifetime is the client's choice.
+ * relayed to) traces it but does not count it again. Unary calls are measured
+ * until they answer; a Subscribe until its stream is established (response
+ * headers sent) or refused, since its lifetime is the client's choice.
  */
 import {
   type Metadata,
