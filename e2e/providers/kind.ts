@@ -1,0 +1,101 @@
+/**
+ * The kind provider: a kind cluster on which `make e2e-kind` installed the chart. The scenario
+ * gets a namespace of its own with a PostgreSQL in it; this process reaches broker pods through
+ * `kubectl port-forward`, behind a fixed local address per pod that outlives pod replacements.
+ */
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ports } from "../../operator/render/ports.ts";
+import { describeFailure, runCommand } from "../chart/tools.ts";
+import { kubectlArgs, portForwardArgs } from "../kind/commands.ts";
+import { PodForwards } from "../kind/pod-forwards.ts";
+import { startPodProxy, type PodProxy } from "../kind/pod-proxy.ts";
+import { parsePods, readyReplacement } from "../kind/pods.ts";
+import { startPortForward } from "../kind/port-forward.ts";
+import { postgres, postgresHost, renderPostgres } from "../kind/postgres.ts";
+import { kindSettings, operatorRelease, operatorSelector } from "../kind/settings.ts";
+import type { Provider } from "../scenarios/provider.ts";
+
+/** Above the longest kubectl --timeout the scenario passes (90 s). */
+const kubectlTimeoutMs = 180_000;
+
+export async function startKindProvider(cluster = kindSettings().cluster): Promise<Provider> {
+  const namespace = `herald-e2e-${randomBytes(3).toString("hex")}`;
+  const kubectlIn = async (ns: string, args: readonly string[], stdin?: string) => {
+    const result = await runCommand("kubectl", kubectlArgs(cluster, ns, args), {
+      input: stdin,
+      timeoutMs: kubectlTimeoutMs,
+    });
+    if (result.code !== 0) throw new Error(describeFailure(`kubectl ${args.join(" ")}`, result));
+    return result.stdout;
+  };
+  const kubectl = (args: readonly string[], stdin?: string) => kubectlIn(namespace, args, stdin);
+
+  await kubectl(["create", "namespace", namespace]);
+  try {
+    const password = randomBytes(18).toString("base64url");
+    await kubectl(["apply", "-f", "-"], JSON.stringify(renderPostgres({ namespace, password })));
+    // The first run pulls the image into the node.
+    await kubectl(["rollout", "status", `deployment/${postgres.name}`, "--timeout=240s"]);
+  } catch (err) {
+    await kubectl(["delete", "namespace", namespace, "--wait=false"]).catch(() => "");
+    throw err;
+  }
+
+  const forwards = new PodForwards({
+    async podUid(pod) {
+      const uid = (await kubectl(["get", "pod", pod, "-o", "jsonpath={.metadata.uid}"])).trim();
+      if (!uid) throw new Error(`pod ${pod} has no uid`);
+      return uid;
+    },
+    start: (pod) =>
+      startPortForward("kubectl", portForwardArgs(cluster, namespace, pod, ports.grpc.port)),
+  });
+  const proxies = new Map<string, Promise<PodProxy>>();
+
+  return {
+    name: "kind",
+    namespace,
+    kubectl,
+    async podAddress(pod) {
+      // Fails here, not at the client's first call, when the pod cannot be reached.
+      await forwards.port(pod);
+      let proxy = proxies.get(pod);
+      if (!proxy) {
+        proxy = startPodProxy(() => forwards.port(pod));
+        proxies.set(pod, proxy);
+      }
+      return (await proxy).address;
+    },
+    postgres: {
+      host: postgresHost(namespace),
+      port: postgres.port,
+      database: postgres.database,
+      credentialsSecret: postgres.credentialsSecret,
+    },
+    async killOperator() {
+      const inRelease = (args: readonly string[]) => kubectlIn(operatorRelease.namespace, args);
+      const list = ["get", "pods", "-l", operatorSelector, "-o", "json"];
+      const killed = parsePods(await inRelease(list))
+        .filter((pod) => !pod.terminating)
+        .map((pod) => pod.name);
+      if (killed.length === 0) throw new Error(`no operator pod matches ${operatorSelector}`);
+      // Forced: the pod object goes at once, no SIGTERM grace, no Lease released.
+      await inRelease(["delete", "pod", ...killed, "--grace-period=0", "--force", "--wait=false"]);
+      const deadline = Date.now() + 180_000;
+      while (!readyReplacement(parsePods(await inRelease(list)), killed)) {
+        if (Date.now() > deadline) throw new Error("no new operator pod Ready within 180 s");
+        await sleep(500);
+      }
+    },
+    async stop() {
+      forwards.stopAll();
+      await Promise.all(
+        [...proxies.values()].map((proxy) => proxy.then((p) => p.close()).catch(() => undefined)),
+      );
+      // The operator removes its finalizers while it still watches the namespace.
+      await kubectl(["delete", "messagebrokers", "--all", "--timeout=90s"]).catch(() => "");
+      await kubectl(["delete", "namespace", namespace, "--timeout=120s"]).catch(() => "");
+    },
+  };
+}
