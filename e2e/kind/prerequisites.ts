@@ -1,7 +1,7 @@
 /** The tools `make e2e-kind` needs on PATH, each with how to get it. */
 import { have } from "../env/run.ts";
 
-export const tools = [
+const tools = [
   {
     name: "docker",
     install: "install Docker Engine (Debian: apt-get install docker.io) and start it",
@@ -14,7 +14,7 @@ export const tools = [
   { name: "helm", install: "install Helm 3 (Helm docs, 'Installing Helm')" },
 ] as const;
 
-export const missingToolMessage = (tool: (typeof tools)[number]): string =>
+const missingToolMessage = (tool: (typeof tools)[number]): string =>
   `make e2e-kind: ${tool.name} is not on PATH — ${tool.install}`;
 
 /** One line per missing tool; empty when everything is there. */
