@@ -19,6 +19,7 @@ import { apply, connect, createNamespace, waitFor } from "../../operator/test/cl
 import { repoRoot } from "../env/paths.ts";
 import { buildImages, type BuildResult, type Program } from "./build.ts";
 import { Container } from "./container.ts";
+import type { RunSpec } from "./docker-args.ts";
 import { docker } from "./docker.ts";
 import { EngineError, ensureEngine, type Engine } from "./engine.ts";
 
@@ -32,6 +33,7 @@ let engine: Engine | undefined;
 let engineError: string | undefined;
 let built: BuildResult | undefined;
 const cleanups: (() => Promise<unknown>)[] = [];
+const report = (line: string) => process.stderr.write(`images: ${line}\n`);
 
 beforeAll(async () => {
   try {
@@ -46,9 +48,12 @@ beforeAll(async () => {
     return;
   }
   built = await buildImages();
+  for (const base of built.bases.filter((candidate) => candidate.created)) {
+    report(`${base.tag} created locally in ${base.seconds.toFixed(1)}s`);
+  }
   for (const image of built.images) {
-    process.stderr.write(
-      `images: ${image.image} built in ${image.seconds.toFixed(1)}s, ${(image.bytes / 1e6).toFixed(0)} MB\n`,
+    report(
+      `${image.image} built in ${image.seconds.toFixed(1)}s, ${(image.bytes / 1e6).toFixed(0)} MB`,
     );
   }
 }, 1_200_000);
@@ -66,13 +71,11 @@ function imageOf(ctx: TestContext, program: Program): string {
   return image;
 }
 
-async function start(spec: Parameters<typeof Container.run>[0]): Promise<Container> {
+async function start(spec: RunSpec): Promise<Container> {
   const container = await Container.run(spec);
   cleanups.push(() => container.remove());
   return container;
 }
-
-const report = (line: string) => process.stderr.write(`images: ${line}\n`);
 
 describe.each<Program>(["broker", "operator"])("the %s image's contents", (program) => {
   test("runs as uid 10001, carries its OCI labels, and no dev dependency", async (ctx) => {
