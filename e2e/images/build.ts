@@ -16,6 +16,8 @@ import { externalBaseImages } from "./dockerfile.ts";
 /** The repositories the chart points at (charts/herald/values.yaml). */
 export const imageRepositories = { broker: "herald-broker", operator: "herald-operator" } as const;
 export type Program = keyof typeof imageRepositories;
+/** The label each Dockerfile sets to its repository name. */
+const titleLabel = "org.opencontainers.image.title";
 
 export interface BuildOptions {
   /** Image tag; the package.json version (the chart's appVersion) by default. */
@@ -68,7 +70,8 @@ export async function buildImages(options: BuildOptions = {}): Promise<BuildResu
   const images: BuiltImage[] = [];
   // One after the other: the second reuses the first one's cached build stages.
   for (const program of programs) {
-    const image = `${imageRepositories[program]}:${tag}`;
+    const repository = imageRepositories[program];
+    const image = `${repository}:${tag}`;
     const started = performance.now();
     await docker(
       buildArgs({
@@ -79,6 +82,8 @@ export async function buildImages(options: BuildOptions = {}): Promise<BuildResu
       }),
       { logFile },
     );
+    // The image this tag named before is dangling now; removing it frees its cached stages too.
+    await docker(["image", "prune", "--force", "--filter", `label=${titleLabel}=${repository}`]);
     const seconds = (performance.now() - started) / 1000;
     images.push({ program, image, seconds, bytes: await imageSize(image) });
   }
