@@ -1,8 +1,12 @@
-/** The Docker CLI of Debian's docker.io package, which ensureEngine installs when it is missing. */
+import { existsSync } from "node:fs";
 import { EnvError } from "../env/env-error.ts";
 import { run } from "../env/run.ts";
 
-export const dockerCli = "/usr/bin/docker";
+/**
+ * The Docker CLI of Debian's docker.io package, which ensureEngine installs when it is missing;
+ * elsewhere (a kind user's machine) whichever docker is on PATH.
+ */
+export const dockerCli = existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker";
 
 export interface DockerOptions {
   /** Append the command and its output here (builds are long; the log is kept). */

@@ -4,7 +4,6 @@
  * container uses the host network) and logs under .herald/docker/. Only a daemon started here is
  * stopped by `stop`.
  */
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { aptInstall } from "../env/apt.ts";
 import { ensureDir, startDaemon, stopDaemon, waitUntil } from "../env/daemon.ts";
@@ -32,7 +31,7 @@ const serverVersion = () =>
   docker(["version", "--format", "{{.Server.Version}}"]).then((out) => out.trim());
 
 export async function ensureEngine(): Promise<Engine> {
-  if (!existsSync(dockerCli)) await aptInstall("docker", ["docker.io"]);
+  if (!(await have(dockerCli))) await aptInstall("docker", ["docker.io"]);
   const running = await serverVersion().catch(() => undefined);
   if (running !== undefined) return { started: false, version: running, stop: async () => {} };
   // Checked only now: an engine that answers may come from another package (docker-ce).
