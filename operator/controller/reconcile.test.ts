@@ -19,6 +19,9 @@ class FakeCluster implements CacheReader {
   readonly writes: string[] = [];
   /** The membership epoch every broker pod reports. */
   reportedEpoch: number | undefined = undefined;
+  /** Why a broker pod is not Ready, by name; a pod not listed is Ready. */
+  readonly notReady = new Map<string, string>();
+  clock = new Date("2026-01-01T00:00:00Z");
   readonly events: BrokerEvent[] = [];
   serviceMonitorsInstalled = false;
   failApplyOf: string | undefined;
@@ -125,6 +128,9 @@ class FakeCluster implements CacheReader {
       writer: this.writer,
       events: this.recorder,
       epochs: (_namespace, names) => Promise.resolve(names.map(() => this.reportedEpoch)),
+      podReadiness: (_namespace, names) =>
+        Promise.resolve(names.map((name) => this.notReady.get(name))),
+      scalingStallAfterMs: 300_000,
       settings: {
         images: {
           broker: "herald-broker:test",
@@ -135,7 +141,7 @@ class FakeCluster implements CacheReader {
         clusterDomain: "cluster.local",
       },
       log,
-      now: () => new Date("2026-01-01T00:00:00Z"),
+      now: () => this.clock,
     };
   }
 
@@ -144,6 +150,10 @@ class FakeCluster implements CacheReader {
     const before = this.writes.length;
     await reconcile(key, this.deps());
     return this.writes.slice(before);
+  }
+
+  advance(seconds: number): void {
+    this.clock = new Date(this.clock.getTime() + seconds * 1000);
   }
 
   /** Marks the broker StatefulSet as fully rolled out with every pod ready. */
@@ -164,7 +174,10 @@ class FakeCluster implements CacheReader {
     };
   }
 
-  status(): { phase?: string; conditions?: { type: string; status: string; reason: string }[] } {
+  status(): {
+    phase?: string;
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+  } {
     return (
       (this.broker("shop", "orders") as { status?: ReturnType<FakeCluster["status"]> }).status ?? {}
     );
@@ -297,6 +310,57 @@ describe("reconcile", () => {
       expect.objectContaining({ type: "Scaling", status: "False", reason: "Idle" }),
     );
     expect(await cluster.reconcile()).toEqual([]);
+  });
+
+  describe("a scale step that waits past the stall threshold", () => {
+    const degraded = () => cluster.status().conditions?.find((c) => c.type === "Degraded");
+
+    /** Scale 1 → 3 whose new pod orders-2 never gets Ready, 5 minutes on. */
+    async function stalledScaleUp(): Promise<void> {
+      await runningOneReplicaScaledToThree();
+      cluster.notReady.set("orders-2", "CrashLoopBackOff");
+      // Nothing watched changes while the pod crash-loops: the reconcile asks to look again then.
+      expect(await reconcile(key, cluster.deps())).toEqual({ requeueAfterMs: 300_000 });
+      cluster.advance(299);
+      await cluster.reconcile();
+      expect(degraded()).toMatchObject({ status: "False" });
+      cluster.advance(1);
+      expect(await reconcile(key, cluster.deps())).toEqual({ requeueAfterMs: 10_000 });
+    }
+
+    test("is Degraded naming the pod, warned about once, and clears when the step completes", async () => {
+      await stalledScaleUp();
+      expect(cluster.status().phase).toBe("Degraded");
+      expect(degraded()).toMatchObject({
+        status: "True",
+        reason: "ScalingStalled",
+        message:
+          "Scale 1→3 has waited over 5m (since 2026-01-01T00:00:00Z) for orders-2 (CrashLoopBackOff) to become Ready.",
+      });
+      cluster.advance(10);
+      expect(await cluster.reconcile()).toEqual([]);
+      const warnings = cluster.events.filter((event) => event.reason === "ScalingStalled");
+      expect(warnings).toEqual([
+        { type: "Warning", reason: "ScalingStalled", note: degraded()?.message },
+      ]);
+
+      cluster.notReady.clear();
+      cluster.rollOut();
+      await cluster.reconcile(); // publishes the pods: the next step starts now
+      expect(degraded()).toMatchObject({ status: "False" });
+      expect(cluster.status().phase).not.toBe("Degraded");
+    });
+
+    test("clears when replicas is reverted", async () => {
+      await stalledScaleUp();
+      cluster.updateBroker((broker) => ((broker.spec as { replicas: number }).replicas = 1));
+      cluster.reportedEpoch = 1; // orders-0, the one member, has the epoch
+      await cluster.reconcile();
+      expect(cluster.status().conditions).toContainEqual(
+        expect.objectContaining({ type: "Scaling", status: "True", reason: "RemovingPods" }),
+      );
+      expect(degraded()).toMatchObject({ status: "False" });
+    });
   });
 
   test("a membership cache behind the published epoch is read from the API server", async () => {

@@ -18,9 +18,11 @@ import { syncChildren, type ChildCaches } from "./children.ts";
 import { claimSelector, pvcCleanupFinalizer, wantedFinalizers } from "./finalizer.ts";
 import { publishedMembership } from "./membership.ts";
 import { renderContextFor, type RenderSettings } from "./render-context.ts";
-import { awaitsEpochs, planScaling, type ScalingPlan } from "../scaling/plan.ts";
+import { awaitsEpochs, planScaling, type ScalingInput, type ScalingPlan } from "../scaling/plan.ts";
 import { withScaling } from "../scaling/status.ts";
 import type { EpochReader } from "../scaling/epochs.ts";
+import { stallCheckDelayMs } from "../scaling/stall.ts";
+import { scalingStall, type StallDeps } from "./scaling-stall.ts";
 import { ports } from "../render/index.ts";
 import { transitionEvents } from "./transition-events.ts";
 
@@ -36,7 +38,7 @@ export interface CacheReader extends ChildCaches {
   readonly serviceMonitorsInstalled: boolean;
 }
 
-export interface ReconcilerDeps {
+export interface ReconcilerDeps extends StallDeps {
   cache: CacheReader;
   writer: ClusterWriter;
   events: EventRecorder;
@@ -96,7 +98,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
 
   const names = childNames(broker);
   const membershipMap = await membershipConfigMap(broker, deps);
-  const plan = await scalingPlan(broker, membershipMap, deps);
+  const { input: scalingInput, plan } = await scalingPlan(broker, membershipMap, now, deps);
   const ctx = await renderContextFor(
     broker,
     deps.settings,
@@ -125,6 +127,10 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
       cache.child("apps/v1 StatefulSet", namespace, statefulSetName),
     serviceMonitorSkipped: serviceMonitorSkipped(broker, ctx),
     reconcileError: children.error,
+    scalingStall: await scalingStall(
+      { broker, input: scalingInput, plan, membership: ctx.membership },
+      deps,
+    ),
     membershipEpoch: ctx.membership.epoch,
     clusterDomain: ctx.clusterDomain,
   });
@@ -147,7 +153,11 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
 
   if (children.error !== undefined) throw new ReconcileError(children.error);
   if (children.waiting) return { requeueAfterMs: waitForCacheMs };
-  return plan.pollEpochs ? { requeueAfterMs: epochPollMs } : {};
+  if (plan.pollEpochs) return { requeueAfterMs: epochPollMs };
+  // A step no watch may wake (new pods that never get Ready) is still looked at when it stalls.
+  return plan.scaling
+    ? { requeueAfterMs: stallCheckDelayMs(plan.scaling, now, deps.scalingStallAfterMs) }
+    : {};
 }
 
 /**
@@ -173,8 +183,9 @@ async function membershipConfigMap(
 async function scalingPlan(
   broker: MessageBroker,
   membershipMap: KubernetesObject | undefined,
+  now: string,
   deps: ReconcilerDeps,
-): Promise<ScalingPlan> {
+): Promise<{ input: ScalingInput; plan: ScalingPlan }> {
   const { namespace } = broker.metadata;
   const names = childNames(broker);
   const published = publishedMembership(membershipMap);
@@ -194,7 +205,8 @@ async function scalingPlan(
           ports.http.port,
         )
       : undefined;
-  return planScaling({ ...input, reportedEpochs });
+  const full = { ...input, reportedEpochs, now };
+  return { input: full, plan: planScaling(full) };
 }
 
 function observe(
@@ -203,6 +215,7 @@ function observe(
     statefulSet: (name: string) => KubernetesObject | undefined;
     serviceMonitorSkipped: boolean;
     reconcileError: string | undefined;
+    scalingStall: string | undefined;
     membershipEpoch: number;
     clusterDomain: string;
   },
@@ -221,6 +234,7 @@ function observe(
           : { kind: "external" },
     serviceMonitorSkipped: seen.serviceMonitorSkipped,
     reconcileError: seen.reconcileError,
+    scalingStall: seen.scalingStall,
     membershipEpoch: seen.membershipEpoch,
     clusterDomain: seen.clusterDomain,
   };

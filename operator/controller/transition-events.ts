@@ -8,14 +8,16 @@ export interface StatefulSetChange {
   scaled?: { from: number; to: number };
 }
 
-const degradedReason = (status: MessageBrokerStatus | undefined) => {
+const degradedCondition = (status: MessageBrokerStatus | undefined) => {
   const degraded = status?.conditions?.find((condition) => condition.type === "Degraded");
-  return degraded?.status === "True" ? degraded.reason : undefined;
+  return degraded?.status === "True" ? degraded : undefined;
 };
+const degradedReason = (status: MessageBrokerStatus | undefined) =>
+  degradedCondition(status)?.reason;
 
 /**
- * The Events worth a human's attention: created, scaled, failed and recovered. Each comes from
- * a transition, so a steady state records none.
+ * The Events worth a human's attention: created, scaled, failed, recovered and a scale step
+ * stalled. Each comes from a transition, so a steady state records none.
  */
 export function transitionEvents(
   previous: MessageBrokerStatus | undefined,
@@ -50,6 +52,10 @@ export function transitionEvents(
   }
   if (wasFailing && !isFailing) {
     events.push({ type: "Normal", reason: "Recovered", note: "Every child is applied again." });
+  }
+  const stall = degradedCondition(next);
+  if (stall?.reason === "ScalingStalled" && degradedReason(previous) !== "ScalingStalled") {
+    events.push({ type: "Warning", reason: "ScalingStalled", note: stall.message });
   }
   return events;
 }

@@ -64,6 +64,8 @@ const envSchema = z.object({
   HERALD_HTTP_ADDR: hostPort("0.0.0.0:8080"),
   HERALD_LOG_LEVEL: z.enum(logLevels).default("info"),
   HERALD_MAX_CONCURRENT_RECONCILES: positiveInt(4),
+  /** A scale step waiting longer than this sets Degraded=True/ScalingStalled (it keeps waiting). */
+  HERALD_SCALING_STALL_AFTER_SECONDS: positiveInt(300),
   LEADER_ELECTION: bool(true),
   LEADER_ELECTION_NAMESPACE: text(""),
   LEADER_ELECTION_NAME: text("herald-operator"),

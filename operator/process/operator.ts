@@ -1,4 +1,5 @@
 import { brokerEpochReader } from "../scaling/epochs.ts";
+import { podReadinessReader } from "../scaling/pod-readiness.ts";
 import { KubernetesObjectApi, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { Controller } from "../controller/controller.ts";
@@ -59,6 +60,8 @@ export async function startOperator(options: {
     cache: informers,
     writer: clusterWriter(kubeConfig),
     epochs: brokerEpochReader(kubeConfig),
+    podReadiness: podReadinessReader(kubeConfig),
+    scalingStallAfterMs: config.HERALD_SCALING_STALL_AFTER_SECONDS * 1000,
     events: eventRecorder(kubeConfig, config.POD_NAME, log),
     settings: {
       images: {

@@ -9,7 +9,11 @@ const pods = (desired: number, ready = desired, current = desired): Workload => 
   rolledOut: current === desired && ready === desired,
 });
 
+const now = "2026-01-01T00:10:00Z";
+const earlier = "2026-01-01T00:00:00Z";
+
 const input = (overrides: Partial<ScalingInput>): ScalingInput => ({
+  now,
   wanted: 1,
   scaling: undefined,
   published: { epoch: 1, members: 1 },
@@ -44,7 +48,7 @@ describe("planScaling", () => {
     test("raises the StatefulSet first and keeps the membership", () => {
       const plan = planScaling(input({ wanted: 3 }));
       expect(plan).toMatchObject({ statefulSetReplicas: 3, members: 1 });
-      expect(plan.scaling).toEqual({ from: 1, to: 3, step: "AddingPods" });
+      expect(plan.scaling).toEqual({ from: 1, to: 3, step: "AddingPods", stepStartedAt: now });
     });
 
     test("waits while the new pods are not all ready", () => {
@@ -63,7 +67,7 @@ describe("planScaling", () => {
       const scaling = { from: 1, to: 3, step: "AddingPods" as const };
       const plan = planScaling(input({ wanted: 3, scaling, statefulSet: pods(3) }));
       expect(plan).toMatchObject({ statefulSetReplicas: 3, members: 3, pollEpochs: true });
-      expect(plan.scaling).toEqual({ from: 1, to: 3, step: "AwaitingEpoch" });
+      expect(plan.scaling).toEqual({ from: 1, to: 3, step: "AwaitingEpoch", stepStartedAt: now });
 
       const published = { epoch: 2, members: 3 };
       const awaiting = { from: 1, to: 3, step: "AwaitingEpoch" as const, targetEpoch: 2 };
@@ -92,7 +96,7 @@ describe("planScaling", () => {
         input({ wanted: 2, published: { epoch: 2, members: 3 }, statefulSet: pods(3) }),
       );
       expect(plan).toMatchObject({ statefulSetReplicas: 3, members: 2, pollEpochs: true });
-      expect(plan.scaling).toEqual({ from: 3, to: 2, step: "AwaitingEpoch" });
+      expect(plan.scaling).toEqual({ from: 3, to: 2, step: "AwaitingEpoch", stepStartedAt: now });
     });
 
     const awaiting = input({
@@ -106,14 +110,19 @@ describe("planScaling", () => {
       for (const reportedEpochs of [undefined, [3, 2], [3, undefined], [3]]) {
         const plan = planScaling({ ...awaiting, reportedEpochs });
         expect(plan.statefulSetReplicas).toBe(3);
-        expect(plan.scaling).toEqual({ from: 3, to: 2, step: "AwaitingEpoch" });
+        expect(plan.scaling).toEqual({ from: 3, to: 2, step: "AwaitingEpoch", stepStartedAt: now });
       }
     });
 
     test("lowers the StatefulSet once they all do, then finishes when the pod is gone", () => {
       const lowering = planScaling({ ...awaiting, reportedEpochs: [3, 3] });
       expect(lowering).toMatchObject({ statefulSetReplicas: 2, members: 2 });
-      expect(lowering.scaling).toEqual({ from: 3, to: 2, step: "RemovingPods" });
+      expect(lowering.scaling).toEqual({
+        from: 3,
+        to: 2,
+        step: "RemovingPods",
+        stepStartedAt: now,
+      });
 
       const removing = {
         ...awaiting,
@@ -128,7 +137,7 @@ describe("planScaling", () => {
     test("resumes from the cluster alone: published but status not yet written", () => {
       const plan = planScaling({ ...awaiting, scaling: undefined, reportedEpochs: [3, 2] });
       expect(plan.statefulSetReplicas).toBe(3);
-      expect(plan.scaling).toEqual({ from: 3, to: 2, step: "AwaitingEpoch" });
+      expect(plan.scaling).toEqual({ from: 3, to: 2, step: "AwaitingEpoch", stepStartedAt: now });
     });
   });
 
@@ -144,7 +153,7 @@ describe("planScaling", () => {
         }),
       );
       expect(plan).toMatchObject({ statefulSetReplicas: 3, members: 3 });
-      expect(plan.scaling).toEqual({ from: 2, to: 3, step: "AwaitingEpoch" });
+      expect(plan.scaling).toEqual({ from: 2, to: 3, step: "AwaitingEpoch", stepStartedAt: now });
     });
 
     test("a scale-up restored to 1 removes the pods that never became members", () => {
@@ -159,6 +168,35 @@ describe("planScaling", () => {
       );
       expect(plan).toMatchObject({ statefulSetReplicas: 1, members: 1 });
       expect(plan.scaling?.step).toBe("RemovingPods");
+    });
+  });
+
+  describe("step start (stepStartedAt)", () => {
+    const waiting = input({
+      wanted: 2,
+      scaling: { from: 3, to: 2, step: "AwaitingEpoch", targetEpoch: 3, stepStartedAt: earlier },
+      published: { epoch: 3, members: 2 },
+      statefulSet: pods(3),
+      reportedEpochs: [3, undefined],
+    });
+
+    test("a step still waiting keeps the time it started", () => {
+      expect(planScaling(waiting).scaling?.stepStartedAt).toBe(earlier);
+    });
+
+    test("the next step starts now", () => {
+      const lowering = planScaling({ ...waiting, reportedEpochs: [3, 3] });
+      expect(lowering.scaling).toMatchObject({ step: "RemovingPods", stepStartedAt: now });
+    });
+
+    test("a reverted scale is a new step that starts now", () => {
+      const reverted = planScaling({ ...waiting, wanted: 3 });
+      expect(reverted.scaling).toEqual({
+        from: 2,
+        to: 3,
+        step: "AwaitingEpoch",
+        stepStartedAt: now,
+      });
     });
   });
 });

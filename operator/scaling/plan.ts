@@ -3,7 +3,9 @@ import type { Workload } from "../status/workload.ts";
 
 export type Scaling = NonNullable<MessageBrokerStatus["scaling"]>;
 /** A scale step as planned; the reconcile adds the epoch it publishes (targetEpoch). */
-export type PlannedScaling = Omit<Scaling, "targetEpoch">;
+export type PlannedScaling = Omit<Scaling, "targetEpoch" | "stepStartedAt"> & {
+  stepStartedAt: string;
+};
 
 export interface ScalingInput {
   /** spec.replicas. */
@@ -16,6 +18,8 @@ export interface ScalingInput {
   statefulSet: Workload | undefined;
   /** Epoch each published member reports, by ordinal (undefined: unreachable); read only when {@link awaitsEpochs}. */
   reportedEpochs: readonly (number | undefined)[] | undefined;
+  /** metav1.Time of this reconcile: when a step that starts now started. */
+  now: string;
 }
 
 export interface ScalingPlan {
@@ -31,7 +35,7 @@ export interface ScalingPlan {
  * Whether the plan will look at the brokers' reported epochs: the membership already lists the
  * wanted pods and a scale is still to be finished (or extra pods are still to be removed).
  */
-export function awaitsEpochs(input: Omit<ScalingInput, "reportedEpochs">): boolean {
+export function awaitsEpochs(input: Omit<ScalingInput, "reportedEpochs" | "now">): boolean {
   const { wanted, scaling, published, statefulSet } = input;
   if (!published || !statefulSet || published.members !== wanted) return false;
   return scaling !== undefined || statefulSet.desired > wanted;
@@ -46,7 +50,7 @@ export function awaitsEpochs(input: Omit<ScalingInput, "reportedEpochs">): boole
  * A changed `replicas` mid-way simply plans from where the membership is now, which cancels.
  */
 export function planScaling(input: ScalingInput): ScalingPlan {
-  const { wanted, scaling, published, statefulSet, reportedEpochs } = input;
+  const { wanted, scaling, published, statefulSet, reportedEpochs, now } = input;
   // First creation: every initial pod is a member of epoch 1; nothing moves between brokers.
   if (!published || !statefulSet) {
     return { statefulSetReplicas: wanted, members: wanted, scaling: undefined, pollEpochs: false };
@@ -54,6 +58,12 @@ export function planScaling(input: ScalingInput): ScalingPlan {
   const current = published.members;
   const from = (fallback: number) =>
     scaling !== undefined && scaling.to === wanted ? scaling.from : fallback;
+  // The same step keeps its start (a status written before stepStartedAt existed starts it now).
+  const step = (start: number, name: PlannedScaling["step"]): PlannedScaling => {
+    const same = scaling?.from === start && scaling.to === wanted && scaling.step === name;
+    const stepStartedAt = (same ? scaling.stepStartedAt : undefined) ?? now;
+    return { from: start, to: wanted, step: name, stepStartedAt };
+  };
 
   if (wanted > current) {
     const podsReady = statefulSet.desired === wanted && statefulSet.ready >= wanted;
@@ -61,13 +71,13 @@ export function planScaling(input: ScalingInput): ScalingPlan {
       ? {
           statefulSetReplicas: wanted,
           members: wanted,
-          scaling: { from: from(current), to: wanted, step: "AwaitingEpoch" },
+          scaling: step(from(current), "AwaitingEpoch"),
           pollEpochs: true,
         }
       : {
           statefulSetReplicas: wanted,
           members: current,
-          scaling: { from: from(current), to: wanted, step: "AddingPods" },
+          scaling: step(from(current), "AddingPods"),
           pollEpochs: false,
         };
   }
@@ -76,7 +86,7 @@ export function planScaling(input: ScalingInput): ScalingPlan {
     return {
       statefulSetReplicas: statefulSet.desired,
       members: wanted,
-      scaling: { from: from(current), to: wanted, step: "AwaitingEpoch" },
+      scaling: step(from(current), "AwaitingEpoch"),
       pollEpochs: true,
     };
   }
@@ -94,7 +104,7 @@ export function planScaling(input: ScalingInput): ScalingPlan {
     return {
       statefulSetReplicas: statefulSet.desired,
       members: wanted,
-      scaling: { from: start, to: wanted, step: "AwaitingEpoch" },
+      scaling: step(start, "AwaitingEpoch"),
       pollEpochs: true,
     };
   }
@@ -102,7 +112,7 @@ export function planScaling(input: ScalingInput): ScalingPlan {
     return {
       statefulSetReplicas: wanted,
       members: wanted,
-      scaling: { from: start, to: wanted, step: "RemovingPods" },
+      scaling: step(start, "RemovingPods"),
       pollEpochs: false,
     };
   }

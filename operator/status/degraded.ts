@@ -4,9 +4,17 @@ import type { Observation } from "./observation.ts";
 
 const state = conditionStates("Degraded");
 
-/** Degraded: something needs a human. A failed reconcile outranks a skipped ServiceMonitor. */
-export function degraded({ reconcileError, serviceMonitorSkipped }: Observation): ConditionState {
+/**
+ * Degraded: something needs a human. A failed reconcile outranks a stalled scale step (which may
+ * be its consequence), which outranks a skipped ServiceMonitor.
+ */
+export function degraded({
+  reconcileError,
+  scalingStall,
+  serviceMonitorSkipped,
+}: Observation): ConditionState {
   if (reconcileError !== undefined) return state("True", "ReconcileFailed", reconcileError);
+  if (scalingStall !== undefined) return state("True", "ScalingStalled", scalingStall);
   if (serviceMonitorSkipped) {
     return state(
       "True",

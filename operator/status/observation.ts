@@ -13,6 +13,8 @@ export interface Observation {
   serviceMonitorSkipped: boolean;
   /** Why this reconcile failed to apply or delete a child, if it did. */
   reconcileError: string | undefined;
+  /** What a scale step has waited for past the stall threshold (operator/scaling/stall.ts), if one has. */
+  scalingStall: string | undefined;
   membershipEpoch: number;
   clusterDomain: string;
 }

@@ -26,6 +26,7 @@ function observation(overrides: Partial<Observation> = {}): Observation {
     store: { kind: "memory" },
     serviceMonitorSkipped: false,
     reconcileError: undefined,
+    scalingStall: undefined,
     membershipEpoch: 1,
     clusterDomain: "cluster.local",
     ...overrides,
@@ -99,6 +100,33 @@ describe("computeStatus", () => {
       status: "True",
       reason: "ReconcileFailed",
       message: "applying StatefulSet: forbidden",
+    });
+  });
+
+  test("a stalled scale step is Degraded with its message; a failed reconcile outranks it", () => {
+    const scalingStall = "Scale 3→2 has waited over 5m (since t0) for orders-1 (unreachable).";
+    const stalled = computeStatus(observation({ scalingStall, serviceMonitorSkipped: true }), t0);
+    expect(stalled.phase).toBe("Degraded");
+    expect(condition(stalled, "Degraded")).toMatchObject({
+      status: "True",
+      reason: "ScalingStalled",
+      message: scalingStall,
+    });
+    const failing = computeStatus(
+      observation({ scalingStall, reconcileError: "applying StatefulSet: forbidden" }),
+      t0,
+    );
+    expect(condition(failing, "Degraded")).toMatchObject({ reason: "ReconcileFailed" });
+  });
+
+  test("Degraded returns to False, with a new transition time, once the step moves on", () => {
+    const scalingStall = "Scale 3→2 has waited over 5m (since t0) for orders-1 (unreachable).";
+    const stalled = computeStatus(observation({ scalingStall }), t0);
+    const moved = computeStatus(observation({ broker: broker({ status: stalled }) }), t1);
+    expect(condition(moved, "Degraded")).toMatchObject({
+      status: "False",
+      reason: "AsExpected",
+      lastTransitionTime: t1,
     });
   });
 

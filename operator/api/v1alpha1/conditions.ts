@@ -9,7 +9,7 @@ export const conditionTypes = {
   Progressing:
     "True while the operator rolls out a change: new pods, a new image or config, a scale step.",
   Degraded:
-    "True when something needs attention: a failed apply, crash-looping pods, a skipped ServiceMonitor.",
+    "True when something needs attention: a failed apply, a scale step stalled on a broker pod, a skipped ServiceMonitor.",
   StorageReady:
     "True when the message store is reachable: managed store pods ready, or external settings complete.",
   Scaling:

@@ -26,6 +26,12 @@ const scalingSchema = z
       .enum(scalingSteps)
       .describe("Current step: AddingPods, PublishingMembership, AwaitingEpoch or RemovingPods."),
     targetEpoch: z.int().min(0).optional().describe("Membership epoch this scale publishes."),
+    stepStartedAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe(
+        "When the current step started. A step still waiting after the operator's stall threshold (HERALD_SCALING_STALL_AFTER_SECONDS, default 300) sets Degraded=True with reason ScalingStalled.",
+      ),
   })
   .describe("Scale in progress, persisted so that an operator restart resumes it.");
 
