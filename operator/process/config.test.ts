@@ -11,6 +11,7 @@ describe("loadConfig", () => {
       HERALD_HTTP_ADDR: { host: "0.0.0.0", port: 8080 },
       HERALD_LOG_LEVEL: "info",
       HERALD_MAX_CONCURRENT_RECONCILES: 4,
+      HERALD_SCALING_STALL_AFTER_SECONDS: 300,
     });
     expect(config.HERALD_BROKER_IMAGE).toMatch(/^herald-broker:/);
   });
@@ -30,6 +31,10 @@ describe("loadConfig", () => {
     [
       { HERALD_MAX_CONCURRENT_RECONCILES: "0" },
       /^HERALD_MAX_CONCURRENT_RECONCILES: expected a positive integer/,
+    ],
+    [
+      { HERALD_SCALING_STALL_AFTER_SECONDS: "5m" },
+      /^HERALD_SCALING_STALL_AFTER_SECONDS: expected a positive integer/,
     ],
   ])("a bad value is one line naming the variable: %o", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

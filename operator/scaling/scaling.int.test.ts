@@ -1,7 +1,9 @@
 /**
  * Operator-orchestrated scaling on the real API server, with the process kubelet running real
- * brokers on the test environment's PostgreSQL: 1 → 3 → 2, the operator killed mid scale-down.
+ * brokers on the test environment's PostgreSQL: 1 → 3 → 2, the operator killed mid scale-down,
+ * a revert, and 2 → 1 stalled on a broker that does not answer.
  */
+import { EventsV1Api } from "@kubernetes/client-node";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import pg from "pg";
@@ -269,4 +271,61 @@ describe("operator-orchestrated scaling", () => {
     expect(done.membership?.members.length).toBe(2);
     expect(done.membership?.epoch).toBe(5);
   }, 120_000);
+
+  test("a remaining broker that never reports the epoch is Degraded (ScalingStalled) until it does", async () => {
+    await operator.stop();
+    operator = fixture.startOperator("operator-c", { HERALD_SCALING_STALL_AFTER_SECONDS: "1" });
+    const frozen = brokerPid("orders-0");
+    expect(frozen).toBeDefined();
+    process.kill(frozen ?? 0, "SIGSTOP");
+    let resumed: number;
+    try {
+      const started = Date.now();
+      await setReplicas(1);
+      const stalled = await waitFor(
+        "Degraded ScalingStalled",
+        async () => {
+          const status = (await fixture.readBroker(name))?.status;
+          return condition(status, "Degraded")?.reason === "ScalingStalled" ? status : undefined;
+        },
+        30_000,
+      );
+      process.stderr.write(`scale 2 → 1 reported stalled after ${Date.now() - started} ms\n`);
+      const now = await sample();
+      expect(stalled.phase).toBe("Degraded");
+      expect(condition(stalled, "Degraded")).toMatchObject({ status: "True" });
+      expect(condition(stalled, "Degraded")?.message).toMatch(
+        new RegExp(
+          `^Scale 2→1 has waited over 1s \\(since [-\\dT:]+Z\\) for orders-0 \\(unreachable\\) to report membership epoch ${now.membership?.epoch}\\.$`,
+        ),
+      );
+      // Still the safe behaviour: the StatefulSet keeps orders-1 while orders-0 may serve epoch 5.
+      expect(now.membership?.members.map((member) => member.name)).toEqual(["orders-0"]);
+      expect(now.statefulSet).toBe(2);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      expect((await sample()).statefulSet).toBe(2);
+      expect(await stallWarnings()).toHaveLength(1);
+    } finally {
+      process.kill(frozen ?? 0, "SIGCONT");
+      resumed = Date.now();
+    }
+
+    const done = await settled(1);
+    process.stderr.write(
+      `scale 2 → 1 finished ${Date.now() - resumed} ms after the broker resumed\n`,
+    );
+    expect(done.membership?.members.map((member) => member.name)).toEqual(["orders-0"]);
+    const status = (await fixture.readBroker(name))?.status;
+    expect(condition(status, "Degraded")).toMatchObject({ status: "False" });
+    expect(condition(status, "Scaling")).toMatchObject({ status: "False", reason: "Idle" });
+    expect(await stallWarnings()).toHaveLength(1);
+  }, 120_000);
 });
+
+async function stallWarnings() {
+  const events = fixture.cluster.kubeConfig.makeApiClient(EventsV1Api);
+  const list = await events.listNamespacedEvent({ namespace: fixture.namespace });
+  return list.items.filter(
+    (event) => event.type === "Warning" && event.reason === "ScalingStalled",
+  );
+}
