@@ -5,8 +5,10 @@
  *
  * Order: test environment up; servers started (ceiling, Herald on each store,
  * nats-server, rabbitmq-server); the publish matrix with the targets taking
- * turns at each point; latency, fan-out and fetch target by target; the
- * storage ceiling; the operator. Every server started here is stopped here.
+ * turns at each point; the ceiling's server streams; latency, fan-out and
+ * fetch target by target; then, with those servers stopped, the storage
+ * ceiling, the broker cluster and the operator. Every server started here is
+ * stopped here (also on Ctrl-C or a crash: see targets/process.ts).
  */
 import { execFileSync } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";

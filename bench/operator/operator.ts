@@ -14,6 +14,7 @@
  *    the API server's audit log (lease renewals counted apart), and its RSS.
  */
 import { Watch, type KubernetesObject } from "@kubernetes/client-node";
+import { spawnSync } from "node:child_process";
 import type { TestEnv } from "../../e2e/env/env-file.ts";
 import { auditMark, describeWrite, writesSince } from "../../operator/test/audit-log.ts";
 import {
@@ -29,6 +30,7 @@ import {
   waitUntilReconciling,
 } from "../../operator/test/operator-process.ts";
 import { sleep } from "../load/closed-loop.ts";
+import { onEarlyExit } from "../targets/process.ts";
 
 export interface OperatorParams {
   readonly latencySamples: number;
@@ -58,7 +60,7 @@ type Broker = KubernetesObject & {
   status?: {
     observedGeneration?: number;
     phase?: string;
-    conditions?: { type: string; status: string }[];
+    conditions?: { type: string; status: string; message?: string }[];
   };
 };
 
@@ -86,6 +88,37 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
 }
 
+/**
+ * Until every fleet broker converged. Gives up early, naming a failure, when none
+ * converged for a minute: a fleet the cluster cannot hold (a full Service IP
+ * range, say) fails in one line instead of waiting out the whole bound.
+ */
+async function waitForFleet(
+  fleet: readonly string[],
+  ready: ReadonlyMap<string, number>,
+  degraded: ReadonlyMap<string, string>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let done = 0;
+  let progressAt = Date.now();
+  for (;;) {
+    const now = fleet.filter((name) => ready.has(name)).length;
+    if (now === fleet.length) return;
+    if (now > done) [done, progressAt] = [now, Date.now()];
+    const stalled = Date.now() - progressAt > 60_000;
+    if (stalled || Date.now() > deadline) {
+      const [name, message] = [...degraded].find(([broker]) => fleet.includes(broker)) ?? [];
+      throw new Error(
+        `${done} of ${fleet.length} CRs converged` +
+          (stalled ? ", none more for 60 s" : ` in ${timeoutMs / 1000} s`) +
+          (name === undefined ? "" : `; ${name} is Degraded: ${message}`),
+      );
+    }
+    await sleep(200);
+  }
+}
+
 export async function operatorBench(env: TestEnv, params: OperatorParams): Promise<OperatorResult> {
   const cluster = connect(env);
   await installMessageBrokerCrd(cluster);
@@ -95,6 +128,8 @@ export async function operatorBench(env: TestEnv, params: OperatorParams): Promi
   // When each broker's children appeared and its status was written, from watches.
   const children = new Map<string, number[]>();
   const ready = new Map<string, number>();
+  /** The Degraded message of brokers whose last reconcile failed. */
+  const degraded = new Map<string, string>();
   const watch = new Watch(cluster.kubeConfig);
   const watches = await Promise.all([
     ...childKinds.map(({ apiVersion, plural }) =>
@@ -114,8 +149,13 @@ export async function operatorBench(env: TestEnv, params: OperatorParams): Promi
       {},
       (_type: string, object: Broker) => {
         const name = object.metadata?.name;
-        if (name !== undefined && converged(object) && !ready.has(name))
-          ready.set(name, performance.now());
+        if (name === undefined) return;
+        if (converged(object) && !ready.has(name)) ready.set(name, performance.now());
+        const failure = object.status?.conditions?.find(
+          (c) => c.type === "Degraded" && c.status === "True",
+        );
+        if (failure) degraded.set(name, failure.message ?? "");
+        else degraded.delete(name);
       },
       () => undefined,
     ),
@@ -129,6 +169,17 @@ export async function operatorBench(env: TestEnv, params: OperatorParams): Promi
     extraEnv: {
       HERALD_MAX_CONCURRENT_RECONCILES: String(params.workers),
     },
+  });
+  // On Ctrl-C or a kill the finally below does not run: stop the operator and drop what it made.
+  const forget = onEarlyExit(() => {
+    operator.child.kill("SIGKILL");
+    const kubectl = (...args: string[]) =>
+      spawnSync(env.kube.kubectl, ["--kubeconfig", env.kube.kubeconfig, ...args, "--wait=false"], {
+        stdio: "ignore",
+        timeout: 10_000,
+      });
+    kubectl("delete", "namespace", namespace.name);
+    kubectl("delete", "clusterrolebinding,clusterrole", `herald-operator-${namespace.name}`);
   });
   const create = (name: string) =>
     apply(cluster, {
@@ -157,8 +208,7 @@ export async function operatorBench(env: TestEnv, params: OperatorParams): Promi
     const started = performance.now();
     for (let i = 0; i < fleet.length; i += 20)
       await Promise.all(fleet.slice(i, i + 20).map(create));
-    const timeoutMs = 60_000 + params.fleet * 2_000;
-    await waitFor("every fleet status", () => fleet.every((name) => ready.has(name)), timeoutMs);
+    await waitForFleet(fleet, ready, degraded, params.fleet * 2_000);
     const fleetConvergedMs = Math.max(...fleet.map((name) => ready.get(name) ?? NaN)) - started;
     // Every child exists (listed, not only watched), and when the watches saw the last appear.
     await waitFor(
@@ -214,5 +264,6 @@ export async function operatorBench(env: TestEnv, params: OperatorParams): Promi
     await operator.stop();
     await namespace.remove();
     await identity.remove();
+    forget();
   }
 }
