@@ -8,7 +8,7 @@ import { ServerCredentials } from "@grpc/grpc-js";
 import type { Registry } from "prom-client";
 import { type ClusterSnapshot, ClusterView } from "./cluster/cluster-view.ts";
 import { createClusterMetrics } from "./cluster/cluster-metrics.ts";
-import { createForwardingService } from "./cluster/forwarding-service.ts";
+import { createForwardingService, createStreamRouter } from "./cluster/forwarding-service.ts";
 import type { MembershipSource } from "./cluster/membership/membership.ts";
 import { StaticMembershipSource } from "./cluster/membership/static-source.ts";
 import { Ownership } from "./cluster/ownership.ts";
@@ -21,7 +21,13 @@ import { createBrokerMetrics } from "./metrics.ts";
 import { observeService } from "./server/observed-service.ts";
 import { Publisher } from "./publish/publisher.ts";
 import { SubjectSequencer } from "./sequencer/subject-sequencer.ts";
-import { createBrokerService } from "./server/broker-service.ts";
+import {
+  type Admission,
+  admit,
+  callFailure,
+  createBrokerService,
+} from "./server/broker-service.ts";
+import { PublishStreams } from "./server/publish-stream.ts";
 import { brokerServiceName, createGrpcServer } from "./server/grpc-server.ts";
 import type { MessageStore } from "./store/message-store.ts";
 import { StoreGuard } from "./store/store-guard.ts";
@@ -33,6 +39,7 @@ export type BrokerSettings = Pick<
   | "batch"
   | "maxMessageBytes"
   | "subscriberBufferSize"
+  | "publishStreamMaxInflight"
   | "storeTimeoutMs"
   | "purgeIntervalMs"
   | "maxConnectionAgeMs"
@@ -154,6 +161,29 @@ export async function startBroker({
       );
     },
   });
+  const admission = (): Admission =>
+    draining ? "draining" : guard.available ? "open" : "store-unavailable";
+  const routing = {
+    view,
+    peers,
+    forwardTimeoutMs: clusterSettings.forwardTimeoutMs,
+    epochWaitMs: clusterSettings.handoffTimeoutMs,
+    onForward: (method: string, code: number) =>
+      clusterMetrics.forwardedCalls.inc({ method, code }),
+  };
+  const publishStreams = new PublishStreams({
+    openRoute: createStreamRouter({
+      ...routing,
+      publishHere: async (input) => {
+        admit(admission());
+        return (await publisher.publish([input]))[0] ?? 0;
+      },
+    }),
+    maxMessageBytes: settings.maxMessageBytes,
+    maxInflight: settings.publishStreamMaxInflight,
+    onMessage: (ok, startedMs) => metrics.methods.record("publish_stream", ok, startedMs),
+    failure: (err) => callFailure(logger, "PublishStream", err),
+  });
   const local = createBrokerService({
     publisher,
     store: guard,
@@ -161,19 +191,12 @@ export async function startBroker({
     maxMessageBytes: settings.maxMessageBytes,
     replayPageSize,
     logger,
-    admission: () => (draining ? "draining" : guard.available ? "open" : "store-unavailable"),
+    admission,
+    publishStreams,
   });
   const { server, health } = createGrpcServer({
     service: observeService(
-      createForwardingService({
-        local,
-        view,
-        peers,
-        relays,
-        forwardTimeoutMs: clusterSettings.forwardTimeoutMs,
-        epochWaitMs: clusterSettings.handoffTimeoutMs,
-        onForward: (method, code) => clusterMetrics.forwardedCalls.inc({ method, code }),
-      }),
+      createForwardingService({ ...routing, local, relays }),
       metrics.methods,
     ),
     cluster: ownership.service(),
@@ -247,6 +270,7 @@ export async function startBroker({
       clearInterval(purgeTimer);
       await source.stop();
       await publisher.flush();
+      await publishStreams.drainAll();
       relays.close();
       hub.closeAll(new ShuttingDownError());
       await stopServer();

@@ -20,6 +20,7 @@ describe("loadConfig", () => {
     expect(config.maxMessageBytes).toBe(4 * 1024 * 1024);
     expect(config.logLevel).toBe("info");
     expect(config.batch.maxSize).toBeGreaterThan(0);
+    expect(config.publishStreamMaxInflight).toBe(1024);
   });
 
   it("reads every store's connection variables", () => {
@@ -50,12 +51,14 @@ describe("loadConfig", () => {
       HERALD_BATCH_MAX_DELAY_MS: "0",
       HERALD_MAX_MESSAGE_BYTES: "1024",
       HERALD_LOG_LEVEL: "debug",
+      HERALD_PUBLISH_STREAM_MAX_INFLIGHT: "64",
     });
     expect(config.grpcAddress).toEqual({ host: "::1", port: 7000 });
     expect(formatHostPort(config.grpcAddress)).toBe("[::1]:7000");
     expect(config.batch).toEqual({ maxSize: 64, maxDelayMs: 0 });
     expect(config.maxMessageBytes).toBe(1024);
     expect(config.logLevel).toBe("debug");
+    expect(config.publishStreamMaxInflight).toBe(64);
   });
 
   it.each([
@@ -71,6 +74,10 @@ describe("loadConfig", () => {
     [
       { HERALD_MAX_MESSAGE_BYTES: "1.5" },
       'HERALD_MAX_MESSAGE_BYTES: expected a positive integer, got "1.5"',
+    ],
+    [
+      { HERALD_PUBLISH_STREAM_MAX_INFLIGHT: "0" },
+      'HERALD_PUBLISH_STREAM_MAX_INFLIGHT: expected a positive integer, got "0"',
     ],
     [{ HERALD_GRPC_ADDR: "localhost" }, 'HERALD_GRPC_ADDR: expected host:port, got "localhost"'],
     [

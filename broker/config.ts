@@ -55,6 +55,8 @@ export interface BrokerConfig {
   readonly maxMessageBytes: number;
   /** Messages queued for one subscriber before its stream ends with RESOURCE_EXHAUSTED. */
   readonly subscriberBufferSize: number;
+  /** Un-acked messages per PublishStream before the server stops reading it. */
+  readonly publishStreamMaxInflight: number;
   /** Upper bound on any single store call; past it the call fails with UNAVAILABLE. */
   readonly storeTimeoutMs: number;
   readonly purgeIntervalMs: number;
@@ -166,6 +168,7 @@ const EnvSchema = z.object({
   HERALD_BATCH_MAX_DELAY_MS: integer(5, 0),
   HERALD_MAX_MESSAGE_BYTES: integer(4 * 1024 * 1024, 1),
   HERALD_SUBSCRIBER_BUFFER: integer(1024, 1),
+  HERALD_PUBLISH_STREAM_MAX_INFLIGHT: integer(1024, 1),
   HERALD_STORE_TIMEOUT_MS: integer(5000, 1),
   HERALD_PURGE_INTERVAL_MS: integer(60_000, 1),
   HERALD_MAX_CONNECTION_AGE_MS: integer(300_000, 0),
@@ -256,6 +259,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv): BrokerConfig {
     batch: { maxSize: env.HERALD_BATCH_MAX_SIZE, maxDelayMs: env.HERALD_BATCH_MAX_DELAY_MS },
     maxMessageBytes: env.HERALD_MAX_MESSAGE_BYTES,
     subscriberBufferSize: env.HERALD_SUBSCRIBER_BUFFER,
+    publishStreamMaxInflight: env.HERALD_PUBLISH_STREAM_MAX_INFLIGHT,
     storeTimeoutMs: env.HERALD_STORE_TIMEOUT_MS,
     purgeIntervalMs: env.HERALD_PURGE_INTERVAL_MS,
     maxConnectionAgeMs: env.HERALD_MAX_CONNECTION_AGE_MS,

@@ -16,7 +16,14 @@ export function createMetricsRegistry(): Registry {
   return registry;
 }
 
-export const methods = ["publish", "publish_batch", "fetch", "subscribe"] as const;
+/** `publish_stream` counts and times each message of a PublishStream, from receipt to its response. */
+export const methods = [
+  "publish",
+  "publish_batch",
+  "fetch",
+  "subscribe",
+  "publish_stream",
+] as const;
 export type Method = (typeof methods)[number];
 
 /** Store failures, by kind: a call over the store timeout, the store unreachable, or any other error. */

@@ -4,7 +4,11 @@
  * so the consumer sees every message once, in order.
  */
 import { credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
-import { BrokerClient, type MessageResponse } from "../api/gen/broker.ts";
+import {
+  BrokerClient,
+  type MessageResponse,
+  type PublishStreamResponse,
+} from "../api/gen/broker.ts";
 
 export interface ReceivedMessage {
   readonly id: number;
@@ -30,6 +34,18 @@ export interface SubscribeOptions {
   readonly onSubscribed?: () => void;
   /** Ends the subscription: the iteration finishes normally. */
   readonly signal?: AbortSignal;
+}
+
+/** Publishes over one PublishStream, many in flight; made by `HeraldClient.publisher()`. */
+export interface StreamPublisher {
+  /**
+   * Resolves with the message's id once it is durable; rejects with the
+   * ServiceError Publish would have failed with, or the stream's own error if
+   * the stream ends first. Messages of one subject get ids in call order.
+   */
+  publish(subject: string, body: Uint8Array | string, options?: PublishOptions): Promise<number>;
+  /** Sends no more and resolves once every publish so far is answered and the stream ended. */
+  close(): Promise<void>;
 }
 
 export interface HeraldClientOptions {
@@ -94,6 +110,55 @@ export class HeraldClient {
     );
   }
 
+  /** Opens a PublishStream: publishes are pipelined and acknowledged one by one, in order. */
+  publisher(): StreamPublisher {
+    const call = this.#client.publishStream(new Metadata());
+    const pending = new Map<
+      number,
+      { resolve: (id: number) => void; reject: (err: Error) => void }
+    >();
+    let sequence = 0;
+    let ended: Error | undefined;
+    let markClosed = () => {};
+    const closed = new Promise<void>((resolve) => (markClosed = resolve));
+    const end = (err: Error) => {
+      ended ??= err;
+      for (const waiter of pending.values()) waiter.reject(ended);
+      pending.clear();
+      markClosed();
+    };
+    call.on("data", (response: PublishStreamResponse) => {
+      const waiter = pending.get(response.sequence);
+      if (waiter === undefined) return;
+      pending.delete(response.sequence);
+      if (response.error === undefined) waiter.resolve(response.id);
+      else waiter.reject(serviceError(response.error.code, response.error.message));
+    });
+    call.on("error", (err: ServiceError) => end(err));
+    call.on("status", () => end(serviceError(status.UNAVAILABLE, "publish stream ended")));
+    return {
+      publish: (subject, body, options = {}) => {
+        if (ended !== undefined) return Promise.reject(ended);
+        sequence += 1;
+        const message = {
+          subject,
+          body: toBuffer(body),
+          expirationSeconds: options.ttlSeconds ?? 0,
+        };
+        const answered = new Promise<number>((resolve, reject) =>
+          pending.set(sequence, { resolve, reject }),
+        );
+        // grpc-js buffers what the connection cannot take yet; the caller bounds what is in flight.
+        call.write({ sequence, message });
+        return answered;
+      },
+      close: () => {
+        call.end();
+        return closed;
+      },
+    };
+  }
+
   fetch(subject: string, id: number): Promise<ReceivedMessage> {
     return new Promise((resolve, reject) =>
       this.#client.fetch({ subject, id }, new Metadata(), this.#deadline(), (err, response) =>
@@ -148,6 +213,14 @@ const received = (message: MessageResponse): ReceivedMessage => ({
   id: message.id,
   body: message.body,
 });
+
+/** An error shaped like the ServiceError of a failed unary call. */
+const serviceError = (code: status, details: string): ServiceError =>
+  Object.assign(new Error(`${code} ${status[code]}: ${details}`), {
+    code,
+    details,
+    metadata: new Metadata(),
+  });
 
 const toBuffer = (body: Uint8Array | string) =>
   typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(body);

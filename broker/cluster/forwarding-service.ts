@@ -1,12 +1,13 @@
 /**
  * The Broker handlers of a cluster member: a call on a subject this member
  * owns runs the local handler; any other is forwarded to the owner over the
- * pooled channel (Publish, PublishBatch, Fetch) or served from a relay
- * (Subscribe). Forwarded calls carry a mark, and a member never forwards a
- * marked call again: when it does not own the subject either, the epochs
- * disagree, it answers UNAVAILABLE ("not owner"), and the sender retries once
- * it has adopted a newer epoch. A publish is retried only on that answer,
- * which guarantees nothing was stored.
+ * pooled channel (Publish, PublishBatch, Fetch, and each message of a
+ * PublishStream as a Publish) or served from a relay (Subscribe). Forwarded
+ * calls carry a mark, and a member never forwards a marked call again: when
+ * it does not own the subject either, the epochs disagree, it answers
+ * UNAVAILABLE ("not owner"), and the sender retries once it has adopted a
+ * newer epoch. A publish is retried only on that answer, which guarantees
+ * nothing was stored.
  */
 import {
   type Metadata,
@@ -33,6 +34,8 @@ import {
   PeerCallError,
   toGrpcStatus,
 } from "../errors.ts";
+import { asBuffer } from "../api/wire.ts";
+import type { PublishInput } from "../publish/publisher.ts";
 import type { BrokerHandlers } from "../server/broker-service.ts";
 import { type ClusterView, route } from "./cluster-view.ts";
 import { forwardedEpoch, peerMetadata } from "./forwarded-metadata.ts";
@@ -53,6 +56,9 @@ export interface ForwardingDeps {
 }
 
 const maxAttempts = 3;
+
+/** What routing needs of an incoming call (unary or stream). */
+type CallContext = Pick<ServerUnaryCall<unknown, unknown>, "metadata" | "getDeadline">;
 
 type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 type PeerCall<Req, Res> = (
@@ -76,24 +82,19 @@ const peerFetch: PeerCall<FetchRequest, MessageResponse> = (client, ...args) => 
 const isNotOwner = (code: number | undefined, details: string | undefined) =>
   code === status.UNAVAILABLE && details?.startsWith(notOwnerPrefix) === true;
 
-export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
-  const { view, peers, local } = deps;
-
-  /** Runs the local handler as a promise; a failure becomes a PeerCallError with its status. */
-  const runLocal = <Req, Res>(handler: Unary<Req, Res>, call: ServerUnaryCall<Req, Res>) =>
-    new Promise<Res>((resolve, reject) =>
-      handler(call, (err, value) => {
-        if (err === null || err === undefined) return resolve(value as Res);
-        reject(new PeerCallError(err.code ?? status.UNKNOWN, err.details ?? ""));
-      }),
-    );
+/**
+ * Routes calls by subject: here when this member owns it, else to the owner,
+ * retrying after an epoch change where that is safe.
+ */
+function createDispatcher(deps: Omit<ForwardingDeps, "local" | "relays">) {
+  const { view, peers } = deps;
 
   const callPeer = <Req, Res>(
     method: string,
     invoke: PeerCall<Req, Res>,
     owner: Member,
     request: Req,
-    call: ServerUnaryCall<unknown, unknown>,
+    call: CallContext,
   ) =>
     new Promise<Res>((resolve, reject) => {
       const clientDeadline = Number(call.getDeadline());
@@ -115,12 +116,13 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
       );
     });
 
-  /** Routes one call on `subject`, retrying after an epoch change where that is safe. */
+  /** Routes one call on `subject`: `here` when this member owns it, else `invoke` on the owner. */
   const dispatch = async <Req, Res>(
     method: string,
     subject: string,
-    call: ServerUnaryCall<Req, Res>,
-    handler: Unary<Req, Res>,
+    call: CallContext,
+    request: Req,
+    here: () => Promise<Res>,
     invoke: PeerCall<Req, Res>,
   ): Promise<Res> => {
     const senderEpoch = forwardedEpoch(call.metadata);
@@ -138,21 +140,79 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
           case "not-owner":
             throw new NotOwnerError(subject, epoch);
           case "local":
-            return await runLocal(handler, call);
+            return await here();
           case "forward":
-            return await callPeer(method, invoke, next.owner, call.request, call);
+            return await callPeer(method, invoke, next.owner, request, call);
         }
       } catch (err) {
         const retry =
           !forwarded &&
           attempt < maxAttempts &&
-          err instanceof PeerCallError &&
-          isNotOwner(err.code, err.details);
+          // A local publish refused by the owner gate threw NotOwnerError itself (PublishStream).
+          (err instanceof NotOwnerError ||
+            (err instanceof PeerCallError && isNotOwner(err.code, err.details)));
         if (!retry) throw err;
         if (view.epoch === epoch) await view.waitForEpoch(epoch + 1, deps.epochWaitMs);
       }
     }
   };
+
+  return { callPeer, dispatch };
+}
+
+/**
+ * The route of one PublishStream: each message is published here or forwarded
+ * to its subject's owner as a unary Publish. Forwards of one subject run one at
+ * a time (and later messages of that subject wait behind them), so concurrent
+ * forwards cannot reorder a subject's messages; messages published here are
+ * ordered by the publisher, which assigns ids in call order.
+ */
+export function createStreamRouter(
+  deps: Omit<ForwardingDeps, "local" | "relays"> & {
+    readonly publishHere: (input: PublishInput) => Promise<number>;
+  },
+): (call: CallContext) => (input: PublishInput) => Promise<number> {
+  const { dispatch } = createDispatcher(deps);
+  return (call) => {
+    const forwarded = forwardedEpoch(call.metadata) !== undefined;
+    /** Per subject: the last message that was forwarded or queued behind a forward, settled. */
+    const chains = new Map<string, Promise<void>>();
+    return (input) => {
+      const request: PublishRequest = { ...input, body: asBuffer(input.body) };
+      const here = async (): Promise<PublishResponse> => ({ id: await deps.publishHere(input) });
+      const send = () =>
+        dispatch("Publish", input.subject, call, request, here, peerPublish).then(
+          (response) => response.id,
+        );
+      const previous = chains.get(input.subject);
+      if (previous === undefined && route(deps.view, input.subject, forwarded).kind === "local")
+        return send();
+      const result = previous === undefined ? send() : previous.then(send);
+      const settled = result.then(
+        () => undefined,
+        () => undefined,
+      );
+      chains.set(input.subject, settled);
+      void settled.then(() => {
+        if (chains.get(input.subject) === settled) chains.delete(input.subject);
+      });
+      return result;
+    };
+  };
+}
+
+export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
+  const { view, local } = deps;
+  const { callPeer, dispatch } = createDispatcher(deps);
+
+  /** Runs the local handler as a promise; a failure becomes a PeerCallError with its status. */
+  const runLocal = <Req, Res>(handler: Unary<Req, Res>, call: ServerUnaryCall<Req, Res>) =>
+    new Promise<Res>((resolve, reject) =>
+      handler(call, (err, value) => {
+        if (err === null || err === undefined) return resolve(value as Res);
+        reject(new PeerCallError(err.code ?? status.UNKNOWN, err.details ?? ""));
+      }),
+    );
 
   const unary =
     <Req extends { subject: string }, Res>(
@@ -161,7 +221,14 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
       invoke: PeerCall<Req, Res>,
     ): Unary<Req, Res> =>
     (call, callback) => {
-      dispatch(method, call.request.subject, call, handler, invoke).then(
+      dispatch(
+        method,
+        call.request.subject,
+        call,
+        call.request,
+        () => runLocal(handler, call),
+        invoke,
+      ).then(
         (response) => callback(null, response),
         (err: unknown) => callback(toGrpcStatus(err)),
       );
@@ -173,7 +240,14 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
     if (owners.size <= 1) {
       // One owner (or none, or an empty batch): one call, all or nothing.
       const [subject = ""] = subjects;
-      dispatch("PublishBatch", subject, call, local.publishBatch, peerPublishBatch).then(
+      dispatch(
+        "PublishBatch",
+        subject,
+        call,
+        call.request,
+        () => runLocal(local.publishBatch, call),
+        peerPublishBatch,
+      ).then(
         (response) => callback(null, response),
         (err: unknown) => callback(toGrpcStatus(err)),
       );
@@ -241,5 +315,6 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
     fetch: unary<FetchRequest, MessageResponse>("Fetch", local.fetch, peerFetch),
     publishBatch,
     subscribe,
+    publishStream: local.publishStream,
   };
 }

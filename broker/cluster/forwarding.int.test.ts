@@ -120,6 +120,35 @@ describe("forwarding to the subject's owner", () => {
     );
   });
 
+  it("streams publishes through a non-owner keeping each subject's order and ids", async () => {
+    const subjects = Array.from({ length: 6 }, (_, index) => uniqueSubject(`fwd.stream${index}`));
+    const member = cluster.members[0];
+    if (member === undefined) throw new Error("no member");
+    const subscriptions = subjects.map((subject) => collect(member, subject, 100));
+    await Promise.all(subscriptions.map((subscription) => subscription.subscribed));
+    const publisher = member.client().publisher();
+    // Bodies of mixed sizes, so a concurrent forward of a large one could be overtaken.
+    const body = (index: number) => `m${index};`.padEnd(index % 5 === 0 ? 48_000 : 0, "x");
+    const ids = await Promise.all(
+      Array.from({ length: 600 }, (_, index) =>
+        publisher.publish(subjects[index % subjects.length] ?? "", body(index)),
+      ),
+    );
+    await publisher.close();
+    expect(subjects.some((subject) => cluster.ownerOf(subject, membership()) !== member)).toBe(
+      true,
+    );
+    for (const [position, subscription] of subscriptions.entries()) {
+      const expected = Array.from({ length: 100 }, (_, i) => i + 1);
+      expect(ids.filter((_, index) => index % subjects.length === position)).toEqual(expected);
+      const received = await subscription.messages;
+      expect(received.map((message) => message.id)).toEqual(expected);
+      expect(received.map((message) => message.body.toString())).toEqual(
+        expected.map((id) => body((id - 1) * subjects.length + position)),
+      );
+    }
+  });
+
   it("reports the adopted epoch and answers ready", () => {
     for (const member of cluster.members) {
       expect(member.broker.ready()).toBe(true);

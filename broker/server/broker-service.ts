@@ -24,6 +24,7 @@ import type { Publisher } from "../publish/publisher.ts";
 import type { MessageStore } from "../store/message-store.ts";
 import type { MessageSink, OutgoingMessage } from "../subscriptions/subscriber.ts";
 import type { SubscriptionHub } from "../subscriptions/subscription-hub.ts";
+import type { PublishStreams } from "./publish-stream.ts";
 import { parseFetch, parsePublish, parseSubscribe } from "./validation.ts";
 
 export interface BrokerServiceDeps {
@@ -33,8 +34,25 @@ export interface BrokerServiceDeps {
   readonly maxMessageBytes: number;
   readonly replayPageSize: number;
   /** Whether new calls are taken: not while draining for shutdown or while the store is unreachable. */
-  readonly admission: () => "open" | "draining" | "store-unavailable";
+  readonly admission: () => Admission;
+  readonly publishStreams: Pick<PublishStreams, "handle">;
   readonly logger: Logger;
+}
+
+export type Admission = "open" | "draining" | "store-unavailable";
+
+/** Throws the typed error of a refused call. */
+export function admit(state: Admission): void {
+  if (state === "draining") throw new ShuttingDownError();
+  if (state === "store-unavailable") throw new StoreUnavailableError("store is unreachable");
+}
+
+/** The status to answer for a failed call; logs only what is unexpected. */
+export function callFailure(logger: Logger, method: string, err: unknown) {
+  const result = toGrpcStatus(err);
+  if (result.code === status.INTERNAL) logger.error({ err, method }, "unexpected error in handler");
+  else logger.debug({ method, code: result.code, details: result.details }, "call failed");
+  return result;
 }
 
 /**
@@ -46,22 +64,12 @@ export interface BrokerHandlers extends UntypedServiceImplementation {
   publishBatch: BrokerServer["publishBatch"];
   fetch: BrokerServer["fetch"];
   subscribe: handleServerStreamingCall<SubscribeRequest, Buffer>;
+  publishStream: BrokerServer["publishStream"];
 }
 
 export function createBrokerService(deps: BrokerServiceDeps): BrokerHandlers {
-  const admit = () => {
-    const state = deps.admission();
-    if (state === "draining") throw new ShuttingDownError();
-    if (state === "store-unavailable") throw new StoreUnavailableError("store is unreachable");
-  };
-
-  const failure = (method: string, err: unknown) => {
-    const result = toGrpcStatus(err);
-    if (result.code === status.INTERNAL)
-      deps.logger.error({ err, method }, "unexpected error in handler");
-    else deps.logger.debug({ method, code: result.code, details: result.details }, "call failed");
-    return result;
-  };
+  const admitCall = () => admit(deps.admission());
+  const failure = (method: string, err: unknown) => callFailure(deps.logger, method, err);
 
   /** Runs a unary handler body and answers with its result or its error's status. */
   const unary =
@@ -69,7 +77,7 @@ export function createBrokerService(deps: BrokerServiceDeps): BrokerHandlers {
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       Promise.resolve()
         .then(() => {
-          admit();
+          admitCall();
           return handle(call.request);
         })
         .then(
@@ -100,7 +108,7 @@ export function createBrokerService(deps: BrokerServiceDeps): BrokerHandlers {
     subscribe: (call: ServerWritableStream<SubscribeRequest, Buffer>) => {
       let request: ReturnType<typeof parseSubscribe>;
       try {
-        admit();
+        admitCall();
         request = parseSubscribe(call.request);
       } catch (err) {
         call.emit("error", failure("Subscribe", err));
@@ -122,6 +130,8 @@ export function createBrokerService(deps: BrokerServiceDeps): BrokerHandlers {
         subscriber.close(err instanceof Error ? err : new Error(String(err)));
       });
     },
+
+    publishStream: (call) => deps.publishStreams.handle(call),
   };
 }
 

@@ -20,6 +20,7 @@ import { forwardedEpoch } from "../cluster/forwarded-metadata.ts";
 import type { Method, MethodRecorder } from "../metrics.ts";
 import { context, endSpan, startServerSpan, trace, tracingEnabled } from "../telemetry/tracing.ts";
 import type { BrokerHandlers } from "./broker-service.ts";
+import type { PublishStreamCall } from "./publish-stream.ts";
 
 type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 type CallError = Partial<StatusObject> | null | undefined;
@@ -29,6 +30,7 @@ const spanNames: Record<Method, string> = {
   publish_batch: "broker.Broker/PublishBatch",
   fetch: "broker.Broker/Fetch",
   subscribe: "broker.Broker/Subscribe",
+  publish_stream: "broker.Broker/PublishStream",
 };
 
 const rpcAttributes = (method: Method, subject: string): Attributes => ({
@@ -109,6 +111,20 @@ export function observeService(handlers: BrokerHandlers, recorder: MethodRecorde
     else context.with(trace.setSpan(context.active(), span), () => handlers.subscribe(call));
   };
 
+  /** One span per stream (its messages are counted one by one where they are answered). */
+  const publishStream = (call: PublishStreamCall) => {
+    if (!traced) return handlers.publishStream(call);
+    const span = startServerSpan(spanNames.publish_stream, call.metadata, {
+      ...rpcAttributes("publish_stream", ""),
+    });
+    call.once("finish", () => endSpan(span, status.OK));
+    call.once("error", (err: CallError) =>
+      endSpan(span, err?.code ?? status.UNKNOWN, err?.details),
+    );
+    call.once("cancelled", () => endSpan(span, status.CANCELLED));
+    context.with(trace.setSpan(context.active(), span), () => handlers.publishStream(call));
+  };
+
   return {
     publish: unary(
       "publish",
@@ -140,5 +156,6 @@ export function observeService(handlers: BrokerHandlers, recorder: MethodRecorde
       () => undefined,
     ),
     subscribe,
+    publishStream,
   };
 }

@@ -163,6 +163,41 @@ describe.each(persistentKinds)("broker process durability on %s", (kind) => {
     expect(await restarted.exited).toBe(0);
   });
 
+  it("drains on SIGTERM during a PublishStream: the stream ends UNAVAILABLE and every acked message is stored", async () => {
+    const subject = uniqueSubject("termstream");
+    const broker = await start();
+    await waitUntilReady(broker);
+    const client = new HeraldClient(broker.address);
+    const publisher = client.publisher();
+    const acked: Acked[] = [];
+    const failures: number[] = [];
+    const load = (async () => {
+      for (let n = 0; failures.length === 0 && n < 2_000; n += 1) {
+        const bodies = Array.from({ length: 64 }, (_, k) => `m${n}.${k}`);
+        await Promise.all(
+          bodies.map((body) =>
+            publisher.publish(subject, body).then(
+              (id) => acked.push({ subject, id, body }),
+              (err: ServiceError) => failures.push(err.code),
+            ),
+          ),
+        );
+      }
+    })();
+    await eventually(() => acked.length >= 500, 60_000);
+    broker.child.kill("SIGTERM");
+    expect(await broker.exited).toBe(0);
+    await load;
+    client.close();
+    expect(new Set(failures.map((code) => status[code]))).toEqual(new Set(["UNAVAILABLE"]));
+
+    const restarted = await start();
+    await waitUntilReady(restarted);
+    await expectAllStored(restarted.address, acked);
+    restarted.child.kill("SIGTERM");
+    expect(await restarted.exited).toBe(0);
+  });
+
   it("answers UNAVAILABLE while the store is unreachable, stays up, and resumes publishing", async () => {
     const server = stores.backend.server;
     if (server === undefined) throw new Error(`${kind} has no server to cut`);

@@ -25,6 +25,7 @@ export const defaultTestSettings: BrokerSettings = {
   batch: { maxSize: 500, maxDelayMs: 2 },
   maxMessageBytes: 64 * 1024,
   subscriberBufferSize: 1024,
+  publishStreamMaxInflight: 1024,
   storeTimeoutMs: 5_000,
   purgeIntervalMs: 60_000,
   maxConnectionAgeMs: 0,

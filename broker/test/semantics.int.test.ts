@@ -7,7 +7,13 @@ import { randomBytes } from "node:crypto";
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { HeraldClient, ReceivedMessage, SubscribeOptions } from "../client/herald-client.ts";
-import type { MessageRecord, MessageStore } from "../store/message-store.ts";
+import {
+  collect,
+  expectStatus,
+  expectStoredAfterReopen,
+  failureOf,
+  SwitchableStore,
+} from "./expectations.ts";
 import { checkHealth, listServicesByReflection, sendRawFrame } from "./grpc-probes.ts";
 import {
   defaultTestSettings,
@@ -21,83 +27,6 @@ import { brokerTestStores, storeKinds } from "./test-stores.ts";
 const text = (message: ReceivedMessage) => message.body.toString("utf8");
 const range = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
-
-/** The gRPC failure of `promise`, which must reject. */
-async function failureOf(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as ServiceError;
-  }
-  throw new Error("expected the call to fail");
-}
-
-async function expectStatus(
-  promise: Promise<unknown>,
-  code: status,
-  details?: RegExp,
-): Promise<void> {
-  const err = await failureOf(promise);
-  expect(status[err.code], err.details).toBe(status[code]);
-  if (details) expect(err.details).toMatch(details);
-}
-
-/** Subscribes and collects `count` messages; `subscribed` resolves once the broker registered it. */
-function collect(
-  client: HeraldClient,
-  subject: string,
-  count: number,
-  options: SubscribeOptions = {},
-) {
-  let markSubscribed: () => void = () => undefined;
-  const subscribed = new Promise<void>((resolve) => (markSubscribed = resolve));
-  const messages = (async () => {
-    const received: ReceivedMessage[] = [];
-    if (count === 0) return received;
-    for await (const message of client.subscribe(subject, {
-      ...options,
-      onSubscribed: markSubscribed,
-    })) {
-      received.push(message);
-      if (received.length === count) break;
-    }
-    return received;
-  })();
-  // A subscription that fails before registering settles `subscribed` too (the failure surfaces via `messages`).
-  const settled = messages.then(
-    () => undefined,
-    () => undefined,
-  );
-  return { subscribed: Promise.race([subscribed, settled]), messages };
-}
-
-/** A store decorator whose calls the test can make hang, as an unreachable server's would. */
-class SwitchableStore implements MessageStore {
-  readonly kind: MessageStore["kind"];
-  readonly #inner: MessageStore;
-  hanging = false;
-
-  constructor(inner: MessageStore) {
-    this.kind = inner.kind;
-    this.#inner = inner;
-  }
-
-  open = () => this.#inner.open();
-  close = () => this.#inner.close();
-  appendBatch = (records: readonly MessageRecord[]) =>
-    this.#reach(() => this.#inner.appendBatch(records));
-  get = (subject: string, id: number, nowMs: number) =>
-    this.#reach(() => this.#inner.get(subject, id, nowMs));
-  lastId = (subject: string) => this.#reach(() => this.#inner.lastId(subject));
-  range = (subject: string, fromId: number, limit: number, nowMs: number) =>
-    this.#reach(() => this.#inner.range(subject, fromId, limit, nowMs));
-  purgeExpired = (nowMs: number) => this.#reach(() => this.#inner.purgeExpired(nowMs));
-  ping = () => this.#reach(() => this.#inner.ping());
-
-  #reach<T>(run: () => Promise<T>): Promise<T> {
-    return this.hanging ? new Promise<T>(() => undefined) : run();
-  }
-}
 
 describe.each(storeKinds)("broker semantics on the %s store", (kind) => {
   const stores = brokerTestStores(inject("testEnv"), kind, "herald_semantics");
@@ -403,15 +332,6 @@ describe.each(storeKinds)("broker semantics on the %s store", (kind) => {
     );
     await expectStatus(subscriber.messages, status.UNAVAILABLE, /shutting down/);
 
-    const reopened = newStore();
-    await reopened.open();
-    try {
-      for (const { id, body } of acked) {
-        const record = await reopened.get(subject, id, Date.now());
-        expect(record && Buffer.from(record.body).toString("utf8")).toBe(body);
-      }
-    } finally {
-      if (kind !== "memory") await reopened.close();
-    }
+    await expectStoredAfterReopen(newStore(), subject, acked);
   });
 });

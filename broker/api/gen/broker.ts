@@ -10,9 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -71,6 +73,26 @@ export interface PublishBatchRequest {
 export interface PublishBatchResponse {
   /** The ids of the messages, in request order. */
   ids: number[];
+}
+
+export interface PublishStreamRequest {
+  /** Chosen by the client and echoed in the response (e.g. a counter). */
+  sequence: number;
+  message: PublishRequest | undefined;
+}
+
+export interface PublishStreamResponse {
+  sequence: number;
+  /** The message's id, when stored. */
+  id: number;
+  /** Set instead of id when this message was refused or failed; the stream goes on. */
+  error: PublishError | undefined;
+}
+
+export interface PublishError {
+  /** The gRPC status code Publish would have answered with. */
+  code: number;
+  message: string;
 }
 
 function createBasePublishRequest(): PublishRequest {
@@ -532,6 +554,223 @@ export const PublishBatchResponse: MessageFns<PublishBatchResponse> = {
   },
 };
 
+function createBasePublishStreamRequest(): PublishStreamRequest {
+  return { sequence: 0, message: undefined };
+}
+
+export const PublishStreamRequest: MessageFns<PublishStreamRequest> = {
+  encode(message: PublishStreamRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== 0) {
+      writer.uint32(8).uint64(message.sequence);
+    }
+    if (message.message !== undefined) {
+      PublishRequest.encode(message.message, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PublishStreamRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePublishStreamRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = PublishRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PublishStreamRequest>, I>>(base?: I): PublishStreamRequest {
+    return PublishStreamRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PublishStreamRequest>, I>>(object: I): PublishStreamRequest {
+    const message = createBasePublishStreamRequest();
+    message.sequence = object.sequence ?? 0;
+    message.message = (object.message !== undefined && object.message !== null)
+      ? PublishRequest.fromPartial(object.message)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePublishStreamResponse(): PublishStreamResponse {
+  return { sequence: 0, id: 0, error: undefined };
+}
+
+export const PublishStreamResponse: MessageFns<PublishStreamResponse> = {
+  encode(message: PublishStreamResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== 0) {
+      writer.uint32(8).uint64(message.sequence);
+    }
+    if (message.id !== 0) {
+      writer.uint32(16).int32(message.id);
+    }
+    if (message.error !== undefined) {
+      PublishError.encode(message.error, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PublishStreamResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePublishStreamResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.id = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = PublishError.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PublishStreamResponse>, I>>(base?: I): PublishStreamResponse {
+    return PublishStreamResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PublishStreamResponse>, I>>(object: I): PublishStreamResponse {
+    const message = createBasePublishStreamResponse();
+    message.sequence = object.sequence ?? 0;
+    message.id = object.id ?? 0;
+    message.error = (object.error !== undefined && object.error !== null)
+      ? PublishError.fromPartial(object.error)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePublishError(): PublishError {
+  return { code: 0, message: "" };
+}
+
+export const PublishError: MessageFns<PublishError> = {
+  encode(message: PublishError, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== 0) {
+      writer.uint32(8).int32(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PublishError {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePublishError();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.code = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PublishError>, I>>(base?: I): PublishError {
+    return PublishError.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PublishError>, I>>(object: I): PublishError {
+    const message = createBasePublishError();
+    message.code = object.code ?? 0;
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
 export type BrokerService = typeof BrokerService;
 export const BrokerService = {
   /** Returns once the message is durable in the configured store. */
@@ -581,6 +820,22 @@ export const BrokerService = {
       Buffer.from(PublishBatchResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PublishBatchResponse => PublishBatchResponse.decode(value),
   },
+  /**
+   * Extension: a pipelined publish. The client keeps one stream open and sends
+   * publishes as they come, many in flight; the server answers each with one
+   * response carrying its sequence, in send order, once it is durable. A bad
+   * message gets an error response and the stream goes on.
+   */
+  publishStream: {
+    path: "/broker.Broker/PublishStream" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: PublishStreamRequest): Buffer => Buffer.from(PublishStreamRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PublishStreamRequest => PublishStreamRequest.decode(value),
+    responseSerialize: (value: PublishStreamResponse): Buffer =>
+      Buffer.from(PublishStreamResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PublishStreamResponse => PublishStreamResponse.decode(value),
+  },
 } as const;
 
 export interface BrokerServer extends UntypedServiceImplementation {
@@ -598,6 +853,13 @@ export interface BrokerServer extends UntypedServiceImplementation {
    * message is stored and acknowledged, or the call fails.
    */
   publishBatch: handleUnaryCall<PublishBatchRequest, PublishBatchResponse>;
+  /**
+   * Extension: a pipelined publish. The client keeps one stream open and sends
+   * publishes as they come, many in flight; the server answers each with one
+   * response carrying its sequence, in send order, once it is durable. A bad
+   * message gets an error response and the stream goes on.
+   */
+  publishStream: handleBidiStreamingCall<PublishStreamRequest, PublishStreamResponse>;
 }
 
 export interface BrokerClient extends Client {
@@ -662,6 +924,18 @@ export interface BrokerClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PublishBatchResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Extension: a pipelined publish. The client keeps one stream open and sends
+   * publishes as they come, many in flight; the server answers each with one
+   * response carrying its sequence, in send order, once it is durable. A bad
+   * message gets an error response and the stream goes on.
+   */
+  publishStream(): ClientDuplexStream<PublishStreamRequest, PublishStreamResponse>;
+  publishStream(options: Partial<CallOptions>): ClientDuplexStream<PublishStreamRequest, PublishStreamResponse>;
+  publishStream(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<PublishStreamRequest, PublishStreamResponse>;
 }
 
 export const BrokerClient = makeGenericClientConstructor(BrokerService, "broker.Broker") as unknown as {
@@ -681,6 +955,17 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;

@@ -1,0 +1,187 @@
+/**
+ * PublishStream semantics on every store, through the client's pipelined
+ * publisher: per-message acks in order, per-subject ids, fan-out, per-message
+ * errors, the in-flight bound, a store outage and a drain.
+ */
+import { type ServiceError, status } from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { HeraldClient } from "../client/herald-client.ts";
+import { collect, expectStatus, expectStoredAfterReopen, SwitchableStore } from "./expectations.ts";
+import {
+  defaultTestSettings,
+  eventually,
+  startTestBroker,
+  type TestBroker,
+  uniqueSubject,
+} from "./harness.ts";
+import { brokerTestStores, storeKinds } from "./test-stores.ts";
+
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** Publishes every message at once on one stream and records the order in which acks arrive. */
+async function publishAll(
+  client: HeraldClient,
+  messages: readonly { subject: string; body: string | Buffer; ttlSeconds?: number }[],
+) {
+  const publisher = client.publisher();
+  const answered: number[] = [];
+  const outcomes = await Promise.allSettled(
+    messages.map((message, index) =>
+      publisher
+        .publish(message.subject, message.body, { ttlSeconds: message.ttlSeconds })
+        .finally(() => answered.push(index)),
+    ),
+  );
+  await publisher.close();
+  return { outcomes, answered };
+}
+
+const failureOf = (outcome: PromiseSettledResult<number> | undefined) =>
+  outcome?.status === "rejected" ? (outcome.reason as ServiceError) : undefined;
+
+const idOf = (outcome: PromiseSettledResult<number> | undefined) =>
+  outcome?.status === "fulfilled" ? outcome.value : undefined;
+
+describe.each(storeKinds)("PublishStream on the %s store", (kind) => {
+  const stores = brokerTestStores(inject("testEnv"), kind, "herald_stream");
+  let broker: TestBroker;
+  let client: HeraldClient;
+
+  beforeAll(async () => {
+    broker = await startTestBroker(stores.newStore());
+    client = broker.client();
+  });
+
+  afterAll(async () => {
+    await broker?.stop();
+    await stores.drop();
+  });
+
+  it("acks every message in send order with increasing ids per interleaved subject", async () => {
+    const subjects = range(1, 3).map((n) => uniqueSubject(`stream${n}`));
+    const messages = range(0, 599).map((n) => ({
+      subject: subjects[n % 3] ?? "",
+      body: `m${n}`,
+    }));
+    const { outcomes, answered } = await publishAll(client, messages);
+    expect(answered).toEqual(range(0, 599));
+    for (const [index, subject] of subjects.entries()) {
+      const ids = outcomes.filter((_, n) => n % 3 === index).map(idOf);
+      expect(ids).toEqual(range(1, 200));
+      const fetched = await client.fetch(subject, 200);
+      expect(fetched.body.toString("utf8")).toBe(`m${597 + index}`);
+    }
+  });
+
+  it("delivers every streamed message to a subscriber exactly once, in order", async () => {
+    const subject = uniqueSubject("stream.fan");
+    const subscriber = collect(broker.client(), subject, 300);
+    await subscriber.subscribed;
+    const { outcomes } = await publishAll(
+      client,
+      range(1, 300).map((n) => ({ subject, body: `m${n}` })),
+    );
+    const received = await subscriber.messages;
+    expect(received.map((message) => message.id)).toEqual(outcomes.map(idOf));
+    expect(received.map((message) => message.body.toString("utf8"))).toEqual(
+      range(1, 300).map((n) => `m${n}`),
+    );
+  });
+
+  it("answers a bad message with Publish's code and goes on with the next ones", async () => {
+    const subject = uniqueSubject("stream.bad");
+    const limit = defaultTestSettings.maxMessageBytes;
+    const { outcomes, answered } = await publishAll(client, [
+      { subject, body: "first" },
+      { subject: "", body: "no subject" },
+      { subject, body: "negative", ttlSeconds: -1 },
+      { subject, body: Buffer.alloc(limit + 1) },
+      { subject, body: "last" },
+    ]);
+    expect(answered).toEqual([0, 1, 2, 3, 4]);
+    const codes = outcomes.map((outcome) => {
+      const err = failureOf(outcome);
+      return err === undefined ? "OK" : status[err.code];
+    });
+    expect(codes).toEqual([
+      "OK",
+      "INVALID_ARGUMENT",
+      "INVALID_ARGUMENT",
+      "RESOURCE_EXHAUSTED",
+      "OK",
+    ]);
+    expect(outcomes.map(idOf)).toEqual([1, undefined, undefined, undefined, 2]);
+    expect(failureOf(outcomes[1])?.details).toMatch(/empty/);
+  });
+
+  it("stops reading at the in-flight bound while the store is slow, then completes", async () => {
+    const store = new SwitchableStore(stores.newStore());
+    const bounded = await startTestBroker(store, { publishStreamMaxInflight: 8 });
+    try {
+      const subject = uniqueSubject("stream.bound");
+      const publisher = bounded.client().publisher();
+      await publisher.publish(subject, "warm");
+      const release = store.hold();
+      const pending = range(1, 200).map((n) => publisher.publish(subject, `m${n}`));
+      // One write is held in the store; the stream reads no more than the bound.
+      await eventually(async () => (await bounded.metric("herald_batch_pending_messages")) > 0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await bounded.metric("herald_batch_pending_messages")).toBeLessThan(8);
+      release();
+      expect(await Promise.all(pending)).toEqual(range(2, 201));
+      await publisher.close();
+    } finally {
+      await bounded.stop();
+    }
+  });
+
+  it("answers UNAVAILABLE per message quickly while the store is unreachable, then recovers", async () => {
+    const store = new SwitchableStore(stores.newStore());
+    const outage = await startTestBroker(store, { storeTimeoutMs: 300 });
+    try {
+      const subject = uniqueSubject("stream.outage");
+      const publisher = outage.client().publisher();
+      const before = await publisher.publish(subject, "before");
+      store.hanging = true;
+      await expectStatus(publisher.publish(subject, "during"), status.UNAVAILABLE, /timed out/);
+      const started = performance.now();
+      await expectStatus(publisher.publish(subject, "during"), status.UNAVAILABLE);
+      expect(performance.now() - started).toBeLessThan(300);
+      store.hanging = false;
+      await eventually(() => outage.broker.ready());
+      expect(await publisher.publish(subject, "after")).toBeGreaterThan(before);
+      await publisher.close();
+    } finally {
+      await outage.stop();
+    }
+  });
+
+  it("ends the stream UNAVAILABLE on drain, and every acked message is stored", async () => {
+    const draining = await startTestBroker(stores.newStore());
+    const subject = uniqueSubject("stream.drain");
+    const publisher = draining.client().publisher();
+    const acked: { id: number; body: string }[] = [];
+    const failures: number[] = [];
+    const load = (async () => {
+      for (let n = 0; n < 100_000; n += 1) {
+        const inFlight = range(1, 32).map((k) =>
+          publisher.publish(subject, `m${n}.${k}`).then(
+            (id) => acked.push({ id, body: `m${n}.${k}` }),
+            (err: ServiceError) => failures.push(err.code),
+          ),
+        );
+        await Promise.all(inFlight);
+        if (failures.length > 0) return;
+      }
+    })();
+    await eventually(() => acked.length >= 200);
+    await draining.stop();
+    await load;
+    expect(new Set(failures.map((code) => status[code]))).toEqual(new Set(["UNAVAILABLE"]));
+    const ids = acked.map((message) => message.id);
+    expect(ids).toEqual(range(1, ids.length));
+
+    await expectStoredAfterReopen(stores.newStore(), subject, acked);
+  });
+});
