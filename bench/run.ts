@@ -38,7 +38,12 @@ import { computeRatios, renderReport } from "./report/table.ts";
 import { startCeiling, type CeilingTarget } from "./targets/ceiling.ts";
 import { clusterBench } from "./targets/cluster.ts";
 import { ensureDebianPackage } from "./targets/debian.ts";
-import { startHerald, type HeraldTarget, type StoreKind } from "./targets/herald.ts";
+import {
+  publishStreamTarget,
+  startHerald,
+  type HeraldTarget,
+  type StoreKind,
+} from "./targets/herald.ts";
 import { natsServerPath, startNats, type NatsServer } from "./targets/nats.ts";
 import { rawPostgresInserts } from "./targets/postgres-raw.ts";
 import { rabbitmqServerPath, startRabbitmq } from "./targets/rabbitmq.ts";
@@ -55,6 +60,7 @@ const params: Params & {
   operatorLatencySamples: number;
   operatorFleet: number;
   operatorSteadyMs: number;
+  streamInFlight: number;
 } = quick
   ? {
       warmupMs: 400,
@@ -75,6 +81,7 @@ const params: Params & {
       operatorLatencySamples: 20,
       operatorFleet: 50,
       operatorSteadyMs: 20_000,
+      streamInFlight: 16,
     }
   : {
       warmupMs: 1_500,
@@ -95,7 +102,11 @@ const params: Params & {
       operatorLatencySamples: 100,
       operatorFleet: 500,
       operatorSteadyMs: 60_000,
+      streamInFlight: 16,
     };
+
+/** Stores whose broker is also measured through PublishStream. */
+const streamStores: readonly StoreKind[] = ["memory", "postgres"];
 
 const loadAverage: BenchResult["machine"]["loadAverage"] = [];
 const section = (name: string) => {
@@ -239,16 +250,50 @@ async function measureTarget(
   };
 }
 
+/** A PublishStream column: the publish matrix only (its broker's other figures are in the unary column). */
+function streamResult(
+  store: StoreKind,
+  target: HeraldTarget,
+  matrix: Awaited<ReturnType<typeof publishMatrix>>,
+): TargetResult {
+  const publish = matrix.points.get(target.name) ?? [];
+  const publishOnly = { status: `n/a: publish only (see herald ${store})` };
+  return {
+    name: target.name,
+    role: "herald",
+    version: target.version,
+    status: matrix.failures.get(target.name) ?? "ok",
+    durability: durability[store] ?? "",
+    publish,
+    latency: publishOnly,
+    fanOut: publishOnly,
+    fetch: publishOnly,
+    avgBatchSize: batchSummary(publish, Math.max(...params.clients)),
+  };
+}
+
 async function measureBrokers(servers: Servers): Promise<Pick<BenchResult, "ceiling" | "targets">> {
   section("publish matrix (targets in turns)");
   const entries: MatrixEntry[] = [{ target: servers.ceiling }];
   for (const herald of servers.heralds.values())
     if (isUp(herald)) entries.push({ target: herald, batchStats: () => herald.batchStats() });
+  const streams = new Map<StoreKind, HeraldTarget>();
+  for (const store of streamStores) {
+    const herald = servers.heralds.get(store);
+    if (herald === undefined || !isUp(herald)) continue;
+    const target = publishStreamTarget(herald);
+    streams.set(store, target);
+    entries.push({
+      target,
+      batchStats: () => herald.batchStats(),
+      inFlight: params.streamInFlight,
+    });
+  }
   for (const peer of servers.peers.values()) if (isUp(peer)) entries.push({ target: peer });
   const matrix = await publishMatrix(entries, params);
 
   section("ceiling: server streams (just before Herald's fan-out)");
-  const streams = (subscribers: number, connections: number, messages: number) =>
+  const serverStreams = (subscribers: number, connections: number, messages: number) =>
     attempt(`ceiling ${subscribers} streams`, async () => {
       const result = await servers.ceiling.streams({
         streams: subscribers,
@@ -267,8 +312,8 @@ async function measureBrokers(servers: Servers): Promise<Pick<BenchResult, "ceil
         complete: result.complete,
       };
     });
-  const oneStream = await streams(1, 1, params.fanOutMessages * 100);
-  const fanOutStreams = await streams(
+  const oneStream = await serverStreams(1, 1, params.fanOutMessages * 100);
+  const fanOutStreams = await serverStreams(
     params.fanOutSubscribers,
     params.fanOutConnections,
     params.fanOutMessages,
@@ -278,6 +323,7 @@ async function measureBrokers(servers: Servers): Promise<Pick<BenchResult, "ceil
     targets.push(
       await measureTarget("herald", store, herald, matrix, isUp(herald) ? herald : undefined),
     );
+  for (const [store, target] of streams) targets.push(streamResult(store, target, matrix));
   for (const [name, peer] of servers.peers)
     targets.push(await measureTarget("peer", name, peer, matrix));
 

@@ -10,7 +10,11 @@ import {
   type ClientReadableStream,
   type ServiceError,
 } from "@grpc/grpc-js";
-import { BrokerClient, type MessageResponse } from "../../broker/api/gen/broker.ts";
+import {
+  BrokerClient,
+  type MessageResponse,
+  type PublishStreamResponse,
+} from "../../broker/api/gen/broker.ts";
 import type { Subscriber, TargetClient } from "../targets/target.ts";
 
 const callTimeoutMs = 30_000;
@@ -54,6 +58,46 @@ export async function grpcClient(address: string): Promise<GrpcClient> {
         ),
       ),
     close: () => {
+      channel.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+/**
+ * A connection with one PublishStream: `publish` sends on the stream and
+ * resolves on its ack, so several callers share the stream, each with one
+ * publish in flight (the pipelined client of `HeraldClient.publisher()`).
+ */
+export async function grpcStreamClient(address: string): Promise<TargetClient> {
+  const channel = grpcChannel(address);
+  await new Promise<void>((resolve, reject) =>
+    channel.waitForReady(Date.now() + 10_000, (err) => (err ? reject(err) : resolve())),
+  );
+  const call = channel.publishStream();
+  const pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  let sequence = 0;
+  const failAll = (err: Error) => {
+    for (const waiter of pending.values()) waiter.reject(err);
+    pending.clear();
+  };
+  call.on("data", (response: PublishStreamResponse) => {
+    const waiter = pending.get(response.sequence);
+    pending.delete(response.sequence);
+    if (response.error === undefined) waiter?.resolve();
+    else waiter?.reject(new Error(`${response.error.code}: ${response.error.message}`));
+  });
+  call.on("error", failAll);
+  call.on("status", () => failAll(new Error("publish stream ended")));
+  return {
+    publish: (subject, body) =>
+      new Promise((resolve, reject) => {
+        sequence += 1;
+        pending.set(sequence, { resolve, reject });
+        call.write({ sequence, message: { subject, body, expirationSeconds: 0 } });
+      }),
+    close: () => {
+      call.end();
       channel.close();
       return Promise.resolve();
     },

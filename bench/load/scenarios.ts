@@ -51,11 +51,14 @@ const subjectPrefix = (target: Target) => target.name.replace(/[^a-z0-9]/gi, "")
 export interface MatrixEntry {
   readonly target: Target;
   readonly batchStats?: () => Promise<{ sum: number; count: number } | undefined>;
+  /** Publishes each client keeps in flight (a pipelining client); 1 when absent. */
+  readonly inFlight?: number;
 }
 
 /**
  * Publish throughput at each (body size, clients): `clients` connections, one
- * publish in flight on each, all on one fresh subject per point. The targets
+ * publish in flight on each (or `inFlight`, each issuing the next as soon as
+ * one is acknowledged), all on one fresh subject per point. The targets
  * take turns at each point, so that drifting background load on a shared
  * machine hits them alike and their ratios stay meaningful. A target whose
  * connections fail is left out (its error is in `failures`).
@@ -84,7 +87,7 @@ export async function publishMatrix(
     for (const bodyBytes of params.bodies) {
       const body = Buffer.alloc(bodyBytes, 0x61);
       for (const count of params.clients) {
-        for (const { target, batchStats } of running) {
+        for (const { target, batchStats, inFlight = 1 } of running) {
           if (failures.has(target.name)) continue;
           try {
             const subject = freshSubject(subjectPrefix(target));
@@ -93,7 +96,9 @@ export async function publishMatrix(
             const result = await closedLoop(
               (clients.get(target.name) ?? [])
                 .slice(0, count)
-                .map((client) => () => client.publish(subject, body)),
+                .flatMap((client) =>
+                  Array.from({ length: inFlight }, () => () => client.publish(subject, body)),
+                ),
               { ...params, probe: () => target.serverCpuMs() },
             );
             const after = await batchStats?.();
@@ -113,7 +118,7 @@ export async function publishMatrix(
             };
             points.set(target.name, [...(points.get(target.name) ?? []), point]);
             console.error(
-              `  ${target.name}: publish ${count} clients × ${bodyBytes} B: ${result.opsPerSec.toFixed(0)}/s` +
+              `  ${target.name}: publish ${count} clients${inFlight > 1 ? ` × ${inFlight} in flight` : ""} × ${bodyBytes} B: ${result.opsPerSec.toFixed(0)}/s` +
                 (result.errors > 0 ? ` (${result.errors} errors: ${result.firstError})` : ""),
             );
           } catch (err) {

@@ -5,6 +5,8 @@
 import type { BenchResult, Ratio, TargetResult } from "./schema.ts";
 
 const heraldStores = ["memory", "postgres", "cassandra"] as const;
+/** The same brokers driven through PublishStream (each client keeps several publishes in flight). */
+const heraldStreams = ["memory stream", "postgres stream"] as const;
 const peers = ["nats", "jetstream", "rabbitmq"] as const;
 
 function compact(value: number): string {
@@ -72,6 +74,17 @@ export function computeRatios(result: BenchResult): Ratio[] {
       cpu(result.ceiling.unary),
     );
   }
+  for (const name of heraldStreams) {
+    const unary = name.replace(" stream", "");
+    const stream = target(result, name)?.publish ?? [];
+    const unaryPoints = target(result, unary)?.publish ?? [];
+    for (const bodyBytes of bodies)
+      add(
+        `${name} ÷ ${unary} unary: publish (${maxClients} clients, ${bodyBytes} B)`,
+        publishRate(stream, maxClients, bodyBytes),
+        publishRate(unaryPoints, maxClients, bodyBytes),
+      );
+  }
   const ceilingFanOut = measured(result.ceiling.fanOutStreams);
   const memoryFanOut = memory && measured(memory.fanOut);
   if (ceilingFanOut && memoryFanOut)
@@ -93,7 +106,7 @@ export function computeRatios(result: BenchResult): Ratio[] {
   for (const peerName of peers) {
     const peer = target(result, peerName);
     if (!peer || peer.publish.length === 0) continue;
-    for (const store of heraldStores) {
+    for (const store of [...heraldStores, ...heraldStreams]) {
       const herald = target(result, store);
       add(
         `${store} ÷ ${peerName}: publish (${maxClients} clients, ${smallest} B)`,
@@ -125,7 +138,10 @@ export function computeRatios(result: BenchResult): Ratio[] {
 function brokerTable(result: BenchResult): string {
   const columns: { label: string; result?: TargetResult; ceiling?: boolean }[] = [
     { label: "ceiling", ceiling: true },
-    ...heraldStores.map((name) => ({ label: `herald ${name}`, result: target(result, name) })),
+    ...[...heraldStores, ...heraldStreams].map((name) => ({
+      label: `herald ${name}`,
+      result: target(result, name),
+    })),
     ...peers.map((name) => ({ label: `${name} (peer)`, result: target(result, name) })),
   ];
   const rows: string[][] = [];

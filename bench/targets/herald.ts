@@ -10,7 +10,12 @@ import { join } from "node:path";
 import pg from "pg";
 import { z } from "zod";
 import type { TestEnv } from "../../e2e/env/env-file.ts";
-import { grpcClient, grpcSubscriber, type GrpcClient } from "../load/grpc-client.ts";
+import {
+  grpcClient,
+  grpcStreamClient,
+  grpcSubscriber,
+  type GrpcClient,
+} from "../load/grpc-client.ts";
 import { startService } from "./process.ts";
 import type { Target } from "./target.ts";
 
@@ -169,4 +174,13 @@ export async function startHerald(
       stop,
     };
   }
+}
+
+/** The same broker driven through PublishStream: one stream per client connection. */
+export function publishStreamTarget(herald: HeraldTarget): HeraldTarget {
+  return {
+    ...herald,
+    name: `${herald.name} stream`,
+    connect: () => grpcStreamClient(herald.address),
+  };
 }
