@@ -50,6 +50,29 @@ describe("herald CLI", { timeout: 30_000 }, () => {
     });
   });
 
+  it("publishes each line of stdin over one stream and prints the ids in order", async () => {
+    const subject = uniqueSubject("cli");
+    const child = spawn(process.execPath, [
+      cliPath,
+      "--addr",
+      broker.address,
+      "publish",
+      subject,
+      "--stdin",
+    ]);
+    const output = new Promise<string>((resolve) => {
+      let text = "";
+      child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      child.stdout.on("end", () => resolve(text));
+    });
+    child.stdin.end("one\ntwo\nthree\n");
+    const [code] = (await once(child, "exit")) as [number | null];
+    expect(code).toBe(0);
+    expect(await output).toBe([1, 2, 3].map((id) => `published ${subject}#${id}\n`).join(""));
+    expect((await herald("fetch", subject, "3")).stdout).toBe(`${subject}#3\tthree\n`);
+    expect((await heraldFails("publish", subject)).stderr).toMatch(/BODY or --stdin/);
+  });
+
   it("reports a broker error as one line with its status and exits 1", async () => {
     const subject = uniqueSubject("cli");
     expect(await heraldFails("fetch", subject, "9")).toEqual({

@@ -3,6 +3,7 @@
  * `herald`: publish, fetch and subscribe from a terminal.
  *
  *   herald publish SUBJECT BODY [--ttl SECONDS]
+ *   herald publish SUBJECT --stdin [--ttl SECONDS]   (each line one message, over one stream)
  *   herald fetch SUBJECT ID
  *   herald subscribe SUBJECT [--from ID]
  *
@@ -10,6 +11,7 @@
  * and --json (one JSON object per line instead of human-readable text).
  */
 import { type ServiceError, status } from "@grpc/grpc-js";
+import { createInterface } from "node:readline";
 import { Command, InvalidArgumentError } from "commander";
 import { z } from "zod";
 import { HeraldClient, type ReceivedMessage } from "../client/herald-client.ts";
@@ -74,6 +76,34 @@ async function withClient(
   }
 }
 
+/** Publishes written to the stream and not yet answered while reading stdin; bounds the CLI's memory. */
+const stdinWindow = 256;
+
+/** Publishes each line of stdin as one message, pipelined over one PublishStream; prints ids in order. */
+async function publishLines(
+  client: HeraldClient,
+  subject: string,
+  ttlSeconds: number,
+  print: (id: number) => void,
+): Promise<void> {
+  const publisher = client.publisher();
+  const pending: Promise<void>[] = [];
+  const report = (err: unknown) => {
+    console.error(failureLine(err));
+    process.exitCode = 1;
+  };
+  try {
+    for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+      // Acks come in send order, so the ids print in line order.
+      pending.push(publisher.publish(subject, line, { ttlSeconds }).then(print, report));
+      if (pending.length >= stdinWindow) await pending.shift();
+    }
+    await Promise.all(pending);
+  } finally {
+    await publisher.close();
+  }
+}
+
 const program = new Command("herald")
   .description("Publish, fetch and subscribe on a Herald broker")
   .option("--addr <host:port>", "broker address", process.env.HERALD_ADDR ?? "127.0.0.1:50051")
@@ -84,23 +114,28 @@ const globals = () => program.opts<GlobalOptions>();
 
 program
   .command("publish")
-  .description("publish BODY to SUBJECT and print the message id")
+  .description("publish BODY (or each line of stdin) to SUBJECT and print the message id")
   .argument("<subject>")
-  .argument("<body>")
+  .argument("[body]")
+  .option("--stdin", "publish each line of standard input, pipelined over one stream", false)
   .option(
     "--ttl <seconds>",
     "expire after this many seconds (0 = never)",
     parseWith(nonNegative, "seconds ≥ 0"),
     0,
   )
-  .action((subject: string, body: string, options: { ttl: number }) =>
-    withClient(globals(), async (client) => {
-      const id = await client.publish(subject, body, { ttlSeconds: options.ttl });
+  .action((subject: string, body: string | undefined, options: { ttl: number; stdin: boolean }) => {
+    if ((body === undefined) === !options.stdin)
+      program.error("herald: publish takes a BODY or --stdin (one of them)");
+    const print = (id: number) =>
       process.stdout.write(
         globals().json ? `${JSON.stringify({ subject, id })}\n` : `published ${subject}#${id}\n`,
       );
-    }),
-  );
+    return withClient(globals(), async (client) => {
+      if (body === undefined) await publishLines(client, subject, options.ttl, print);
+      else print(await client.publish(subject, body, { ttlSeconds: options.ttl }));
+    });
+  });
 
 program
   .command("fetch")
