@@ -33,12 +33,13 @@ const spanNames: Record<Method, string> = {
   publish_stream: "broker.Broker/PublishStream",
 };
 
-const rpcAttributes = (method: Method, subject: string): Attributes => ({
+/** A stream's messages have subjects of their own: its span names none. */
+const rpcAttributes = (method: Method, subject?: string): Attributes => ({
   "rpc.system": "grpc",
   "rpc.service": "broker.Broker",
   "rpc.method": spanNames[method].slice("broker.Broker/".length),
   "messaging.system": "herald",
-  "messaging.destination.name": subject,
+  ...(subject === undefined ? {} : { "messaging.destination.name": subject }),
 });
 
 const uncounted: MethodRecorder = { record: () => undefined };
@@ -114,14 +115,20 @@ export function observeService(handlers: BrokerHandlers, recorder: MethodRecorde
   /** One span per stream (its messages are counted one by one where they are answered). */
   const publishStream = (call: PublishStreamCall) => {
     if (!traced) return handlers.publishStream(call);
-    const span = startServerSpan(spanNames.publish_stream, call.metadata, {
-      ...rpcAttributes("publish_stream", ""),
-    });
-    call.once("finish", () => endSpan(span, status.OK));
-    call.once("error", (err: CallError) =>
-      endSpan(span, err?.code ?? status.UNKNOWN, err?.details),
+    const span = startServerSpan(
+      spanNames.publish_stream,
+      call.metadata,
+      rpcAttributes("publish_stream"),
     );
-    call.once("cancelled", () => endSpan(span, status.CANCELLED));
+    let ended = false;
+    const end = (code: number, details?: string) => {
+      if (ended) return;
+      ended = true;
+      endSpan(span, code, details);
+    };
+    call.once("finish", () => end(status.OK));
+    call.once("error", (err: CallError) => end(err?.code ?? status.UNKNOWN, err?.details));
+    call.once("cancelled", () => end(status.CANCELLED));
     context.with(trace.setSpan(context.active(), span), () => handlers.publishStream(call));
   };
 

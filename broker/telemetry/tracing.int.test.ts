@@ -2,7 +2,7 @@
  * Traces of a broker process exported over OTLP/gRPC to a real endpoint the
  * test serves: a Publish carrying a W3C traceparent yields a server span in
  * that trace, with subject and id, and the batch flush that stored it is a
- * span linked to it.
+ * span linked to it. A PublishStream is one span.
  */
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
@@ -103,6 +103,34 @@ describe("tracing to an OTLP/gRPC endpoint", () => {
     expect(flush?.parentSpanId).toBe("");
     expect(flush?.traceId).not.toBe(traceId);
     expect(flush?.attributes["herald.batch.messages"]).toBe(1);
+  });
+
+  it("exports one PublishStream span per stream in the caller's trace", async () => {
+    const traceId = randomBytes(16).toString("hex");
+    const metadata = new Metadata();
+    metadata.set("traceparent", `00-${traceId}-${randomBytes(8).toString("hex")}-01`);
+    const stream = client.publishStream(metadata);
+    const answered = new Promise<number>((resolve) => {
+      let count = 0;
+      stream.on("data", () => (count += 1));
+      stream.on("end", () => resolve(count));
+    });
+    const subject = uniqueSubject("traced-stream");
+    for (const sequence of [1, 2, 3])
+      stream.write({
+        sequence,
+        message: { subject, body: Buffer.from("x"), expirationSeconds: 0 },
+      });
+    stream.end();
+    expect(await answered).toBe(3);
+    const isStreamSpan = (span: ReceivedSpan) =>
+      span.name === "broker.Broker/PublishStream" && span.traceId === traceId;
+    await eventually(() => find(isStreamSpan) !== undefined, 15_000);
+    expect(receiver.spans.filter(isStreamSpan)).toHaveLength(1);
+    expect(find(isStreamSpan)).toMatchObject({
+      kind: spanKindServer,
+      attributes: { "rpc.method": "PublishStream", "rpc.grpc.status_code": 0 },
+    });
   });
 
   it("exports a failed Fetch as an error span, and the spans still buffered at SIGTERM", async () => {

@@ -3,10 +3,12 @@
  * publisher: per-message acks in order, per-subject ids, fan-out, per-message
  * errors, the in-flight bound, a store outage and a drain.
  */
+import { randomBytes } from "node:crypto";
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { HeraldClient } from "../client/herald-client.ts";
 import { collect, expectStatus, expectStoredAfterReopen, SwitchableStore } from "./expectations.ts";
+import { sendRawFrame } from "./grpc-probes.ts";
 import {
   defaultTestSettings,
   eventually,
@@ -39,6 +41,15 @@ async function publishAll(
 
 const failureOf = (outcome: PromiseSettledResult<number> | undefined) =>
   outcome?.status === "rejected" ? (outcome.reason as ServiceError) : undefined;
+
+/** method_count of PublishStream messages, by outcome. */
+async function streamCalls(broker: TestBroker) {
+  const values = (await broker.registry.getSingleMetric("method_count")?.get())?.values ?? [];
+  const count = (success: string) =>
+    values.find((v) => v.labels.method === "publish_stream" && v.labels.success === success)
+      ?.value ?? 0;
+  return { ok: count("true"), failed: count("false") };
+}
 
 const idOf = (outcome: PromiseSettledResult<number> | undefined) =>
   outcome?.status === "fulfilled" ? outcome.value : undefined;
@@ -92,6 +103,7 @@ describe.each(storeKinds)("PublishStream on the %s store", (kind) => {
   it("answers a bad message with Publish's code and goes on with the next ones", async () => {
     const subject = uniqueSubject("stream.bad");
     const limit = defaultTestSettings.maxMessageBytes;
+    const countedBefore = await streamCalls(broker);
     const { outcomes, answered } = await publishAll(client, [
       { subject, body: "first" },
       { subject: "", body: "no subject" },
@@ -113,6 +125,23 @@ describe.each(storeKinds)("PublishStream on the %s store", (kind) => {
     ]);
     expect(outcomes.map(idOf)).toEqual([1, undefined, undefined, undefined, 2]);
     expect(failureOf(outcomes[1])?.details).toMatch(/empty/);
+    const counted = await streamCalls(broker);
+    expect({
+      ok: counted.ok - countedBefore.ok,
+      failed: counted.failed - countedBefore.failed,
+    }).toEqual({ ok: 2, failed: 3 });
+  });
+
+  it("ends the stream INTERNAL on a frame that is not a protobuf message, and stays up", async () => {
+    // Field 1 with wire type 7 does not exist in protobuf: the frame cannot be decoded.
+    const garbage = Buffer.concat([Buffer.from([0x0f]), randomBytes(64)]);
+    expect(await sendRawFrame(broker.address, "/broker.Broker/PublishStream", garbage)).toBe(
+      status.INTERNAL,
+    );
+    const { outcomes } = await publishAll(client, [
+      { subject: uniqueSubject("stream.up"), body: "x" },
+    ]);
+    expect(outcomes.map(idOf)).toEqual([1]);
   });
 
   it("stops reading at the in-flight bound while the store is slow, then completes", async () => {
