@@ -390,7 +390,7 @@ async function main(): Promise<void> {
 
   const notes = [
     "Loopback only (127.0.0.1). Load generator, servers and databases share this machine's cores.",
-    "Other engineers' test suites ran on this machine during the run: figures are noisy; load averages are recorded per section.",
+    "Load averages are recorded per section (the bench's own servers and load generator included): compare them before comparing runs.",
     "The publish matrix runs the targets in turns at each point, so drifting background load hits them alike.",
     "Each publish point uses one fresh subject (RabbitMQ: exchange + durable queue; JetStream: a subject of one file stream) shared by its clients.",
     'Latency is recorded against each message\'s intended send time (coordinated-omission-correct); "*" marks a run with messages undelivered by the end of the drain (recorded at that time).',
