@@ -24,7 +24,21 @@ const tsProtoOptions = [
   "env=node",
   "outputJsonMethods=false",
   "useOptionals=none",
+  // Exact types make create() cast its default with `as any`; plain DeepPartial needs no cast.
+  "useExactTypes=false",
 ].join(",");
+
+/**
+ * ts-proto tracks the decode recursion depth on the reader through `(reader as any)`; the
+ * project allows no `any`, so the generated code names the one property it adds instead.
+ */
+const untypedDepthReader = /\(reader as any\)\.__tsProtoDecodeDepth/g;
+const typedDepthReader =
+  "(reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth";
+
+function typeDecodeDepth(file: string): void {
+  writeFileSync(file, readFileSync(file, "utf8").replace(untypedDepthReader, typedDepthReader));
+}
 
 /** Writes the generated files into `outDir` (created if missing). */
 export function generate(outDir: string): void {
@@ -58,6 +72,7 @@ export function generate(outDir: string): void {
   protoc("broker.proto", [`--descriptor_set_out=${descriptorFile}`]);
   // The internal cluster contract gets codecs only: reflection serves the public API alone.
   protoc("cluster.proto", []);
+  for (const name of ["broker.ts", "cluster.ts"]) typeDecodeDepth(join(outDir, name));
   const descriptor = readFileSync(descriptorFile).toString("base64");
   rmSync(scratch, { recursive: true, force: true });
   writeFileSync(

@@ -115,11 +115,11 @@ export const PublishRequest: MessageFns<PublishRequest> = {
 
   decode(input: BinaryReader | Uint8Array, length?: number): PublishRequest {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
       throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBasePublishRequest();
@@ -158,14 +158,14 @@ export const PublishRequest: MessageFns<PublishRequest> = {
       }
       return message;
     } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
 
-  create<I extends Exact<DeepPartial<PublishRequest>, I>>(base?: I): PublishRequest {
-    return PublishRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<PublishRequest>): PublishRequest {
+    return PublishRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<PublishRequest>, I>>(object: I): PublishRequest {
+  fromPartial(object: DeepPartial<PublishRequest>): PublishRequest {
     const message = createBasePublishRequest();
     message.subject = object.subject ?? "";
     message.body = object.body ?? Buffer.alloc(0);
@@ -188,11 +188,11 @@ export const PublishResponse: MessageFns<PublishResponse> = {
 
   decode(input: BinaryReader | Uint8Array, length?: number): PublishResponse {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
       throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBasePublishResponse();
@@ -215,14 +215,14 @@ export const PublishResponse: MessageFns<PublishResponse> = {
       }
       return message;
     } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
 
-  create<I extends Exact<DeepPartial<PublishResponse>, I>>(base?: I): PublishResponse {
-    return PublishResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<PublishResponse>): PublishResponse {
+    return PublishResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<PublishResponse>, I>>(object: I): PublishResponse {
+  fromPartial(object: DeepPartial<PublishResponse>): PublishResponse {
     const message = createBasePublishResponse();
     message.id = object.id ?? 0;
     return message;
@@ -246,11 +246,11 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
 
   decode(input: BinaryReader | Uint8Array, length?: number): SubscribeRequest {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
       throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBaseSubscribeRequest();
@@ -281,14 +281,14 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
       }
       return message;
     } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
 
-  create<I extends Exact<DeepPartial<SubscribeRequest>, I>>(base?: I): SubscribeRequest {
-    return SubscribeRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SubscribeRequest>): SubscribeRequest {
+    return SubscribeRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SubscribeRequest>, I>>(object: I): SubscribeRequest {
+  fromPartial(object: DeepPartial<SubscribeRequest>): SubscribeRequest {
     const message = createBaseSubscribeRequest();
     message.subject = object.subject ?? "";
     message.startId = object.startId ?? 0;
@@ -313,11 +313,11 @@ export const MessageResponse: MessageFns<MessageResponse> = {
 
   decode(input: BinaryReader | Uint8Array, length?: number): MessageResponse {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
       throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBaseMessageResponse();
@@ -348,14 +348,14 @@ export const MessageResponse: MessageFns<MessageResponse> = {
       }
       return message;
     } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
 
-  create<I extends Exact<DeepPartial<MessageResponse>, I>>(base?: I): MessageResponse {
-    return MessageResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<MessageResponse>): MessageResponse {
+    return MessageResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<MessageResponse>, I>>(object: I): MessageResponse {
+  fromPartial(object: DeepPartial<MessageResponse>): MessageResponse {
     const message = createBaseMessageResponse();
     message.body = object.body ?? Buffer.alloc(0);
     message.id = object.id ?? 0;
@@ -380,11 +380,11 @@ export const FetchRequest: MessageFns<FetchRequest> = {
 
   decode(input: BinaryReader | Uint8Array, length?: number): FetchRequest {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
       throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBaseFetchRequest();
@@ -415,14 +415,14 @@ export const FetchRequest: MessageFns<FetchRequest> = {
       }
       return message;
     } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
 
-  create<I extends Exact<DeepPartial<FetchRequest>, I>>(base?: I): FetchRequest {
-    return FetchRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<FetchRequest>): FetchRequest {
+    return FetchRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<FetchRequest>, I>>(object: I): FetchRequest {
+  fromPartial(object: DeepPartial<FetchRequest>): FetchRequest {
     const message = createBaseFetchRequest();
     message.subject = object.subject ?? "";
     message.id = object.id ?? 0;
@@ -444,11 +444,11 @@ export const PublishBatchRequest: MessageFns<PublishBatchRequest> = {
 
   decode(input: BinaryReader | Uint8Array, length?: number): PublishBatchRequest {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
       throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBasePublishBatchRequest();
@@ -471,14 +471,14 @@ export const PublishBatchRequest: MessageFns<PublishBatchRequest> = {
       }
       return message;
     } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
 
-  create<I extends Exact<DeepPartial<PublishBatchRequest>, I>>(base?: I): PublishBatchRequest {
-    return PublishBatchRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<PublishBatchRequest>): PublishBatchRequest {
+    return PublishBatchRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<PublishBatchRequest>, I>>(object: I): PublishBatchRequest {
+  fromPartial(object: DeepPartial<PublishBatchRequest>): PublishBatchRequest {
     const message = createBasePublishBatchRequest();
     message.messages = object.messages?.map((e) => PublishRequest.fromPartial(e)) || [];
     return message;
@@ -503,11 +503,11 @@ export const PublishBatchResponse: MessageFns<PublishBatchResponse> = {
 
   decode(input: BinaryReader | Uint8Array, length?: number): PublishBatchResponse {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
       throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBasePublishBatchResponse();
@@ -540,14 +540,14 @@ export const PublishBatchResponse: MessageFns<PublishBatchResponse> = {
       }
       return message;
     } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
 
-  create<I extends Exact<DeepPartial<PublishBatchResponse>, I>>(base?: I): PublishBatchResponse {
-    return PublishBatchResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<PublishBatchResponse>): PublishBatchResponse {
+    return PublishBatchResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<PublishBatchResponse>, I>>(object: I): PublishBatchResponse {
+  fromPartial(object: DeepPartial<PublishBatchResponse>): PublishBatchResponse {
     const message = createBasePublishBatchResponse();
     message.ids = object.ids?.map((e) => e) || [];
     return message;
@@ -571,11 +571,11 @@ export const PublishStreamRequest: MessageFns<PublishStreamRequest> = {
 
   decode(input: BinaryReader | Uint8Array, length?: number): PublishStreamRequest {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
       throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBasePublishStreamRequest();
@@ -606,14 +606,14 @@ export const PublishStreamRequest: MessageFns<PublishStreamRequest> = {
       }
       return message;
     } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
 
-  create<I extends Exact<DeepPartial<PublishStreamRequest>, I>>(base?: I): PublishStreamRequest {
-    return PublishStreamRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<PublishStreamRequest>): PublishStreamRequest {
+    return PublishStreamRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<PublishStreamRequest>, I>>(object: I): PublishStreamRequest {
+  fromPartial(object: DeepPartial<PublishStreamRequest>): PublishStreamRequest {
     const message = createBasePublishStreamRequest();
     message.sequence = object.sequence ?? 0;
     message.message = (object.message !== undefined && object.message !== null)
@@ -643,11 +643,11 @@ export const PublishStreamResponse: MessageFns<PublishStreamResponse> = {
 
   decode(input: BinaryReader | Uint8Array, length?: number): PublishStreamResponse {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
       throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBasePublishStreamResponse();
@@ -686,14 +686,14 @@ export const PublishStreamResponse: MessageFns<PublishStreamResponse> = {
       }
       return message;
     } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
 
-  create<I extends Exact<DeepPartial<PublishStreamResponse>, I>>(base?: I): PublishStreamResponse {
-    return PublishStreamResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<PublishStreamResponse>): PublishStreamResponse {
+    return PublishStreamResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<PublishStreamResponse>, I>>(object: I): PublishStreamResponse {
+  fromPartial(object: DeepPartial<PublishStreamResponse>): PublishStreamResponse {
     const message = createBasePublishStreamResponse();
     message.sequence = object.sequence ?? 0;
     message.id = object.id ?? 0;
@@ -721,11 +721,11 @@ export const PublishError: MessageFns<PublishError> = {
 
   decode(input: BinaryReader | Uint8Array, length?: number): PublishError {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
       throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBasePublishError();
@@ -756,14 +756,14 @@ export const PublishError: MessageFns<PublishError> = {
       }
       return message;
     } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
 
-  create<I extends Exact<DeepPartial<PublishError>, I>>(base?: I): PublishError {
-    return PublishError.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<PublishError>): PublishError {
+    return PublishError.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<PublishError>, I>>(object: I): PublishError {
+  fromPartial(object: DeepPartial<PublishError>): PublishError {
     const message = createBasePublishError();
     message.code = object.code ?? 0;
     message.message = object.message ?? "";
@@ -952,10 +952,6 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-export type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());
   if (num > globalThis.Number.MAX_SAFE_INTEGER) {
@@ -970,6 +966,6 @@ function longToNumber(int64: { toString(): string }): number {
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

@@ -55,11 +55,11 @@ export const HandoffRequest: MessageFns<HandoffRequest> = {
 
   decode(input: BinaryReader | Uint8Array, length?: number): HandoffRequest {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
       throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBaseHandoffRequest();
@@ -90,14 +90,14 @@ export const HandoffRequest: MessageFns<HandoffRequest> = {
       }
       return message;
     } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
 
-  create<I extends Exact<DeepPartial<HandoffRequest>, I>>(base?: I): HandoffRequest {
-    return HandoffRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<HandoffRequest>): HandoffRequest {
+    return HandoffRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<HandoffRequest>, I>>(object: I): HandoffRequest {
+  fromPartial(object: DeepPartial<HandoffRequest>): HandoffRequest {
     const message = createBaseHandoffRequest();
     message.subject = object.subject ?? "";
     message.epoch = object.epoch ?? 0;
@@ -119,11 +119,11 @@ export const HandoffResponse: MessageFns<HandoffResponse> = {
 
   decode(input: BinaryReader | Uint8Array, length?: number): HandoffResponse {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
       throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBaseHandoffResponse();
@@ -146,14 +146,14 @@ export const HandoffResponse: MessageFns<HandoffResponse> = {
       }
       return message;
     } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
 
-  create<I extends Exact<DeepPartial<HandoffResponse>, I>>(base?: I): HandoffResponse {
-    return HandoffResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<HandoffResponse>): HandoffResponse {
+    return HandoffResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<HandoffResponse>, I>>(object: I): HandoffResponse {
+  fromPartial(object: DeepPartial<HandoffResponse>): HandoffResponse {
     const message = createBaseHandoffResponse();
     message.lastId = object.lastId ?? 0;
     return message;
@@ -224,13 +224,9 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-export type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }
