@@ -486,8 +486,8 @@ describe("helm install, the operator on the chart's identity, helm uninstall", (
         ? current
         : undefined;
     });
-    console.log(
-      `helm install → example CR reconciled (children and status): ${Math.round(performance.now() - installStarted)} ms`,
+    process.stderr.write(
+      `helm install → example CR reconciled (children and status): ${Math.round(performance.now() - installStarted)} ms\n`,
     );
     expect(broker.status?.conditions?.map((c) => c.type)).toEqual(
       expect.arrayContaining(["Ready", "Progressing", "Degraded", "StorageReady"]),

@@ -62,7 +62,9 @@ test("make dev: a Ready broker that the printed commands use, and Ctrl-C stops w
   ).catch((err: unknown) => {
     throw new Error(`${String(err)}\nstderr:\n${session.errors.join("\n")}`);
   });
-  console.log(`make dev → Ready with instructions: ${Math.round(performance.now() - started)} ms`);
+  process.stderr.write(
+    `make dev → Ready with instructions: ${Math.round(performance.now() - started)} ms\n`,
+  );
   expect(printed).toContain(`MessageBroker ${namespace}/orders`);
 
   const alias = /alias herald='([^']+)'/.exec(printed)?.[1]?.split(" ") ?? [];
@@ -127,7 +129,9 @@ test("make dev: a Ready broker that the printed commands use, and Ctrl-C stops w
   const stopStarted = performance.now();
   session.child.kill("SIGINT");
   expect(await session.exited).toBe(0);
-  console.log(`make dev Ctrl-C → stopped: ${Math.round(performance.now() - stopStarted)} ms`);
+  process.stderr.write(
+    `make dev Ctrl-C → stopped: ${Math.round(performance.now() - stopStarted)} ms\n`,
+  );
   const leftovers = await cluster.core.listNamespacedPod({ namespace });
   expect(leftovers.items).toEqual([]);
   await expect(cluster.core.readNode({ name: namespace })).rejects.toMatchObject({ code: 404 });

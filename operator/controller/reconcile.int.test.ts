@@ -83,7 +83,7 @@ describe("a MessageBroker's life", () => {
     const started = performance.now();
     const broker = await fixture.applyBroker("orders", { replicas: 1 });
     const children = await waitFor("every child of orders", () => allChildren("orders"));
-    console.log(`CR→children latency: ${Math.round(performance.now() - started)} ms`);
+    process.stderr.write(`CR→children latency: ${Math.round(performance.now() - started)} ms\n`);
 
     for (const child of children) {
       expect(child.metadata?.ownerReferences, `${child.kind} ${child.metadata?.name}`).toEqual([
@@ -283,8 +283,8 @@ describe("a MessageBroker's life", () => {
     const writes = await writesSince(env.kube.auditLog, start, fixture.operatorUser);
     const leaseRenewals = writes.filter((write) => write.objectRef?.resource === "leases");
     const others = writes.filter((write) => write.objectRef?.resource !== "leases");
-    console.log(
-      `steady state, 30 s: ${others.length} writes besides ${leaseRenewals.length} lease renewals`,
+    process.stderr.write(
+      `steady state, 30 s: ${others.length} writes besides ${leaseRenewals.length} lease renewals\n`,
     );
     expect(others.map(describeWrite), tail(operator)).toEqual([]);
     // The renewals are the leader election's own, every retry period (2 s).
