@@ -1,11 +1,15 @@
 /**
- * Helpers of the broker-level suites: expected failures, collecting
+ * Helpers of the broker-level suites: expected ids and failures, collecting
  * subscriptions, and a store whose calls a test can hang or hold.
  */
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { expect } from "vitest";
 import type { HeraldClient, ReceivedMessage, SubscribeOptions } from "../client/herald-client.ts";
 import type { MessageRecord, MessageStore } from "../store/message-store.ts";
+
+/** The ids from..to, both included: what a run of publishes to one subject should get. */
+export const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** The gRPC failure of `promise`, which must reject. */
 export async function failureOf(promise: Promise<unknown>): Promise<ServiceError> {

@@ -7,7 +7,13 @@ import { randomBytes } from "node:crypto";
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { HeraldClient } from "../client/herald-client.ts";
-import { collect, expectStatus, expectStoredAfterReopen, SwitchableStore } from "./expectations.ts";
+import {
+  collect,
+  expectStatus,
+  expectStoredAfterReopen,
+  range,
+  SwitchableStore,
+} from "./expectations.ts";
 import { sendRawFrame } from "./grpc-probes.ts";
 import {
   defaultTestSettings,
@@ -17,9 +23,6 @@ import {
   uniqueSubject,
 } from "./harness.ts";
 import { brokerTestStores, storeKinds } from "./test-stores.ts";
-
-const range = (from: number, to: number) =>
-  Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** Publishes every message at once on one stream and records the order in which acks arrive. */
 async function publishAll(

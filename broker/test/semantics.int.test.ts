@@ -12,6 +12,7 @@ import {
   expectStatus,
   expectStoredAfterReopen,
   failureOf,
+  range,
   SwitchableStore,
 } from "./expectations.ts";
 import { checkHealth, listServicesByReflection, sendRawFrame } from "./grpc-probes.ts";
@@ -25,8 +26,6 @@ import {
 import { brokerTestStores, storeKinds } from "./test-stores.ts";
 
 const text = (message: ReceivedMessage) => message.body.toString("utf8");
-const range = (from: number, to: number) =>
-  Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe.each(storeKinds)("broker semantics on the %s store", (kind) => {
   const stores = brokerTestStores(inject("testEnv"), kind, "herald_semantics");
