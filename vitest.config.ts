@@ -8,14 +8,14 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["{operator,broker,e2e,bench}/**/*.test.ts"],
+          include: ["{lib,contract,operator,broker,testing,tools,e2e,bench}/**/*.test.ts"],
           exclude: ["**/*.int.test.ts", "node_modules/**", "dist/**"],
         },
       },
       {
         test: {
           name: "integration",
-          include: ["{operator,broker,e2e}/**/*.int.test.ts"],
+          include: ["{lib,contract,operator,broker,testing,tools,e2e}/**/*.int.test.ts"],
           exclude: ["node_modules/**", "dist/**"],
           globalSetup: ["e2e/env/vitest-global-setup.ts"],
           testTimeout: 120_000,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, formatHostPort, loadConfig } from "./config.ts";
+import { formatHostPort } from "../lib/process/host-port.ts";
+import { ConfigError, loadConfig } from "./config.ts";
 
 const failure = (env: NodeJS.ProcessEnv) => {
   try {

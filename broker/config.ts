@@ -5,16 +5,13 @@
  */
 import { hostname } from "node:os";
 import { z } from "zod";
+import type { HostPort } from "../lib/process/host-port.ts";
+import { type LogLevel, logLevels } from "../lib/process/logger.ts";
 import {
   type Membership,
   MembershipFormatError,
   parseStaticMembers,
 } from "./cluster/membership/membership.ts";
-
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
 
 export type StoreConfig =
   | { readonly kind: "memory"; readonly maxMessagesPerSubject: number }
@@ -66,9 +63,6 @@ export interface BrokerConfig {
   readonly logLevel: LogLevel;
   readonly cluster: ClusterConfig;
 }
-
-const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof logLevels)[number];
 
 /** A configuration error; its message is the single line to print. */
 export class ConfigError extends Error {
@@ -272,9 +266,4 @@ export function loadConfig(environment: NodeJS.ProcessEnv): BrokerConfig {
       forwardTimeoutMs: env.HERALD_FORWARD_TIMEOUT_MS,
     },
   };
-}
-
-/** `host:port` for binding, with IPv6 hosts bracketed. */
-export function formatHostPort({ host, port }: HostPort): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }

@@ -10,11 +10,10 @@ import { KubeMembershipSource } from "./cluster/membership/kube-source.ts";
 import type { MembershipSource } from "./cluster/membership/membership.ts";
 import { StaticMembershipSource } from "./cluster/membership/static-source.ts";
 import { type BrokerConfig, ConfigError, loadConfig } from "./config.ts";
-import type { Logger } from "./logger.ts";
-import { startHttpServer } from "./http/http-server.ts";
-import { createLogger } from "./logger.ts";
+import { startHttpServer } from "../lib/process/http-server.ts";
+import { createLogger, type Logger } from "../lib/process/logger.ts";
 import { createMetricsRegistry } from "./metrics.ts";
-import { drainOnSignals } from "./shutdown.ts";
+import { drainOnSignals } from "../lib/process/shutdown.ts";
 import { shutdownTracing, tracingEnabled } from "./telemetry/tracing.ts";
 import { createStore } from "./store/create-store.ts";
 
@@ -48,7 +47,7 @@ function membershipSource(config: BrokerConfig, logger: Logger): MembershipSourc
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger("herald-broker", config.logLevel);
   const registry = createMetricsRegistry();
 
   const store = await createStore(config.store, logger);

@@ -2,9 +2,8 @@
  * The operator process: configuration from env, informers, leader election, reconcilers and
  * the /metrics, /healthz and /readyz endpoints; SIGTERM or SIGINT drains and releases the lease.
  */
-import { pino } from "pino";
-// The broker stops the same way; one implementation serves both programs.
-import { drainOnSignals } from "../broker/shutdown.ts";
+import { createLogger } from "../lib/process/logger.ts";
+import { drainOnSignals } from "../lib/process/shutdown.ts";
 import { ConfigError, loadConfig, type OperatorConfig } from "./process/config.ts";
 import { loadKubeConfig } from "./process/kube-config.ts";
 import { startOperator } from "./process/operator.ts";
@@ -26,7 +25,7 @@ function readConfig(): OperatorConfig {
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const log = pino({ level: config.HERALD_LOG_LEVEL, base: { service: "herald-operator" } });
+  const log = createLogger("herald-operator", config.HERALD_LOG_LEVEL);
   const operator = await startOperator({
     config,
     kubeConfig: loadKubeConfig(),

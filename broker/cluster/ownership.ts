@@ -23,7 +23,7 @@ import {
 } from "@grpc/grpc-js";
 import type { ClusterServer, HandoffRequest, HandoffResponse } from "../api/gen/cluster.ts";
 import { NotOwnerError, notOwnerPrefix, toGrpcStatus } from "../errors.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../../lib/process/logger.ts";
 import type { SubjectSequencer } from "../sequencer/subject-sequencer.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import type { Membership } from "./membership/membership.ts";

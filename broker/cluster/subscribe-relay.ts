@@ -7,7 +7,7 @@
  */
 import { type ClientReadableStream, status } from "@grpc/grpc-js";
 import type { MessageResponse } from "../api/gen/broker.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../../lib/process/logger.ts";
 import type { MessageRecord } from "../store/message-store.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import { peerMetadata } from "./forwarded-metadata.ts";

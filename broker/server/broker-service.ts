@@ -19,7 +19,7 @@ import {
   StoreUnavailableError,
   toGrpcStatus,
 } from "../errors.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../../lib/process/logger.ts";
 import type { Publisher } from "../publish/publisher.ts";
 import type { MessageStore } from "../store/message-store.ts";
 import type { MessageSink, OutgoingMessage } from "../subscriptions/subscriber.ts";

@@ -4,7 +4,7 @@
  * drivers.
  */
 import type { StoreConfig } from "../config.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../../lib/process/logger.ts";
 import { MemoryStore } from "./memory/memory-store.ts";
 import type { MessageStore } from "./message-store.ts";
 

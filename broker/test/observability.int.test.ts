@@ -16,7 +16,7 @@ import {
   removeScrapeTarget,
   waitForSamples,
 } from "../../e2e/env/prometheus-client.ts";
-import { startHttpServer } from "../http/http-server.ts";
+import { startHttpServer } from "../../lib/process/http-server.ts";
 import { MemoryStore } from "../store/memory/memory-store.ts";
 import type { MessageRecord } from "../store/message-store.ts";
 import { startTestBroker, type TestBroker, uniqueSubject } from "./harness.ts";

@@ -4,7 +4,7 @@ import { isMap, isScalar, parse, parseAllDocuments, parseDocument, type YAMLMap 
 import { describe, expect, test } from "vitest";
 import { z } from "zod";
 import { messageBrokerSpecSchema } from "../../operator/api/v1alpha1/index.ts";
-import { chartCrdFile, crdYaml } from "../../operator/crd/crd-file.ts";
+import { chartCrdFile, crdYaml } from "../../tools/crd/crd-file.ts";
 import { chartDir } from "./tools.ts";
 
 const chartFile = (path: string) => readFile(`${chartDir}${path}`, "utf8");

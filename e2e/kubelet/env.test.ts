@@ -10,7 +10,7 @@ import {
   type EnvContext,
 } from "./env.ts";
 import { podSchema, type Container, type Pod } from "./pod-schema.ts";
-import { externalPostgresSpec } from "../../operator/render/test-fixtures.ts";
+import { externalPostgresSpec } from "../../operator/test/fixtures.ts";
 import { brokerPod } from "./test-pods.ts";
 
 function pod(containers: Container[] = [{ name: "c" }]): Pod {

@@ -5,7 +5,7 @@
  * not define. Pure: the caller fetches the ConfigMaps and Secrets that `referencedObjects` names.
  */
 import { isIP } from "node:net";
-import { quantityValue } from "../../operator/kube/quantity.ts";
+import { quantityValue } from "../../lib/kube/quantity.ts";
 import type { Container, EnvVar, Pod } from "./pod-schema.ts";
 
 /** What the downward API reads: the pod and the addresses the kubelet gave it. */

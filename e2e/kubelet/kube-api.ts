@@ -9,7 +9,7 @@ import {
   type KubeConfig,
 } from "@kubernetes/client-node";
 import { z } from "zod";
-import { isNotFound } from "../../operator/kube/api-error.ts";
+import { isNotFound } from "../../lib/kube/api-error.ts";
 
 export interface PodRef {
   namespace: string;

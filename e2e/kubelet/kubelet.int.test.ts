@@ -21,7 +21,7 @@ import { renderMembershipConfigMap } from "../../operator/render/membership-conf
 import { renderRoleBinding } from "../../operator/render/role-binding.ts";
 import { renderRole } from "../../operator/render/role.ts";
 import { renderServiceAccount } from "../../operator/render/service-account.ts";
-import { brokerFixture, contextFixture } from "../../operator/render/test-fixtures.ts";
+import { brokerFixture, contextFixture } from "../../operator/test/fixtures.ts";
 import { connect, createNamespace, waitFor } from "../../operator/test/cluster.ts";
 import { portOpen } from "../env/daemon.ts";
 import { repoRoot, stateDir } from "../env/paths.ts";

@@ -9,8 +9,8 @@ import { KubeConfig, KubernetesObjectApi, type V1Pod } from "@kubernetes/client-
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { pino, type Logger } from "pino";
-import { KindCache } from "../../operator/kube/kind-cache.ts";
-import { makeListWatch } from "../../operator/kube/list-watch.ts";
+import { KindCache } from "../../lib/kube/kind-cache.ts";
+import { makeListWatch } from "../../lib/kube/list-watch.ts";
 import { brokerPodLabelSelector } from "./binding.ts";
 import { kubernetesServiceEnv } from "./env.ts";
 import { AddressPool } from "./ipam.ts";

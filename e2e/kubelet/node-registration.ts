@@ -17,7 +17,7 @@ import {
 import { arch, availableParallelism, release, totalmem } from "node:os";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { describeApiError, isConflict, isNotFound } from "../../operator/kube/api-error.ts";
+import { describeApiError, isConflict, isNotFound } from "../../lib/kube/api-error.ts";
 
 export const nodeLeaseNamespace = "kube-node-lease";
 const leaseDurationSeconds = 40;

@@ -9,9 +9,9 @@ import type { Logger } from "pino";
 import {
   defaultControllerRateLimiter,
   defaultRateLimiterOptions,
-} from "../../operator/controller/rate-limiter.ts";
-import { WorkQueue } from "../../operator/controller/work-queue.ts";
-import { describeApiError, isConflict, isNotFound } from "../../operator/kube/api-error.ts";
+} from "../../lib/kube/rate-limiter.ts";
+import { WorkQueue } from "../../lib/kube/work-queue.ts";
+import { describeApiError, isConflict, isNotFound } from "../../lib/kube/api-error.ts";
 import { isHeraldBrokerPod, shouldBind } from "./binding.ts";
 import type { PodApi } from "./kube-api.ts";
 import type { RegisteredNode } from "./node-registration.ts";

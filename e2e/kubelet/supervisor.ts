@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { open } from "node:fs/promises";
 import { constants } from "node:os";
 import type { Logger } from "pino";
-import { itemExponentialLimiter } from "../../operator/controller/rate-limiter.ts";
+import { itemExponentialLimiter } from "../../lib/kube/rate-limiter.ts";
 
 export interface SpawnSpec {
   file: string;

@@ -6,7 +6,7 @@ import {
   brokerFixture,
   contextFixture,
   managedPostgresSpec,
-} from "../../operator/render/test-fixtures.ts";
+} from "../../operator/test/fixtures.ts";
 import type { MessageBrokerSpecInput } from "../../operator/api/v1alpha1/index.ts";
 import { podSchema, type Pod } from "./pod-schema.ts";
 

@@ -14,8 +14,8 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { applyMessageBrokerCrd } from "../crd/install.ts";
 import { renderChildren } from "../render/index.ts";
-import { contextFixture } from "../render/test-fixtures.ts";
-import { celCases } from "./v1alpha1/cel-cases.ts";
+import { contextFixture } from "../test/fixtures.ts";
+import { celCases } from "../test/cel-cases.ts";
 import {
   apiVersion,
   group,

@@ -1,8 +1,8 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { describeApiError } from "../kube/api-error.ts";
+import { describeApiError } from "../../lib/kube/api-error.ts";
 import { needsApply, withAppliedHash } from "../kube/apply.ts";
-import { kindId } from "../kube/resource-kind.ts";
+import { kindId } from "../../lib/kube/resource-kind.ts";
 import type { ClusterWriter } from "../kube/writer.ts";
 import type { StatefulSetChange } from "./transition-events.ts";
 

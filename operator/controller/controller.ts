@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { ReconcileResult } from "./reconcile.ts";
 import { ReconcileError } from "./reconcile.ts";
-import type { WorkQueue } from "./work-queue.ts";
+import type { WorkQueue } from "../../lib/kube/work-queue.ts";
 
 export type ReconcileOutcome = "success" | "requeue" | "error";
 

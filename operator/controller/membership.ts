@@ -1,5 +1,9 @@
 import { isDeepStrictEqual } from "node:util";
-import { membershipConfigMapKey, membershipSchema, type Membership } from "../api/membership.ts";
+import {
+  membershipConfigMapKey,
+  membershipSchema,
+  type Membership,
+} from "../../contract/membership.ts";
 import type { MessageBroker } from "../api/v1alpha1/index.ts";
 import { brokerPodName, childNames, ports } from "../render/index.ts";
 

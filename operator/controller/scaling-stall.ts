@@ -1,4 +1,4 @@
-import type { Membership } from "../api/membership.ts";
+import type { Membership } from "../../contract/membership.ts";
 import type { MessageBroker } from "../api/v1alpha1/index.ts";
 import { brokerPodName } from "../render/index.ts";
 import type { ScalingInput, ScalingPlan } from "../scaling/plan.ts";

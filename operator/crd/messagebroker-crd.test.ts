@@ -2,8 +2,8 @@ import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { messageBrokerSchema } from "../api/v1alpha1/index.ts";
-import { celViolations } from "./cel-evaluate.ts";
-import { crdFile, crdYaml } from "./crd-file.ts";
+import { celViolations } from "../test/cel-evaluate.ts";
+import { crdFile, crdYaml } from "../../tools/crd/crd-file.ts";
 import { messageBrokerOpenApiSchema, type messageBrokerCrd } from "./messagebroker-crd.ts";
 import type { SchemaNode } from "./schema-node.ts";
 

@@ -6,7 +6,7 @@ import {
 } from "@kubernetes/client-node";
 import { stringify } from "safe-stable-stringify";
 import { isSemanticSubset } from "./semantic-subset.ts";
-import { toWire } from "./wire-format.ts";
+import { toWire } from "../../lib/kube/wire-format.ts";
 
 export const fieldManager = "herald-operator";
 

@@ -1,8 +1,8 @@
 import type { KubeConfig, KubernetesObject, KubernetesObjectApi } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { KindCache } from "./kind-cache.ts";
-import { makeListWatch } from "./list-watch.ts";
+import { KindCache } from "../../lib/kube/kind-cache.ts";
+import { makeListWatch } from "../../lib/kube/list-watch.ts";
 import {
   alwaysOwnedKinds,
   customResourceDefinitionKind,
@@ -11,8 +11,8 @@ import {
   serviceMonitorKind,
 } from "./owned-kinds.ts";
 import { controllingBroker, isControlledBy } from "./owner.ts";
-import { resourceKindId, type ResourceKind } from "./resource-kind.ts";
-import type { SupervisionOptions } from "./supervised-informer.ts";
+import { resourceKindId, type ResourceKind } from "../../lib/kube/resource-kind.ts";
+import type { SupervisionOptions } from "../../lib/kube/supervised-informer.ts";
 
 export interface InformerOptions {
   kubeConfig: KubeConfig;

@@ -1,4 +1,4 @@
-import type { ResourceKind } from "./resource-kind.ts";
+import type { ResourceKind } from "../../lib/kube/resource-kind.ts";
 
 /** The MessageBroker custom resource itself. */
 export const messageBrokerKind: ResourceKind = {

@@ -1,6 +1,6 @@
 import type { KubernetesObject, V1OwnerReference } from "@kubernetes/client-node";
 import { messageBrokerKind } from "./owned-kinds.ts";
-import { apiVersionOf } from "./resource-kind.ts";
+import { apiVersionOf } from "../../lib/kube/resource-kind.ts";
 
 /** The MessageBroker that controls `object`, from its controller owner reference. */
 export function controllingBroker(object: KubernetesObject): V1OwnerReference | undefined {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { quantitiesEqual, quantityValue } from "./quantity.ts";
+import { quantitiesEqual, quantityValue } from "../../lib/kube/quantity.ts";
 import { isSemanticSubset } from "./semantic-subset.ts";
 
 describe("quantities", () => {

@@ -1,4 +1,4 @@
-import { quantitiesEqual } from "./quantity.ts";
+import { quantitiesEqual } from "../../lib/kube/quantity.ts";
 
 /** Maps whose values are resource quantities (container resources, PVC template requests). */
 const quantityMaps = new Set(["requests", "limits"]);

@@ -10,9 +10,9 @@ import {
   type V1Secret,
 } from "@kubernetes/client-node";
 import { fieldManager, serverSideApply } from "./apply.ts";
-import { isNotFound } from "./api-error.ts";
+import { isNotFound } from "../../lib/kube/api-error.ts";
 import { messageBrokerKind } from "./owned-kinds.ts";
-import { apiVersionOf } from "./resource-kind.ts";
+import { apiVersionOf } from "../../lib/kube/resource-kind.ts";
 
 /** The brokers' identity, which every write about a MessageBroker needs. */
 export interface BrokerRef {

@@ -1,9 +1,9 @@
 import { hostname } from "node:os";
 import { z } from "zod";
+import { logLevels } from "../../lib/process/logger.ts";
 import { defaultImages } from "../render/index.ts";
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 const text = (fallback: string) =>
   z

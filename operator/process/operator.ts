@@ -4,13 +4,13 @@ import { KubernetesObjectApi, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { Controller } from "../controller/controller.ts";
 import { reconcile } from "../controller/reconcile.ts";
-import { WorkQueue } from "../controller/work-queue.ts";
+import { WorkQueue } from "../../lib/kube/work-queue.ts";
 import { eventRecorder } from "../kube/event-recorder.ts";
 import { Informers } from "../kube/informers.ts";
-import { LeaderElector, leaseClient } from "../kube/leader-election.ts";
+import { LeaderElector, leaseClient } from "../../lib/kube/leader-election.ts";
 import { clusterWriter } from "../kube/writer.ts";
 // The broker serves the same three endpoints; one implementation serves both programs.
-import { startHttpServer } from "../../broker/http/http-server.ts";
+import { startHttpServer } from "../../lib/process/http-server.ts";
 import type { OperatorConfig } from "./config.ts";
 import { defaultLeaseNamespace } from "./kube-config.ts";
 import { operatorMetrics } from "./metrics.ts";

@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { alwaysOwnedKinds, serviceMonitorKind } from "../kube/owned-kinds.ts";
-import { apiVersionOf } from "../kube/resource-kind.ts";
+import { apiVersionOf } from "../../lib/kube/resource-kind.ts";
 import { renderChildren } from "../render/index.ts";
-import { brokerFixture, contextFixture, managedPostgresSpec } from "../render/test-fixtures.ts";
-import { rbacFile, rbacYaml } from "./rbac-file.ts";
+import { brokerFixture, contextFixture, managedPostgresSpec } from "../test/fixtures.ts";
+import { rbacFile, rbacYaml } from "../../tools/rbac/rbac-file.ts";
 import { clusterRules, leaderElectionRules, namespacedRules } from "./rules.ts";
 
 const all = [...namespacedRules, ...clusterRules, ...leaderElectionRules];

@@ -6,7 +6,7 @@ import {
   serviceMonitorCrdName,
   serviceMonitorKind,
 } from "../kube/owned-kinds.ts";
-import type { ResourceKind } from "../kube/resource-kind.ts";
+import type { ResourceKind } from "../../lib/kube/resource-kind.ts";
 
 /**
  * The operator's permissions, in one place: the Helm chart templates the generated YAML, and

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderBrokerConfigMap } from "./broker-configmap.ts";
-import { brokerFixture, externalPostgresSpec, managedPostgresSpec } from "./test-fixtures.ts";
+import { brokerFixture, externalPostgresSpec, managedPostgresSpec } from "../test/fixtures.ts";
 
 describe("renderBrokerConfigMap", () => {
   it("holds the broker's settings as HERALD_* variables", () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { renderRoleBinding } from "./role-binding.ts";
 import { renderRole } from "./role.ts";
 import { renderServiceAccount } from "./service-account.ts";
-import { brokerFixture } from "./test-fixtures.ts";
+import { brokerFixture } from "../test/fixtures.ts";
 
 describe("broker RBAC", () => {
   const broker = brokerFixture();

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { MessageBrokerSpecInput } from "../api/v1alpha1/index.ts";
 import { renderBrokerStatefulSet } from "./broker-statefulset.ts";
 import { configHashAnnotation } from "./config-hash.ts";
-import { brokerFixture, contextFixture, managedPostgresSpec } from "./test-fixtures.ts";
+import { brokerFixture, contextFixture, managedPostgresSpec } from "../test/fixtures.ts";
 
 const render = (spec: MessageBrokerSpecInput = {}, ctx = contextFixture()) =>
   renderBrokerStatefulSet(brokerFixture(spec), ctx);

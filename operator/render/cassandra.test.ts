@@ -2,7 +2,7 @@ import type { V1Container } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { renderCassandraService } from "./cassandra-service.ts";
 import { renderCassandraStatefulSet } from "./cassandra-statefulset.ts";
-import { brokerFixture, contextFixture } from "./test-fixtures.ts";
+import { brokerFixture, contextFixture } from "../test/fixtures.ts";
 
 describe("managed Cassandra", () => {
   const broker = brokerFixture({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { clientEndpoints, renderClientService } from "./client-service.ts";
-import { brokerFixture } from "./test-fixtures.ts";
+import { brokerFixture } from "../test/fixtures.ts";
 
 describe("renderClientService", () => {
   it("serves gRPC on 50051 and metrics, with the type and annotations of the spec", () => {

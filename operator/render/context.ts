@@ -1,4 +1,4 @@
-import type { Membership } from "../api/membership.ts";
+import type { Membership } from "../../contract/membership.ts";
 
 /**
  * Everything a render needs besides the MessageBroker itself. The controller gathers it from the

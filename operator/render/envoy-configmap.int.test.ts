@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { checkEnvoyConfig, ensureEnvoyCheck } from "../../e2e/env/tools/envoy-check.ts";
 import { envoyConfigKey } from "./envoy-configmap.ts";
 import { childNames, renderChildren } from "./index.ts";
-import { brokerFixture, contextFixture } from "./test-fixtures.ts";
+import { brokerFixture, contextFixture } from "../test/fixtures.ts";
 
 // Envoy cannot run here, so the sidecar's bootstrap is held to go-control-plane's
 // protos and validation rules instead (a cold build of the checker takes minutes).

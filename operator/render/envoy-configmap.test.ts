@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { envoyConfigKey, renderEnvoyConfigMap } from "./envoy-configmap.ts";
-import { brokerFixture } from "./test-fixtures.ts";
+import { brokerFixture } from "../test/fixtures.ts";
 
 interface Bootstrap {
   admin: { address: { socket_address: { address: string; port_value: number } } };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { envoyConfigVolume, envoySidecar } from "./envoy-sidecar.ts";
-import { brokerFixture, contextFixture } from "./test-fixtures.ts";
+import { brokerFixture, contextFixture } from "../test/fixtures.ts";
 
 describe("envoySidecar", () => {
   const sidecar = envoySidecar(contextFixture());

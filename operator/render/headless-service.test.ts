@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderHeadlessService } from "./headless-service.ts";
-import { brokerFixture } from "./test-fixtures.ts";
+import { brokerFixture } from "../test/fixtures.ts";
 
 describe("renderHeadlessService", () => {
   it("publishes every broker pod, ready or not, for peer discovery", () => {

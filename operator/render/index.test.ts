@@ -8,7 +8,7 @@ import {
   externalPostgresSpec,
   managedCassandraSpec,
   managedPostgresSpec,
-} from "./test-fixtures.ts";
+} from "../test/fixtures.ts";
 
 const kinds = (children: KubernetesObject[]) =>
   children.map((c) => `${c.kind}/${c.metadata?.name}`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { membershipConfigMapKey, membershipSchema } from "../api/membership.ts";
+import { membershipConfigMapKey, membershipSchema } from "../../contract/membership.ts";
 import { renderMembershipConfigMap } from "./membership-configmap.ts";
-import { brokerFixture } from "./test-fixtures.ts";
+import { brokerFixture } from "../test/fixtures.ts";
 
 describe("renderMembershipConfigMap", () => {
   const membership = {

@@ -1,5 +1,5 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { membershipConfigMapKey, type Membership } from "../api/membership.ts";
+import { membershipConfigMapKey, type Membership } from "../../contract/membership.ts";
 import type { MessageBroker } from "../api/v1alpha1/index.ts";
 import { childMetadata } from "./metadata.ts";
 import { childNames } from "./names.ts";

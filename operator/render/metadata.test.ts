@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { childMetadata, ownerReference, selectorLabels } from "./metadata.ts";
-import { brokerFixture } from "./test-fixtures.ts";
+import { brokerFixture } from "../test/fixtures.ts";
 
 describe("child metadata", () => {
   const broker = brokerFixture();

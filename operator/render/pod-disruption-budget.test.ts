@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderPodDisruptionBudget } from "./pod-disruption-budget.ts";
-import { brokerFixture, managedPostgresSpec } from "./test-fixtures.ts";
+import { brokerFixture, managedPostgresSpec } from "../test/fixtures.ts";
 
 describe("renderPodDisruptionBudget", () => {
   it("lets one broker go at a time", () => {

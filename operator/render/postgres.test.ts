@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { renderPostgresSecret } from "./postgres-secret.ts";
 import { renderPostgresService } from "./postgres-service.ts";
 import { renderPostgresStatefulSet } from "./postgres-statefulset.ts";
-import { brokerFixture, contextFixture, managedPostgresSpec } from "./test-fixtures.ts";
+import { brokerFixture, contextFixture, managedPostgresSpec } from "../test/fixtures.ts";
 
 const decode = (data: Record<string, string> | undefined) =>
   Object.fromEntries(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderServiceMonitor } from "./service-monitor.ts";
-import { brokerFixture } from "./test-fixtures.ts";
+import { brokerFixture } from "../test/fixtures.ts";
 
 describe("renderServiceMonitor", () => {
   it("scrapes the brokers' metrics port through the headless Service, at the spec's interval", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderStorageNetworkPolicy } from "./storage-network-policy.ts";
-import { brokerFixture } from "./test-fixtures.ts";
+import { brokerFixture } from "../test/fixtures.ts";
 
 const brokers = {
   podSelector: {

@@ -6,7 +6,7 @@ import {
   externalPostgresSpec,
   managedCassandraSpec,
   managedPostgresSpec,
-} from "./test-fixtures.ts";
+} from "../test/fixtures.ts";
 
 const secretRef = (name: string, key: string) => ({ valueFrom: { secretKeyRef: { name, key } } });
 

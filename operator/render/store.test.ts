@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { brokerFixture, externalCassandraSpec, managedPostgresSpec } from "./test-fixtures.ts";
+import { brokerFixture, externalCassandraSpec, managedPostgresSpec } from "../test/fixtures.ts";
 import { managedCassandra, managedPostgres, resolveStore } from "./store.ts";
 
 describe("resolveStore", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { tracingEnv } from "./tracing-env.ts";
-import { brokerFixture } from "./test-fixtures.ts";
+import { brokerFixture } from "../test/fixtures.ts";
 
 describe("tracingEnv", () => {
   it("is empty while tracing is off", () => {

@@ -1,5 +1,5 @@
 import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
-import { isNotFound } from "../kube/api-error.ts";
+import { isNotFound } from "../../lib/kube/api-error.ts";
 
 /** Why each named pod is not Ready, in a word or two; undefined for a Ready pod. */
 export type PodReadinessReader = (

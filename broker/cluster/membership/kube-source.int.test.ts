@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { connect, createNamespace, waitFor } from "../../../operator/test/cluster.ts";
 import { type Broker, startBroker } from "../../broker.ts";
 import { HeraldClient } from "../../client/herald-client.ts";
-import { startHttpServer } from "../../http/http-server.ts";
+import { startHttpServer } from "../../../lib/process/http-server.ts";
 import { MemoryStore } from "../../store/memory/memory-store.ts";
 import { defaultTestSettings } from "../../test/harness.ts";
 import { freePort } from "../test/cluster-harness.ts";

@@ -6,14 +6,14 @@
  * re-lists on 410 Gone and replaces a watch that went silent.
  */
 import { KubeConfig, KubernetesObjectApi, type V1ConfigMap } from "@kubernetes/client-node";
-import { makeListWatch } from "../../../operator/kube/list-watch.ts";
-import type { ResourceKind } from "../../../operator/kube/resource-kind.ts";
+import { makeListWatch } from "../../../lib/kube/list-watch.ts";
+import type { ResourceKind } from "../../../lib/kube/resource-kind.ts";
 import {
   defaultSupervisionOptions,
   SupervisedInformer,
   type SupervisionOptions,
-} from "../../../operator/kube/supervised-informer.ts";
-import type { Logger } from "../../logger.ts";
+} from "../../../lib/kube/supervised-informer.ts";
+import type { Logger } from "../../../lib/process/logger.ts";
 import {
   type Membership,
   MembershipFormatError,

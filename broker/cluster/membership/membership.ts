@@ -8,7 +8,7 @@ import {
   type Membership,
   membershipConfigMapKey,
   membershipSchema,
-} from "../../../operator/api/membership.ts";
+} from "../../../contract/membership.ts";
 
 export type { Member, Membership };
 

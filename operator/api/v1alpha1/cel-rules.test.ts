@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { celViolations } from "../../crd/cel-evaluate.ts";
+import { celViolations } from "../../test/cel-evaluate.ts";
 import { messageBrokerOpenApiSchema } from "../../crd/messagebroker-crd.ts";
 import type { SchemaNode } from "../../crd/schema-node.ts";
-import { celCases as cases } from "./cel-cases.ts";
+import { celCases as cases } from "../../test/cel-cases.ts";
 import { messageBrokerSchema, type MessageBrokerSpecInput } from "./index.ts";
 
 const schema = messageBrokerOpenApiSchema();

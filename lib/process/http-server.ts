@@ -1,12 +1,12 @@
 /**
- * The broker's HTTP endpoints: /healthz (the process runs), /readyz (the store
- * answers and the broker is not draining; Kubernetes readiness) and /metrics
- * (Prometheus text format), and /cluster (the adopted membership epoch, which
+ * The HTTP endpoints both programs serve: /healthz (the process runs), /readyz
+ * (the program's own readiness; Kubernetes readiness) and /metrics (Prometheus
+ * text format), and on the broker /cluster (the adopted membership epoch, which
  * the operator reads while scaling).
  */
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
-import type { HostPort } from "../config.ts";
+import type { HostPort } from "./host-port.ts";
 
 export interface HttpServerOptions {
   readonly address: HostPort;

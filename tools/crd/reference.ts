@@ -1,4 +1,4 @@
-import type { SchemaNode } from "./schema-node.ts";
+import type { SchemaNode } from "../../operator/crd/schema-node.ts";
 
 export interface ReferenceOptions {
   title: string;

@@ -3,7 +3,7 @@ import {
   type MessageBroker,
   type MessageBrokerSpecInput,
 } from "../api/v1alpha1/index.ts";
-import { defaultImages, type RenderContext } from "./context.ts";
+import { defaultImages, type RenderContext } from "../render/context.ts";
 
 /** A MessageBroker as the API server would return it: defaults applied. */
 export function brokerFixture(spec: MessageBrokerSpecInput = {}, name = "orders"): MessageBroker {

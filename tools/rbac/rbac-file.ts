@@ -1,5 +1,5 @@
-import { generatedYaml } from "../codegen/generated-yaml.ts";
-import { operatorRbac } from "./rules.ts";
+import { generatedYaml } from "../generated-yaml.ts";
+import { operatorRbac } from "../../operator/rbac/rules.ts";
 
 /** The chart reads the rules from here (`.Files.Get`), so chart and tests share one list. */
 export const rbacFile = new URL("../../charts/herald/files/operator-rbac.yaml", import.meta.url);

@@ -1,4 +1,4 @@
-import type { MessageBrokerSpecInput } from "./index.ts";
+import type { MessageBrokerSpecInput } from "../api/v1alpha1/index.ts";
 
 /**
  * MessageBroker specs that the CRD's CEL rules accept or refuse, with the messages the API server

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { referenceFile, referenceMarkdown } from "./reference-file.ts";
 import { renderReference } from "./reference.ts";
-import type { SchemaNode } from "./schema-node.ts";
+import type { SchemaNode } from "../../operator/crd/schema-node.ts";
 
 const options = { title: "Widget reference", intro: ["Intro."], rootName: "Widget" };
 

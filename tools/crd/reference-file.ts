@@ -1,7 +1,7 @@
 import { format, resolveConfig } from "prettier";
-import { apiVersion, kind, shortNames } from "../api/v1alpha1/group.ts";
-import { dnsSubdomainPattern, quantityPattern } from "../api/v1alpha1/fields.ts";
-import { messageBrokerOpenApiSchema } from "./messagebroker-crd.ts";
+import { apiVersion, kind, shortNames } from "../../operator/api/v1alpha1/group.ts";
+import { dnsSubdomainPattern, quantityPattern } from "../../operator/api/v1alpha1/fields.ts";
+import { messageBrokerOpenApiSchema } from "../../operator/crd/messagebroker-crd.ts";
 import { renderReference } from "./reference.ts";
 
 export const referenceFile = new URL("../../crds/README.md", import.meta.url);

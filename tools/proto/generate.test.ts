@@ -12,7 +12,7 @@ describe("broker/api/gen", () => {
   const freshDir = mkdtempSync(join(tmpdir(), "herald-gen-"));
   afterAll(() => rmSync(freshDir, { recursive: true, force: true }));
 
-  it("matches what broker.proto generates (run `npm run broker:gen` after editing the proto)", () => {
+  it("matches what broker.proto generates (run `npm run proto:generate` after editing the proto)", () => {
     generate(freshDir);
     const fresh = readdirSync(freshDir).sort();
     expect(readdirSync(committedGenDir).sort()).toEqual(fresh);

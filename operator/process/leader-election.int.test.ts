@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { waitFor } from "../test/cluster.ts";
 import { operatorFixture, type OperatorFixture } from "../test/operator-fixture.ts";
 import { waitUntilReconciling } from "../test/operator-process.ts";
-import { LeaderElector, leaseClient } from "./leader-election.ts";
+import { LeaderElector, leaseClient } from "../../lib/kube/leader-election.ts";
 
 const env = inject("testEnv");
 let fixture: OperatorFixture;

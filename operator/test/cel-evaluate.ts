@@ -1,5 +1,5 @@
 import { run } from "@bufbuild/cel";
-import type { SchemaNode } from "./schema-node.ts";
+import type { SchemaNode } from "../crd/schema-node.ts";
 
 /**
  * Evaluates a CRD schema's `x-kubernetes-validations` on an object, the way the API server

@@ -1,5 +1,5 @@
-import { generatedYaml } from "../codegen/generated-yaml.ts";
-import { messageBrokerCrd } from "./messagebroker-crd.ts";
+import { generatedYaml } from "../generated-yaml.ts";
+import { messageBrokerCrd } from "../../operator/crd/messagebroker-crd.ts";
 
 export const crdFile = new URL("../../crds/herald.dev_messagebrokers.yaml", import.meta.url);
 

@@ -9,12 +9,16 @@ import { join } from "node:path";
 import pg from "pg";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { startProcessKubelet, type ProcessKubelet } from "../../e2e/kubelet/kubelet.ts";
-import { repoRoot, stateDir } from "../../e2e/env/paths.ts";
-import { membershipConfigMapKey, membershipSchema, type Membership } from "../api/membership.ts";
-import { apply, read, waitFor } from "../test/cluster.ts";
-import { condition, operatorFixture, type OperatorFixture } from "../test/operator-fixture.ts";
-import type { OperatorProcess } from "../test/operator-process.ts";
+import { startProcessKubelet, type ProcessKubelet } from "../kubelet/kubelet.ts";
+import { repoRoot, stateDir } from "../env/paths.ts";
+import {
+  membershipConfigMapKey,
+  membershipSchema,
+  type Membership,
+} from "../../contract/membership.ts";
+import { apply, read, waitFor } from "../../operator/test/cluster.ts";
+import { condition, operatorFixture, type OperatorFixture } from "../../operator/test/operator-fixture.ts";
+import type { OperatorProcess } from "../../operator/test/operator-process.ts";
 
 const env = inject("testEnv");
 const name = "orders";
