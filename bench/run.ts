@@ -1,5 +1,5 @@
 /**
- * `make bench` / `npm run bench`: every figure of DESIGN §7, side by side in
+ * `make bench` / `npm run bench`: every figure bench/README.md reports, side by side in
  * one run on loopback, written to bench/results/<date>-<sha>.json and printed
  * as a table. QUICK=1 (or --quick) runs the short version.
  *

@@ -1,5 +1,5 @@
 /**
- * Broker configuration from HERALD_* environment variables (DESIGN §2). Every
+ * Broker configuration from HERALD_* environment variables . Every
  * variable is parsed by zod; a bad value becomes one line naming the variable,
  * which main prints before exiting with code 2.
  */
@@ -25,7 +25,7 @@ export type StoreConfig =
       readonly password: string | undefined;
     };
 
-/** Where the cluster membership comes from (DESIGN §4). */
+/** Where the cluster membership comes from (docs/architecture.md#cluster-protocol). */
 export type MembershipConfig =
   | {
       readonly kind: "static";

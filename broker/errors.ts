@@ -1,6 +1,6 @@
 /**
  * The broker's typed errors and the one place that maps them to gRPC status
- * codes (DESIGN §2). Handlers throw these; `toGrpcStatus` turns whatever was
+ * codes (docs/architecture.md#errors). Handlers throw these; `toGrpcStatus` turns whatever was
  * thrown into the status the client sees.
  */
 import { status, type StatusObject } from "@grpc/grpc-js";

@@ -1,6 +1,6 @@
 /**
  * The broker process: configuration from env, store, gRPC and HTTP servers,
- * and a graceful drain on SIGTERM/SIGINT (DESIGN §2 process contract).
+ * and a graceful drain on SIGTERM/SIGINT (docs/architecture.md).
  */
 // First: starts the OpenTelemetry SDK when OTEL_* configure an endpoint, whatever launched this file
 // (`node --import …/telemetry/register.ts` loads it even earlier; it runs once either way).

@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /**
  * The cluster membership the operator publishes in the ConfigMap `<broker>-membership` and each
- * broker watches (DESIGN §4). It is the one contract between the two programs besides env, so
+ * broker watches (docs/architecture.md#cluster-protocol). It is the one contract between the two programs besides env, so
  * both parse it with this schema.
  */
 export const membershipSchema = z.object({

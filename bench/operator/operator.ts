@@ -1,5 +1,5 @@
 /**
- * Operator benchmark on the test environment's real API server (DESIGN §7).
+ * Operator benchmark on the test environment's real API server (bench/README.md).
  * The operator runs as its own process (`node operator/main.ts`) as a
  * ServiceAccount bound only to its generated RBAC, watching one namespace.
  *

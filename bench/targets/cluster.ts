@@ -1,5 +1,5 @@
 /**
- * Broker cluster (DESIGN §4): publish throughput of one broker against three
+ * Broker cluster (docs/architecture.md#cluster-protocol): publish throughput of one broker against three
  * brokers with a static membership (HERALD_CLUSTER_MEMBERS) on one PostgreSQL
  * schema, and one subject published through its owner against through a
  * non-owner (which forwards every publish to the owner).

@@ -1,5 +1,5 @@
 /**
- * Store-agnostic group commit (DESIGN §3). One write is in flight at a time,
+ * Store-agnostic group commit (docs/architecture.md#storage-and-group-commit). One write is in flight at a time,
  * so batches become durable in submission order, which is what lets the
  * broker fan out in id order.
  *

@@ -1,5 +1,5 @@
 /**
- * Subject ownership across epoch changes (DESIGN §4, handoff).
+ * Subject ownership across epoch changes (docs/architecture.md#cluster-protocol).
  *
  * Old owner, on adopting an epoch that moves a subject away: stops accepting
  * it (the publisher's owner gate and the released sequencer), flushes its

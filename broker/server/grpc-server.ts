@@ -38,7 +38,7 @@ export function createGrpcServer(options: GrpcServerOptions): {
   health: HealthImplementation;
 } {
   const serverOptions: ServerOptions = {
-    // channelz keeps per-call state that is known to leak (DESIGN §10).
+    // channelz keeps per-call state that is known to leak.
     "grpc.enable_channelz": 0,
     // Oversized frames are refused by grpc-js with RESOURCE_EXHAUSTED; bodies just over the
     // limit reach validation, which names the limit.

@@ -1,5 +1,5 @@
 /**
- * Request validation (DESIGN §2). The generated decoder guarantees field
+ * Request validation (broker/README.md). The generated decoder guarantees field
  * types; these schemas check the values and turn the first problem into the
  * typed error whose status the client sees.
  */

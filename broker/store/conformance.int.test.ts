@@ -1,6 +1,6 @@
 /**
  * The MessageStore contract, run against every backend on real servers
- * (DESIGN §3). Each run works in its own PostgreSQL schema and Cassandra
+ * (docs/architecture.md#storage-and-group-commit). Each run works in its own PostgreSQL schema and Cassandra
  * keyspace, dropped afterwards, so runs never see each other's data.
  */
 import { setTimeout as sleep } from "node:timers/promises";

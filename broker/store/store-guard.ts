@@ -1,6 +1,6 @@
 /**
  * Wraps a MessageStore so that no call hangs and an outage is answered fast
- * (DESIGN §2: UNAVAILABLE quickly while the store is unreachable).
+ * (broker/README.md: UNAVAILABLE quickly while the store is unreachable).
  *
  * - Every call is bounded by `timeoutMs`; past it the call fails with
  *   StoreUnavailableError (the store's own work may still finish later).

@@ -1,5 +1,5 @@
 /**
- * Broker-level semantic conformance (DESIGN §2): one suite, run against a real
+ * Broker-level semantic conformance (broker/README.md): one suite, run against a real
  * broker over real gRPC for every store. Each semantic is checked through the
  * public client, so these are the guarantees a user gets.
  */

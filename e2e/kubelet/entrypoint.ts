@@ -26,7 +26,7 @@ export interface ImageProgram {
 export const imagePrograms: Readonly<Record<string, ImageProgram>> = {
   "herald-broker": {
     script: "broker/main.ts",
-    // The broker's defaults, 0.0.0.0:50051 and 0.0.0.0:9464 (DESIGN §2).
+    // The broker's defaults, 0.0.0.0:50051 and 0.0.0.0:9464 (broker/README.md).
     listenAddresses: { HERALD_GRPC_ADDR: 50051, HERALD_HTTP_ADDR: 9464 },
   },
 };

@@ -1,5 +1,5 @@
 /**
- * The process kubelet (DESIGN §6): a Node that schedules and runs the pods of Herald broker
+ * The process kubelet (docs/decisions/0003-process-kubelet.md): a Node that schedules and runs the pods of Herald broker
  * StatefulSets as local processes of this checkout, each on its own loopback address, with an
  * in-cluster config that points at the local API server. With the real API server and
  * controller-manager it makes a true local cluster, in which the operator and the brokers run

@@ -17,7 +17,11 @@ import {
   type Membership,
 } from "../../contract/membership.ts";
 import { apply, read, waitFor } from "../../operator/test/cluster.ts";
-import { condition, operatorFixture, type OperatorFixture } from "../../operator/test/operator-fixture.ts";
+import {
+  condition,
+  operatorFixture,
+  type OperatorFixture,
+} from "../../operator/test/operator-fixture.ts";
 import type { OperatorProcess } from "../../operator/test/operator-process.ts";
 
 const env = inject("testEnv");

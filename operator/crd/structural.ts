@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { SchemaNode } from "./schema-node.ts";
 
-/** zod → OpenAPI as DESIGN §10 prescribes (input types, so defaulted fields are optional; no $refs), made structural. */
+/** zod → OpenAPI (docs/decisions/0004-zod-single-source-of-crd.md; input types, so defaulted fields are optional; no $refs), made structural. */
 export function crdSchemaOf(schema: z.ZodType): SchemaNode {
   const json = z.toJSONSchema(schema, {
     target: "openapi-3.0",

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ReconcileOutcome } from "../controller/controller.ts";
 
-/** The operator's Prometheus metrics (DESIGN §5), plus the process defaults (RSS, CPU, event loop). */
+/** The operator's Prometheus metrics , plus the process defaults (RSS, CPU, event loop). */
 export function operatorMetrics(sources: {
   queueDepth: () => number;
   managedBrokers: () => number;

@@ -17,7 +17,7 @@ export interface RenderContext {
   };
   /** Whether the monitoring.coreos.com ServiceMonitor CRD is installed. */
   serviceMonitorCrdInstalled: boolean;
-  /** The membership the operator publishes now (DESIGN §4). */
+  /** The membership the operator publishes now (docs/architecture.md#cluster-protocol). */
   membership: Membership;
   /** Replicas of the broker StatefulSet: spec.replicas, except mid-scale where the operator steps it. */
   statefulSetReplicas: number;

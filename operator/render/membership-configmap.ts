@@ -5,7 +5,7 @@ import { childMetadata } from "./metadata.ts";
 import { childNames } from "./names.ts";
 
 /**
- * The membership the brokers watch (DESIGN §4). Its content changes only when the operator
+ * The membership the brokers watch (docs/architecture.md#cluster-protocol). Its content changes only when the operator
  * publishes a new epoch; it is never part of the config hash, so it never restarts a pod.
  */
 export function renderMembershipConfigMap(

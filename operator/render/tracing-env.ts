@@ -2,7 +2,7 @@ import type { V1EnvVar } from "@kubernetes/client-node";
 import type { MessageBroker } from "../api/v1alpha1/index.ts";
 
 /**
- * Standard OpenTelemetry SDK variables (DESIGN §10). POD_NAME and POD_NAMESPACE must come
+ * Standard OpenTelemetry SDK variables. POD_NAME and POD_NAMESPACE must come
  * earlier in the container's env, for the `$(VAR)` expansion in OTEL_RESOURCE_ATTRIBUTES.
  */
 export function tracingEnv(broker: MessageBroker): V1EnvVar[] {

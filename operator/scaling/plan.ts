@@ -42,7 +42,7 @@ export function awaitsEpochs(input: Omit<ScalingInput, "reportedEpochs" | "now">
 }
 
 /**
- * The next step of an operator-orchestrated scale (DESIGN §4), from the cluster alone so that a
+ * The next step of an operator-orchestrated scale (docs/architecture.md#scaling), from the cluster alone so that a
  * restarted operator resumes where the last one stopped:
  * - up: raise the StatefulSet, wait for the new pods Ready, publish them, wait for the epoch;
  * - down: publish the membership without the leaving pods, wait until every remaining broker

@@ -31,7 +31,7 @@ export const protobufFileName = "broker.proto";
  * Herald broker wire contract.
  *
  * Fields 1-3 of every message and the three original RPCs are the bootcamp
- * contract that existing clients speak (DESIGN §2): never renumber, rename the
+ * contract that existing clients speak (broker/README.md): never renumber, rename the
  * wire type of, or remove them. Extensions take new field numbers or new RPCs.
  */
 

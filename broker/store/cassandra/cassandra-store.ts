@@ -1,5 +1,5 @@
 /**
- * Cassandra MessageStore (DESIGN §3): rows partitioned by (subject, bucket),
+ * Cassandra MessageStore (docs/architecture.md#storage-and-group-commit): rows partitioned by (subject, bucket),
  * native per-row TTL, and a head table for lastId. All statements are
  * prepared and run at LOCAL_QUORUM. Transient failures become
  * StoreUnavailableError within the request timeout, and the driver

@@ -1,5 +1,5 @@
 /**
- * In-process store: durable as soon as appended (DESIGN §2). Each subject
+ * In-process store: durable as soon as appended (broker/README.md). Each subject
  * keeps at most `maxMessagesPerSubject` records, oldest evicted first; expiry
  * is enforced on read and `purgeExpired` reclaims the memory. `lastId` is kept
  * apart from the records so it survives eviction and purge.

@@ -1,5 +1,5 @@
 /**
- * PostgreSQL MessageStore (DESIGN §3): one table keyed by (subject, id), a
+ * PostgreSQL MessageStore (docs/architecture.md#storage-and-group-commit): one table keyed by (subject, id), a
  * per-subject head table for lastId, one prepared statement per batch.
  * Timeouts are short and every transient failure becomes
  * StoreUnavailableError; the pool replaces broken connections by itself, so
