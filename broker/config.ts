@@ -62,6 +62,15 @@ export interface BrokerConfig {
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;
   readonly cluster: ClusterConfig;
+  readonly retention: RetentionConfig;
+}
+
+/** Expiry bounds from spec.retention; see broker/README.md#retention. */
+export interface RetentionConfig {
+  /** Applied to a publish with expirationSeconds 0; undefined = maxExpirationSeconds, else never; 0 = never. */
+  readonly defaultExpirationSeconds: number | undefined;
+  /** Longest expiry a publish may ask for; undefined = no limit. */
+  readonly maxExpirationSeconds: number | undefined;
 }
 
 /** A configuration error; its message is the single line to print. */
@@ -75,20 +84,29 @@ export class ConfigError extends Error {
 const unset = (raw: string | undefined): raw is undefined => raw === undefined || raw === "";
 const got = (raw: string) => `got ${JSON.stringify(raw)}`;
 
-function integer(fallback: number, min: 0 | 1) {
+/** A decimal integer of at least `min`, or an issue naming what was expected. */
+function integerValue(raw: string, min: 0 | 1, ctx: z.RefinementCtx): number {
   const expected = min === 1 ? "a positive integer" : "a non-negative integer";
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
+    ctx.addIssue({ code: "custom", message: `expected ${expected}, ${got(raw)}` });
+    return z.NEVER;
+  }
+  return value;
+}
+
+function integer(fallback: number, min: 0 | 1) {
   return z
     .string()
     .optional()
-    .transform((raw, ctx) => {
-      if (unset(raw)) return fallback;
-      const value = Number(raw);
-      if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
-        ctx.addIssue({ code: "custom", message: `expected ${expected}, ${got(raw)}` });
-        return z.NEVER;
-      }
-      return value;
-    });
+    .transform((raw, ctx) => (unset(raw) ? fallback : integerValue(raw, min, ctx)));
+}
+
+function optionalInteger(min: 0 | 1) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => (unset(raw) ? undefined : integerValue(raw, min, ctx)));
 }
 
 function hostPort(fallback: string) {
@@ -185,6 +203,8 @@ const EnvSchema = z.object({
       }
     }),
   HERALD_HANDOFF_TIMEOUT_MS: integer(5000, 1),
+  HERALD_DEFAULT_EXPIRATION_SECONDS: optionalInteger(0),
+  HERALD_MAX_EXPIRATION_SECONDS: optionalInteger(1),
   HERALD_FORWARD_TIMEOUT_MS: integer(10_000, 1),
 });
 type Env = z.output<typeof EnvSchema>;
@@ -259,6 +279,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv): BrokerConfig {
     maxConnectionAgeMs: env.HERALD_MAX_CONNECTION_AGE_MS,
     shutdownGraceMs: env.HERALD_SHUTDOWN_GRACE_MS,
     logLevel: env.HERALD_LOG_LEVEL,
+    retention: {
+      defaultExpirationSeconds: env.HERALD_DEFAULT_EXPIRATION_SECONDS,
+      maxExpirationSeconds: env.HERALD_MAX_EXPIRATION_SECONDS,
+    },
     cluster: {
       self: env.POD_NAME ?? hostname(),
       membership: membershipConfig(env),
