@@ -45,6 +45,7 @@ export type BrokerSettings = Pick<
   | "purgeIntervalMs"
   | "maxConnectionAgeMs"
   | "shutdownGraceMs"
+  | "retention"
 > & {
   /** Absent: a single-member cluster of this broker. */
   readonly cluster?: Omit<ClusterConfig, "membership">;
@@ -181,6 +182,7 @@ export async function startBroker({
       },
     }),
     maxMessageBytes: settings.maxMessageBytes,
+    retention: settings.retention,
     maxInflight: settings.publishStreamMaxInflight,
     onMessage: (ok, startedMs) => metrics.methods.record("publish_stream", ok, startedMs),
     failure: (err) => callFailure(logger, "PublishStream", err),
@@ -197,7 +199,7 @@ export async function startBroker({
   });
   const { server, health } = createGrpcServer({
     service: observeService(
-      createForwardingService({ ...routing, local, relays }),
+      createForwardingService({ ...routing, local, relays, retention: settings.retention }),
       metrics.methods,
     ),
     cluster: ownership.service(),

@@ -8,6 +8,10 @@
  * UNAVAILABLE ("not owner"), and the sender retries once it has adopted a
  * newer epoch. A publish is retried only on that answer, which guarantees
  * nothing was stored.
+ *
+ * Retention is applied here, once, to a client's Publish and PublishBatch before
+ * they are routed (and by PublishStreams to each streamed message), so a
+ * forwarded publish carries its resolved expiry and the owner stores it as sent.
  */
 import {
   type Metadata,
@@ -37,6 +41,7 @@ import {
 import { asBuffer } from "../api/wire.ts";
 import type { PublishInput } from "../publish/publisher.ts";
 import type { BrokerHandlers } from "../server/broker-service.ts";
+import { type Retention, resolveExpiration } from "../server/validation.ts";
 import { type ClusterView, route } from "./cluster-view.ts";
 import { forwardedEpoch, peerMetadata } from "./forwarded-metadata.ts";
 import type { Member } from "./membership/membership.ts";
@@ -48,12 +53,16 @@ export interface ForwardingDeps {
   readonly view: ClusterView;
   readonly peers: PeerPool;
   readonly relays: SubscribeRelays;
+  readonly retention: Retention;
   /** Deadline of a forwarded call (shortened to the client's own deadline). */
   readonly forwardTimeoutMs: number;
   /** How long a call waits for a newer epoch before it is retried or refused. */
   readonly epochWaitMs: number;
   readonly onForward?: (method: string, code: number) => void;
 }
+
+/** What routing a call needs: the cluster, the peers and the timeouts. */
+type RoutingDeps = Omit<ForwardingDeps, "local" | "relays" | "retention">;
 
 const maxAttempts = 3;
 
@@ -86,7 +95,7 @@ const isNotOwner = (code: number | undefined, details: string | undefined) =>
  * Routes calls by subject: here when this member owns it, else to the owner,
  * retrying after an epoch change where that is safe.
  */
-function createDispatcher(deps: Omit<ForwardingDeps, "local" | "relays">) {
+function createDispatcher(deps: RoutingDeps) {
   const { view, peers } = deps;
 
   const callPeer = <Req, Res>(
@@ -168,7 +177,7 @@ function createDispatcher(deps: Omit<ForwardingDeps, "local" | "relays">) {
  * ordered by the publisher, which assigns ids in call order.
  */
 export function createStreamRouter(
-  deps: Omit<ForwardingDeps, "local" | "relays"> & {
+  deps: RoutingDeps & {
     readonly publishHere: (input: PublishInput) => Promise<number>;
   },
 ): (call: CallContext) => (input: PublishInput) => Promise<number> {
@@ -287,6 +296,25 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
     return ids;
   };
 
+  /** Resolves the expiry of a client's publish in place, so the local handler and a forward both see it. */
+  const withRetention =
+    <Req, Res>(handler: Unary<Req, Res>, resolve: (request: Req) => Req): Unary<Req, Res> =>
+    (call, callback) => {
+      if (forwardedEpoch(call.metadata) === undefined) {
+        try {
+          call.request = resolve(call.request);
+        } catch (err) {
+          callback(toGrpcStatus(err));
+          return;
+        }
+      }
+      handler(call, callback);
+    };
+  const resolved = (message: PublishRequest): PublishRequest => ({
+    ...message,
+    expirationSeconds: resolveExpiration(message.expirationSeconds, deps.retention),
+  });
+
   const subscribe = (call: ServerWritableStream<SubscribeRequest, Buffer>) => {
     const subject = call.request.subject;
     const next = route(view, subject, forwardedEpoch(call.metadata) !== undefined);
@@ -311,9 +339,14 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
   };
 
   return {
-    publish: unary<PublishRequest, PublishResponse>("Publish", local.publish, peerPublish),
+    publish: withRetention(
+      unary<PublishRequest, PublishResponse>("Publish", local.publish, peerPublish),
+      resolved,
+    ),
     fetch: unary<FetchRequest, MessageResponse>("Fetch", local.fetch, peerFetch),
-    publishBatch,
+    publishBatch: withRetention(publishBatch, (request) => ({
+      messages: request.messages.map(resolved),
+    })),
     subscribe,
     publishStream: local.publishStream,
   };

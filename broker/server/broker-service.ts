@@ -87,6 +87,7 @@ export function createBrokerService(deps: BrokerServiceDeps): BrokerHandlers {
     };
 
   return {
+    // Expiry arrives resolved: the forwarding service applies retention before routing.
     publish: unary("Publish", async (request) => {
       const [id = 0] = await deps.publisher.publish([parsePublish(request, deps.maxMessageBytes)]);
       return { id };

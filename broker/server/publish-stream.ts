@@ -18,7 +18,7 @@ import type {
 } from "../api/gen/broker.ts";
 import { ShuttingDownError, toGrpcStatus } from "../errors.ts";
 import type { PublishInput } from "../publish/publisher.ts";
-import { parsePublish } from "./validation.ts";
+import { parsePublish, type Retention } from "./validation.ts";
 
 export type PublishStreamCall = ServerDuplexStream<PublishStreamRequest, PublishStreamResponse>;
 
@@ -29,6 +29,8 @@ export interface PublishStreamsOptions {
   /** A route per stream, so per-subject ordering state lives as long as the stream. */
   readonly openRoute: (call: PublishStreamCall) => PublishRoute;
   readonly maxMessageBytes: number;
+  /** Applied to every message: a stream always comes from a client (forwards are unary). */
+  readonly retention: Retention;
   readonly maxInflight: number;
   /** One answered message, from receipt to its response (the per-message metrics). */
   readonly onMessage?: (ok: boolean, startedMs: number) => void;
@@ -130,7 +132,11 @@ export class PublishStreams {
     const { sequence } = request;
     try {
       const id = await route(
-        parsePublish(request.message ?? emptyRequest, this.#options.maxMessageBytes),
+        parsePublish(
+          request.message ?? emptyRequest,
+          this.#options.maxMessageBytes,
+          this.#options.retention,
+        ),
       );
       return { sequence, id, error: undefined };
     } catch (err) {

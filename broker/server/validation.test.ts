@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError, MessageTooLargeError } from "../errors.ts";
-import { parseFetch, parsePublish, parseSubscribe } from "./validation.ts";
+import {
+  parseFetch,
+  parsePublish,
+  parseSubscribe,
+  resolveExpiration,
+  type Retention,
+} from "./validation.ts";
 
 const body = new Uint8Array(10);
 
@@ -41,5 +47,46 @@ describe("request validation", () => {
       /start_id must not be negative/,
     );
     expect(() => parseSubscribe({ subject: "", startId: 0 })).toThrow(/must not be empty/);
+  });
+});
+
+describe("retention", () => {
+  const retention = (
+    defaultExpirationSeconds: number | undefined,
+    maxExpirationSeconds: number | undefined,
+  ): Retention => ({ defaultExpirationSeconds, maxExpirationSeconds });
+
+  it.each([
+    ["the default", retention(30, 60), 30],
+    ["a default of 0, never", retention(0, 60), 0],
+    ["the maximum when there is no default", retention(undefined, 60), 60],
+    ["never when neither is set", retention(undefined, undefined), 0],
+  ])("gives expirationSeconds 0 %s", (_, settings, expected) => {
+    expect(resolveExpiration(0, settings)).toBe(expected);
+  });
+
+  it("keeps an expiry up to the maximum, and any expiry when there is none", () => {
+    expect(resolveExpiration(60, retention(30, 60))).toBe(60);
+    expect(resolveExpiration(1, retention(30, 60))).toBe(1);
+    expect(resolveExpiration(86_400, retention(30, undefined))).toBe(86_400);
+  });
+
+  it("refuses an expiry above the maximum with INVALID_ARGUMENT naming the maximum", () => {
+    expect(() => resolveExpiration(120, retention(undefined, 60))).toThrow(InvalidArgumentError);
+    expect(() => resolveExpiration(120, retention(undefined, 60))).toThrow(
+      "expirationSeconds 120 exceeds the maximum of 60 (spec.retention.maxExpirationSeconds)",
+    );
+  });
+
+  it("applies to a client's publish and not to one already resolved by another member", () => {
+    const request = { subject: "s", body, expirationSeconds: 0 };
+    expect(parsePublish(request, 10, retention(30, 60)).expirationSeconds).toBe(30);
+    expect(parsePublish(request, 10).expirationSeconds).toBe(0);
+    expect(() =>
+      parsePublish({ ...request, expirationSeconds: 61 }, 10, retention(30, 60)),
+    ).toThrow(/exceeds the maximum of 60/);
+    expect(() =>
+      parsePublish({ ...request, expirationSeconds: -1 }, 10, retention(30, 60)),
+    ).toThrow(/must not be negative/);
   });
 });

@@ -4,6 +4,7 @@
  * typed error whose status the client sees.
  */
 import { z } from "zod";
+import type { BrokerConfig } from "../config.ts";
 import { InvalidArgumentError, MessageTooLargeError } from "../errors.ts";
 import type { PublishInput } from "../publish/publisher.ts";
 
@@ -35,12 +36,40 @@ function parse<T>(schema: z.ZodType<T>, request: unknown): T {
   return result.data;
 }
 
-export function parsePublish(request: unknown, maxMessageBytes: number): PublishInput {
+export type Retention = BrokerConfig["retention"];
+
+/**
+ * The expiry a client's publish is stored with (broker/README.md#retention): 0 takes
+ * the default, or else the maximum, or else never; more than the maximum is refused.
+ * A negative value is left for the schema to refuse.
+ */
+export function resolveExpiration(expirationSeconds: number, retention: Retention): number {
+  const { defaultExpirationSeconds, maxExpirationSeconds } = retention;
+  if (expirationSeconds === 0) return defaultExpirationSeconds ?? maxExpirationSeconds ?? 0;
+  if (maxExpirationSeconds !== undefined && expirationSeconds > maxExpirationSeconds) {
+    throw new InvalidArgumentError(
+      `expirationSeconds ${expirationSeconds} exceeds the maximum of ${maxExpirationSeconds} (spec.retention.maxExpirationSeconds)`,
+    );
+  }
+  return expirationSeconds;
+}
+
+/**
+ * Validates a publish. `retention` is given only where a client's request
+ * arrives: a publish forwarded by another member already carries its resolved
+ * expiry, in which 0 means never.
+ */
+export function parsePublish(
+  request: unknown,
+  maxMessageBytes: number,
+  retention?: Retention,
+): PublishInput {
   const input = parse(PublishSchema, request);
   if (input.body.byteLength > maxMessageBytes) {
     throw new MessageTooLargeError(input.body.byteLength, maxMessageBytes);
   }
-  return input;
+  if (retention === undefined) return input;
+  return { ...input, expirationSeconds: resolveExpiration(input.expirationSeconds, retention) };
 }
 
 export const parseFetch = (request: unknown) => parse(FetchSchema, request);

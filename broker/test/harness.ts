@@ -30,6 +30,7 @@ export const defaultTestSettings: BrokerSettings = {
   purgeIntervalMs: 60_000,
   maxConnectionAgeMs: 0,
   shutdownGraceMs: 5_000,
+  retention: { defaultExpirationSeconds: undefined, maxExpirationSeconds: undefined },
 };
 
 export async function startTestBroker(
