@@ -15,6 +15,8 @@ import type { BrokerHandlers } from "./broker-service.ts";
 
 export interface GrpcServerOptions {
   readonly service: BrokerHandlers;
+  /** Made by `createHealth` before the server, since the store guard reports to it. */
+  readonly health: HealthImplementation;
   /** The internal broker-to-broker service (handoff); not reflected. */
   readonly cluster?: ClusterServer;
   readonly maxMessageBytes: number;
@@ -33,10 +35,12 @@ const brokerServiceDefinition = {
   subscribe: { ...BrokerService.subscribe, responseSerialize: (frame: Buffer) => frame },
 };
 
-export function createGrpcServer(options: GrpcServerOptions): {
-  server: Server;
-  health: HealthImplementation;
-} {
+/** grpc.health.v1 statuses, NOT_SERVING until the store answers. */
+export function createHealth(): HealthImplementation {
+  return new HealthImplementation({ "": "NOT_SERVING", [brokerServiceName]: "NOT_SERVING" });
+}
+
+export function createGrpcServer(options: GrpcServerOptions): Server {
   const serverOptions: ServerOptions = {
     // channelz keeps per-call state that is known to leak.
     "grpc.enable_channelz": 0,
@@ -52,16 +56,12 @@ export function createGrpcServer(options: GrpcServerOptions): {
   server.addService(brokerServiceDefinition, options.service);
   if (options.cluster !== undefined) server.addService(ClusterService, options.cluster);
 
-  const health = new HealthImplementation({
-    "": "NOT_SERVING",
-    [brokerServiceName]: "NOT_SERVING",
-  });
-  health.addToServer(server);
+  options.health.addToServer(server);
 
   const reflected = {
     ...loadFileDescriptorSetFromBuffer(Buffer.from(brokerFileDescriptorSet, "base64")),
     ...loadSync(healthProtoPath),
   };
   new ReflectionService(reflected).addToServer(server);
-  return { server, health };
+  return server;
 }

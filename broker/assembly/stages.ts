@@ -1,0 +1,306 @@
+/**
+ * The stages that assemble a broker (broker.ts runs them in this order). Each
+ * takes what earlier stages built and returns its components; where a
+ * component calls one built later, the calling stage declares a link and the
+ * later stage connects it.
+ */
+import { type Server, ServerCredentials } from "@grpc/grpc-js";
+import type { Registry } from "prom-client";
+import { formatHostPort, type HostPort } from "../../lib/process/host-port.ts";
+import type { Logger } from "../../lib/process/logger.ts";
+import type { BrokerSettings } from "../broker.ts";
+import { createClusterMetrics } from "../cluster/cluster-metrics.ts";
+import { ClusterView } from "../cluster/cluster-view.ts";
+import { createForwardingService, createStreamRouter } from "../cluster/forwarding-service.ts";
+import type { MembershipSource } from "../cluster/membership/membership.ts";
+import { StaticMembershipSource } from "../cluster/membership/static-source.ts";
+import { Ownership } from "../cluster/ownership.ts";
+import { PeerPool } from "../cluster/peer-pool.ts";
+import { SubscribeRelays } from "../cluster/subscribe-relay.ts";
+import type { ClusterConfig } from "../config.ts";
+import { createBrokerMetrics } from "../metrics.ts";
+import { Publisher } from "../publish/publisher.ts";
+import { SubjectSequencer } from "../sequencer/subject-sequencer.ts";
+import {
+  type Admission,
+  admit,
+  callFailure,
+  createBrokerService,
+} from "../server/broker-service.ts";
+import { brokerServiceName, createGrpcServer, createHealth } from "../server/grpc-server.ts";
+import { observeService } from "../server/observed-service.ts";
+import { PublishStreams } from "../server/publish-stream.ts";
+import type { MessageStore } from "../store/message-store.ts";
+import { StoreGuard } from "../store/store-guard.ts";
+import { SubscriptionHub } from "../subscriptions/subscription-hub.ts";
+import { link } from "./link.ts";
+
+const replayPageSize = 256;
+const storeProbeIntervalMs = 500;
+const relayRetryDelayMs = 200;
+
+export type ClusterSettings = Omit<ClusterConfig, "membership">;
+
+/** Whether the broker is draining for shutdown: set by the first drain step, read by every gate. */
+export interface Lifecycle {
+  draining: boolean;
+}
+
+/** What every stage may use: the broker's inputs. */
+export interface StageContext {
+  readonly settings: BrokerSettings;
+  readonly cluster: ClusterSettings;
+  readonly store: MessageStore;
+  readonly logger: Logger;
+  readonly membership: MembershipSource | undefined;
+  readonly lifecycle: Lifecycle;
+}
+
+/** Metrics and health statuses, which every later stage reports to. */
+export function observabilityStage(registry: Registry) {
+  const pendingMessages = link<[], number>("the batch depth gauge");
+  const metrics = createBrokerMetrics(registry, pendingMessages.call);
+  const clusterMetrics = createClusterMetrics(registry);
+  clusterMetrics.membershipEpoch.set(-1);
+  return { metrics, clusterMetrics, health: createHealth(), pendingMessages };
+}
+type Observability = ReturnType<typeof observabilityStage>;
+
+/** The store behind its guard (timeouts, availability) and the per-subject id sequencer. */
+export function storageStage(
+  { store, settings, logger, lifecycle }: StageContext,
+  { metrics, health }: Observability,
+) {
+  const loadLastId = link<[subject: string], Promise<number>>("the sequencer's id loader");
+  const guard = new StoreGuard(store, {
+    timeoutMs: settings.storeTimeoutMs,
+    probeIntervalMs: storeProbeIntervalMs,
+    onAvailabilityChange: (available, cause) => {
+      metrics.storeAvailable.set(available ? 1 : 0);
+      if (lifecycle.draining) return;
+      health.setStatus(brokerServiceName, available ? "SERVING" : "NOT_SERVING");
+      health.setStatus("", available ? "SERVING" : "NOT_SERVING");
+      if (available) logger.info({ store: store.kind }, "store available");
+      else logger.warn({ store: store.kind, err: cause }, "store unavailable");
+    },
+    onError: (operation, kind) => metrics.storeErrors.inc({ operation, kind }),
+  });
+  const sequencer = new SubjectSequencer(loadLastId.call);
+  return { guard, sequencer, loadLastId };
+}
+type Storage = ReturnType<typeof storageStage>;
+
+/** The local subscribers of every subject. */
+export function subscriptionStage({ settings }: StageContext, { metrics }: Observability) {
+  const subjectIdle = link<[subject: string], void>("the idle-subject handler");
+  const hub = new SubscriptionHub({
+    bufferSize: settings.subscriberBufferSize,
+    onOverflow: () => metrics.subscriberOverflows.inc(),
+    onCountChange: (count) => metrics.setSubscribers(count),
+    onSubjectIdle: subjectIdle.call,
+  });
+  return { hub, subjectIdle };
+}
+type Subscriptions = ReturnType<typeof subscriptionStage>;
+
+/** Membership view, peer channels, relays of subjects owned elsewhere, and subject ownership. */
+export function clusterStage(
+  { logger, cluster }: StageContext,
+  { clusterMetrics }: Observability,
+  { guard, sequencer, loadLastId }: Storage,
+  { hub, subjectIdle }: Subscriptions,
+) {
+  const flush = link<[], Promise<void>>("the publisher's flush");
+  const view = new ClusterView(cluster.self);
+  const peers = new PeerPool();
+  const relays = new SubscribeRelays({
+    view,
+    peers,
+    deliver: (records) => hub.deliver(records),
+    hasSubscribers: (subject) => hub.has(subject),
+    lastStoredId: (subject) => guard.lastId(subject),
+    readRange: (subject, fromId, limit) => guard.range(subject, fromId, limit, Date.now()),
+    retryDelayMs: relayRetryDelayMs,
+    logger,
+  });
+  subjectIdle.connect((subject) => relays.closeIfIdle(subject));
+  const ownership = new Ownership({
+    view,
+    sequencer: () => sequencer,
+    flush: flush.call,
+    storeLastId: (subject) => guard.lastId(subject),
+    peers,
+    relays,
+    subscribedSubjects: () => hub.subjects(),
+    handoffTimeoutMs: cluster.handoffTimeoutMs,
+    onHandoff: (result) => clusterMetrics.handoffs.inc({ result }),
+    logger,
+  });
+  loadLastId.connect((subject) => ownership.loadLastId(subject));
+  view.onEpoch((current, previous) => {
+    ownership.onEpoch(current, previous);
+    clusterMetrics.membershipEpoch.set(current.epoch);
+    logger.info(
+      { epoch: current.epoch, members: current.members.map((member) => member.name) },
+      "adopted cluster membership",
+    );
+  });
+  const routing = {
+    view,
+    peers,
+    forwardTimeoutMs: cluster.forwardTimeoutMs,
+    epochWaitMs: cluster.handoffTimeoutMs,
+    onForward: (method: string, code: number) =>
+      clusterMetrics.forwardedCalls.inc({ method, code }),
+  };
+  return { view, peers, relays, ownership, routing, flush };
+}
+type Cluster = ReturnType<typeof clusterStage>;
+
+/** The group-commit publisher and the open PublishStreams, with the gate that admits new calls. */
+export function publishStage(
+  { settings, logger, lifecycle }: StageContext,
+  { metrics, pendingMessages }: Observability,
+  { guard, sequencer }: Storage,
+  { hub }: Subscriptions,
+  { ownership, routing, flush }: Cluster,
+) {
+  const publisher = new Publisher({
+    store: guard,
+    sequencer,
+    admit: (subject) => ownership.admit(subject),
+    batch: settings.batch,
+    onDurable: (records) => {
+      hub.deliver(records);
+      metrics.messagesPublished.inc(records.length);
+    },
+    onBatch: (report) => {
+      metrics.batchMessages.observe(report.weight);
+      metrics.batchWriteSeconds.observe(
+        { result: report.ok ? "ok" : "error" },
+        report.durationMs / 1000,
+      );
+    },
+  });
+  pendingMessages.connect(() => publisher.pendingMessages);
+  flush.connect(() => publisher.flush());
+  const admission = (): Admission =>
+    lifecycle.draining ? "draining" : guard.available ? "open" : "store-unavailable";
+  const streams = new PublishStreams({
+    openRoute: createStreamRouter({
+      ...routing,
+      publishHere: async (input) => {
+        admit(admission());
+        return (await publisher.publish([input]))[0] ?? 0;
+      },
+    }),
+    maxMessageBytes: settings.maxMessageBytes,
+    retention: settings.retention,
+    maxInflight: settings.publishStreamMaxInflight,
+    onMessage: (ok, startedMs) => metrics.methods.record("publish_stream", ok, startedMs),
+    failure: (err) => callFailure(logger, "PublishStream", err),
+  });
+  return { publisher, streams, admission };
+}
+type Publishing = ReturnType<typeof publishStage>;
+
+/** The gRPC server (Broker through forwarding and metrics, Cluster, health), bound to its port. */
+export async function servingStage(
+  { settings, logger }: StageContext,
+  { metrics, health }: Observability,
+  { guard }: Storage,
+  { hub }: Subscriptions,
+  { relays, ownership, routing }: Cluster,
+  { publisher, streams, admission }: Publishing,
+) {
+  const local = createBrokerService({
+    publisher,
+    store: guard,
+    hub,
+    maxMessageBytes: settings.maxMessageBytes,
+    replayPageSize,
+    logger,
+    admission,
+    publishStreams: streams,
+  });
+  const server = createGrpcServer({
+    service: observeService(
+      createForwardingService({ ...routing, local, relays, retention: settings.retention }),
+      metrics.methods,
+    ),
+    cluster: ownership.service(),
+    health,
+    maxMessageBytes: settings.maxMessageBytes,
+    maxConnectionAgeMs: settings.maxConnectionAgeMs,
+  });
+  const port = await bind(server, settings.grpcAddress);
+  return { server, port, address: formatHostPort({ ...settings.grpcAddress, port }) };
+}
+type Serving = Awaited<ReturnType<typeof servingStage>>;
+
+/** Starts probing the store, follows the membership, and purges expired messages periodically. */
+export async function runningStage(
+  { store, settings, logger, cluster, membership }: StageContext,
+  { metrics }: Observability,
+  { guard }: Storage,
+  { view }: Cluster,
+  { address }: Serving,
+) {
+  metrics.storeAvailable.set(0);
+  guard.start();
+  const source =
+    membership ??
+    new StaticMembershipSource({ epoch: 1, members: [{ name: cluster.self, address }] });
+  await source.start((next) => view.adopt(next));
+  logger.info({ address, store: store.kind }, "broker listening");
+  return { source, purgeTimer: purgeExpired(guard, settings.purgeIntervalMs, metrics, logger) };
+}
+
+function bind(server: Server, address: HostPort): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(formatHostPort(address), ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    ),
+  );
+}
+
+/** Purges every `intervalMs` while the store answers, never two at once. */
+function purgeExpired(
+  guard: StoreGuard,
+  intervalMs: number,
+  metrics: Observability["metrics"],
+  logger: Logger,
+): NodeJS.Timeout {
+  let purging = false;
+  const timer = setInterval(() => {
+    if (purging || !guard.available) return;
+    purging = true;
+    guard
+      .purgeExpired(Date.now())
+      .then(
+        (removed) => {
+          metrics.messagesPurged.inc(removed);
+          if (removed > 0) logger.debug({ removed }, "purged expired messages");
+        },
+        (err: unknown) => logger.warn({ err }, "purge of expired messages failed"),
+      )
+      .finally(() => (purging = false));
+  }, intervalMs);
+  timer.unref();
+  return timer;
+}
+
+/** Lets calls in progress finish, then closes the connections left after `graceMs`. */
+export function stopServer(server: Server, graceMs: number, logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      logger.warn("grace period over; closing remaining connections");
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}
