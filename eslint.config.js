@@ -17,7 +17,10 @@ const forbidden = {
 const testHarness = ["e2e", "bench", "testing", "tools"];
 const testFiles = ["**/*.test.ts", "**/test/**"];
 
-/** A relative import that climbs out of the folder into one of `folders`. */
+/**
+ * A relative import that climbs out of the folder into one of `folders`.
+ * @param {string[]} folders
+ */
 const noImportOf = (folders) => ({
   "no-restricted-imports": [
     "error",

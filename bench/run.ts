@@ -16,7 +16,7 @@ import { cpus, loadavg, release, totalmem, type } from "node:os";
 import { join, relative } from "node:path";
 import * as prettier from "prettier";
 import { envUp } from "../e2e/env/cli.ts";
-import type { TestEnv } from "../e2e/env/env-file.ts";
+import type { TestEnv } from "../testing/test-env.ts";
 import {
   describe,
   fanOut,

@@ -15,22 +15,17 @@
  */
 import { Watch, type KubernetesObject } from "@kubernetes/client-node";
 import { spawnSync } from "node:child_process";
-import type { TestEnv } from "../../e2e/env/env-file.ts";
+import type { TestEnv } from "../../testing/test-env.ts";
 import { auditMark, describeWrite, writesSince } from "../../operator/test/audit-log.ts";
-import {
-  apply,
-  connect,
-  createNamespace,
-  installMessageBrokerCrd,
-  operatorKubeconfig,
-  waitFor,
-} from "../../operator/test/cluster.ts";
+import { installMessageBrokerCrd, operatorKubeconfig } from "../../operator/test/cluster.ts";
 import {
   startOperatorProcess,
   waitUntilReconciling,
 } from "../../operator/test/operator-process.ts";
 import { sleep } from "../load/closed-loop.ts";
 import { onEarlyExit } from "../targets/process.ts";
+import { apply, connect, createNamespace } from "../../testing/kube-cluster.ts";
+import { until } from "../../testing/until.ts";
 
 export interface OperatorParams {
   readonly latencySamples: number;
@@ -198,7 +193,7 @@ export async function operatorBench(env: TestEnv, params: OperatorParams): Promi
       const name = `latency-${i}`;
       const created = performance.now();
       await create(name);
-      await waitFor(`status of ${name}`, () => ready.has(name), 60_000);
+      await until(`status of ${name}`, () => ready.has(name), { timeoutMs: 60_000 });
       latencies.push((ready.get(name) ?? NaN) - created);
     }
     const childrenPerBroker = children.get("latency-0")?.length ?? 0;
@@ -211,7 +206,7 @@ export async function operatorBench(env: TestEnv, params: OperatorParams): Promi
     await waitForFleet(fleet, ready, degraded, params.fleet * 2_000);
     const fleetConvergedMs = Math.max(...fleet.map((name) => ready.get(name) ?? NaN)) - started;
     // Every child exists (listed, not only watched), and when the watches saw the last appear.
-    await waitFor(
+    await until(
       "every child of the fleet",
       async () => {
         const counts = new Map<string, number>();
@@ -224,7 +219,7 @@ export async function operatorBench(env: TestEnv, params: OperatorParams): Promi
         }
         return fleet.every((name) => (counts.get(name) ?? 0) >= childrenPerBroker);
       },
-      60_000,
+      { timeoutMs: 60_000 },
     );
     const fleetChildrenMs =
       Math.max(...fleet.flatMap((name) => children.get(name) ?? [])) - started;

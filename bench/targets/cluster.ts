@@ -8,11 +8,11 @@
  * so most publishes land on a non-owner and are forwarded, as through a Service.
  */
 import { rendezvousOwner } from "../../broker/cluster/hrw.ts";
-import type { TestEnv } from "../../e2e/env/env-file.ts";
+import type { TestEnv } from "../../testing/test-env.ts";
 import { closedLoop, type ClosedLoopOptions, type ClosedLoopResult } from "../load/closed-loop.ts";
 import { freshSubject } from "../load/scenarios.ts";
 import { dropNamespace, newNamespace, startHerald, type HeraldTarget } from "./herald.ts";
-import { freePort } from "./process.ts";
+import { freePort } from "../../testing/free-port.ts";
 import type { TargetClient } from "./target.ts";
 
 export interface ClusterResult {

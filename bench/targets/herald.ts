@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { z } from "zod";
-import type { TestEnv } from "../../e2e/env/env-file.ts";
+import type { TestEnv } from "../../testing/test-env.ts";
 import {
   grpcClient,
   grpcStreamClient,
@@ -18,6 +18,7 @@ import {
 } from "../load/grpc-client.ts";
 import { startService } from "./process.ts";
 import type { Target } from "./target.ts";
+import { until } from "../../testing/until.ts";
 
 export type StoreKind = "memory" | "postgres" | "cassandra";
 
@@ -138,16 +139,11 @@ export async function startHerald(
     const { port: httpPort } = await logLine("http listening");
     const httpUrl = `http://127.0.0.1:${httpPort}`;
     // Ready once the store answered (its schema is created by then).
-    const deadline = Date.now() + 60_000;
-    while (
-      (await fetch(`${httpUrl}/readyz`).then(
-        (r) => r.status,
-        () => 0,
-      )) !== 200
-    ) {
-      if (Date.now() > deadline) throw new Error(`herald (${name}) not ready in 60 s`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await until(
+      `herald (${name}) ready`,
+      async () => (await fetch(`${httpUrl}/readyz`)).status === 200,
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
     const grpcAddress = address ?? "";
     return {
       name,

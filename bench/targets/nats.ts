@@ -12,7 +12,8 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { connect, consumerOpts, StorageType, type NatsConnection } from "nats";
-import { freePort, startService, type Service } from "./process.ts";
+import { freePort } from "../../testing/free-port.ts";
+import { startService, type Service } from "./process.ts";
 import type { Subscriber, Target } from "./target.ts";
 
 export const natsServerPath = "/usr/sbin/nats-server";

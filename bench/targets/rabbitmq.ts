@@ -14,7 +14,8 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { connect, type ChannelModel } from "amqplib";
-import { freePort, onEarlyExit, startService } from "./process.ts";
+import { freePort } from "../../testing/free-port.ts";
+import { onEarlyExit, startService } from "./process.ts";
 import type { Target } from "./target.ts";
 
 export const rabbitmqServerPath = "/usr/lib/rabbitmq/bin/rabbitmq-server";

@@ -6,10 +6,11 @@
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import type { HeraldClient } from "../client/herald-client.ts";
-import { eventually, uniqueSubject } from "../test/harness.ts";
+import { uniqueSubject } from "../test/harness.ts";
 import { brokerTestStores } from "../test/test-stores.ts";
 import type { Member } from "./membership/membership.ts";
 import { startTestCluster, type TestCluster } from "./test/cluster-harness.ts";
+import { until } from "../../testing/until.ts";
 
 const stores = brokerTestStores(inject("testEnv"), "postgres", "herald_cluster_handoff");
 const clusters: TestCluster[] = [];
@@ -107,7 +108,11 @@ describe("epoch handoff", () => {
     for (const follower of followers) {
       const ids = acked.get(follower.subject) ?? new Map<number, string>();
       const last = Math.max(...ids.keys());
-      await eventually(() => (follower.received.at(-1)?.id ?? 0) >= last, 15_000);
+      await until(
+        "the follower to receive the last message",
+        () => (follower.received.at(-1)?.id ?? 0) >= last,
+        { timeoutMs: 15_000 },
+      );
       follower.stop();
       const seen = follower.received.map((message) => message.id);
       // In order, no duplicate, and every acknowledged message with its body.
@@ -137,7 +142,11 @@ describe("epoch handoff", () => {
     cluster.publish({ epoch: 2, members: [first.member, second.member] });
     for (let n = 1; n <= 3; n++)
       expect(await publishAcked(first.client(), subject, `m${n}`)).toBe(n);
-    await eventually(() => onOldOwner.received.length >= 3 && onOther.received.length >= 3, 10_000);
+    await until(
+      "both subscribers to receive three messages",
+      () => onOldOwner.received.length >= 3 && onOther.received.length >= 3,
+      { timeoutMs: 10_000 },
+    );
     onOldOwner.stop();
     onOther.stop();
     const expected = [1, 2, 3].map((id) => ({ id, body: `m${id}` }));
@@ -208,7 +217,9 @@ describe("epoch handoff", () => {
     expect(await publishAcked(client, subject, "m6")).toBe(6);
     expect(await publishAcked(second.client(), subject, "m7")).toBe(7);
     expect((await second.client().fetch(subject, 3)).body.toString()).toBe("m3");
-    await eventually(() => follower.received.length >= 7, 15_000);
+    await until("the follower to receive seven messages", () => follower.received.length >= 7, {
+      timeoutMs: 15_000,
+    });
     follower.stop();
     expect(follower.received).toEqual(
       Array.from({ length: 7 }, (_, index) => ({ id: index + 1, body: `m${index + 1}` })),

@@ -4,7 +4,7 @@
  * keyspace, dropped afterwards, so runs never see each other's data.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { MessageRecord, MessageStore } from "./message-store.ts";
 import {
   type Backend,
@@ -17,7 +17,8 @@ import {
   uniqueNamespace,
   withProxiedStore,
 } from "./test/backends.ts";
-import { TcpProxy } from "./test/tcp-proxy.ts";
+import { TcpProxy } from "../../testing/tcp-proxy.ts";
+import { until } from "../../testing/until.ts";
 
 const env = inject("testEnv");
 const runId = uniqueNamespace("conformance");
@@ -27,9 +28,8 @@ function serverOf(backend: Backend): { host: string; port: number } {
   return backend.server;
 }
 
-/** Retries `check` until it passes, for state that settles on the server's own schedule. */
-const eventually = (check: () => Promise<unknown>, timeout: number) =>
-  vi.waitFor(check, { timeout, interval: 200 });
+/** State that settles on the server's own schedule is polled gently. */
+const settles = (timeoutMs: number) => ({ timeoutMs, intervalMs: 200 });
 
 describe.each(storeBackends(env))("$name store", (backend) => {
   let store: MessageStore;
@@ -142,9 +142,11 @@ describe.each(storeBackends(env))("$name store", (backend) => {
       await sleep(expiresAtMs - Date.now() + 1000);
     }
     // Read as of `now`, before the expiry: only a real deletion hides the rows.
-    await eventually(async () => {
-      expect(await store.range(subject, 1, 10, now)).toEqual([]);
-    }, 10_000);
+    await until(
+      "the expired rows deleted",
+      async () => (await store.range(subject, 1, 10, now)).length === 0,
+      settles(10_000),
+    );
     expect(await store.get(subject, 1, now)).toBeUndefined();
     expect(await store.lastId(subject)).toBe(3);
   });
@@ -253,7 +255,7 @@ describe.each(storeBackends(env))("$name store", (backend) => {
         await expectUnavailableQuickly(() => late.ping());
 
         await proxy.restore();
-        await eventually(() => late.open(), 30_000);
+        await until("the late store open", () => late.open().then(() => true), settles(30_000));
         await late.appendBatch([record(subject, 1)]);
         expect(await late.lastId(subject)).toBe(1);
       } finally {
@@ -279,7 +281,11 @@ describe.each(storeBackends(env))("$name store", (backend) => {
           await expectUnavailableQuickly(() => proxied.lastId(subject));
 
           await proxy.restore();
-          await eventually(() => proxied.appendBatch([record(subject, 3)]), 30_000);
+          await until(
+            "an append after the link returns",
+            () => proxied.appendBatch([record(subject, 3)]).then(() => true),
+            settles(30_000),
+          );
           expect(ids(await proxied.range(subject, 1, 10, 0))).toEqual([1, 3]);
           expect(await proxied.lastId(subject)).toBe(3);
         },
@@ -301,9 +307,12 @@ describe.each(storeBackends(env))("$name store", (backend) => {
           await expectUnavailableQuickly(() => proxied.get(subject, 1, 0));
 
           proxy.resume();
-          await eventually(async () => {
-            expect(plain(await proxied.get(subject, 1, 0))).toEqual(plain(record(subject, 1)));
-          }, 30_000);
+          const got = await until(
+            "a read after the stall ends",
+            () => proxied.get(subject, 1, 0),
+            settles(30_000),
+          );
+          expect(plain(got)).toEqual(plain(record(subject, 1)));
         },
       );
     },

@@ -10,9 +10,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { BrokerClient, type PublishResponse } from "../api/gen/broker.ts";
 import { type BrokerProcess, startBrokerProcess } from "../test/broker-process.ts";
-import { eventually, uniqueSubject } from "../test/harness.ts";
+import { uniqueSubject } from "../test/harness.ts";
 import { brokerTestStores } from "../test/test-stores.ts";
 import { OtlpReceiver, type ReceivedSpan, spanKindServer } from "./test/otlp-receiver.ts";
+import { until } from "../../testing/until.ts";
 
 const registerPath = join(import.meta.dirname, "register.ts");
 
@@ -71,11 +72,12 @@ describe("tracing to an OTLP/gRPC endpoint", () => {
     const subject = uniqueSubject("traced");
     const { id } = await publish(subject, "traced body", metadata);
 
-    await eventually(
+    await until(
+      "the Publish server span",
       () =>
         find((span) => span.name === "broker.Broker/Publish" && span.traceId === traceId) !==
         undefined,
-      15_000,
+      { timeoutMs: 15_000 },
     );
     const server = find(
       (span) => span.name === "broker.Broker/Publish" && span.traceId === traceId,
@@ -94,9 +96,10 @@ describe("tracing to an OTLP/gRPC endpoint", () => {
 
     const linksServer = (span: ReceivedSpan) =>
       span.links.some((link) => link.traceId === traceId && link.spanId === server?.spanId);
-    await eventually(
+    await until(
+      "the flush span linked to the Publish",
       () => find((span) => span.name === "herald.batch.flush" && linksServer(span)) !== undefined,
-      15_000,
+      { timeoutMs: 15_000 },
     );
     const flush = find((span) => span.name === "herald.batch.flush" && linksServer(span));
     // A flush serves many traces: its own trace is a new root, tied to each publish by a link.
@@ -125,7 +128,9 @@ describe("tracing to an OTLP/gRPC endpoint", () => {
     expect(await answered).toBe(3);
     const isStreamSpan = (span: ReceivedSpan) =>
       span.name === "broker.Broker/PublishStream" && span.traceId === traceId;
-    await eventually(() => find(isStreamSpan) !== undefined, 15_000);
+    await until("the PublishStream span", () => find(isStreamSpan) !== undefined, {
+      timeoutMs: 15_000,
+    });
     expect(receiver.spans.filter(isStreamSpan)).toHaveLength(1);
     expect(find(isStreamSpan)).toMatchObject({
       kind: spanKindServer,
@@ -213,7 +218,8 @@ describe("tracing with the PostgreSQL store", () => {
     const subject = uniqueSubject("traced-pg");
     const secret = `secret-${randomBytes(8).toString("hex")}`;
     const client = pgClient;
-    await eventually(
+    await until(
+      "a publish through the PostgreSQL-backed broker",
       () =>
         new Promise<boolean>((resolve) =>
           client.publish(
@@ -223,16 +229,20 @@ describe("tracing with the PostgreSQL store", () => {
             (err) => resolve(err === null),
           ),
         ),
-      30_000,
+      { timeoutMs: 30_000 },
     );
     const flushOf = (span: ReceivedSpan) =>
       span.name === "herald.batch.flush" && span.links.some((link) => link.traceId === traceId);
-    await eventually(() => {
-      const flush = find(flushOf);
-      return (
-        flush !== undefined && find((span) => span.parentSpanId === flush.spanId) !== undefined
-      );
-    }, 15_000);
+    await until(
+      "a flush span with a child span",
+      () => {
+        const flush = find(flushOf);
+        return (
+          flush !== undefined && find((span) => span.parentSpanId === flush.spanId) !== undefined
+        );
+      },
+      { timeoutMs: 15_000 },
+    );
     const flush = find(flushOf);
     const children = receiver.spans.filter((span) => span.parentSpanId === flush?.spanId);
     expect(children.length).toBeGreaterThan(0);

@@ -6,12 +6,13 @@
 import type { ServiceError } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import type { TestEnv } from "../../e2e/env/env-file.ts";
+import type { TestEnv } from "../../testing/test-env.ts";
 import { HeraldClient } from "../client/herald-client.ts";
-import { TcpProxy } from "../store/test/tcp-proxy.ts";
+import { TcpProxy } from "../../testing/tcp-proxy.ts";
 import { type BrokerProcess, httpStatus, startBrokerProcess } from "./broker-process.ts";
-import { eventually, uniqueSubject } from "./harness.ts";
+import { uniqueSubject } from "./harness.ts";
 import { brokerTestStores, type StoreKind } from "./test-stores.ts";
+import { until } from "../../testing/until.ts";
 
 interface Acked {
   readonly subject: string;
@@ -56,7 +57,9 @@ function startLoad(
 }
 
 async function waitUntilReady(broker: BrokerProcess): Promise<void> {
-  await eventually(async () => (await httpStatus(broker, "/readyz")) === 200, 60_000);
+  await until("/readyz 200", async () => (await httpStatus(broker, "/readyz")) === 200, {
+    timeoutMs: 60_000,
+  });
 }
 
 /** Every acknowledged message is fetchable with its body. */
@@ -122,7 +125,9 @@ describe.each(persistentKinds)("broker process durability on %s", (kind) => {
     const first = await start();
     await waitUntilReady(first);
     const load = startLoad(first.address, subjects, { continueOnError: false });
-    await eventually(() => load.acked.length >= 500, 60_000);
+    await until("500 acknowledged publishes", () => load.acked.length >= 500, {
+      timeoutMs: 60_000,
+    });
     first.child.kill("SIGKILL");
     expect(await first.exited).toBe("SIGKILL");
     await load.stop();
@@ -150,7 +155,9 @@ describe.each(persistentKinds)("broker process durability on %s", (kind) => {
     const broker = await start();
     await waitUntilReady(broker);
     const load = startLoad(broker.address, subjects, { continueOnError: false });
-    await eventually(() => load.acked.length >= 300, 60_000);
+    await until("300 acknowledged publishes", () => load.acked.length >= 300, {
+      timeoutMs: 60_000,
+    });
     broker.child.kill("SIGTERM");
     expect(await broker.exited).toBe(0);
     await load.stop();
@@ -184,7 +191,7 @@ describe.each(persistentKinds)("broker process durability on %s", (kind) => {
         );
       }
     })();
-    await eventually(() => acked.length >= 500, 60_000);
+    await until("500 acknowledged publishes", () => acked.length >= 500, { timeoutMs: 60_000 });
     broker.child.kill("SIGTERM");
     expect(await broker.exited).toBe(0);
     await load;
@@ -207,16 +214,24 @@ describe.each(persistentKinds)("broker process durability on %s", (kind) => {
       const broker = await start({ HERALD_STORE_TIMEOUT_MS: "1000" }, proxy.port);
       await waitUntilReady(broker);
       const load = startLoad(broker.address, subjects, { continueOnError: true });
-      await eventually(() => load.acked.length >= 200, 60_000);
+      await until("200 acknowledged publishes", () => load.acked.length >= 200, {
+        timeoutMs: 60_000,
+      });
 
       await proxy.cut();
-      await eventually(() => load.failures.length >= 20, 60_000);
+      await until("20 failed publishes during the outage", () => load.failures.length >= 20, {
+        timeoutMs: 60_000,
+      });
       expect(await httpStatus(broker, "/healthz")).toBe(200);
       expect(await httpStatus(broker, "/readyz")).toBe(503);
 
       await proxy.restore();
       const ackedAtRestore = load.acked.length;
-      await eventually(() => load.acked.length >= ackedAtRestore + 200, 60_000);
+      await until(
+        "200 more acknowledged publishes after the restore",
+        () => load.acked.length >= ackedAtRestore + 200,
+        { timeoutMs: 60_000 },
+      );
       await load.stop();
 
       expect(broker.child.exitCode).toBeNull();

@@ -69,15 +69,3 @@ export async function startTestBroker(
 
 /** A subject no other test uses. */
 export const uniqueSubject = (name: string) => `${name}.${randomUUID().slice(0, 8)}`;
-
-/** Polls `condition` every 10 ms until it holds, failing after `timeoutMs`. */
-export async function eventually(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

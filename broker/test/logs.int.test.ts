@@ -8,11 +8,12 @@ import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
 import { HeraldClient } from "../client/herald-client.ts";
-import { TcpProxy } from "../store/test/tcp-proxy.ts";
+import { TcpProxy } from "../../testing/tcp-proxy.ts";
 import { postgresServer } from "../store/test/backends.ts";
 import { type BrokerProcess, startBrokerProcess } from "./broker-process.ts";
-import { eventually, uniqueSubject } from "./harness.ts";
+import { uniqueSubject } from "./harness.ts";
 import { brokerTestStores } from "./test-stores.ts";
+import { until } from "../../testing/until.ts";
 
 const LogLine = z.looseObject({
   level: z.number(),
@@ -55,7 +56,9 @@ describe("broker process logs", () => {
       HERALD_LOG_LEVEL: "info",
     });
     const logs = broker.logs;
-    await eventually(() => count(logs, "store available") === 1, 30_000);
+    await until('the first "store available" log', () => count(logs, "store available") === 1, {
+      timeoutMs: 30_000,
+    });
     const startup = parsed(logs);
     expect(startup.find((line) => line.msg === "broker listening")).toMatchObject({
       store: "postgres",
@@ -73,22 +76,29 @@ describe("broker process logs", () => {
       expect(logs.slice(linesBefore)).toEqual([]);
 
       await proxy.cut();
-      await eventually(async () => {
-        await client.publish(subject, `${secret}-during-outage`).catch(() => undefined);
-        return count(logs, "store unavailable") === 1;
-      }, 30_000);
+      await until(
+        'the "store unavailable" log',
+        async () => {
+          await client.publish(subject, `${secret}-during-outage`).catch(() => undefined);
+          return count(logs, "store unavailable") === 1;
+        },
+        { timeoutMs: 30_000 },
+      );
       const lost = parsed(logs).find((line) => line.msg === "store unavailable");
       expect(lost).toMatchObject({ level: 40, store: "postgres" });
 
       await proxy.restore();
-      await eventually(() => count(logs, "store available") === 2, 30_000);
-      await eventually(
+      await until('the second "store available" log', () => count(logs, "store available") === 2, {
+        timeoutMs: 30_000,
+      });
+      await until(
+        "a publish after the restore",
         () =>
           client.publish(subject, `${secret}-after`).then(
             () => true,
             () => false,
           ),
-        30_000,
+        { timeoutMs: 30_000 },
       );
     } finally {
       client.close();

@@ -15,7 +15,7 @@ import {
   queryPrometheus,
   removeScrapeTarget,
   waitForSamples,
-} from "../../e2e/env/prometheus-client.ts";
+} from "../../testing/prometheus-client.ts";
 import { startHttpServer } from "../../lib/process/http-server.ts";
 import { MemoryStore } from "../store/memory/memory-store.ts";
 import type { MessageRecord } from "../store/message-store.ts";

@@ -15,14 +15,9 @@ import {
   SwitchableStore,
 } from "./expectations.ts";
 import { sendRawFrame } from "./grpc-probes.ts";
-import {
-  defaultTestSettings,
-  eventually,
-  startTestBroker,
-  type TestBroker,
-  uniqueSubject,
-} from "./harness.ts";
+import { defaultTestSettings, startTestBroker, type TestBroker, uniqueSubject } from "./harness.ts";
 import { brokerTestStores, storeKinds } from "./test-stores.ts";
+import { until } from "../../testing/until.ts";
 
 /** Publishes every message at once on one stream and records the order in which acks arrive. */
 async function publishAll(
@@ -157,7 +152,10 @@ describe.each(storeKinds)("PublishStream on the %s store", (kind) => {
       const release = store.hold();
       const pending = range(1, 200).map((n) => publisher.publish(subject, `m${n}`));
       // One write is held in the store; the stream reads no more than the bound.
-      await eventually(async () => (await bounded.metric("herald_batch_pending_messages")) > 0);
+      await until(
+        "a pending batch message",
+        async () => (await bounded.metric("herald_batch_pending_messages")) > 0,
+      );
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(await bounded.metric("herald_batch_pending_messages")).toBeLessThan(8);
       release();
@@ -181,7 +179,7 @@ describe.each(storeKinds)("PublishStream on the %s store", (kind) => {
       await expectStatus(publisher.publish(subject, "during"), status.UNAVAILABLE);
       expect(performance.now() - started).toBeLessThan(300);
       store.hanging = false;
-      await eventually(() => outage.broker.ready());
+      await until("the broker ready again", () => outage.broker.ready());
       expect(await publisher.publish(subject, "after")).toBeGreaterThan(before);
       await publisher.close();
     } finally {
@@ -207,7 +205,7 @@ describe.each(storeKinds)("PublishStream on the %s store", (kind) => {
         if (failures.length > 0) return;
       }
     })();
-    await eventually(() => acked.length >= 200);
+    await until("200 acknowledged publishes", () => acked.length >= 200);
     await draining.stop();
     await load;
     expect(new Set(failures.map((code) => status[code]))).toEqual(new Set(["UNAVAILABLE"]));

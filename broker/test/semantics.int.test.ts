@@ -16,14 +16,9 @@ import {
   SwitchableStore,
 } from "./expectations.ts";
 import { checkHealth, listServicesByReflection, sendRawFrame } from "./grpc-probes.ts";
-import {
-  defaultTestSettings,
-  eventually,
-  startTestBroker,
-  type TestBroker,
-  uniqueSubject,
-} from "./harness.ts";
+import { defaultTestSettings, startTestBroker, type TestBroker, uniqueSubject } from "./harness.ts";
 import { brokerTestStores, storeKinds } from "./test-stores.ts";
+import { until } from "../../testing/until.ts";
 
 const text = (message: ReceivedMessage) => message.body.toString("utf8");
 
@@ -253,7 +248,10 @@ describe.each(storeKinds)("broker semantics on the %s store", (kind) => {
       const body = Buffer.alloc(16 * 1024, 7);
       const publisher = slow.client();
       const ids = await Promise.all(range(1, 400).map(() => publisher.publish(subject, body)));
-      await eventually(async () => (await slow.metric("herald_subscriber_overflows_total")) >= 2);
+      await until(
+        "two subscriber overflows",
+        async () => (await slow.metric("herald_subscriber_overflows_total")) >= 2,
+      );
 
       const plainIds = [await plain.first];
       const overflow = await failureOf(
@@ -293,7 +291,7 @@ describe.each(storeKinds)("broker semantics on the %s store", (kind) => {
       expect(performance.now() - started).toBeLessThan(300);
       expect(await checkHealth(outage.address, "")).toBe("NOT_SERVING");
       store.hanging = false;
-      await eventually(() => outage.broker.ready());
+      await until("the broker ready again", () => outage.broker.ready());
       const after = await c.publish(subject, "after");
       expect(after).toBeGreaterThan(before);
       expect(text(await c.fetch(subject, before))).toBe("before");
@@ -320,7 +318,7 @@ describe.each(storeKinds)("broker semantics on the %s store", (kind) => {
         return { acked: false, code: (err as ServiceError).code };
       }
     });
-    await eventually(() => acknowledged >= 20);
+    await until("20 acknowledged publishes", () => acknowledged >= 20);
     await draining.stop();
     const outcomes = await Promise.all(attempts);
     const acked = outcomes.flatMap((o) => (o.acked ? [o] : []));

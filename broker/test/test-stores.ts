@@ -2,7 +2,7 @@
  * The stores the broker-level suites run against: the store suite's backends
  * (broker/store/test), each in a namespace of its own for this run.
  */
-import type { TestEnv } from "../../e2e/env/env-file.ts";
+import type { TestEnv } from "../../testing/test-env.ts";
 import type { MessageStore } from "../store/message-store.ts";
 import { type Backend, storeBackends, uniqueNamespace } from "../store/test/backends.ts";
 

@@ -19,7 +19,6 @@ import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { z } from "zod";
 import { applyMessageBrokerCrd } from "../../operator/crd/install.ts";
 import { operatorRbac } from "../../operator/rbac/rules.ts";
-import { connect, createNamespace, read, waitFor } from "../../operator/test/cluster.ts";
 import { tail } from "../../operator/test/operator-fixture.ts";
 import {
   startOperatorProcess,
@@ -37,6 +36,8 @@ import {
   runCommand,
   type Manifest,
 } from "./tools.ts";
+import { connect, createNamespace, read } from "../../testing/kube-cluster.ts";
+import { until } from "../../testing/until.ts";
 
 const env = inject("testEnv");
 const cluster = connect(env);
@@ -407,7 +408,7 @@ describe("helm install, the operator on the chart's identity, helm uninstall", (
 
     // The controller-manager's ReplicaSet creates the pod (admitted under "restricted"); no
     // kubelet runs it here.
-    const pods = await waitFor("the operator pod", async () => {
+    const pods = await until("the operator pod", async () => {
       const list = await core.listNamespacedPod({
         namespace: releaseNamespace,
         labelSelector: "app.kubernetes.io/name=herald,app.kubernetes.io/component=operator",
@@ -462,7 +463,7 @@ describe("helm install, the operator on the chart's identity, helm uninstall", (
       ["policy/v1", "PodDisruptionBudget", "dev"],
       ["networking.k8s.io/v1", "NetworkPolicy", "dev"],
     ];
-    await waitFor("every child of the dev MessageBroker", async () => {
+    await until("every child of the dev MessageBroker", async () => {
       const found = await Promise.all(
         children.map(([apiVersion, kind, name]) => read(cluster, apiVersion, kind, watched, name)),
       );
@@ -473,7 +474,7 @@ describe("helm install, the operator on the chart's identity, helm uninstall", (
     type Broker = KubernetesObject & {
       status?: { observedGeneration?: number; replicas?: number; conditions?: { type: string }[] };
     };
-    const broker = await waitFor("status of the dev MessageBroker", async () => {
+    const broker = await until("status of the dev MessageBroker", async () => {
       const current = await read<Broker>(
         cluster,
         "herald.dev/v1alpha1",
@@ -628,7 +629,7 @@ describe("helm install, the operator on the chart's identity, helm uninstall", (
     ).toBeDefined();
     // Helm must not have taken ownership of the CRD either (it never deletes CRDs in crds/).
     expect(crd?.metadata?.labels?.["app.kubernetes.io/managed-by"]).not.toBe("Helm");
-    await waitFor("the operator pod gone", async () => {
+    await until("the operator pod gone", async () => {
       const list = await apps.listNamespacedDeployment({ namespace: releaseNamespace });
       return list.items.length === 0;
     });

@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { parseAllDocuments } from "yaml";
-import type { TestEnv } from "../env/env-file.ts";
+import type { TestEnv } from "../../testing/test-env.ts";
 
 export const chartDir = new URL("../../charts/herald/", import.meta.url).pathname;
 /** The API server's version, for offline `helm template` (Helm's default is far older). */

@@ -6,9 +6,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { afterAll, expect, inject, test } from "vitest";
-import { connect, waitFor } from "../../operator/test/cluster.ts";
 import { runCommand } from "../chart/tools.ts";
-import { repoRoot } from "../env/paths.ts";
+import { repoRoot } from "../../testing/paths.ts";
+import { connect } from "../../testing/kube-cluster.ts";
+import { until } from "../../testing/until.ts";
 
 const env = inject("testEnv");
 const cluster = connect(env);
@@ -50,7 +51,7 @@ test("make dev: a Ready broker that the printed commands use, and Ctrl-C stops w
     "--database=herald_dev_test",
   ]);
   dev = session.child;
-  const printed = await waitFor(
+  const printed = await until(
     "the printed instructions",
     () => {
       if (session.child.exitCode !== null)
@@ -58,7 +59,7 @@ test("make dev: a Ready broker that the printed commands use, and Ctrl-C stops w
       const text = session.lines.join("\n");
       return text.includes("Ctrl-C deletes") ? text : undefined;
     },
-    150_000,
+    { timeoutMs: 150_000 },
   ).catch((err: unknown) => {
     throw new Error(`${String(err)}\nstderr:\n${session.errors.join("\n")}`);
   });
@@ -88,11 +89,11 @@ test("make dev: a Ready broker that the printed commands use, and Ctrl-C stops w
   const subscriber = start([...alias, "subscribe", subject, "--from", "1"], {
     HERALD_ADDR: address,
   });
-  await waitFor("the replayed message", () =>
+  await until("the replayed message", () =>
     subscriber.lines.includes(`${subject}#1\thello, herald`),
   );
   await herald("publish", subject, "live");
-  await waitFor("the live message", () => subscriber.lines.includes(`${subject}#2\tlive`));
+  await until("the live message", () => subscriber.lines.includes(`${subject}#2\tlive`));
   subscriber.child.kill("SIGINT");
   expect(await subscriber.exited).toBe(0);
 
@@ -117,13 +118,13 @@ test("make dev: a Ready broker that the printed commands use, and Ctrl-C stops w
     env: { KUBECONFIG: kubeconfig },
   });
   expect(applied.stdout).toContain("messagebroker.herald.dev/dev");
-  await waitFor(
+  await until(
     "the second broker's pod Ready",
     async () => {
       const pod = await cluster.core.readNamespacedPod({ namespace, name: "dev-0" });
       return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
     },
-    60_000,
+    { timeoutMs: 60_000 },
   );
 
   const stopStarted = performance.now();

@@ -26,9 +26,10 @@ import { z } from "zod";
 import { applyMessageBrokerCrd } from "../../operator/crd/install.ts";
 import { envDown, envUp } from "../env/cli.ts";
 import { isAlive } from "../env/daemon.ts";
-import { readTestEnv, type TestEnv } from "../env/env-file.ts";
-import { repoRoot, stateDir } from "../env/paths.ts";
+import { readTestEnv, type TestEnv } from "../../testing/test-env.ts";
+import { repoRoot, stateDir } from "../../testing/paths.ts";
 import { sampleObjects } from "./sample.ts";
+import { until } from "../../testing/until.ts";
 
 const fieldManager = "herald-dev";
 /** Logs of one session: operator, kubelet and pods; one directory per namespace. */
@@ -114,26 +115,19 @@ async function stopChild(child: Child, graceMs: number): Promise<void> {
   }
 }
 
-/** Resolves when `predicate` holds; rejects when a child dies first or the time is up. */
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  children: Child[],
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const died = children.find((c) => c.process.exitCode !== null);
-    if (died)
-      throw new Error(
-        `${died.name} exited with code ${String(died.process.exitCode)} while waiting for ${what}; see ${relative(repoRoot, died.logFile)}`,
-      );
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(250);
+/** Aborted as soon as one of `children` exits: whatever it was awaited for will not come. */
+function whileRunning(children: Child[]): AbortSignal {
+  const controller = new AbortController();
+  for (const child of children) {
+    void child.exited.then((code) =>
+      controller.abort(
+        new Error(
+          `${child.name} exited with code ${String(code)}; see ${relative(repoRoot, child.logFile)}`,
+        ),
+      ),
+    );
   }
+  return controller.signal;
 }
 
 async function ensureDatabase(env: TestEnv, database: string): Promise<void> {
@@ -286,8 +280,7 @@ async function main(): Promise<number> {
         const pods = await core.listNamespacedPod({ namespace: options.namespace });
         return pods.items.length === 0 ? true : undefined;
       },
-      45_000,
-      [],
+      { timeoutMs: 45_000, intervalMs: 250 },
     ).catch((err: unknown) => log(err instanceof Error ? err.message : String(err)));
     if (operator) await stopChild(operator, 30_000);
     if (kubelet) await stopChild(kubelet, 30_000);
@@ -397,8 +390,7 @@ async function main(): Promise<number> {
           undefined
         );
       },
-      60_000,
-      children,
+      { timeoutMs: 60_000, intervalMs: 250, signal: whileRunning(children) },
     );
     operatorPort = await until(
       "the operator to reconcile",
@@ -416,8 +408,7 @@ async function main(): Promise<number> {
         const port = lines.find((line) => line?.msg === "operator http listening")?.port;
         return Promise.resolve(reconciling && port !== undefined ? port : undefined);
       },
-      60_000,
-      children,
+      { timeoutMs: 60_000, intervalMs: 250, signal: whileRunning(children) },
     );
     log(
       `operator and kubelet running; applying MessageBroker ${options.namespace}/${options.name} (replicas ${options.replicas}, PostgreSQL)`,
@@ -442,8 +433,7 @@ async function main(): Promise<number> {
           ? status
           : undefined;
       },
-      options.readyTimeout * 1000,
-      children,
+      { timeoutMs: options.readyTimeout * 1000, intervalMs: 250, signal: whileRunning(children) },
     );
     const list = await core.listNamespacedPod({
       namespace: options.namespace,

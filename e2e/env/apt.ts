@@ -1,5 +1,5 @@
-import { EnvError } from "./env-error.ts";
-import { run } from "./run.ts";
+import { EnvError } from "../../testing/env-error.ts";
+import { run } from "../../testing/run.ts";
 
 let updated = false;
 

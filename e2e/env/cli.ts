@@ -1,15 +1,15 @@
 // `make env-up` / `make env-down`: the real servers every integration test uses.
 import { spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
-import { EnvError } from "./env-error.ts";
+import { EnvError } from "../../testing/env-error.ts";
 import { isAlive } from "./daemon.ts";
-import { readTestEnv, writeTestEnv, type TestEnv } from "./env-file.ts";
+import { readTestEnv, writeTestEnv, type TestEnv } from "../../testing/test-env.ts";
 import { cassandraPart } from "./parts/cassandra.ts";
 import { etcdPart } from "./parts/etcd.ts";
 import { kubePart } from "./parts/kube.ts";
 import { postgresPart } from "./parts/postgres.ts";
 import { prometheusPart } from "./parts/prometheus.ts";
-import { envFile } from "./paths.ts";
+import { envFile } from "../../testing/paths.ts";
 
 export async function envUp(): Promise<TestEnv> {
   const started = Date.now();

@@ -3,7 +3,7 @@ import { openSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { EnvError } from "./env-error.ts";
+import { EnvError } from "../../testing/env-error.ts";
 
 /**
  * A long-running service of the test environment. It outlives `make env-up`

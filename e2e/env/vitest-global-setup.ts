@@ -1,7 +1,7 @@
 import type { TestProject } from "vitest/node";
 import { envUp } from "./cli.ts";
 import { isAlive } from "./daemon.ts";
-import { readTestEnv, type TestEnv } from "./env-file.ts";
+import { readTestEnv, type TestEnv } from "../../testing/test-env.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { ensureDir } from "../env/daemon.ts";
-import { partDir, repoRoot } from "../env/paths.ts";
+import { partDir, repoRoot } from "../../testing/paths.ts";
 import { ensureBaseImages, type BaseImage } from "./bases.ts";
 import { buildArgs } from "./docker-args.ts";
 import { docker, imageSize } from "./docker.ts";

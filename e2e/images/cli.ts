@@ -1,6 +1,6 @@
 // `make images`: start the engine if needed, create missing base images, build both images.
 import { Command } from "commander";
-import { EnvError } from "../env/env-error.ts";
+import { EnvError } from "../../testing/env-error.ts";
 import { buildImages } from "./build.ts";
 import { EngineError, ensureEngine } from "./engine.ts";
 

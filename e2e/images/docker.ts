@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { EnvError } from "../env/env-error.ts";
-import { run } from "../env/run.ts";
+import { EnvError } from "../../testing/env-error.ts";
+import { run } from "../../testing/run.ts";
 
 /**
  * The Docker CLI of Debian's docker.io package, which ensureEngine installs when it is missing;

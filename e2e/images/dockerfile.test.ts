@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, test } from "vitest";
-import { repoRoot } from "../env/paths.ts";
+import { repoRoot } from "../../testing/paths.ts";
 import { bundledNpmVersion, externalBaseImages, parseNodeBase } from "./dockerfile.ts";
 
 describe("externalBaseImages", () => {

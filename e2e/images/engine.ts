@@ -7,9 +7,9 @@
 import { join } from "node:path";
 import { aptInstall } from "../env/apt.ts";
 import { ensureDir, startDaemon, stopDaemon, waitUntil } from "../env/daemon.ts";
-import { EnvError } from "../env/env-error.ts";
-import { partDir } from "../env/paths.ts";
-import { have } from "../env/run.ts";
+import { EnvError } from "../../testing/env-error.ts";
+import { partDir } from "../../testing/paths.ts";
+import { have } from "../../testing/run.ts";
 import { docker, dockerCli } from "./docker.ts";
 
 const dockerdArgs = ["--iptables=false", "--ip6tables=false", "--bridge=none"];

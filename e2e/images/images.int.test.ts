@@ -13,15 +13,16 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, test, type TestContext } from "vitest";
 import { z } from "zod";
 import { HeraldClient } from "../../broker/client/herald-client.ts";
-import { freePort } from "../../broker/cluster/test/cluster-harness.ts";
+import { freePort } from "../../testing/free-port.ts";
 import { applyMessageBrokerCrd } from "../../operator/crd/install.ts";
-import { apply, connect, createNamespace, waitFor } from "../../operator/test/cluster.ts";
-import { repoRoot } from "../env/paths.ts";
+import { repoRoot } from "../../testing/paths.ts";
 import { buildImages, type BuildResult, type Program } from "./build.ts";
 import { Container } from "./container.ts";
 import type { RunSpec } from "./docker-args.ts";
 import { docker } from "./docker.ts";
 import { EngineError, ensureEngine, type Engine } from "./engine.ts";
+import { apply, connect, createNamespace } from "../../testing/kube-cluster.ts";
+import { until } from "../../testing/until.ts";
 
 const env = inject("testEnv");
 const uid = 10001;
@@ -205,10 +206,10 @@ describe("the operator image", () => {
       spec: { replicas: 1, storage: { type: "memory" } },
     });
     const apps = cluster.kubeConfig.makeApiClient(AppsV1Api);
-    await waitFor(
+    await until(
       "the operator in the container to create the StatefulSet",
       () => apps.readNamespacedStatefulSet({ name: "dev", namespace: namespace.name }),
-      60_000,
+      { timeoutMs: 60_000 },
     );
 
     const stopped = await container.stop(graceSeconds);

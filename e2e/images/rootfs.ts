@@ -10,9 +10,9 @@ import { copyFile, cp, mkdir, mkdtemp, readFile, rename, rm, symlink } from "nod
 import { join } from "node:path";
 import { aptInstall } from "../env/apt.ts";
 import { ensureDir } from "../env/daemon.ts";
-import { EnvError } from "../env/env-error.ts";
-import { cacheDir, partDir } from "../env/paths.ts";
-import { have, run } from "../env/run.ts";
+import { EnvError } from "../../testing/env-error.ts";
+import { cacheDir, partDir } from "../../testing/paths.ts";
+import { have, run } from "../../testing/run.ts";
 import { debianMirror, readAptSources } from "./apt-sources.ts";
 import { bundledNpmVersion, type NodeBase } from "./dockerfile.ts";
 

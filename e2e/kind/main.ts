@@ -8,9 +8,9 @@ import { spawn } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { chartDir } from "../chart/tools.ts";
-import { EnvError } from "../env/env-error.ts";
-import { repoRoot, stateDir } from "../env/paths.ts";
-import { run } from "../env/run.ts";
+import { EnvError } from "../../testing/env-error.ts";
+import { repoRoot, stateDir } from "../../testing/paths.ts";
+import { run } from "../../testing/run.ts";
 import { buildImages } from "../images/build.ts";
 import {
   helmInstallArgs,

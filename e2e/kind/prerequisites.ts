@@ -1,5 +1,5 @@
 /** The tools `make e2e-kind` needs on PATH, each with how to get it. */
-import { have } from "../env/run.ts";
+import { have } from "../../testing/run.ts";
 
 const tools = [
   {

@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { EnvError } from "../env/env-error.ts";
+import { EnvError } from "../../testing/env-error.ts";
 import { kindSettings } from "./settings.ts";
 
 test("cluster herald-e2e, deleted afterwards, unless the environment says otherwise", () => {

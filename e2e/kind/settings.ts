@@ -3,7 +3,7 @@
  * the operator, and the tag of the images loaded into the cluster.
  */
 import { z } from "zod";
-import { EnvError } from "../env/env-error.ts";
+import { EnvError } from "../../testing/env-error.ts";
 import { imageRepositories, type Program } from "../images/build.ts";
 
 const SettingsEnvSchema = z.object({

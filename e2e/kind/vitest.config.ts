@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import { repoRoot } from "../env/paths.ts";
+import { repoRoot } from "../../testing/paths.ts";
 
 // The scenarios against a kind cluster: the provider brings the cluster, so unlike the
 // integration project there is no global setup starting the local test environment.

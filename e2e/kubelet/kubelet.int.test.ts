@@ -22,11 +22,12 @@ import { renderRoleBinding } from "../../operator/render/role-binding.ts";
 import { renderRole } from "../../operator/render/role.ts";
 import { renderServiceAccount } from "../../operator/render/service-account.ts";
 import { brokerFixture, contextFixture } from "../../operator/test/fixtures.ts";
-import { connect, createNamespace, waitFor } from "../../operator/test/cluster.ts";
 import { portOpen } from "../env/daemon.ts";
-import { repoRoot, stateDir } from "../env/paths.ts";
+import { repoRoot, stateDir } from "../../testing/paths.ts";
 import { startProcessKubelet, type ProcessKubelet } from "./kubelet.ts";
 import type { PodProcessInfo } from "./pod-runtime.ts";
+import { connect, createNamespace } from "../../testing/kube-cluster.ts";
+import { until } from "../../testing/until.ts";
 
 const run = promisify(execFile);
 const env = inject("testEnv");
@@ -77,7 +78,7 @@ const runningPod = (name: string, kubeletOf: () => ProcessKubelet = () => kubele
 
 /** Waits until `name` is Ready with a running process; returns both views. */
 async function readyPod(name: string, uidOtherThan?: string) {
-  return waitFor(
+  return until(
     `${name} Ready`,
     async () => {
       const pod = await readPod(name);
@@ -86,7 +87,7 @@ async function readyPod(name: string, uidOtherThan?: string) {
       if (pod.metadata?.uid !== info.uid) return undefined;
       return { pod, info, pid: info.containers[0]?.pid ?? 0 };
     },
-    45_000,
+    { timeoutMs: 45_000 },
   );
 }
 
@@ -204,7 +205,7 @@ describe("the process kubelet", () => {
     const renewedAt = (read: typeof lease) => new Date(String(read.spec?.renewTime)).getTime();
     const renewed = renewedAt(lease);
     expect(renewed).toBeGreaterThan(Date.now() - 60_000);
-    await waitFor(
+    await until(
       "a lease renewal",
       async () => {
         const later = await leases.readNamespacedLease({
@@ -213,7 +214,7 @@ describe("the process kubelet", () => {
         });
         return renewedAt(later) > renewed;
       },
-      15_000,
+      { timeoutMs: 15_000 },
     );
   });
 
@@ -327,14 +328,14 @@ describe("the process kubelet", () => {
 
   test("restarts a process that dies, counting the restart", async () => {
     process.kill(firstPid, "SIGKILL");
-    const restarted = await waitFor(
+    const restarted = await until(
       "the restarted broker Ready",
       async () => {
         const pod = await readPod("orders-0");
         const status = pod?.status?.containerStatuses?.[0];
         return isReady(pod) && status?.restartCount === 1 ? status : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     expect(restarted.lastState?.terminated).toMatchObject({
       exitCode: 137,
@@ -350,7 +351,7 @@ describe("the process kubelet", () => {
   test("deleting a pod stops its process, and the StatefulSet's replacement runs", async () => {
     const before = await readPod("orders-0");
     await cluster.core.deleteNamespacedPod({ namespace: ns, name: "orders-0" });
-    await waitFor(`broker ${firstPid} to exit`, () => !alive(firstPid), 30_000);
+    await until(`broker ${firstPid} to exit`, () => !alive(firstPid), { timeoutMs: 30_000 });
     const replacement = await readyPod("orders-0", before?.metadata?.uid);
     expect(replacement.pid).not.toBe(firstPid);
     expect(alive(replacement.pid)).toBe(true);
@@ -378,13 +379,13 @@ describe("the process kubelet", () => {
     expect(await resolve(one?.pid ?? 0, "orders-1")).toBe(one?.info.podIP);
 
     await scale(0);
-    await waitFor(
+    await until(
       "every pod gone",
       async () => {
         const left = await cluster.core.listNamespacedPod({ namespace: ns });
         return left.items.length === 0 && kubelet.pods().length === 0;
       },
-      45_000,
+      { timeoutMs: 45_000 },
     );
     for (const { pid } of pods) expect(alive(pid)).toBe(false);
     for (const address of addresses) expect(await portOpen(address, 50051)).toBe(false);
@@ -424,7 +425,7 @@ describe("the process kubelet", () => {
     cli.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     try {
       // The CLI runs in another process: its pod's pid comes from the pod's status.
-      const pid = await waitFor(
+      const pid = await until(
         "the adopted pod Ready under the CLI kubelet",
         async () => {
           const pod = await readPod("orders-0");
@@ -432,12 +433,14 @@ describe("the process kubelet", () => {
           const pid = Number(/^process:\/\/(\d+)$/.exec(id)?.[1]);
           return isReady(pod) && alive(pid) ? pid : undefined;
         },
-        45_000,
+        { timeoutMs: 45_000 },
       ).catch((err: unknown) => {
         throw new Error(`${String(err)}\nCLI stderr:\n${stderr}`);
       });
       cli.kill("SIGKILL");
-      await waitFor(`broker ${pid} to die with its kubelet`, () => !alive(pid), 10_000);
+      await until(`broker ${pid} to die with its kubelet`, () => !alive(pid), {
+        timeoutMs: 10_000,
+      });
     } finally {
       cli.kill("SIGKILL");
     }

@@ -3,8 +3,8 @@
 import { Command, Option } from "commander";
 import { join } from "node:path";
 import { pino } from "pino";
-import { readTestEnv } from "../env/env-file.ts";
-import { repoRoot, stateDir } from "../env/paths.ts";
+import { readTestEnv } from "../../testing/test-env.ts";
+import { repoRoot, stateDir } from "../../testing/paths.ts";
 import { startProcessKubelet } from "./kubelet.ts";
 
 const program = new Command("process-kubelet")

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { Container } from "./pod-schema.ts";
 import { ContainerProbes, runProbe, type ProbeKind } from "./prober.ts";
+import { until } from "../../testing/until.ts";
 
 /** A probe "second" in these tests. */
 const second = 20;
@@ -55,16 +56,11 @@ function start(spec: Container) {
   return { prober, unhealthy };
 }
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 const sleep = (probeSeconds: number) =>
   new Promise((resolve) => setTimeout(resolve, probeSeconds * second));
+
+/** Probe states last a few periods; poll often so that short-lived states are seen. */
+const often = { timeoutMs: 5_000, intervalMs: 5 };
 
 describe("runProbe", () => {
   test("httpGet: 2xx and 3xx pass, others fail with the status; named ports resolve", async () => {
@@ -105,13 +101,13 @@ describe("ContainerProbes", () => {
       container({ readinessProbe: http("/readyz", { failureThreshold: 3 }) }),
     );
     expect(prober.ready).toBe(false);
-    await until("ready", () => prober.ready);
+    await until("ready", () => prober.ready, often);
     answers.readyz = 503;
-    await until("a failed probe", () => failedReadyz > 0);
+    await until("a failed probe", () => failedReadyz > 0, often);
     expect(prober.ready).toBe(true); // below the failure threshold
-    await until("not ready", () => !prober.ready);
+    await until("not ready", () => !prober.ready, often);
     answers.readyz = 200;
-    await until("ready again", () => prober.ready);
+    await until("ready again", () => prober.ready, often);
   });
 
   test("the startup probe gates readiness and liveness", async () => {
@@ -128,14 +124,14 @@ describe("ContainerProbes", () => {
     expect(prober.ready).toBe(false);
     expect(unhealthy).toEqual([]); // liveness has not run yet
     answers.healthz = 200;
-    await until("started", () => prober.started);
-    await until("ready", () => prober.ready);
+    await until("started", () => prober.started, often);
+    await until("ready", () => prober.ready, often);
   });
 
   test("a failing startup probe, then a failing liveness probe, report the container unhealthy", async () => {
     answers.healthz = 500;
     const startup = start(container({ startupProbe: http("/healthz", { failureThreshold: 3 }) }));
-    await until("startup failure", () => startup.unhealthy.length > 0);
+    await until("startup failure", () => startup.unhealthy.length > 0, often);
     expect(startup.unhealthy).toEqual(["startup"]);
 
     answers.healthz = 200;
@@ -143,7 +139,7 @@ describe("ContainerProbes", () => {
     await sleep(4);
     expect(live.unhealthy).toEqual([]);
     answers.healthz = 500;
-    await until("liveness failure", () => live.unhealthy.length > 0);
+    await until("liveness failure", () => live.unhealthy.length > 0, often);
     expect(live.unhealthy).toEqual(["liveness"]);
   });
 });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { Supervisor, type Prepared, type SupervisorOptions } from "./supervisor.ts";
+import { until } from "../../testing/until.ts";
 
 let dir: string;
 let supervisors: Supervisor[] = [];
@@ -42,13 +43,8 @@ function supervise(
   return supervisor;
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** State changes come within milliseconds; poll often so that short-lived states are seen. */
+const often = { timeoutMs: 10_000, intervalMs: 10 };
 
 describe("Supervisor", () => {
   test("runs the program with its env and cwd, output appended to the log", async () => {
@@ -63,8 +59,8 @@ describe("Supervisor", () => {
         cwd: dir,
       },
     }));
-    await until("running", () => supervisor.state.kind === "running");
-    await until("output", () => supervisor.pid !== undefined);
+    await until("running", () => supervisor.state.kind === "running", often);
+    await until("output", () => supervisor.pid !== undefined, often);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const log = await readFile(join(dir, "pod.log"), "utf8");
     expect(log).toContain("--- process kubelet: ns/pod/c starting (restart 0)");
@@ -80,7 +76,7 @@ describe("Supervisor", () => {
       },
       { backoff: { initialMs: 300, maxMs: 600 } },
     );
-    await until("three restarts", () => supervisor.restartCount >= 3);
+    await until("three restarts", () => supervisor.restartCount >= 3, often);
     expect(supervisor.lastTermination).toMatchObject({
       kind: "terminated",
       exitCode: 3,
@@ -90,7 +86,7 @@ describe("Supervisor", () => {
     expect(gaps[0]).toBeLessThan(250); // the first restart does not wait
     expect(gaps[1]).toBeGreaterThanOrEqual(295);
     expect(gaps[2]).toBeGreaterThanOrEqual(595);
-    await until("back-off", () => supervisor.state.kind === "waiting");
+    await until("back-off", () => supervisor.state.kind === "waiting", often);
     expect(supervisor.state).toMatchObject({ kind: "waiting", reason: "CrashLoopBackOff" });
   });
 
@@ -98,7 +94,7 @@ describe("Supervisor", () => {
     const supervisor = supervise(() =>
       program("process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000)"),
     );
-    await until("running", () => supervisor.state.kind === "running");
+    await until("running", () => supervisor.state.kind === "running", often);
     await new Promise((resolve) => setTimeout(resolve, 300)); // let it install its handler
     await supervisor.stop(5000);
     expect(supervisor.state).toMatchObject({
@@ -115,7 +111,7 @@ describe("Supervisor", () => {
     const supervisor = supervise(() =>
       program("process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1000)"),
     );
-    await until("running", () => supervisor.state.kind === "running");
+    await until("running", () => supervisor.state.kind === "running", often);
     await new Promise((resolve) => setTimeout(resolve, 300)); // let it install its handler
     const started = Date.now();
     await supervisor.stop(300);
@@ -125,10 +121,14 @@ describe("Supervisor", () => {
 
   test("kill (a failed liveness probe) ends the run and the policy restarts it", async () => {
     const supervisor = supervise(() => program("setInterval(() => {}, 1000)"));
-    await until("running", () => supervisor.state.kind === "running");
+    await until("running", () => supervisor.state.kind === "running", often);
     const first = supervisor.pid;
     await supervisor.kill(1000);
-    await until("a new process", () => supervisor.pid !== undefined && supervisor.pid !== first);
+    await until(
+      "a new process",
+      () => supervisor.pid !== undefined && supervisor.pid !== first,
+      often,
+    );
     expect(supervisor.restartCount).toBe(1);
   });
 
@@ -136,7 +136,7 @@ describe("Supervisor", () => {
     const supervisor = supervise(() => program("process.exit(0)"), {
       restartPolicy: "OnFailure",
     });
-    await until("terminated", () => supervisor.state.kind === "terminated");
+    await until("terminated", () => supervisor.state.kind === "terminated", often);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(supervisor.state).toMatchObject({ kind: "terminated", reason: "Completed" });
     expect(supervisor.restartCount).toBe(0);
@@ -148,7 +148,7 @@ describe("Supervisor", () => {
       attempts++;
       return { notStartable: { reason: "ImageNotRunnable", message: "no", retry: false } };
     });
-    await until("waiting", () => never.state.kind === "waiting" && attempts === 1);
+    await until("waiting", () => never.state.kind === "waiting" && attempts === 1, often);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(attempts).toBe(1);
     expect(never.state).toMatchObject({ reason: "ImageNotRunnable", message: "no" });
@@ -161,7 +161,7 @@ describe("Supervisor", () => {
           }
         : program("setInterval(() => {}, 1000)"),
     );
-    await until("running after retries", () => later.state.kind === "running");
+    await until("running after retries", () => later.state.kind === "running", often);
     expect(later.restartCount).toBe(0); // failed preparations are not restarts
   });
 
@@ -170,7 +170,7 @@ describe("Supervisor", () => {
       restartCount: 4,
       resumed: true,
     });
-    await until("running", () => supervisor.state.kind === "running");
+    await until("running", () => supervisor.state.kind === "running", often);
     expect(supervisor.restartCount).toBe(5);
   });
 

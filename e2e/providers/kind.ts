@@ -4,7 +4,6 @@
  * `kubectl port-forward`, behind a fixed local address per pod that outlives pod replacements.
  */
 import { randomBytes } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { ports } from "../../operator/render/ports.ts";
 import { describeFailure, runCommand } from "../chart/tools.ts";
 import { kubectlArgs, portForwardArgs } from "../kind/commands.ts";
@@ -15,6 +14,7 @@ import { startPortForward } from "../kind/port-forward.ts";
 import { postgres, postgresHost, renderPostgres } from "../kind/postgres.ts";
 import { kindSettings, operatorRelease, operatorSelector } from "../kind/settings.ts";
 import type { Provider } from "../scenarios/provider.ts";
+import { until } from "../../testing/until.ts";
 
 /** Above the longest kubectl --timeout the scenario passes (90 s). */
 const kubectlTimeoutMs = 180_000;
@@ -82,11 +82,11 @@ export async function startKindProvider(cluster = kindSettings().cluster): Promi
       if (killed.length === 0) throw new Error(`no operator pod matches ${operatorSelector}`);
       // Forced: the pod object goes at once, no SIGTERM grace, no Lease released.
       await inRelease(["delete", "pod", ...killed, "--grace-period=0", "--force", "--wait=false"]);
-      const deadline = Date.now() + 180_000;
-      while (!readyReplacement(parsePods(await inRelease(list)), killed)) {
-        if (Date.now() > deadline) throw new Error("no new operator pod Ready within 180 s");
-        await sleep(500);
-      }
+      await until(
+        "a new operator pod Ready",
+        async () => readyReplacement(parsePods(await inRelease(list)), killed),
+        { timeoutMs: 180_000, intervalMs: 500 },
+      );
     },
     async stop() {
       forwards.stopAll();

@@ -8,12 +8,13 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import pg from "pg";
 import { pino } from "pino";
-import { apply } from "../../operator/test/cluster.ts";
 import { operatorFixture } from "../../operator/test/operator-fixture.ts";
-import type { TestEnv } from "../env/env-file.ts";
-import { repoRoot, stateDir } from "../env/paths.ts";
+import type { TestEnv } from "../../testing/test-env.ts";
+import { repoRoot, stateDir } from "../../testing/paths.ts";
 import { startProcessKubelet } from "../kubelet/kubelet.ts";
 import type { Provider } from "../scenarios/provider.ts";
+import { apply } from "../../testing/kube-cluster.ts";
+import { until } from "../../testing/until.ts";
 
 const grpcPort = 50051;
 
@@ -85,10 +86,10 @@ export async function startLocalProvider(env: TestEnv): Promise<Provider> {
     async stop() {
       // Pods still present need the kubelet to finish their deletion.
       await kubectl(["delete", "messagebrokers", "--all", "--wait=false"]).catch(() => "");
-      const deadline = Date.now() + 60_000;
-      while (kubelet.pods().length > 0 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      await until("the broker pods gone", () => kubelet.pods().length === 0, {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      }).catch(() => undefined);
       await kubelet.stop();
       await fixture.teardown();
       const client = new pg.Client({ connectionString: env.postgres.url });

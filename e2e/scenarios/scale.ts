@@ -8,6 +8,7 @@ import { expect } from "vitest";
 import { HeraldClient } from "../../broker/client/herald-client.ts";
 import type { Provider } from "./provider.ts";
 import { startTraffic, type Traffic } from "./traffic.ts";
+import { until } from "../../testing/until.ts";
 
 const name = "orders";
 const subjects = Array.from({ length: 50 }, (_, i) => `e2e.subject.${i}`);
@@ -24,16 +25,6 @@ interface BrokerView {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await sleep(200);
-  }
-}
 
 function brokerManifest(provider: Provider, replicas: number): string {
   const { host, port, database, credentialsSecret } = provider.postgres;
@@ -74,7 +65,7 @@ const settled = (provider: Provider, replicas: number) =>
         ? broker
         : undefined;
     },
-    120_000,
+    { timeoutMs: 120_000, intervalMs: 200 },
   );
 
 /** Records each scale step the status shows, until stopped. */
@@ -176,7 +167,7 @@ export async function runScaleScenario(provider: Provider): Promise<ScaleScenari
         // Rarely it is already done: the kill then tests a restart on a settled cluster.
         return status?.scaling?.to === 2 || (status?.membershipEpoch ?? 0) >= 3 ? true : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000, intervalMs: 200 },
     );
     await provider.killOperator();
     const down = await settled(provider, 2);
@@ -199,7 +190,7 @@ export async function runScaleScenario(provider: Provider): Promise<ScaleScenari
       }
       return Promise.resolve(true);
     },
-    30_000,
+    { timeoutMs: 30_000, intervalMs: 200 },
   );
   traffic.close();
   checkTraffic(traffic);
@@ -234,7 +225,7 @@ export async function runScaleScenario(provider: Provider): Promise<ScaleScenari
       ]);
       return left.trim() === "" ? true : undefined;
     },
-    90_000,
+    { timeoutMs: 90_000, intervalMs: 200 },
   );
 
   const published = [...traffic.acked.values()].reduce((sum, list) => sum + list.length, 0);

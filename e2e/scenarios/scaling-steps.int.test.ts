@@ -10,13 +10,14 @@ import pg from "pg";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { startProcessKubelet, type ProcessKubelet } from "../kubelet/kubelet.ts";
-import { repoRoot, stateDir } from "../env/paths.ts";
+import { repoRoot, stateDir } from "../../testing/paths.ts";
 import {
   membershipConfigMapKey,
   membershipSchema,
   type Membership,
 } from "../../contract/membership.ts";
-import { apply, read, waitFor } from "../../operator/test/cluster.ts";
+import { apply, read } from "../../testing/kube-cluster.ts";
+import { waitFor } from "../../operator/test/cluster.ts";
 import {
   condition,
   operatorFixture,

@@ -3,7 +3,6 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { auditMark, describeWrite, writesSince } from "../test/audit-log.ts";
-import { apply, read, waitFor } from "../test/cluster.ts";
 import {
   condition,
   operatorFixture,
@@ -12,6 +11,8 @@ import {
 } from "../test/operator-fixture.ts";
 import { waitUntilReconciling, type OperatorProcess } from "../test/operator-process.ts";
 import { pvcCleanupFinalizer } from "./finalizer.ts";
+import { apply, read } from "../../testing/kube-cluster.ts";
+import { until } from "../../testing/until.ts";
 
 const env = inject("testEnv");
 let fixture: OperatorFixture;
@@ -82,7 +83,7 @@ describe("a MessageBroker's life", () => {
   test("its children appear with owner references, the StatefulSet creates pods, and status reports", async () => {
     const started = performance.now();
     const broker = await fixture.applyBroker("orders", { replicas: 1 });
-    const children = await waitFor("every child of orders", () => allChildren("orders"));
+    const children = await until("every child of orders", () => allChildren("orders"));
     process.stderr.write(`CR→children latency: ${Math.round(performance.now() - started)} ms\n`);
 
     for (const child of children) {
@@ -97,7 +98,7 @@ describe("a MessageBroker's life", () => {
       ]);
     }
 
-    const pods = await waitFor("the broker pod", async () => {
+    const pods = await until("the broker pod", async () => {
       const list = await fixture.cluster.core.listNamespacedPod({
         namespace: fixture.namespace,
         labelSelector: "app.kubernetes.io/instance=orders,app.kubernetes.io/name=herald-broker",
@@ -106,7 +107,7 @@ describe("a MessageBroker's life", () => {
     });
     expect(pods[0]?.metadata?.name).toBe("orders-0");
 
-    const status = await waitFor("status of orders", async () => {
+    const status = await until("status of orders", async () => {
       const current = (await fixture.readBroker("orders"))?.status;
       return current?.replicas === 1 ? current : undefined;
     });
@@ -124,7 +125,7 @@ describe("a MessageBroker's life", () => {
     expect(condition(status, "Degraded")).toMatchObject({ status: "False" });
 
     const events = fixture.cluster.kubeConfig.makeApiClient(EventsV1Api);
-    const recorded = await waitFor("a Created event", async () => {
+    const recorded = await until("a Created event", async () => {
       const list = await events.listNamespacedEvent({ namespace: fixture.namespace });
       return list.items.find(
         (event) => event.regarding?.name === "orders" && event.reason === "Created",
@@ -134,14 +135,14 @@ describe("a MessageBroker's life", () => {
   });
 
   test("a child deleted or edited by hand is restored", async () => {
-    await waitFor("every child of orders", () => allChildren("orders"));
+    await until("every child of orders", () => allChildren("orders"));
     const service = await readChild("v1", "Service", "orders");
     await fixture.cluster.objects.delete({
       apiVersion: "v1",
       kind: "Service",
       metadata: { name: "orders", namespace: fixture.namespace },
     });
-    const restored = await waitFor("the client Service restored", async () => {
+    const restored = await until("the client Service restored", async () => {
       const current = await readChild("v1", "Service", "orders");
       return current && current.metadata?.uid !== service?.metadata?.uid ? current : undefined;
     });
@@ -156,7 +157,7 @@ describe("a MessageBroker's life", () => {
       metadata: { name: "orders-config", namespace: fixture.namespace },
       data: { [key]: "edited by hand" },
     });
-    await waitFor(
+    await until(
       "the ConfigMap value restored",
       async () => (await readChild("v1", "ConfigMap", "orders-config"))?.data?.[key] === original,
     );
@@ -174,7 +175,7 @@ describe("a MessageBroker's life", () => {
       undefined,
       "application/merge-patch+json",
     );
-    await waitFor("the StatefulSet field restored", async () => {
+    await until("the StatefulSet field restored", async () => {
       const set = await readChild("apps/v1", "StatefulSet", "orders");
       const template = set?.spec?.template as
         { spec?: { terminationGracePeriodSeconds?: number } } | undefined;
@@ -190,7 +191,7 @@ describe("a MessageBroker's life", () => {
         postgres: { external: { host: "db.example", credentialsSecret: { name: "db" } } },
       },
     });
-    await waitFor("the scaled StatefulSet", () => readChild("apps/v1", "StatefulSet", "scaled"));
+    await until("the scaled StatefulSet", () => readChild("apps/v1", "StatefulSet", "scaled"));
     await promisify(execFile)(env.kube.kubectl, [
       `--kubeconfig=${env.kube.kubeconfig}`,
       `--namespace=${fixture.namespace}`,
@@ -198,24 +199,24 @@ describe("a MessageBroker's life", () => {
       "mb/scaled",
       "--replicas=3",
     ]);
-    await waitFor(
+    await until(
       "3 replicas on the StatefulSet",
       async () => (await readChild("apps/v1", "StatefulSet", "scaled"))?.spec?.replicas === 3,
     );
-    const status = await waitFor("status with 3 replicas", async () => {
+    const status = await until("status with 3 replicas", async () => {
       const current = (await fixture.readBroker("scaled"))?.status;
       return current?.replicas === 3 ? current : undefined;
     });
     expect(status.selector).toContain("app.kubernetes.io/instance=scaled");
     // The membership follows once the new pods are ready (operator/scaling); no kubelet runs here.
-    await waitFor("a Scaled event", async () => (await eventsAbout("scaled")).includes("Scaled"));
+    await until("a Scaled event", async () => (await eventsAbout("scaled")).includes("Scaled"));
   });
 
   test("a child no longer rendered is deleted: the Envoy ConfigMap when rate limiting goes off", async () => {
     await fixture.applyBroker("limited", { replicas: 1, rateLimit: { enabled: true } });
-    await waitFor("the Envoy ConfigMap", () => readChild("v1", "ConfigMap", "limited-envoy"));
+    await until("the Envoy ConfigMap", () => readChild("v1", "ConfigMap", "limited-envoy"));
     await fixture.applyBroker("limited", { replicas: 1, rateLimit: { enabled: false } });
-    await waitFor(
+    await until(
       "the Envoy ConfigMap deleted",
       async () => (await readChild("v1", "ConfigMap", "limited-envoy")) === undefined,
     );
@@ -225,13 +226,13 @@ describe("a MessageBroker's life", () => {
   });
 
   test("a paused broker is left alone until the annotation goes", async () => {
-    await waitFor("every child of orders", () => allChildren("orders"));
+    await until("every child of orders", () => allChildren("orders"));
     await fixture.applyBroker(
       "orders",
       { replicas: 1 },
       { annotations: { "herald.dev/paused": "true" } },
     );
-    await waitFor(
+    await until(
       "phase Paused",
       async () => (await fixture.readBroker("orders"))?.status?.phase === "Paused",
     );
@@ -246,10 +247,8 @@ describe("a MessageBroker's life", () => {
     expect(await readChild("v1", "Service", "orders")).toBeUndefined();
 
     await fixture.applyBroker("orders", { replicas: 1 }, { annotations: {} });
-    await waitFor("the Service restored after unpausing", () =>
-      readChild("v1", "Service", "orders"),
-    );
-    await waitFor(
+    await until("the Service restored after unpausing", () => readChild("v1", "Service", "orders"));
+    await until(
       "phase back from Paused",
       async () => (await fixture.readBroker("orders"))?.status?.phase !== "Paused",
     );
@@ -258,7 +257,7 @@ describe("a MessageBroker's life", () => {
   test("over 30 s of steady state the operator makes no write", async () => {
     // Settled: every broker's status has caught up and nothing was written for 3 s.
     let mark = await auditMark(env.kube.auditLog);
-    await waitFor(
+    await until(
       "a quiet operator",
       async () => {
         await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -266,7 +265,7 @@ describe("a MessageBroker's life", () => {
         mark = await auditMark(env.kube.auditLog);
         return writes.filter((write) => write.objectRef?.resource !== "leases").length === 0;
       },
-      60_000,
+      { timeoutMs: 60_000 },
     );
 
     const start = await auditMark(env.kube.auditLog);
@@ -298,11 +297,11 @@ describe("a MessageBroker's life", () => {
       storage: { type: "postgres" as const, postgres: { managed: { storage: "1Gi" } } },
     };
     await fixture.applyBroker("kept", spec);
-    await waitFor(
+    await until(
       "the managed store's claim",
       async () => (await claimsOf("kept-postgres")).length === 1,
     );
-    await waitFor("every child of kept", () => allChildren("kept"));
+    await until("every child of kept", () => allChildren("kept"));
     expect((await fixture.readBroker("kept"))?.metadata?.finalizers ?? []).not.toContain(
       pvcCleanupFinalizer,
     );
@@ -312,11 +311,11 @@ describe("a MessageBroker's life", () => {
       kind: "MessageBroker",
       metadata: { name: "kept", namespace: fixture.namespace },
     });
-    await waitFor("children of kept collected", () => noChildren("kept"), 60_000);
-    await waitFor(
+    await until("children of kept collected", () => noChildren("kept"), { timeoutMs: 60_000 });
+    await until(
       "the store StatefulSet collected",
       async () => (await readChild("apps/v1", "StatefulSet", "kept-postgres")) === undefined,
-      60_000,
+      { timeoutMs: 60_000 },
     );
     const claims = await claimsOf("kept-postgres");
     expect(claims).toHaveLength(1);
@@ -330,11 +329,11 @@ describe("a MessageBroker's life", () => {
       storage: { type: "postgres" as const, postgres: { managed: { storage: "1Gi" } } },
     };
     await fixture.applyBroker("dropped", spec);
-    await waitFor(
+    await until(
       "the managed store's claim",
       async () => (await claimsOf("dropped-postgres")).length === 1,
     );
-    await waitFor("the cleanup finalizer", async () =>
+    await until("the cleanup finalizer", async () =>
       (await fixture.readBroker("dropped"))?.metadata?.finalizers?.includes(pvcCleanupFinalizer),
     );
 
@@ -343,14 +342,16 @@ describe("a MessageBroker's life", () => {
       kind: "MessageBroker",
       metadata: { name: "dropped", namespace: fixture.namespace },
     });
-    await waitFor(
+    await until(
       "the MessageBroker gone",
       async () => (await fixture.readBroker("dropped")) === undefined,
-      60_000,
+      { timeoutMs: 60_000 },
     );
-    await waitFor("children of dropped collected", () => noChildren("dropped"), 60_000);
+    await until("children of dropped collected", () => noChildren("dropped"), {
+      timeoutMs: 60_000,
+    });
     // Deleted; the pvc-protection finalizer holds it only while no controller here lifts it.
-    await waitFor("the claim deleted", async () =>
+    await until("the claim deleted", async () =>
       (await claimsOf("dropped-postgres")).every((claim) => claim.metadata?.deletionTimestamp),
     );
   });

@@ -1,7 +1,6 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
 import { auditMark, describeWrite, writesSince } from "../test/audit-log.ts";
-import { read, waitFor } from "../test/cluster.ts";
 import {
   condition,
   operatorFixture,
@@ -9,6 +8,8 @@ import {
   type OperatorFixture,
 } from "../test/operator-fixture.ts";
 import { waitUntilReconciling, type OperatorProcess } from "../test/operator-process.ts";
+import { read } from "../../testing/kube-cluster.ts";
+import { until } from "../../testing/until.ts";
 
 const env = inject("testEnv");
 let fixture: OperatorFixture;
@@ -50,10 +51,10 @@ test("an operator killed mid-reconcile converges after a restart", async () => {
     brokers.map((name) => fixture.applyBroker(name, { replicas: 1, rateLimit: { enabled: true } })),
   );
   // Kill as soon as it has written something: reconciles are under way, most brokers untouched.
-  await waitFor(
+  await until(
     "the first reconcile to write",
     () => doomed.logs.some((line) => line.msg === "applied child"),
-    10_000,
+    { timeoutMs: 10_000 },
   );
   await doomed.kill();
   const doneBeforeKill = (await Promise.all(brokers.map(converged))).filter(Boolean).length;
@@ -63,9 +64,11 @@ test("an operator killed mid-reconcile converges after a restart", async () => {
   restarted = fixture.startOperator("operator-restarted");
   await waitUntilReconciling(restarted, 40_000);
   for (const name of brokers) {
-    await waitFor(`${name} converged`, () => converged(name), 30_000).catch((err: unknown) => {
-      throw new Error(`${String(err)}\n${tail(restarted)}`);
-    });
+    await until(`${name} converged`, () => converged(name), { timeoutMs: 30_000 }).catch(
+      (err: unknown) => {
+        throw new Error(`${String(err)}\n${tail(restarted)}`);
+      },
+    );
   }
 }, 120_000);
 
@@ -75,7 +78,7 @@ test("an operator started on a converged cluster writes nothing", async () => {
   const fresh = fixture.startOperator("operator-fresh");
   await waitUntilReconciling(fresh);
   // Every broker is reconciled once after the caches sync; give them time to finish.
-  await waitFor(
+  await until(
     "a reconcile of every broker",
     async () => (await fresh.reconciles()) >= brokers.length,
   );

@@ -1,11 +1,6 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
-import {
-  installServiceMonitorCrd,
-  read,
-  uninstallServiceMonitorCrd,
-  waitFor,
-} from "../test/cluster.ts";
+import { installServiceMonitorCrd, uninstallServiceMonitorCrd } from "../test/cluster.ts";
 import {
   condition,
   operatorFixture,
@@ -13,6 +8,8 @@ import {
   type OperatorFixture,
 } from "../test/operator-fixture.ts";
 import { waitUntilReconciling, type OperatorProcess } from "../test/operator-process.ts";
+import { read } from "../../testing/kube-cluster.ts";
+import { until } from "../../testing/until.ts";
 
 const env = inject("testEnv");
 let fixture: OperatorFixture;
@@ -43,7 +40,7 @@ test("without the ServiceMonitor CRD the ServiceMonitor is skipped and the statu
     replicas: 1,
     monitoring: { serviceMonitor: { enabled: true } },
   });
-  const degraded = await waitFor("Degraded ServiceMonitorSkipped", async () => {
+  const degraded = await until("Degraded ServiceMonitorSkipped", async () => {
     const found = condition((await fixture.readBroker("watched"))?.status, "Degraded");
     return found?.reason === "ServiceMonitorSkipped" ? found : undefined;
   });
@@ -56,7 +53,7 @@ test("without the ServiceMonitor CRD the ServiceMonitor is skipped and the statu
 
 test("once the CRD is installed the ServiceMonitor is created, and it goes when monitoring is turned off", async () => {
   await installServiceMonitorCrd(fixture.cluster);
-  const monitor = await waitFor("the ServiceMonitor", readServiceMonitor).catch((err: unknown) => {
+  const monitor = await until("the ServiceMonitor", readServiceMonitor).catch((err: unknown) => {
     throw new Error(`${String(err)}\n${tail(operator)}`);
   });
   const broker = await fixture.readBroker("watched");
@@ -64,7 +61,7 @@ test("once the CRD is installed the ServiceMonitor is created, and it goes when 
     kind: "MessageBroker",
     uid: broker?.metadata?.uid,
   });
-  await waitFor(
+  await until(
     "Degraded False",
     async () =>
       condition((await fixture.readBroker("watched"))?.status, "Degraded")?.status === "False",
@@ -74,8 +71,5 @@ test("once the CRD is installed the ServiceMonitor is created, and it goes when 
     replicas: 1,
     monitoring: { serviceMonitor: { enabled: false } },
   });
-  await waitFor(
-    "the ServiceMonitor deleted",
-    async () => (await readServiceMonitor()) === undefined,
-  );
+  await until("the ServiceMonitor deleted", async () => (await readServiceMonitor()) === undefined);
 });

@@ -1,8 +1,9 @@
 import { EventsV1Api, KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
-import { connect, createNamespace, operatorKubeconfig, type Cluster } from "../test/cluster.ts";
+import { operatorKubeconfig } from "../test/cluster.ts";
 import { eventRecorder } from "./event-recorder.ts";
+import { connect, createNamespace, type Cluster } from "../../testing/kube-cluster.ts";
 
 const env = inject("testEnv");
 let cluster: Cluster;

@@ -1,10 +1,10 @@
 import { KubernetesObjectApi } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { waitFor } from "../test/cluster.ts";
 import { operatorFixture, type OperatorFixture } from "../test/operator-fixture.ts";
 import { waitUntilReconciling } from "../test/operator-process.ts";
 import { LeaderElector, leaseClient } from "../../lib/kube/leader-election.ts";
+import { until } from "../../testing/until.ts";
 
 const env = inject("testEnv");
 let fixture: OperatorFixture;
@@ -41,7 +41,7 @@ describe("leader election on a real Lease", () => {
     expect((lease as { spec?: { holderIdentity?: string } }).spec?.holderIdentity).toBe("a");
 
     await a.stop();
-    await waitFor("b to lead", () => bLeads, 10_000);
+    await until("b to lead", () => bLeads, { timeoutMs: 10_000 });
     await b.stop();
   });
 
@@ -49,34 +49,34 @@ describe("leader election on a real Lease", () => {
     const first = fixture.startOperator("operator-a");
     await waitUntilReconciling(first);
     const second = fixture.startOperator("operator-b");
-    await waitFor(
+    await until(
       "operator-b's caches",
       async () => (await fetch((await second.metricsUrl()).replace("/metrics", "/readyz"))).ok,
     );
 
     await fixture.applyBroker("led", { replicas: 1 });
     const objects = KubernetesObjectApi.makeApiClient(fixture.cluster.kubeConfig);
-    await waitFor("the StatefulSet of led", () =>
+    await until("the StatefulSet of led", () =>
       objects.read({
         apiVersion: "apps/v1",
         kind: "StatefulSet",
         metadata: { name: "led", namespace: fixture.namespace },
       }),
     );
-    await waitFor("operator-a to count a reconcile", async () => (await first.reconciles()) > 0);
+    await until("operator-a to count a reconcile", async () => (await first.reconciles()) > 0);
     expect(await second.reconciles()).toBe(0);
     expect(second.logs.some((line) => line.msg === "caches synced; reconciling")).toBe(false);
 
     expect(await first.stop()).toBe(0);
     await waitUntilReconciling(second, 15_000);
     await fixture.applyBroker("after-failover", { replicas: 1 });
-    await waitFor("the StatefulSet of after-failover", () =>
+    await until("the StatefulSet of after-failover", () =>
       objects.read({
         apiVersion: "apps/v1",
         kind: "StatefulSet",
         metadata: { name: "after-failover", namespace: fixture.namespace },
       }),
     );
-    await waitFor("operator-b to count a reconcile", async () => (await second.reconciles()) > 0);
+    await until("operator-b to count a reconcile", async () => (await second.reconciles()) > 0);
   });
 });

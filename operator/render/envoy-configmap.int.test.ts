@@ -1,6 +1,6 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, test } from "vitest";
-import { checkEnvoyConfig, ensureEnvoyCheck } from "../../e2e/env/tools/envoy-check.ts";
+import { checkEnvoyConfig, ensureEnvoyCheck } from "../../testing/envoy-check.ts";
 import { envoyConfigKey } from "./envoy-configmap.ts";
 import { childNames, renderChildren } from "./index.ts";
 import { brokerFixture, contextFixture } from "../test/fixtures.ts";

@@ -1,16 +1,9 @@
 import { PatchStrategy, type KubernetesObject } from "@kubernetes/client-node";
-import type { TestEnv } from "../../e2e/env/env-file.ts";
+import type { TestEnv } from "../../testing/test-env.ts";
 import type { MessageBrokerInput } from "../api/v1alpha1/index.ts";
-import {
-  apply,
-  connect,
-  createNamespace,
-  installMessageBrokerCrd,
-  operatorKubeconfig,
-  read,
-  type Cluster,
-} from "./cluster.ts";
+import { installMessageBrokerCrd, operatorKubeconfig } from "./cluster.ts";
 import { startOperatorProcess, type OperatorProcess } from "./operator-process.ts";
+import { apply, connect, createNamespace, read } from "../../testing/kube-cluster.ts";
 
 /**
  * One test file's world: a fresh namespace, the CRD, and operators that run as a
@@ -119,5 +112,3 @@ export function tail(operator: OperatorProcess, lines = 30): string {
     .map((line) => JSON.stringify(line))
     .join("\n");
 }
-
-export type { Cluster };

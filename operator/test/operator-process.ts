@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-import { waitFor } from "./cluster.ts";
+import { until } from "../../testing/until.ts";
 
 const mainFile = new URL("../main.ts", import.meta.url).pathname;
 
@@ -53,7 +53,7 @@ export function startOperatorProcess(options: {
   );
 
   const metricsUrl = async () => {
-    const listening = await waitFor("operator http port", () =>
+    const listening = await until("operator http port", () =>
       logs.find((line) => line.msg === "operator http listening"),
     );
     return `http://127.0.0.1:${String(listening.port)}/metrics`;
@@ -86,9 +86,9 @@ export function waitUntilReconciling(
   operator: OperatorProcess,
   timeoutMs = 30_000,
 ): Promise<unknown> {
-  return waitFor(
+  return until(
     `${operator.identity} to reconcile`,
     () => operator.logs.find((line) => line.msg === "caches synced; reconciling"),
-    timeoutMs,
+    { timeoutMs: timeoutMs },
   );
 }

@@ -8,14 +8,15 @@ import { KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { connect, createNamespace, waitFor } from "../../../operator/test/cluster.ts";
 import { type Broker, startBroker } from "../../broker.ts";
 import { HeraldClient } from "../../client/herald-client.ts";
 import { startHttpServer } from "../../../lib/process/http-server.ts";
 import { MemoryStore } from "../../store/memory/memory-store.ts";
 import { defaultTestSettings } from "../../test/harness.ts";
-import { freePort } from "../test/cluster-harness.ts";
+import { freePort } from "../../../testing/free-port.ts";
 import { KubeMembershipSource } from "./kube-source.ts";
+import { connect, createNamespace } from "../../../testing/kube-cluster.ts";
+import { until } from "../../../testing/until.ts";
 
 const env = inject("testEnv");
 const cluster = connect(env);
@@ -126,7 +127,9 @@ describe("membership from the ConfigMap", () => {
       namespace: namespace.name,
       body: { metadata: { name: configMapName }, data: membershipData(3, [self]) },
     });
-    await waitFor("epoch 3 on /cluster", async () => (await clusterInfo()).epoch === 3, 20_000);
+    await until("epoch 3 on /cluster", async () => (await clusterInfo()).epoch === 3, {
+      timeoutMs: 20_000,
+    });
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     const client = new HeraldClient(self.address);
     expect(await client.publish("orders", "one")).toBe(1);
@@ -138,7 +141,9 @@ describe("membership from the ConfigMap", () => {
       name: configMapName,
       body: { metadata: { name: configMapName }, data: membershipData(4, [self, peer]) },
     });
-    await waitFor("epoch 4 on /cluster", async () => (await clusterInfo()).epoch === 4, 20_000);
+    await until("epoch 4 on /cluster", async () => (await clusterInfo()).epoch === 4, {
+      timeoutMs: 20_000,
+    });
     expect(await clusterInfo()).toEqual({ epoch: 4, members: [self, peer], self: "kmb-0" });
 
     // A malformed update is ignored; the adopted epoch stays.

@@ -3,12 +3,12 @@
  * 127.0.0.1 with ports chosen up front, each with a static membership source
  * the test rewrites as the operator rewrites the ConfigMap.
  */
-import { createServer } from "node:net";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { type Broker, startBroker } from "../../broker.ts";
 import { HeraldClient } from "../../client/herald-client.ts";
 import type { MessageStore } from "../../store/message-store.ts";
+import { freePort } from "../../../testing/free-port.ts";
 import { defaultTestSettings } from "../../test/harness.ts";
 import { rendezvousOwner } from "../hrw.ts";
 import type { Member, Membership } from "../membership/membership.ts";
@@ -31,16 +31,6 @@ export interface TestCluster {
   /** Publishes a membership to every running member, as the operator's ConfigMap update does. */
   publish(membership: Membership): void;
   stop(): Promise<void>;
-}
-
-/** A port that was free a moment ago on 127.0.0.1 (members' addresses must be known before they start). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== "object" || address === null) throw new Error("no port");
-  return address.port;
 }
 
 export async function startTestCluster(

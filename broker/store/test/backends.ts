@@ -5,13 +5,13 @@
 import { Client as CassandraClient } from "cassandra-driver";
 import pg from "pg";
 import { expect } from "vitest";
-import type { TestEnv } from "../../../e2e/env/env-file.ts";
+import type { TestEnv } from "../../../testing/test-env.ts";
 import { createCassandraStore, type CassandraStoreOptionsInput } from "../cassandra/index.ts";
 import { StoreUnavailableError } from "../errors.ts";
 import { MemoryStore } from "../memory/memory-store.ts";
 import type { MessageRecord, MessageStore } from "../message-store.ts";
 import { createPostgresStore, type PostgresStoreOptionsInput } from "../postgres/index.ts";
-import { TcpProxy } from "./tcp-proxy.ts";
+import { TcpProxy } from "../../../testing/tcp-proxy.ts";
 
 /** Store timeouts short enough that an outage test answers in a few seconds. */
 const FAST_TIMEOUT_MS = 1000;

@@ -3,11 +3,11 @@ import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:
 import { join } from "node:path";
 import { Client } from "cassandra-driver";
 import { ensureDir, portOpen, readPid, startDaemon, stopDaemon, waitUntil } from "../daemon.ts";
-import { EnvError } from "../env-error.ts";
-import type { TestEnv } from "../env-file.ts";
+import { EnvError } from "../../../testing/env-error.ts";
+import type { TestEnv } from "../../../testing/test-env.ts";
 import type { Part } from "../part.ts";
-import { cacheDir, partDir } from "../paths.ts";
-import { have, run } from "../run.ts";
+import { cacheDir, partDir } from "../../../testing/paths.ts";
+import { have, run } from "../../../testing/run.ts";
 
 /** The one place the Cassandra version lives; the pom receives it as -Dcassandra.version. */
 export const CASSANDRA_VERSION = "5.0.9";

@@ -11,10 +11,10 @@ import {
   waitUntil,
   type DaemonSpec,
 } from "../daemon.ts";
-import { EnvError } from "../env-error.ts";
-import type { TestEnv } from "../env-file.ts";
+import { EnvError } from "../../../testing/env-error.ts";
+import type { TestEnv } from "../../../testing/test-env.ts";
 import type { Part } from "../part.ts";
-import { cacheDir, partDir } from "../paths.ts";
+import { cacheDir, partDir } from "../../../testing/paths.ts";
 import {
   ensureGoBinary,
   goBuildArgs,

@@ -5,11 +5,11 @@ import { join } from "node:path";
 import pg from "pg";
 import { aptInstall } from "../apt.ts";
 import { ensureDir, readPid, startDaemon, stopDaemon, waitUntil } from "../daemon.ts";
-import type { TestEnv } from "../env-file.ts";
-import { EnvError } from "../env-error.ts";
+import type { TestEnv } from "../../../testing/test-env.ts";
+import { EnvError } from "../../../testing/env-error.ts";
 import type { Part } from "../part.ts";
-import { partDir, stateDir } from "../paths.ts";
-import { run } from "../run.ts";
+import { partDir, stateDir } from "../../../testing/paths.ts";
+import { run } from "../../../testing/run.ts";
 
 const PORT = 55432;
 const USER = "herald";

@@ -3,10 +3,10 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { aptInstall } from "../apt.ts";
 import { ensureDir, readPid, startDaemon, stopDaemon, waitUntil } from "../daemon.ts";
-import type { TestEnv } from "../env-file.ts";
-import { EnvError } from "../env-error.ts";
+import type { TestEnv } from "../../../testing/test-env.ts";
+import { EnvError } from "../../../testing/env-error.ts";
 import type { Part } from "../part.ts";
-import { partDir } from "../paths.ts";
+import { partDir } from "../../../testing/paths.ts";
 
 const PORT = 59090;
 const url = `http://127.0.0.1:${PORT}`;

@@ -1,7 +1,11 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, expect, inject, test } from "vitest";
-import { addScrapeTarget, removeScrapeTarget, waitForSamples } from "../prometheus-client.ts";
+import {
+  addScrapeTarget,
+  removeScrapeTarget,
+  waitForSamples,
+} from "../../../testing/prometheus-client.ts";
 
 const { prometheus } = inject("testEnv");
 const job = `smoke-${process.pid}-${Date.now()}`;

@@ -1,5 +1,5 @@
 import { afterEach, expect, test, vi } from "vitest";
-import { EnvError } from "../../env-error.ts";
+import { EnvError } from "../../../../testing/env-error.ts";
 import { ensureGoBinary, goBuildArgs, kubeVersionStamps, wrapperVersions } from "./go-build.ts";
 
 afterEach(() => {

@@ -3,8 +3,8 @@ import { constants } from "node:fs";
 import { access, mkdir, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { EnvError } from "../../env-error.ts";
-import { have, run } from "../../run.ts";
+import { EnvError } from "../../../../testing/env-error.ts";
+import { have, run } from "../../../../testing/run.ts";
 
 /**
  * Builds of the Go parts (etcd, kube-apiserver, kube-controller-manager,

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { access, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { run } from "../../run.ts";
+import { run } from "../../../../testing/run.ts";
 
 /** Certificates and keys of the test cluster, all under one directory. */
 export interface Pki {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { stringify } from "yaml";
-import { cacheDir } from "../paths.ts";
+import { cacheDir } from "./paths.ts";
 import { checkEnvoyConfig, ensureEnvoyCheck } from "./envoy-check.ts";
 
 // A cold build compiles go-control-plane's few hundred packages: minutes on

@@ -1,8 +1,8 @@
 import { rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import type { TestEnv } from "./env-file.ts";
+import type { TestEnv } from "./test-env.ts";
+import { until } from "./until.ts";
 
 type PrometheusFacts = TestEnv["prometheus"];
 
@@ -48,18 +48,20 @@ export async function queryPrometheus(
 }
 
 /** Poll a query until `accept` holds for its samples (scrapes run every second). */
-export async function waitForSamples(
+export function waitForSamples(
   prom: PrometheusFacts,
   promql: string,
   accept: (samples: PromSample[]) => boolean,
   timeoutMs = 30_000,
 ): Promise<PromSample[]> {
-  const deadline = Date.now() + timeoutMs;
-  let samples: PromSample[] = [];
-  while (Date.now() < deadline) {
-    samples = await queryPrometheus(prom, promql);
-    if (accept(samples)) return samples;
-    await sleep(500);
-  }
-  throw new Error(`prometheus: ${promql} never matched; last result ${JSON.stringify(samples)}`);
+  return until(
+    `prometheus to match ${promql}`,
+    async () => {
+      const samples = await queryPrometheus(prom, promql);
+      // Thrown rather than returned, so that a timeout quotes the last result.
+      if (!accept(samples)) throw new Error(`last result ${JSON.stringify(samples)}`);
+      return samples;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
 }

@@ -4,13 +4,13 @@ import { constants } from "node:fs";
 import { access, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { EnvError } from "../env-error.ts";
-import { cacheDir } from "../paths.ts";
-import { have, run } from "../run.ts";
+import { EnvError } from "./env-error.ts";
+import { cacheDir } from "./paths.ts";
+import { have, run } from "./run.ts";
 
 /**
  * Offline validation of generated Envoy config. Envoy itself cannot be
- * installed here, so a small Go program (e2e/env/envoy-check) checks a
+ * installed here, so a small Go program (testing/envoy-check) checks a
  * bootstrap against go-control-plane's protos and validation rules; this
  * module builds it once into the cache and runs it.
  */
@@ -18,7 +18,7 @@ import { have, run } from "../run.ts";
 const PART = "envoy-check";
 
 /** The checker's Go module. */
-export const checkerDir = resolve(import.meta.dirname, "../envoy-check");
+const checkerDir = resolve(import.meta.dirname, "envoy-check");
 
 /** Names a prebuilt checker, skipping the Go build. */
 const OVERRIDE = "HERALD_ENVOY_CHECK";

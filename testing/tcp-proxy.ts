@@ -1,7 +1,7 @@
 /**
- * A loopback TCP proxy in front of a real server, so store tests can cut or
- * stall the link (an outage) and restore it without touching the shared
- * server itself.
+ * A loopback TCP proxy in front of a real server (TLS passes through untouched), so a test can
+ * cut, sever or stall the link, as an outage or a network failure would, without touching the
+ * shared server itself.
  */
 import net from "node:net";
 import { once } from "node:events";
@@ -34,10 +34,20 @@ export class TcpProxy {
     return this.#port;
   }
 
+  /** Connections open now. */
+  get connections(): number {
+    return this.#links.size;
+  }
+
+  /** A network failure: reset every open connection; new ones are accepted again at once. */
+  severAll(): void {
+    for (const link of this.#links) this.#drop(link);
+  }
+
   /** Outage: refuse new connections and reset every open one. */
   async cut(): Promise<void> {
     const closed = new Promise((resolve) => this.#server.close(resolve));
-    for (const link of this.#links) this.#drop(link);
+    this.severAll();
     await closed;
   }
 

@@ -1,8 +1,8 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
-/** Repository root (this file lives in e2e/env/). */
-export const repoRoot = resolve(import.meta.dirname, "../..");
+/** Repository root (this file lives in testing/). */
+export const repoRoot = resolve(import.meta.dirname, "..");
 
 /** Per-checkout runtime state: data directories, logs, pid files, env.json. */
 export const stateDir = process.env.HERALD_STATE_DIR ?? join(repoRoot, ".herald");
