@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { formatHostPort } from "../lib/process/host-port.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { EnvError } from "../lib/process/env.ts";
+import { loadConfig } from "./config.ts";
 
 const failure = (env: NodeJS.ProcessEnv) => {
   try {
     loadConfig(env);
   } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
+    expect(err).toBeInstanceOf(EnvError);
     return (err as Error).message;
   }
   throw new Error("expected loadConfig to fail");

@@ -1,17 +1,14 @@
 /**
- * Broker configuration from HERALD_* environment variables . Every
- * variable is parsed by zod; a bad value becomes one line naming the variable,
+ * Broker configuration from its environment, parsed by the shared schema in
+ * contract/broker-env.ts. A bad value becomes one line naming the variable,
  * which main prints before exiting with code 2.
  */
 import { hostname } from "node:os";
-import { z } from "zod";
+import { type BrokerEnv, parseBrokerEnv } from "../contract/broker-env.ts";
+import type { Membership } from "../contract/membership.ts";
+import { EnvError } from "../lib/process/env.ts";
 import type { HostPort } from "../lib/process/host-port.ts";
-import { type LogLevel, logLevels } from "../lib/process/logger.ts";
-import {
-  type Membership,
-  MembershipFormatError,
-  parseStaticMembers,
-} from "./cluster/membership/membership.ts";
+import type { LogLevel } from "../lib/process/logger.ts";
 
 export type StoreConfig =
   | { readonly kind: "memory"; readonly maxMessagesPerSubject: number }
@@ -73,146 +70,15 @@ export interface RetentionConfig {
   readonly maxExpirationSeconds: number | undefined;
 }
 
-/** A configuration error; its message is the single line to print. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+type Env = BrokerEnv;
 
-const unset = (raw: string | undefined): raw is undefined => raw === undefined || raw === "";
-const got = (raw: string) => `got ${JSON.stringify(raw)}`;
-
-/** A decimal integer of at least `min`, or an issue naming what was expected. */
-function integerValue(raw: string, min: 0 | 1, ctx: z.RefinementCtx): number {
-  const expected = min === 1 ? "a positive integer" : "a non-negative integer";
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
-    ctx.addIssue({ code: "custom", message: `expected ${expected}, ${got(raw)}` });
-    return z.NEVER;
-  }
-  return value;
-}
-
-function integer(fallback: number, min: 0 | 1) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => (unset(raw) ? fallback : integerValue(raw, min, ctx)));
-}
-
-function optionalInteger(min: 0 | 1) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => (unset(raw) ? undefined : integerValue(raw, min, ctx)));
-}
-
-function hostPort(fallback: string) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx): HostPort => {
-      const text = unset(raw) ? fallback : raw;
-      const match = /^(.+):(\d{1,5})$/.exec(text);
-      const port = Number(match?.[2]);
-      if (!match?.[1] || port > 65535) {
-        ctx.addIssue({ code: "custom", message: `expected host:port, ${got(text)}` });
-        return z.NEVER;
-      }
-      return { host: match[1].replace(/^\[(.*)\]$/, "$1"), port };
-    });
-}
-
-function oneOf<const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx): T[number] => {
-      if (unset(raw)) return fallback;
-      const found = values.find((value) => value === raw);
-      if (found === undefined) {
-        ctx.addIssue({
-          code: "custom",
-          message: `expected one of ${values.join("|")}, ${got(raw)}`,
-        });
-        return z.NEVER;
-      }
-      return found;
-    });
-}
-
-/** A lowercase SQL/CQL identifier (schema, keyspace); unset = the store's default. */
-const optionalIdentifier = z
-  .string()
-  .optional()
-  .transform((raw, ctx) => {
-    if (unset(raw)) return undefined;
-    if (!/^[a-z_][a-z0-9_]{0,47}$/.test(raw)) {
-      ctx.addIssue({
-        code: "custom",
-        message: `expected a lowercase identifier (a-z, 0-9, _), ${got(raw)}`,
-      });
-      return z.NEVER;
-    }
-    return raw;
-  });
-
-const optionalText = z
-  .string()
-  .optional()
-  .transform((raw) => (unset(raw) ? undefined : raw));
-
-const EnvSchema = z.object({
-  HERALD_GRPC_ADDR: hostPort("0.0.0.0:50051"),
-  HERALD_HTTP_ADDR: hostPort("0.0.0.0:9464"),
-  HERALD_STORE: oneOf(["memory", "postgres", "cassandra"], "memory"),
-  HERALD_POSTGRES_URL: optionalText,
-  HERALD_POSTGRES_SCHEMA: optionalIdentifier,
-  HERALD_CASSANDRA_CONTACT_POINTS: optionalText,
-  HERALD_CASSANDRA_LOCAL_DC: optionalText,
-  HERALD_CASSANDRA_KEYSPACE: optionalIdentifier,
-  HERALD_CASSANDRA_USERNAME: optionalText,
-  HERALD_CASSANDRA_PASSWORD: optionalText,
-  HERALD_MEMORY_MAX_MESSAGES_PER_SUBJECT: integer(100_000, 1),
-  HERALD_BATCH_MAX_SIZE: integer(1000, 1),
-  HERALD_BATCH_MAX_DELAY_MS: integer(5, 0),
-  HERALD_MAX_MESSAGE_BYTES: integer(4 * 1024 * 1024, 1),
-  HERALD_SUBSCRIBER_BUFFER: integer(1024, 1),
-  HERALD_PUBLISH_STREAM_MAX_INFLIGHT: integer(1024, 1),
-  HERALD_STORE_TIMEOUT_MS: integer(5000, 1),
-  HERALD_PURGE_INTERVAL_MS: integer(60_000, 1),
-  HERALD_MAX_CONNECTION_AGE_MS: integer(300_000, 0),
-  HERALD_SHUTDOWN_GRACE_MS: integer(20_000, 1),
-  HERALD_LOG_LEVEL: oneOf(logLevels, "info"),
-  POD_NAME: optionalText,
-  POD_NAMESPACE: optionalText,
-  HERALD_MEMBERSHIP_CONFIGMAP: optionalText,
-  HERALD_CLUSTER_MEMBERS: z
-    .string()
-    .optional()
-    .transform((raw, ctx): Membership | undefined => {
-      if (unset(raw)) return undefined;
-      try {
-        return parseStaticMembers(raw);
-      } catch (err) {
-        if (!(err instanceof MembershipFormatError)) throw err;
-        ctx.addIssue({ code: "custom", message: err.message });
-        return z.NEVER;
-      }
-    }),
-  HERALD_HANDOFF_TIMEOUT_MS: integer(5000, 1),
-  HERALD_DEFAULT_EXPIRATION_SECONDS: optionalInteger(0),
-  HERALD_MAX_EXPIRATION_SECONDS: optionalInteger(1),
-  HERALD_FORWARD_TIMEOUT_MS: integer(10_000, 1),
-});
-type Env = z.output<typeof EnvSchema>;
-
-function required(env: Env, name: keyof Env & `HERALD_${string}`): string {
+function required<N extends "HERALD_POSTGRES_URL" | "HERALD_CASSANDRA_CONTACT_POINTS">(
+  env: Env,
+  name: N,
+): NonNullable<Env[N]> {
   const value = env[name];
-  if (typeof value !== "string") {
-    throw new ConfigError(`${name}: required when HERALD_STORE=${env.HERALD_STORE}`);
+  if (value === undefined) {
+    throw new EnvError(name, `required when HERALD_STORE=${env.HERALD_STORE}`);
   }
   return value;
 }
@@ -230,12 +96,9 @@ function storeConfig(env: Env): StoreConfig {
     case "cassandra":
       return {
         kind: "cassandra",
-        contactPoints: required(env, "HERALD_CASSANDRA_CONTACT_POINTS")
-          .split(",")
-          .map((point) => point.trim())
-          .filter((point) => point !== ""),
-        localDataCenter: env.HERALD_CASSANDRA_LOCAL_DC ?? "datacenter1",
-        keyspace: env.HERALD_CASSANDRA_KEYSPACE ?? "herald",
+        contactPoints: required(env, "HERALD_CASSANDRA_CONTACT_POINTS"),
+        localDataCenter: env.HERALD_CASSANDRA_LOCAL_DC,
+        keyspace: env.HERALD_CASSANDRA_KEYSPACE,
         username: env.HERALD_CASSANDRA_USERNAME,
         password: env.HERALD_CASSANDRA_PASSWORD,
       };
@@ -247,7 +110,7 @@ function membershipConfig(env: Env): MembershipConfig {
     return { kind: "static", members: env.HERALD_CLUSTER_MEMBERS };
   }
   if (env.POD_NAMESPACE === undefined) {
-    throw new ConfigError("POD_NAMESPACE: required when HERALD_MEMBERSHIP_CONFIGMAP is set");
+    throw new EnvError("POD_NAMESPACE", "required when HERALD_MEMBERSHIP_CONFIGMAP is set");
   }
   return {
     kind: "kubernetes",
@@ -256,16 +119,11 @@ function membershipConfig(env: Env): MembershipConfig {
   };
 }
 
-/** Parses the environment; throws ConfigError whose message names the first bad variable. */
-export function loadConfig(environment: NodeJS.ProcessEnv): BrokerConfig {
-  const parsed = EnvSchema.safeParse(environment);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(
-      `${issue?.path.join(".") ?? "environment"}: ${issue?.message ?? "invalid"}`,
-    );
-  }
-  const env = parsed.data;
+/** Parses the environment; throws EnvError whose message names the first bad variable. */
+export function loadConfig(
+  environment: Readonly<Record<string, string | undefined>>,
+): BrokerConfig {
+  const env = parseBrokerEnv(environment);
   return {
     grpcAddress: env.HERALD_GRPC_ADDR,
     httpAddress: env.HERALD_HTTP_ADDR,

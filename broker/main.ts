@@ -9,7 +9,9 @@ import { startBroker } from "./broker.ts";
 import { KubeMembershipSource } from "./cluster/membership/kube-source.ts";
 import type { MembershipSource } from "./cluster/membership/membership.ts";
 import { StaticMembershipSource } from "./cluster/membership/static-source.ts";
-import { type BrokerConfig, ConfigError, loadConfig } from "./config.ts";
+import { type BrokerConfig, loadConfig } from "./config.ts";
+import { unknownBrokerVariables } from "../contract/broker-env.ts";
+import { EnvError } from "../lib/process/env.ts";
 import { startHttpServer } from "../lib/process/http-server.ts";
 import { createLogger, type Logger } from "../lib/process/logger.ts";
 import { createMetricsRegistry } from "./metrics.ts";
@@ -24,7 +26,7 @@ function readConfig(): BrokerConfig {
   try {
     return loadConfig(process.env);
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
+    if (!(err instanceof EnvError)) throw err;
     process.stderr.write(`${err.message}\n`);
     process.exit(configErrorExitCode);
   }
@@ -48,6 +50,11 @@ function membershipSource(config: BrokerConfig, logger: Logger): MembershipSourc
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger("herald-broker", config.logLevel);
+  const unknown = unknownBrokerVariables(process.env);
+  if (unknown.length > 0) {
+    // A newer operator may render settings this broker image predates; they must not stop it.
+    logger.warn({ variables: unknown }, `ignoring unknown variables: ${unknown.join(", ")}`);
+  }
   const registry = createMetricsRegistry();
 
   const store = await createStore(config.store, logger);

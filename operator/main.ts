@@ -4,7 +4,8 @@
  */
 import { createLogger } from "../lib/process/logger.ts";
 import { drainOnSignals } from "../lib/process/shutdown.ts";
-import { ConfigError, loadConfig, type OperatorConfig } from "./process/config.ts";
+import { loadConfig, type OperatorConfig } from "./process/config.ts";
+import { EnvError } from "../lib/process/env.ts";
 import { loadKubeConfig } from "./process/kube-config.ts";
 import { startOperator } from "./process/operator.ts";
 
@@ -17,7 +18,7 @@ function readConfig(): OperatorConfig {
   try {
     return loadConfig(process.env);
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
+    if (!(err instanceof EnvError)) throw err;
     process.stderr.write(`${err.message}\n`);
     process.exit(configErrorExitCode);
   }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { ConfigError, loadConfig } from "./config.ts";
+import { loadConfig } from "./config.ts";
+import { EnvError } from "../../lib/process/env.ts";
 
 describe("loadConfig", () => {
   test("defaults: all namespaces, leader election on, metrics on 0.0.0.0:8080", () => {
@@ -37,7 +38,7 @@ describe("loadConfig", () => {
       /^HERALD_SCALING_STALL_AFTER_SECONDS: expected a positive integer/,
     ],
   ])("a bad value is one line naming the variable: %o", (env, message) => {
-    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(EnvError);
     expect(() => loadConfig(env)).toThrow(message);
     try {
       loadConfig(env);

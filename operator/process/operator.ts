@@ -86,7 +86,7 @@ export async function startOperator(options: {
         identity: config.POD_NAME,
         client: leaseClient(
           kubeConfig,
-          config.LEADER_ELECTION_NAMESPACE || defaultLeaseNamespace(kubeConfig),
+          config.LEADER_ELECTION_NAMESPACE ?? defaultLeaseNamespace(kubeConfig),
           config.LEADER_ELECTION_NAME,
         ),
         log,

@@ -1,4 +1,5 @@
 import type { V1Container, V1EnvVar } from "@kubernetes/client-node";
+import { type BrokerEnvName, renderBrokerEnv } from "../../contract/broker-env.ts";
 import type { MessageBroker } from "../api/v1alpha1/index.ts";
 import type { RenderContext } from "./context.ts";
 import { childNames } from "./names.ts";
@@ -10,7 +11,7 @@ import { tracingEnv } from "./tracing-env.ts";
 
 export const tmpVolume = "tmp";
 
-const fieldEnv = (name: string, fieldPath: string): V1EnvVar => ({
+const fieldEnv = (name: BrokerEnvName, fieldPath: string): V1EnvVar => ({
   name,
   valueFrom: { fieldRef: { fieldPath } },
 });
@@ -36,9 +37,13 @@ export function brokerContainer(broker: MessageBroker, ctx: RenderContext): V1Co
       // First: later values expand $(POD_NAME) and $(POD_NAMESPACE).
       fieldEnv("POD_NAME", "metadata.name"),
       fieldEnv("POD_NAMESPACE", "metadata.namespace"),
-      { name: "HERALD_GRPC_ADDR", value: `0.0.0.0:${ports.grpc.port}` },
-      { name: "HERALD_HTTP_ADDR", value: `0.0.0.0:${ports.http.port}` },
-      { name: "HERALD_MEMBERSHIP_CONFIGMAP", value: names.membership },
+      ...Object.entries(
+        renderBrokerEnv({
+          HERALD_GRPC_ADDR: { host: "0.0.0.0", port: ports.grpc.port },
+          HERALD_HTTP_ADDR: { host: "0.0.0.0", port: ports.http.port },
+          HERALD_MEMBERSHIP_CONFIGMAP: names.membership,
+        }),
+      ).map(([name, value]) => ({ name, value })),
       ...storeConnection(broker).credentialEnv,
       ...tracingEnv(broker),
     ],

@@ -1,8 +1,8 @@
+import { brokerPorts } from "../../contract/ports.ts";
+
 /** Container ports and their names; Services, probes and NetworkPolicies refer to them by name. */
 export const ports = {
-  grpc: { name: "grpc", port: 50051 },
-  /** The broker's HTTP listener: /metrics, /healthz, /readyz. */
-  http: { name: "http", port: 9464 },
+  ...brokerPorts,
   /** Envoy's rate-limited gRPC listener, in front of the broker when rateLimit is on. */
   envoyGrpc: { name: "grpc-limited", port: 50061 },
   /** Envoy admin, bound to 127.0.0.1 only. */

@@ -1,4 +1,9 @@
 import type { V1EnvVar } from "@kubernetes/client-node";
+import {
+  type BrokerEnvName,
+  type LibraryEnvName,
+  renderBrokerEnv,
+} from "../../contract/broker-env.ts";
 import type { MessageBroker } from "../api/v1alpha1/index.ts";
 import { childNames } from "./names.ts";
 import { ports } from "./ports.ts";
@@ -6,7 +11,7 @@ import { resolveStore } from "./store.ts";
 
 /** How the brokers reach their store: plain settings for the ConfigMap, credentials only as secretKeyRef env. */
 export interface StoreConnection {
-  config: Record<string, string>;
+  config: Partial<Record<BrokerEnvName, string>>;
   credentialEnv: V1EnvVar[];
 }
 
@@ -31,8 +36,8 @@ const managedPostgresCredentials = (broker: MessageBroker): CredentialKeys => ({
 });
 
 function credentialEnv(
-  userVar: string,
-  passwordVar: string,
+  userVar: BrokerEnvName | LibraryEnvName,
+  passwordVar: BrokerEnvName | LibraryEnvName,
   secret: CredentialKeys | undefined,
 ): V1EnvVar[] {
   if (!secret) return [];
@@ -57,7 +62,9 @@ export function storeConnection(broker: MessageBroker): StoreConnection {
   const names = childNames(broker);
   const serviceHost = (service: string) => `${service}.${broker.metadata.namespace}.svc`;
 
-  if (store.type === "memory") return { config: { HERALD_STORE: "memory" }, credentialEnv: [] };
+  if (store.type === "memory") {
+    return { config: renderBrokerEnv({ HERALD_STORE: "memory" }), credentialEnv: [] };
+  }
 
   if (store.type === "postgres") {
     const { url, secret } =
@@ -73,7 +80,7 @@ export function storeConnection(broker: MessageBroker): StoreConnection {
         : { url: externalPostgresUrl(store.external), secret: store.external.credentialsSecret };
     // node-postgres takes PGUSER/PGPASSWORD when the URL has no credentials, so the URL holds no secret.
     return {
-      config: { HERALD_STORE: "postgres", HERALD_POSTGRES_URL: url },
+      config: renderBrokerEnv({ HERALD_STORE: "postgres", HERALD_POSTGRES_URL: url }),
       credentialEnv: credentialEnv("PGUSER", "PGPASSWORD", secret),
     };
   }
@@ -89,12 +96,12 @@ export function storeConnection(broker: MessageBroker): StoreConnection {
         }
       : { ...store.external, secret: store.external.credentialsSecret };
   return {
-    config: {
+    config: renderBrokerEnv({
       HERALD_STORE: "cassandra",
-      HERALD_CASSANDRA_CONTACT_POINTS: contactPoints.join(","),
+      HERALD_CASSANDRA_CONTACT_POINTS: [...contactPoints],
       HERALD_CASSANDRA_LOCAL_DC: localDataCenter,
       HERALD_CASSANDRA_KEYSPACE: keyspace,
-    },
+    }),
     credentialEnv: credentialEnv("HERALD_CASSANDRA_USERNAME", "HERALD_CASSANDRA_PASSWORD", secret),
   };
 }

@@ -1,5 +1,8 @@
 import type { V1EnvVar } from "@kubernetes/client-node";
+import type { LibraryEnvName } from "../../contract/broker-env.ts";
 import type { MessageBroker } from "../api/v1alpha1/index.ts";
+
+const otel = (name: LibraryEnvName, value: string): V1EnvVar => ({ name, value });
 
 /**
  * Standard OpenTelemetry SDK variables. POD_NAME and POD_NAMESPACE must come
@@ -15,13 +18,13 @@ export function tracingEnv(broker: MessageBroker): V1EnvVar[] {
     "service.instance.id=$(POD_NAMESPACE).$(POD_NAME)",
   ].join(",");
   return [
-    { name: "OTEL_SERVICE_NAME", value: "herald-broker" },
-    { name: "OTEL_RESOURCE_ATTRIBUTES", value: resource },
-    { name: "OTEL_EXPORTER_OTLP_ENDPOINT", value: tracing.endpoint },
-    { name: "OTEL_EXPORTER_OTLP_PROTOCOL", value: "grpc" },
-    { name: "OTEL_TRACES_SAMPLER", value: "parentbased_traceidratio" },
-    { name: "OTEL_TRACES_SAMPLER_ARG", value: String(tracing.samplingRatio) },
+    otel("OTEL_SERVICE_NAME", "herald-broker"),
+    otel("OTEL_RESOURCE_ATTRIBUTES", resource),
+    otel("OTEL_EXPORTER_OTLP_ENDPOINT", tracing.endpoint),
+    otel("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+    otel("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+    otel("OTEL_TRACES_SAMPLER_ARG", String(tracing.samplingRatio)),
     // Metrics come from prom-client on /metrics.
-    { name: "OTEL_METRICS_EXPORTER", value: "none" },
+    otel("OTEL_METRICS_EXPORTER", "none"),
   ];
 }

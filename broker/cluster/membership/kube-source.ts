@@ -2,7 +2,7 @@
  * Membership from the `<broker>-membership` ConfigMap, watched through the
  * Kubernetes API. Broker RBAC grants get/list/watch on that one object by
  * resourceName, so the list and watch select it by `metadata.name`. The
- * operator's supervised informer restarts the watch with backoff after errors,
+ * shared supervised informer restarts the watch with backoff after errors,
  * re-lists on 410 Gone and replaces a watch that went silent.
  */
 import { KubeConfig, KubernetesObjectApi, type V1ConfigMap } from "@kubernetes/client-node";
@@ -17,9 +17,9 @@ import type { Logger } from "../../../lib/process/logger.ts";
 import {
   type Membership,
   MembershipFormatError,
-  type MembershipSource,
   parseMembershipConfigMap,
-} from "./membership.ts";
+} from "../../../contract/membership.ts";
+import type { MembershipSource } from "./membership.ts";
 
 const configMapKind: ResourceKind = {
   group: "",

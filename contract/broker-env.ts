@@ -1,0 +1,142 @@
+/**
+ * The broker's environment: every variable the operator may render and the broker reads, with its
+ * type, default and text format (docs/architecture.md#contract-between-operator-and-broker). The
+ * broker parses its environment with `brokerEnvSchema`; the operator encodes the values it renders
+ * with `renderBrokerEnv`, through the same codecs.
+ */
+import { z } from "zod";
+import {
+  envEnum,
+  envHostPort,
+  envIdentifier,
+  envInteger,
+  envList,
+  envText,
+  parseEnv,
+  renderEnv,
+  unknownVariables,
+} from "../lib/process/env.ts";
+import { logLevels } from "../lib/process/logger.ts";
+import { brokerEnvMembers } from "./membership.ts";
+import { brokerPorts } from "./ports.ts";
+
+const listenOn = (port: number) => ({ host: "0.0.0.0", port });
+
+export const brokerEnvSchema = z.object({
+  HERALD_GRPC_ADDR: envHostPort()
+    .default(listenOn(brokerPorts.grpc.port))
+    .describe("gRPC listen address."),
+  HERALD_HTTP_ADDR: envHostPort()
+    .default(listenOn(brokerPorts.http.port))
+    .describe("HTTP listen address: /metrics, /healthz, /readyz, /cluster."),
+  HERALD_STORE: envEnum(["memory", "postgres", "cassandra"])
+    .default("memory")
+    .describe("Message store."),
+  HERALD_POSTGRES_URL: envText()
+    .optional()
+    .describe(
+      "PostgreSQL connection URL; required with postgres. PGUSER/PGPASSWORD add credentials.",
+    ),
+  HERALD_POSTGRES_SCHEMA: envIdentifier()
+    .optional()
+    .describe("PostgreSQL schema of the messages table; unset: the search_path's."),
+  HERALD_CASSANDRA_CONTACT_POINTS: envList()
+    .optional()
+    .describe("Comma-separated host:port list; required with cassandra."),
+  HERALD_CASSANDRA_LOCAL_DC: envText()
+    .default("datacenter1")
+    .describe("Cassandra local data center."),
+  HERALD_CASSANDRA_KEYSPACE: envIdentifier().default("herald").describe("Cassandra keyspace."),
+  HERALD_CASSANDRA_USERNAME: envText().optional().describe("Cassandra user (from a Secret)."),
+  HERALD_CASSANDRA_PASSWORD: envText().optional().describe("Cassandra password (from a Secret)."),
+  HERALD_MEMORY_MAX_MESSAGES_PER_SUBJECT: envInteger(1)
+    .default(100_000)
+    .describe("Memory store: the oldest messages of a subject are dropped past this count."),
+  HERALD_BATCH_MAX_SIZE: envInteger(1)
+    .default(1000)
+    .describe("Most messages one group commit writes."),
+  HERALD_BATCH_MAX_DELAY_MS: envInteger(0)
+    .default(5)
+    .describe("Longest a publish waits for its batch to fill while no write is in flight."),
+  HERALD_MAX_MESSAGE_BYTES: envInteger(1)
+    .default(4 * 1024 * 1024)
+    .describe("Largest message body."),
+  HERALD_SUBSCRIBER_BUFFER: envInteger(1)
+    .default(1024)
+    .describe("Messages queued for one subscriber before its stream ends with RESOURCE_EXHAUSTED."),
+  HERALD_PUBLISH_STREAM_MAX_INFLIGHT: envInteger(1)
+    .default(1024)
+    .describe("Un-acknowledged messages per PublishStream before the server stops reading it."),
+  HERALD_STORE_TIMEOUT_MS: envInteger(1)
+    .default(5000)
+    .describe("Bound on one store call; past it the call fails with UNAVAILABLE."),
+  HERALD_PURGE_INTERVAL_MS: envInteger(1)
+    .default(60_000)
+    .describe("How often expired messages are deleted from the store."),
+  HERALD_MAX_CONNECTION_AGE_MS: envInteger(0)
+    .default(300_000)
+    .describe("Clients reconnect after this age, spreading them over pods; 0 = never."),
+  HERALD_SHUTDOWN_GRACE_MS: envInteger(1)
+    .default(20_000)
+    .describe("Time the drain on SIGTERM may take."),
+  HERALD_LOG_LEVEL: envEnum(logLevels).default("info").describe("Log level of the JSON logs."),
+  HERALD_DEFAULT_EXPIRATION_SECONDS: envInteger(0)
+    .optional()
+    .describe(
+      "Expiry of a publish that asks for none; unset: HERALD_MAX_EXPIRATION_SECONDS, else never; 0: never.",
+    ),
+  HERALD_MAX_EXPIRATION_SECONDS: envInteger(1)
+    .optional()
+    .describe("Longest expiry a publish may ask for; unset: no limit."),
+  HERALD_MEMBERSHIP_CONFIGMAP: envText()
+    .optional()
+    .describe("Name of the membership ConfigMap in POD_NAMESPACE to watch."),
+  HERALD_CLUSTER_MEMBERS: brokerEnvMembers
+    .optional()
+    .describe("Static members outside Kubernetes: membership JSON, or name=host:port,…"),
+  HERALD_HANDOFF_TIMEOUT_MS: envInteger(1)
+    .default(5000)
+    .describe("Bound on waiting for a handoff answer; past it a silent member counts as gone."),
+  HERALD_FORWARD_TIMEOUT_MS: envInteger(1)
+    .default(10_000)
+    .describe("Deadline of a call forwarded to a subject's owner."),
+  POD_NAME: envText().optional().describe("This member's name (downward API); else the host name."),
+  POD_NAMESPACE: envText().optional().describe("Namespace of the membership ConfigMap."),
+});
+
+export type BrokerEnv = z.output<typeof brokerEnvSchema>;
+export type BrokerEnvName = keyof BrokerEnv;
+
+/**
+ * Standard variables the operator renders that a library inside the broker reads, not the broker's
+ * own loader: node-postgres takes the credentials the URL leaves out, and the OpenTelemetry SDK its
+ * exporter and sampler settings.
+ */
+export const libraryEnvNames = [
+  "PGUSER",
+  "PGPASSWORD",
+  "OTEL_SERVICE_NAME",
+  "OTEL_RESOURCE_ATTRIBUTES",
+  "OTEL_EXPORTER_OTLP_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_PROTOCOL",
+  "OTEL_TRACES_SAMPLER",
+  "OTEL_TRACES_SAMPLER_ARG",
+  "OTEL_METRICS_EXPORTER",
+] as const;
+export type LibraryEnvName = (typeof libraryEnvNames)[number];
+
+/** Parses the broker's environment; throws EnvError naming the first bad variable. */
+export const parseBrokerEnv = (environment: Readonly<Record<string, string | undefined>>) =>
+  parseEnv(brokerEnvSchema, environment);
+
+/**
+ * HERALD_* variables this broker does not know. A newer operator may render variables an older
+ * broker image lacks, so they are reported, never fatal.
+ */
+export const unknownBrokerVariables = (environment: Readonly<Record<string, string | undefined>>) =>
+  unknownVariables(brokerEnvSchema, environment, "HERALD_");
+
+/** The text of each given value, encoded exactly as the broker will parse it. */
+export const renderBrokerEnv = (
+  values: Partial<BrokerEnv>,
+): Partial<Record<BrokerEnvName, string>> => renderEnv(brokerEnvSchema, values);
