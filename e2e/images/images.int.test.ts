@@ -78,8 +78,25 @@ async function start(spec: RunSpec): Promise<Container> {
   return container;
 }
 
+/**
+ * What each image must and must not carry: its own program's dist/ beside lib/ and contract/,
+ * and the packages that program imports (e2e/images/runtime-package.ts), not the other's.
+ */
+const contents: Record<Program, { dist: string[]; present: string[]; absent: string[] }> = {
+  broker: {
+    dist: ["broker", "contract", "lib"],
+    present: ["@grpc/grpc-js", "pg", "cassandra-driver", "@opentelemetry/instrumentation"],
+    absent: ["safe-stable-stringify"],
+  },
+  operator: {
+    dist: ["contract", "lib", "operator"],
+    present: ["@kubernetes/client-node", "safe-stable-stringify", "yaml"],
+    absent: ["@grpc/grpc-js", "pg", "cassandra-driver", "@opentelemetry/sdk-node"],
+  },
+};
+
 describe.each<Program>(["broker", "operator"])("the %s image's contents", (program) => {
-  test("runs as uid 10001, carries its OCI labels, and no dev dependency", async (ctx) => {
+  test("runs as uid 10001, carries its OCI labels, its own program and no dev dependency", async (ctx) => {
     const image = imageOf(ctx, program);
     const inspected = z
       .object({ User: z.string(), Labels: z.record(z.string(), z.string()) })
@@ -108,6 +125,7 @@ describe.each<Program>(["broker", "operator"])("the %s image's contents", (progr
         uid: process.getuid(),
         rootWritable,
         packages: fs.readdirSync("node_modules").flatMap(scoped),
+        dist: fs.readdirSync("dist"),
       }));`;
     const container = await start({
       name: `${run}-${program}-probe`,
@@ -116,12 +134,20 @@ describe.each<Program>(["broker", "operator"])("the %s image's contents", (progr
     });
     expect(await container.wait(), await container.logs()).toBe(0);
     const facts = z
-      .object({ uid: z.number(), rootWritable: z.boolean(), packages: z.array(z.string()) })
+      .object({
+        uid: z.number(),
+        rootWritable: z.boolean(),
+        packages: z.array(z.string()),
+        dist: z.array(z.string()),
+      })
       .parse(JSON.parse(await container.logs()));
     expect(facts.uid).toBe(uid);
     expect(facts.rootWritable).toBe(false);
     expect(facts.packages).toContain("zod");
     expect(facts.packages.filter((name) => devOnly.includes(name))).toEqual([]);
+    expect(facts.dist.sort()).toEqual(contents[program].dist);
+    expect(facts.packages).toEqual(expect.arrayContaining(contents[program].present));
+    expect(facts.packages.filter((name) => contents[program].absent.includes(name))).toEqual([]);
   });
 });
 
