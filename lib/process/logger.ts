@@ -4,7 +4,7 @@
  * backstop for fields that might carry them (the operator reads Secrets, the
  * broker holds store credentials and, with authentication, bearer tokens).
  */
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger };
 
@@ -38,11 +38,14 @@ const redactedPaths = [
   "*.stringData",
 ];
 
-/** `service` names the program in every line (herald-broker, herald-operator). */
-export function createLogger(service: string, level: LogLevel): Logger {
-  return pino({
-    level,
-    base: { service },
-    redact: { paths: redactedPaths, censor: "[redacted]" },
-  });
+/** `service` names the program in every line (herald-broker, herald-operator); logs go to stdout. */
+export function createLogger(
+  service: string,
+  level: LogLevel,
+  destination: DestinationStream = pino.destination(1),
+): Logger {
+  return pino(
+    { level, base: { service }, redact: { paths: redactedPaths, censor: "[redacted]" } },
+    destination,
+  );
 }
