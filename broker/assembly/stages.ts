@@ -17,7 +17,6 @@ import { StaticMembershipSource } from "../cluster/membership/static-source.ts";
 import { Ownership } from "../cluster/ownership.ts";
 import { PeerPool } from "../cluster/peer-pool.ts";
 import { SubscribeRelays } from "../cluster/subscribe-relay.ts";
-import type { ClusterConfig } from "../config.ts";
 import { createBrokerMetrics } from "../metrics.ts";
 import { Publisher } from "../publish/publisher.ts";
 import { SubjectSequencer } from "../sequencer/subject-sequencer.ts";
@@ -39,7 +38,7 @@ const replayPageSize = 256;
 const storeProbeIntervalMs = 500;
 const relayRetryDelayMs = 200;
 
-export type ClusterSettings = Omit<ClusterConfig, "membership">;
+export type ClusterSettings = NonNullable<BrokerSettings["cluster"]>;
 
 /** Whether the broker is draining for shutdown: set by the first drain step, read by every gate. */
 export interface Lifecycle {
