@@ -8,6 +8,7 @@ import {
 } from "@kubernetes/client-node";
 import { randomBytes } from "node:crypto";
 import { parseAllDocuments } from "yaml";
+import { fromWire } from "../lib/kube/wire-format.ts";
 import type { TestEnv } from "./test-env.ts";
 
 /** Test helpers against the test environment's real API server. */
@@ -33,7 +34,7 @@ export function connect(env: TestEnv): Cluster {
 export async function applyYaml(cluster: Cluster, text: string): Promise<void> {
   for (const document of parseAllDocuments(text)) {
     const object = document.toJS() as KubernetesObject | null;
-    if (object) await apply(cluster, object);
+    if (object) await apply(cluster, fromWire(object));
   }
 }
 

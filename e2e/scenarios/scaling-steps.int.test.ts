@@ -17,7 +17,7 @@ import {
   type Membership,
 } from "../../contract/membership.ts";
 import { apply, read } from "../../testing/kube-cluster.ts";
-import { waitFor } from "../../operator/test/cluster.ts";
+import { until } from "../../testing/until.ts";
 import {
   condition,
   operatorFixture,
@@ -106,7 +106,7 @@ function spec(replicas: number) {
 
 /** Settled at `replicas`: no scale in progress, every pod ready, members = pods. */
 async function settled(replicas: number, timeoutMs = 90_000) {
-  return waitFor(
+  return until(
     `settled at ${replicas} replicas`,
     async () => {
       const [now, broker] = await Promise.all([sample(), fixture.readBroker(name)]);
@@ -119,7 +119,7 @@ async function settled(replicas: number, timeoutMs = 90_000) {
         ? now
         : undefined;
     },
-    timeoutMs,
+    { timeoutMs },
   );
 }
 
@@ -162,7 +162,7 @@ afterAll(async () => {
     })
     .catch(() => undefined);
   // The kubelet finishes the pods' graceful deletion; stop it only once they are gone.
-  await waitFor("broker pods gone", () => kubelet?.pods().length === 0, 60_000).catch(
+  await until("broker pods gone", () => kubelet?.pods().length === 0, { timeoutMs: 60_000 }).catch(
     () => undefined,
   );
   await kubelet?.stop();
@@ -218,7 +218,7 @@ describe("operator-orchestrated scaling", () => {
     const watch = recorder();
     try {
       await setReplicas(2);
-      const awaiting = await waitFor(
+      const awaiting = await until(
         "membership without orders-2",
         async () => {
           const now = await sample();
@@ -226,7 +226,7 @@ describe("operator-orchestrated scaling", () => {
             ? now
             : undefined;
         },
-        30_000,
+        { timeoutMs: 30_000 },
       );
       expect(awaiting.membership?.epoch).toBe(3);
       expect(awaiting.statefulSet).toBe(3);
@@ -268,7 +268,7 @@ describe("operator-orchestrated scaling", () => {
     process.kill(frozen ?? 0, "SIGSTOP");
     try {
       await setReplicas(1);
-      await waitFor("scale-down to 1 waiting", async () => {
+      await until("scale-down to 1 waiting", async () => {
         const now = await sample();
         return now.membership?.members.length === 1 && now.step === "AwaitingEpoch";
       });
@@ -291,13 +291,13 @@ describe("operator-orchestrated scaling", () => {
     try {
       const started = Date.now();
       await setReplicas(1);
-      const stalled = await waitFor(
+      const stalled = await until(
         "Degraded ScalingStalled",
         async () => {
           const status = (await fixture.readBroker(name))?.status;
           return condition(status, "Degraded")?.reason === "ScalingStalled" ? status : undefined;
         },
-        30_000,
+        { timeoutMs: 30_000 },
       );
       process.stderr.write(`scale 2 → 1 reported stalled after ${Date.now() - started} ms\n`);
       const now = await sample();

@@ -33,7 +33,7 @@ import {
 import { configHashAnnotation } from "../../operator/render/config-hash.ts";
 import { serviceMonitorCrd } from "../../operator/test/cluster.ts";
 import { checkEnvoyConfig } from "../../testing/envoy-check.ts";
-import { repoRoot, stateDir } from "../../testing/paths.ts";
+import { stateDir } from "../../testing/paths.ts";
 import { until } from "../../testing/until.ts";
 import { startLocalProvider } from "../providers/local.ts";
 import type { Provider } from "./provider.ts";
@@ -1128,17 +1128,6 @@ describe("spec fields on running brokers", () => {
   beforeAll(async () => {
     receiver = await OtlpReceiver.start();
     provider = await startLocalProvider(env);
-    // The fixture installs the CRD through client-node, whose serializer drops
-    // x-kubernetes-preserve-unknown-fields outside `items`, so podTemplate.affinity would be
-    // refused; kubectl applies crds/ as written, under the fixture's field manager.
-    await provider.kubectl([
-      "apply",
-      "--server-side",
-      "--force-conflicts",
-      "--field-manager=herald-tests",
-      "-f",
-      join(repoRoot, "crds", "herald.dev_messagebrokers.yaml"),
-    ]);
     // Cluster-scoped: the CRD may be there already (other suites install and remove it).
     crdWasInstalled = (await getObject(provider, "crd", crdName)) !== undefined;
     await provider.kubectl(["apply", "-f", "-"], JSON.stringify(serviceMonitorCrd));

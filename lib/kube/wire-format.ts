@@ -13,3 +13,13 @@ export function toWire<T extends KubernetesObject>(object: T): T {
   const type = getSerializationType(object.apiVersion, object.kind);
   return JSON.parse(JSON.stringify(ObjectSerializer.serialize(object, type))) as T;
 }
+
+/**
+ * The inverse of `toWire`: an object as written in YAML or sent by the API server, in the model
+ * shape client-node's object API takes. Without it the serializer drops wire-only keys such as
+ * a CRD schema's `x-kubernetes-preserve-unknown-fields`.
+ */
+export function fromWire<T extends KubernetesObject>(object: T): T {
+  const type = getSerializationType(object.apiVersion, object.kind);
+  return ObjectSerializer.deserialize(object, type) as T;
+}

@@ -149,13 +149,3 @@ export async function operatorKubeconfig(
     },
   };
 }
-
-/**
- * The positional form of `until`, kept only while e2e/scenarios/scaling-steps.int.test.ts, which
- * this change may not edit beyond its imports, still calls it; new code calls `until`.
- */
-export const waitFor = <T>(
-  what: string,
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs?: number,
-): Promise<T> => until(what, probe, { timeoutMs });
