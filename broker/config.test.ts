@@ -66,20 +66,56 @@ describe("loadConfig", () => {
   it.each([
     [
       { HERALD_BATCH_MAX_SIZE: "abc" },
-      'HERALD_BATCH_MAX_SIZE: expected a positive integer, got "abc"',
+      'HERALD_BATCH_MAX_SIZE: expected an integer from 1 to 100000, got "abc"',
     ],
-    [{ HERALD_BATCH_MAX_SIZE: "0" }, 'HERALD_BATCH_MAX_SIZE: expected a positive integer, got "0"'],
+    [
+      { HERALD_BATCH_MAX_SIZE: "0" },
+      'HERALD_BATCH_MAX_SIZE: expected an integer from 1 to 100000, got "0"',
+    ],
     [
       { HERALD_BATCH_MAX_DELAY_MS: "-1" },
-      'HERALD_BATCH_MAX_DELAY_MS: expected a non-negative integer, got "-1"',
+      'HERALD_BATCH_MAX_DELAY_MS: expected an integer from 0 to 2147483647, got "-1"',
     ],
     [
       { HERALD_MAX_MESSAGE_BYTES: "1.5" },
-      'HERALD_MAX_MESSAGE_BYTES: expected a positive integer, got "1.5"',
+      'HERALD_MAX_MESSAGE_BYTES: expected an integer from 1 to 67108864, got "1.5"',
+    ],
+    [
+      { HERALD_MAX_MESSAGE_BYTES: "67108865" },
+      'HERALD_MAX_MESSAGE_BYTES: expected an integer from 1 to 67108864, got "67108865"',
     ],
     [
       { HERALD_PUBLISH_STREAM_MAX_INFLIGHT: "0" },
-      'HERALD_PUBLISH_STREAM_MAX_INFLIGHT: expected a positive integer, got "0"',
+      'HERALD_PUBLISH_STREAM_MAX_INFLIGHT: expected an integer from 1 to 100000, got "0"',
+    ],
+    [
+      { HERALD_SUBSCRIBER_BUFFER: "1000000" },
+      'HERALD_SUBSCRIBER_BUFFER: expected an integer from 1 to 100000, got "1000000"',
+    ],
+    [
+      { HERALD_MEMORY_MAX_MESSAGES_PER_SUBJECT: "100000000" },
+      'HERALD_MEMORY_MAX_MESSAGES_PER_SUBJECT: expected an integer from 1 to 10000000, got "100000000"',
+    ],
+    // Each of these became a 1 ms timer in Node.
+    [
+      { HERALD_STORE_TIMEOUT_MS: "3000000000" },
+      'HERALD_STORE_TIMEOUT_MS: expected an integer from 1 to 2147483647, got "3000000000"',
+    ],
+    [
+      { HERALD_MAX_CONNECTION_AGE_MS: "3000000000" },
+      'HERALD_MAX_CONNECTION_AGE_MS: expected an integer from 0 to 2147483647, got "3000000000"',
+    ],
+    [
+      { HERALD_PURGE_INTERVAL_MS: "3000000000" },
+      'HERALD_PURGE_INTERVAL_MS: expected an integer from 1 to 2147483647, got "3000000000"',
+    ],
+    [
+      { HERALD_SHUTDOWN_GRACE_MS: "3000000000" },
+      'HERALD_SHUTDOWN_GRACE_MS: expected an integer from 1 to 2147483647, got "3000000000"',
+    ],
+    [
+      { HERALD_MAX_EXPIRATION_SECONDS: "2147483648" },
+      'HERALD_MAX_EXPIRATION_SECONDS: expected an integer from 1 to 2147483647, got "2147483648"',
     ],
     [{ HERALD_GRPC_ADDR: "localhost" }, 'HERALD_GRPC_ADDR: expected host:port, got "localhost"'],
     [

@@ -14,7 +14,9 @@ describe("broker process configuration", { timeout: 30_000 }, () => {
       timeout: 20_000,
     });
     expect(result.status).toBe(2);
-    expect(result.stderr).toBe('HERALD_BATCH_MAX_SIZE: expected a positive integer, got "abc"\n');
+    expect(result.stderr).toBe(
+      'HERALD_BATCH_MAX_SIZE: expected an integer from 1 to 100000, got "abc"\n',
+    );
     expect(result.stdout).toBe("");
   });
 

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { maxTimerMs } from "../lib/process/env.ts";
 import {
   brokerEnvSchema,
   parseBrokerEnv,
@@ -20,6 +21,35 @@ describe("the broker's environment contract", () => {
       HERALD_CLUSTER_MEMBERS: { epoch: 3, members: [{ name: "a", address: "10.0.0.1:50051" }] },
     };
     expect(parseBrokerEnv(renderBrokerEnv(values))).toMatchObject(values);
+  });
+
+  it("bounds every duration to what a timer holds", () => {
+    const durations = Object.keys(brokerEnvSchema.shape).filter((name) => name.endsWith("_MS"));
+    expect(durations.length).toBeGreaterThan(5);
+    for (const name of durations) {
+      expect(parseBrokerEnv({ [name]: String(maxTimerMs) })).toHaveProperty(name, maxTimerMs);
+      expect(() => parseBrokerEnv({ [name]: String(maxTimerMs + 1) })).toThrow(
+        new RegExp(
+          `^${name}: expected an integer from [01] to ${maxTimerMs}, got "${maxTimerMs + 1}"$`,
+        ),
+      );
+    }
+  });
+
+  it.each([
+    ["HERALD_MAX_MESSAGE_BYTES", 64 * 1024 * 1024],
+    ["HERALD_BATCH_MAX_SIZE", 100_000],
+    ["HERALD_SUBSCRIBER_BUFFER", 100_000],
+    ["HERALD_PUBLISH_STREAM_MAX_INFLIGHT", 100_000],
+    ["HERALD_MEMORY_MAX_MESSAGES_PER_SUBJECT", 10_000_000],
+    ["HERALD_DEFAULT_EXPIRATION_SECONDS", 2 ** 31 - 1],
+    ["HERALD_MAX_EXPIRATION_SECONDS", 2 ** 31 - 1],
+  ])("bounds %s at %i, and refuses to render past it", (name, max) => {
+    expect(parseBrokerEnv({ [name]: String(max) })).toHaveProperty(name, max);
+    expect(() => parseBrokerEnv({ [name]: String(max + 1) })).toThrow(
+      `${name}: expected an integer`,
+    );
+    expect(() => renderBrokerEnv({ [name]: max + 1 })).toThrow();
   });
 
   it("reports unknown HERALD_* variables only", () => {

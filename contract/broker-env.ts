@@ -11,6 +11,7 @@ import {
   envIdentifier,
   envInteger,
   envList,
+  envMilliseconds,
   envText,
   parseEnv,
   renderEnv,
@@ -21,6 +22,15 @@ import { brokerEnvMembers } from "./membership.ts";
 import { brokerPorts } from "./ports.ts";
 
 const listenOn = (port: number) => ({ host: "0.0.0.0", port });
+
+const mebibyte = 1024 * 1024;
+/** Expiries are int32 seconds, as `expirationSeconds` on the wire and in the CRD. */
+const maxExpirationSeconds = 2 ** 31 - 1;
+/**
+ * Upper bound of the per-subscriber and per-stream message queues: far above any useful depth, low
+ * enough that a typo (an extra zero or two) fails startup instead of holding gigabytes.
+ */
+const maxQueuedMessages = 100_000;
 
 export const brokerEnvSchema = z.object({
   HERALD_GRPC_ADDR: envHostPort()
@@ -49,43 +59,47 @@ export const brokerEnvSchema = z.object({
   HERALD_CASSANDRA_KEYSPACE: envIdentifier().default("herald").describe("Cassandra keyspace."),
   HERALD_CASSANDRA_USERNAME: envText().optional().describe("Cassandra user (from a Secret)."),
   HERALD_CASSANDRA_PASSWORD: envText().optional().describe("Cassandra password (from a Secret)."),
-  HERALD_MEMORY_MAX_MESSAGES_PER_SUBJECT: envInteger(1)
+  HERALD_MEMORY_MAX_MESSAGES_PER_SUBJECT: envInteger(1, 10_000_000)
     .default(100_000)
-    .describe("Memory store: the oldest messages of a subject are dropped past this count."),
-  HERALD_BATCH_MAX_SIZE: envInteger(1)
+    .describe(
+      "Memory store: the oldest messages of a subject are dropped past this count (at most 10 million).",
+    ),
+  HERALD_BATCH_MAX_SIZE: envInteger(1, 100_000)
     .default(1000)
-    .describe("Most messages one group commit writes."),
-  HERALD_BATCH_MAX_DELAY_MS: envInteger(0)
+    .describe(
+      "Most messages one group commit writes; at most 100000, as the CRD's storage.batch.maxSize.",
+    ),
+  HERALD_BATCH_MAX_DELAY_MS: envMilliseconds(0)
     .default(5)
     .describe("Longest a publish waits for its batch to fill while no write is in flight."),
-  HERALD_MAX_MESSAGE_BYTES: envInteger(1)
-    .default(4 * 1024 * 1024)
-    .describe("Largest message body."),
-  HERALD_SUBSCRIBER_BUFFER: envInteger(1)
+  HERALD_MAX_MESSAGE_BYTES: envInteger(1, 64 * mebibyte)
+    .default(4 * mebibyte)
+    .describe("Largest message body; at most 64 MiB, as the CRD's maxMessageBytes."),
+  HERALD_SUBSCRIBER_BUFFER: envInteger(1, maxQueuedMessages)
     .default(1024)
     .describe("Messages queued for one subscriber before its stream ends with RESOURCE_EXHAUSTED."),
-  HERALD_PUBLISH_STREAM_MAX_INFLIGHT: envInteger(1)
+  HERALD_PUBLISH_STREAM_MAX_INFLIGHT: envInteger(1, maxQueuedMessages)
     .default(1024)
     .describe("Un-acknowledged messages per PublishStream before the server stops reading it."),
-  HERALD_STORE_TIMEOUT_MS: envInteger(1)
+  HERALD_STORE_TIMEOUT_MS: envMilliseconds(1)
     .default(5000)
     .describe("Bound on one store call; past it the call fails with UNAVAILABLE."),
-  HERALD_PURGE_INTERVAL_MS: envInteger(1)
+  HERALD_PURGE_INTERVAL_MS: envMilliseconds(1)
     .default(60_000)
     .describe("How often expired messages are deleted from the store."),
-  HERALD_MAX_CONNECTION_AGE_MS: envInteger(0)
+  HERALD_MAX_CONNECTION_AGE_MS: envMilliseconds(0)
     .default(300_000)
     .describe("Clients reconnect after this age, spreading them over pods; 0 = never."),
-  HERALD_SHUTDOWN_GRACE_MS: envInteger(1)
+  HERALD_SHUTDOWN_GRACE_MS: envMilliseconds(1)
     .default(20_000)
     .describe("Time the drain on SIGTERM may take."),
   HERALD_LOG_LEVEL: envEnum(logLevels).default("info").describe("Log level of the JSON logs."),
-  HERALD_DEFAULT_EXPIRATION_SECONDS: envInteger(0)
+  HERALD_DEFAULT_EXPIRATION_SECONDS: envInteger(0, maxExpirationSeconds)
     .optional()
     .describe(
       "Expiry of a publish that asks for none; unset: HERALD_MAX_EXPIRATION_SECONDS, else never; 0: never.",
     ),
-  HERALD_MAX_EXPIRATION_SECONDS: envInteger(1)
+  HERALD_MAX_EXPIRATION_SECONDS: envInteger(1, maxExpirationSeconds)
     .optional()
     .describe("Longest expiry a publish may ask for; unset: no limit."),
   HERALD_MEMBERSHIP_CONFIGMAP: envText()
@@ -94,10 +108,10 @@ export const brokerEnvSchema = z.object({
   HERALD_CLUSTER_MEMBERS: brokerEnvMembers
     .optional()
     .describe("Static members outside Kubernetes: membership JSON, or name=host:port,…"),
-  HERALD_HANDOFF_TIMEOUT_MS: envInteger(1)
+  HERALD_HANDOFF_TIMEOUT_MS: envMilliseconds(1)
     .default(5000)
     .describe("Bound on waiting for a handoff answer; past it a silent member counts as gone."),
-  HERALD_FORWARD_TIMEOUT_MS: envInteger(1)
+  HERALD_FORWARD_TIMEOUT_MS: envMilliseconds(1)
     .default(10_000)
     .describe("Deadline of a call forwarded to a subject's owner."),
   POD_NAME: envText().optional().describe("This member's name (downward API); else the host name."),

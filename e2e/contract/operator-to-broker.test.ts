@@ -70,6 +70,44 @@ const storeVariants: Record<string, MessageBrokerSpecInput> = {
   "external Cassandra": { ...everyField, ...externalCassandraSpec },
 };
 
+const spec = messageBrokerSpecSchema.shape;
+const batch = spec.storage.unwrap().shape.batch.unwrap().shape;
+const retention = spec.retention.unwrap().shape;
+/** The numeric spec fields rendered into broker variables, with the bounds the CRD gives them. */
+const rendered = {
+  maxMessageBytes: spec.maxMessageBytes.unwrap(),
+  maxSize: batch.maxSize.unwrap(),
+  maxDelayMs: batch.maxDelayMs.unwrap(),
+  maxExpirationSeconds: retention.maxExpirationSeconds.unwrap(),
+  terminationGracePeriodSeconds: spec.podTemplate
+    .unwrap()
+    .shape.terminationGracePeriodSeconds.unwrap(),
+};
+
+/** Every rendered number at the CRD's lowest or highest value. */
+function atBound(bound: "minValue" | "maxValue") {
+  const value = (field: { readonly minValue: number | null; readonly maxValue: number | null }) => {
+    const limit = field[bound];
+    if (limit === null) throw new Error(`a rendered CRD field has no ${bound}`);
+    return limit;
+  };
+  const expiration = value(rendered.maxExpirationSeconds);
+  return {
+    ...everyField,
+    maxMessageBytes: value(rendered.maxMessageBytes),
+    storage: {
+      ...everyField.storage,
+      batch: { maxSize: value(rendered.maxSize), maxDelayMs: value(rendered.maxDelayMs) },
+    },
+    // The CRD asks for a default between 1 and the maximum when both are set.
+    retention: { defaultExpirationSeconds: expiration, maxExpirationSeconds: expiration },
+    podTemplate: {
+      ...everyField.podTemplate,
+      terminationGracePeriodSeconds: value(rendered.terminationGracePeriodSeconds),
+    },
+  } satisfies MessageBrokerSpecInput;
+}
+
 /** Secrets a user creates for an external store, as the test fixtures name them. */
 const userSecrets = new Map<string, Record<string, string>>([
   ["pg", { username: "app", password: "app-password" }],
@@ -173,6 +211,20 @@ describe("operator render → broker loader", () => {
       expect(unread).toEqual([]);
     });
   });
+
+  it.each(["minValue", "maxValue"] as const)(
+    "accepts every rendered number at the CRD's %s",
+    (bound) => {
+      const input = atBound(bound);
+      const config = loadConfig(brokerPodEnv(input));
+      expect(config).toMatchObject({
+        maxMessageBytes: input.maxMessageBytes,
+        batch: input.storage.batch,
+        retention: input.retention,
+        shutdownGraceMs: Math.floor(input.podTemplate.terminationGracePeriodSeconds * 800),
+      });
+    },
+  );
 
   it("carries each spec value into the broker's configuration", () => {
     const config = loadConfig(brokerPodEnv(everyField));

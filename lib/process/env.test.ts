@@ -8,15 +8,19 @@ import {
   envIdentifier,
   envInteger,
   envList,
+  envMilliseconds,
   envText,
+  envTimerSeconds,
+  maxTimerMs,
   parseEnv,
   renderEnv,
   unknownVariables,
 } from "./env.ts";
 
 const schema = z.object({
-  APP_PORT: envInteger(1).default(80),
-  APP_DELAY_MS: envInteger(0).optional(),
+  APP_PORT: envInteger(1, 65535).default(80),
+  APP_DELAY_MS: envMilliseconds(0).optional(),
+  APP_STALL_SECONDS: envTimerSeconds(1).optional(),
   APP_ADDR: envHostPort().default({ host: "0.0.0.0", port: 9000 }),
   APP_MODE: envEnum(["fast", "safe"]).default("safe"),
   APP_DEBUG: envBoolean().default(false),
@@ -62,14 +66,37 @@ describe("environment codecs", () => {
     });
   });
 
+  it("accept durations up to the longest a timer holds", () => {
+    expect(
+      parseEnv(schema, { APP_DELAY_MS: String(maxTimerMs), APP_STALL_SECONDS: "2147483" }),
+    ).toMatchObject({ APP_DELAY_MS: maxTimerMs, APP_STALL_SECONDS: 2147483 });
+    expect(2147483 * 1000).toBeLessThanOrEqual(maxTimerMs);
+  });
+
   it("refuse to render a value the parser would refuse", () => {
     expect(() => renderEnv(schema, { APP_PORT: 0 })).toThrow();
+    expect(() => renderEnv(schema, { APP_PORT: 65536 })).toThrow();
+    expect(() => renderEnv(schema, { APP_DELAY_MS: maxTimerMs + 1 })).toThrow();
     expect(() => renderEnv(schema, { APP_SCHEMA: "Bad-Name" })).toThrow();
   });
 
   it.each([
-    [{ APP_PORT: "0" }, 'APP_PORT: expected a positive integer, got "0"'],
-    [{ APP_DELAY_MS: "-1" }, 'APP_DELAY_MS: expected a non-negative integer, got "-1"'],
+    [{ APP_PORT: "0" }, 'APP_PORT: expected an integer from 1 to 65535, got "0"'],
+    [{ APP_PORT: "65536" }, 'APP_PORT: expected an integer from 1 to 65535, got "65536"'],
+    [{ APP_PORT: "1e3" }, 'APP_PORT: expected an integer from 1 to 65535, got "1e3"'],
+    [
+      { APP_PORT: "99999999999999999999" },
+      'APP_PORT: expected an integer from 1 to 65535, got "99999999999999999999"',
+    ],
+    [{ APP_DELAY_MS: "-1" }, 'APP_DELAY_MS: expected an integer from 0 to 2147483647, got "-1"'],
+    [
+      { APP_DELAY_MS: "3000000000" },
+      'APP_DELAY_MS: expected an integer from 0 to 2147483647, got "3000000000"',
+    ],
+    [
+      { APP_STALL_SECONDS: "2147484" },
+      'APP_STALL_SECONDS: expected an integer from 1 to 2147483, got "2147484"',
+    ],
     [{ APP_ADDR: "host" }, 'APP_ADDR: expected host:port, got "host"'],
     [{ APP_MODE: "slow" }, 'APP_MODE: expected one of fast|safe, got "slow"'],
     [{ APP_DEBUG: "yes" }, 'APP_DEBUG: expected true or false, got "yes"'],

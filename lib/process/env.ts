@@ -27,20 +27,27 @@ function fail(ctx: Ctx, raw: string, expected: string): never {
   return z.NEVER;
 }
 
-/** A decimal integer of at least `min` (0 or 1). */
-export function envInteger(min: 0 | 1) {
-  const expected = min === 1 ? "a positive integer" : "a non-negative integer";
-  return z.codec(z.string(), z.int().min(min), {
+/** The longest delay a Node timer holds; a longer one fires after 1 ms instead. */
+export const maxTimerMs = 2 ** 31 - 1;
+
+/** A decimal integer from `min` to `max`; every count and size has a bound. */
+export function envInteger(min: number, max: number) {
+  const expected = `an integer from ${min} to ${max}`;
+  return z.codec(z.string(), z.int().min(min).max(max), {
     decode: (raw, ctx) => {
       const value = Number(raw);
-      if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
-        return fail(ctx, raw, expected);
-      }
+      if (!/^\d+$/.test(raw) || value < min || value > max) return fail(ctx, raw, expected);
       return value;
     },
     encode: (value) => String(value),
   });
 }
+
+/** A duration in milliseconds that becomes a timer, so at most `maxTimerMs`. */
+export const envMilliseconds = (min: 0 | 1) => envInteger(min, maxTimerMs);
+
+/** A duration in seconds that becomes a timer in milliseconds, so at most `maxTimerMs` / 1000. */
+export const envTimerSeconds = (min: 0 | 1) => envInteger(min, Math.floor(maxTimerMs / 1000));
 
 const hostPortSchema = z.object({ host: z.string().min(1), port: z.int().min(0).max(65535) });
 

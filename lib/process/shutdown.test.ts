@@ -1,18 +1,19 @@
 import { EventEmitter } from "node:events";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { maxTimerMs } from "./env.ts";
 import { drainOnSignals } from "./shutdown.ts";
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
 
 /** A process stand-in: signals to emit, the exit codes and log messages it saw. */
-function harness(drain: () => Promise<void>) {
+function harness(drain: () => Promise<void>, graceMs = 1_000) {
   const signals = new EventEmitter();
   const exits: number[] = [];
   const messages: string[] = [];
   const log = pino({}, { write: (line: string) => messages.push(parseMessage(line)) });
-  drainOnSignals({ drain, graceMs: 1_000, log, signals, exit: (code) => exits.push(code) });
+  drainOnSignals({ drain, graceMs, log, signals, exit: (code) => exits.push(code) });
   return { signals, exits, messages };
 }
 
@@ -52,6 +53,18 @@ describe("drainOnSignals", () => {
     expect(exits).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
     expect(messages).toEqual(["draining", "drain exceeded the grace period; exiting"]);
+    expect(exits).toEqual([1]);
+  });
+
+  it("waits the longest a timer holds when the grace period is longer", async () => {
+    const { signals, exits } = harness(
+      () => new Promise<void>(() => undefined),
+      maxTimerMs + 5_000,
+    );
+    signals.emit("SIGTERM", "SIGTERM");
+    await vi.advanceTimersByTimeAsync(maxTimerMs - 1);
+    expect(exits).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
     expect(exits).toEqual([1]);
   });
 });

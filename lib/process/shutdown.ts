@@ -5,6 +5,7 @@
  * container, a signal without one is ignored.
  */
 import type { Logger } from "pino";
+import { maxTimerMs } from "./env.ts";
 
 export const drainSignals = ["SIGTERM", "SIGINT"] as const;
 
@@ -32,10 +33,12 @@ export function drainOnSignals({
     if (draining) return;
     draining = true;
     log.info({ signal }, "draining");
+    // A caller's margin on top of the longest grace must not overflow the timer into 1 ms.
+    const deadlineMs = Math.min(graceMs, maxTimerMs);
     setTimeout(() => {
       log.error("drain exceeded the grace period; exiting");
       exit(1);
-    }, graceMs).unref();
+    }, deadlineMs).unref();
     drain().then(
       () => exit(0),
       (err: unknown) => {

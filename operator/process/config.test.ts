@@ -31,11 +31,20 @@ describe("loadConfig", () => {
     [{ HERALD_LOG_LEVEL: "loud" }, /^HERALD_LOG_LEVEL: /],
     [
       { HERALD_MAX_CONCURRENT_RECONCILES: "0" },
-      /^HERALD_MAX_CONCURRENT_RECONCILES: expected a positive integer/,
+      /^HERALD_MAX_CONCURRENT_RECONCILES: expected an integer from 1 to 64, got "0"$/,
+    ],
+    [
+      { HERALD_MAX_CONCURRENT_RECONCILES: "1000" },
+      /^HERALD_MAX_CONCURRENT_RECONCILES: expected an integer from 1 to 64, got "1000"$/,
     ],
     [
       { HERALD_SCALING_STALL_AFTER_SECONDS: "5m" },
-      /^HERALD_SCALING_STALL_AFTER_SECONDS: expected a positive integer/,
+      /^HERALD_SCALING_STALL_AFTER_SECONDS: expected an integer from 1 to 2147483/,
+    ],
+    // In milliseconds this is past what a timer holds: the stall check would fire at once.
+    [
+      { HERALD_SCALING_STALL_AFTER_SECONDS: "3000000" },
+      /^HERALD_SCALING_STALL_AFTER_SECONDS: expected an integer from 1 to 2147483, got "3000000"$/,
     ],
   ])("a bad value is one line naming the variable: %o", (env, message) => {
     expect(() => loadConfig(env)).toThrow(EnvError);

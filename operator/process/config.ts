@@ -7,6 +7,7 @@ import {
   envInteger,
   envList,
   envText,
+  envTimerSeconds,
   parseEnv,
 } from "../../lib/process/env.ts";
 import { logLevels } from "../../lib/process/logger.ts";
@@ -37,9 +38,10 @@ const envSchema = z.object({
   HERALD_CLUSTER_DOMAIN: envText().default("cluster.local"),
   HERALD_HTTP_ADDR: envHostPort().default({ host: "0.0.0.0", port: 8080 }),
   HERALD_LOG_LEVEL: envEnum(logLevels).default("info"),
-  HERALD_MAX_CONCURRENT_RECONCILES: envInteger(1).default(4),
+  /** Parallel reconciles; at most 64, so a typo cannot flood the API server with calls. */
+  HERALD_MAX_CONCURRENT_RECONCILES: envInteger(1, 64).default(4),
   /** A scale step waiting longer than this sets Degraded=True/ScalingStalled (it keeps waiting). */
-  HERALD_SCALING_STALL_AFTER_SECONDS: envInteger(1).default(300),
+  HERALD_SCALING_STALL_AFTER_SECONDS: envTimerSeconds(1).default(300),
   LEADER_ELECTION: envBoolean().default(true),
   /** Unset: the operator's own namespace. */
   LEADER_ELECTION_NAMESPACE: envText().optional(),
