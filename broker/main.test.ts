@@ -1,23 +1,82 @@
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
+import { createServer, type Server } from "node:net";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const mainPath = join(import.meta.dirname, "main.ts");
 
+/** Runs the broker to its exit; the addresses default to free ports. */
+const runBroker = (env: Record<string, string>) =>
+  spawnSync(process.execPath, [mainPath], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HERALD_GRPC_ADDR: "127.0.0.1:0",
+      HERALD_HTTP_ADDR: "127.0.0.1:0",
+      ...env,
+    },
+    encoding: "utf8",
+    timeout: 20_000,
+  });
+
 describe("broker process configuration", { timeout: 30_000 }, () => {
-  it("exits with code 2 and one line naming the variable when a value is bad", () => {
-    const result = spawnSync(process.execPath, [mainPath], {
-      env: { PATH: process.env.PATH ?? "", HERALD_BATCH_MAX_SIZE: "abc" },
-      encoding: "utf8",
-      timeout: 20_000,
-    });
+  /** A port another process holds. */
+  let taken: Server;
+  let takenPort = 0;
+  beforeAll(async () => {
+    taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const address = taken.address();
+    takenPort = typeof address === "object" && address !== null ? address.port : 0;
+  });
+  afterAll(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+
+  it.each([
+    [
+      { HERALD_BATCH_MAX_SIZE: "abc" },
+      'HERALD_BATCH_MAX_SIZE: expected an integer from 1 to 100000, got "abc"',
+    ],
+    [
+      { HERALD_STORE_TIMEOUT_MS: "3000000000" },
+      'HERALD_STORE_TIMEOUT_MS: expected an integer from 1 to 2147483647, got "3000000000"',
+    ],
+    [
+      { HERALD_STORE: "cassandra", HERALD_CASSANDRA_CONTACT_POINTS: ",,," },
+      'HERALD_CASSANDRA_CONTACT_POINTS: expected a comma-separated list, got ",,,"',
+    ],
+    // TEST-NET-1 is never an address of this host.
+    [
+      { HERALD_GRPC_ADDR: "192.0.2.1:50051" },
+      "HERALD_GRPC_ADDR: cannot listen on 192.0.2.1:50051: address not available",
+    ],
+    [
+      { HERALD_HTTP_ADDR: "192.0.2.1:9464" },
+      "HERALD_HTTP_ADDR: cannot listen on 192.0.2.1:9464: address not available",
+    ],
+    [
+      { HERALD_GRPC_ADDR: "nowhere.invalid:50051" },
+      "HERALD_GRPC_ADDR: cannot listen on nowhere.invalid:50051: host not found",
+    ],
+  ])("exits with code 2 and one line naming the variable: %o", (env, line) => {
+    const result = runBroker(env);
+    expect(result.stderr).toBe(`${line}\n`);
     expect(result.status).toBe(2);
-    expect(result.stderr).toBe(
-      'HERALD_BATCH_MAX_SIZE: expected an integer from 1 to 100000, got "abc"\n',
-    );
-    expect(result.stdout).toBe("");
+  });
+
+  it.each(["HERALD_GRPC_ADDR", "HERALD_HTTP_ADDR"])(
+    "exits with code 2 and one line when %s is in use",
+    (variable) => {
+      const result = runBroker({ [variable]: `127.0.0.1:${takenPort}` });
+      expect(result.stderr).toBe(
+        `${variable}: cannot listen on 127.0.0.1:${takenPort}: address already in use\n`,
+      );
+      expect(result.status).toBe(2);
+    },
+  );
+
+  it("prints nothing on stdout for a bad value: the logger is not started yet", () => {
+    expect(runBroker({ HERALD_BATCH_MAX_SIZE: "abc" }).stdout).toBe("");
   });
 
   it("starts despite an unknown HERALD_* variable, naming it in one warning", async () => {

@@ -5,6 +5,7 @@
 // First: starts the OpenTelemetry SDK when OTEL_* configure an endpoint, whatever launched this file
 // (`node --import …/telemetry/register.ts` loads it even earlier; it runs once either way).
 import "./telemetry/register.ts";
+import { setLogger as setGrpcLogger } from "@grpc/grpc-js";
 import { startBroker } from "./broker.ts";
 import { KubeMembershipSource } from "./cluster/membership/kube-source.ts";
 import type { MembershipSource } from "./cluster/membership/membership.ts";
@@ -13,23 +14,23 @@ import { type BrokerConfig, loadConfig } from "./config.ts";
 import { unknownBrokerVariables } from "../contract/broker-env.ts";
 import { EnvError } from "../lib/process/env.ts";
 import { startHttpServer } from "../lib/process/http-server.ts";
+import { asEnvError } from "../lib/process/listen.ts";
 import { createLogger, type Logger } from "../lib/process/logger.ts";
 import { createMetricsRegistry } from "./metrics.ts";
 import { drainOnSignals } from "../lib/process/shutdown.ts";
 import { shutdownTracing, tracingEnabled } from "./telemetry/tracing.ts";
 import { createStore } from "./store/create-store.ts";
 
-/** Exit code for a configuration error, distinct from a crash. */
-const configErrorExitCode = 2;
+/** Exit code of a failed startup (a bad variable, an unbindable address), distinct from a crash. */
+const startupErrorExitCode = 2;
 
-function readConfig(): BrokerConfig {
-  try {
-    return loadConfig(process.env);
-  } catch (err) {
-    if (!(err instanceof EnvError)) throw err;
-    process.stderr.write(`${err.message}\n`);
-    process.exit(configErrorExitCode);
-  }
+/** grpc-js's own messages (a failed bind, a lost peer) as JSON log lines, not free text on stderr. */
+function routeGrpcLogs(logger: Logger): void {
+  const line =
+    (level: "warn" | "info" | "debug") =>
+    (...args: unknown[]) =>
+      logger[level]({ source: "grpc-js" }, args.map(String).join(" "));
+  setGrpcLogger({ error: line("warn"), info: line("info"), debug: line("debug") });
 }
 
 /** The membership ConfigMap on Kubernetes, HERALD_CLUSTER_MEMBERS, or (undefined) this broker alone. */
@@ -48,8 +49,9 @@ function membershipSource(config: BrokerConfig, logger: Logger): MembershipSourc
 }
 
 async function main(): Promise<void> {
-  const config = readConfig();
+  const config = loadConfig(process.env);
   const logger = createLogger("herald-broker", config.logLevel);
+  routeGrpcLogs(logger);
   const unknown = unknownBrokerVariables(process.env);
   if (unknown.length > 0) {
     // A newer operator may render settings this broker image predates; they must not stop it.
@@ -64,13 +66,13 @@ async function main(): Promise<void> {
     logger,
     registry,
     membership: membershipSource(config, logger),
-  });
+  }).catch(asEnvError("HERALD_GRPC_ADDR"));
   const http = await startHttpServer({
     address: config.httpAddress,
     ready: () => broker.ready(),
     registry,
     cluster: () => broker.cluster(),
-  });
+  }).catch(asEnvError("HERALD_HTTP_ADDR"));
   logger.info({ port: http.port, tracing: tracingEnabled() }, "http listening");
 
   drainOnSignals({
@@ -88,8 +90,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(
-    `herald broker failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
-  );
-  process.exit(1);
+  const message = err instanceof Error ? err.message : String(err);
+  const line = err instanceof EnvError ? message : `herald broker failed to start: ${message}`;
+  process.stderr.write(`${line.replace(/\s*\n\s*/g, " ")}\n`);
+  process.exit(startupErrorExitCode);
 });

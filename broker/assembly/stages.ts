@@ -7,6 +7,7 @@
 import { type Server, ServerCredentials } from "@grpc/grpc-js";
 import type { Registry } from "prom-client";
 import { formatHostPort, type HostPort } from "../../lib/process/host-port.ts";
+import { ListenError } from "../../lib/process/listen.ts";
 import type { Logger } from "../../lib/process/logger.ts";
 import type { BrokerSettings } from "../broker.ts";
 import { createClusterMetrics } from "../cluster/cluster-metrics.ts";
@@ -258,7 +259,7 @@ export async function runningStage(
 function bind(server: Server, address: HostPort): Promise<number> {
   return new Promise((resolve, reject) =>
     server.bindAsync(formatHostPort(address), ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
+      err ? reject(new ListenError(address, err)) : resolve(bound),
     ),
   );
 }

@@ -7,6 +7,7 @@
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
 import type { HostPort } from "./host-port.ts";
+import { ListenError } from "./listen.ts";
 
 export interface HttpServerOptions {
   readonly address: HostPort;
@@ -45,7 +46,7 @@ export async function startHttpServer(
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (err) => reject(new ListenError(options.address, err)));
     server.listen(options.address.port, options.address.host, () => resolve());
   });
   const bound = server.address();
