@@ -20,8 +20,9 @@ import {
 } from "./assembly/stages.ts";
 import type { ClusterSnapshot } from "./cluster/cluster-view.ts";
 import type { MembershipSource } from "./cluster/membership/membership.ts";
-import type { BrokerConfig, ClusterConfig } from "./config.ts";
+import type { BrokerConfig, ClusterConfig, SecurityConfig } from "./config.ts";
 import { ShuttingDownError } from "./errors.ts";
+import { startSecurity } from "./security/security.ts";
 import { brokerServiceName } from "./server/grpc-server.ts";
 import type { MessageStore } from "./store/message-store.ts";
 
@@ -40,6 +41,8 @@ export type BrokerSettings = Pick<
 > & {
   /** Absent: a single-member cluster of this broker. */
   readonly cluster?: Omit<ClusterConfig, "membership">;
+  /** Absent: no TLS, no authentication. */
+  readonly security?: SecurityConfig;
 };
 
 export interface BrokerDeps {
@@ -78,6 +81,7 @@ export async function startBroker({
   membership,
 }: BrokerDeps): Promise<Broker> {
   const lifecycle: Lifecycle = { draining: false };
+  const security = await startSecurity(settings.security, logger);
   const context: StageContext = {
     settings,
     cluster: settings.cluster ?? defaultCluster,
@@ -85,6 +89,7 @@ export async function startBroker({
     logger,
     membership,
     lifecycle,
+    security,
   };
   const observability = observabilityStage(registry);
   const storage = storageStage(context, observability);
@@ -120,6 +125,7 @@ export async function startBroker({
     ["stop the server", () => stopServer(serving.server, settings.shutdownGraceMs, logger)],
     ["close peer channels", () => cluster.peers.close()],
     ["close the store", () => storage.guard.close()],
+    ["stop reloading security files", () => security.close()],
   ];
 
   return {

@@ -184,4 +184,64 @@ describe("cluster configuration", () => {
     });
     expect(failure({ HERALD_CLUSTER_MEMBERS: "a" })).toMatch(/^HERALD_CLUSTER_MEMBERS: /);
   });
+
+  it("has no TLS and no authentication unless configured", () => {
+    expect(loadConfig({}).security).toMatchObject({
+      tls: undefined,
+      authFile: undefined,
+      jwt: undefined,
+    });
+  });
+
+  it("reads the TLS files, which come as a certificate and key pair", () => {
+    expect(
+      loadConfig({
+        HERALD_TLS_CERT_FILE: "/tls/tls.crt",
+        HERALD_TLS_KEY_FILE: "/tls/tls.key",
+        HERALD_TLS_CLUSTER_CA_FILE: "/tls/ca.crt",
+      }).security.tls,
+    ).toEqual({
+      certFile: "/tls/tls.crt",
+      keyFile: "/tls/tls.key",
+      clientCaFile: undefined,
+      clusterCaFile: "/tls/ca.crt",
+    });
+    expect(failure({ HERALD_TLS_CERT_FILE: "/tls/tls.crt" })).toMatch(/^HERALD_TLS_KEY_FILE: /);
+    expect(failure({ HERALD_TLS_CLIENT_CA_FILE: "/ca.crt" })).toMatch(
+      /^HERALD_TLS_CLIENT_CA_FILE: needs HERALD_TLS_CERT_FILE/,
+    );
+  });
+
+  it("reads the JWT issuer with its audience and exactly one source of keys", () => {
+    const issuer = {
+      HERALD_JWT_ISSUER: "https://kubernetes.default.svc",
+      HERALD_JWT_AUDIENCE: "herald",
+    };
+    expect(loadConfig({ ...issuer, HERALD_JWT_JWKS_FILE: "/jwks.json" }).security.jwt).toEqual({
+      issuer: "https://kubernetes.default.svc",
+      audience: "herald",
+      jwks: { kind: "file", path: "/jwks.json" },
+      permissionsClaim: "herald",
+    });
+    expect(
+      loadConfig({
+        ...issuer,
+        HERALD_JWT_JWKS_URL: "https://kubernetes.default.svc/openid/v1/jwks",
+        HERALD_JWT_JWKS_CA_FILE: "/ca.crt",
+      }).security.jwt?.jwks,
+    ).toEqual({
+      kind: "url",
+      url: "https://kubernetes.default.svc/openid/v1/jwks",
+      caFile: "/ca.crt",
+    });
+    expect(failure({ HERALD_JWT_ISSUER: "x", HERALD_JWT_JWKS_FILE: "/j" })).toMatch(
+      /^HERALD_JWT_AUDIENCE: /,
+    );
+    expect(failure(issuer)).toMatch(/^HERALD_JWT_JWKS_FILE: /);
+    expect(
+      failure({ ...issuer, HERALD_JWT_JWKS_FILE: "/j", HERALD_JWT_JWKS_URL: "https://x/jwks" }),
+    ).toMatch(/^HERALD_JWT_JWKS_URL: /);
+    expect(failure({ ...issuer, HERALD_JWT_JWKS_URL: "not a url" })).toMatch(/expected a URL/);
+    expect(failure({ HERALD_JWT_AUDIENCE: "herald" })).toMatch(/needs HERALD_JWT_ISSUER/);
+  });
 });

@@ -60,7 +60,41 @@ export interface BrokerConfig {
   readonly logLevel: LogLevel;
   readonly cluster: ClusterConfig;
   readonly retention: RetentionConfig;
+  readonly security: SecurityConfig;
 }
+
+/** TLS of the gRPC port and of calls between members (broker/README.md#security). */
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** Clients must present a certificate signed by this CA. */
+  readonly clientCaFile: string | undefined;
+  /** Members' certificates are signed by this CA; only its certificates may forward. */
+  readonly clusterCaFile: string | undefined;
+}
+
+/** JWT bearer tokens of one issuer. */
+export interface JwtConfig {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwks:
+    | { readonly kind: "file"; readonly path: string }
+    | { readonly kind: "url"; readonly url: string; readonly caFile: string | undefined };
+  /** Claim holding the token's permissions, in the auth file's shape. */
+  readonly permissionsClaim: string;
+}
+
+/** TLS and authentication; with neither an auth file nor a JWT issuer, calls are not authenticated. */
+export interface SecurityConfig {
+  readonly tls: TlsConfig | undefined;
+  readonly authFile: string | undefined;
+  readonly jwt: JwtConfig | undefined;
+  /** Longest a change of a certificate, auth or JWKS file goes unnoticed (a file watch is faster). */
+  readonly reloadIntervalMs: number;
+}
+
+/** Reload bound of the security files: a rotated certificate is served within seconds. */
+const securityReloadIntervalMs = 2000;
 
 /** Expiry bounds from spec.retention; see broker/README.md#retention. */
 export interface RetentionConfig {
@@ -119,6 +153,72 @@ function membershipConfig(env: Env): MembershipConfig {
   };
 }
 
+function tlsConfig(env: Env): TlsConfig | undefined {
+  const certFile = env.HERALD_TLS_CERT_FILE;
+  const keyFile = env.HERALD_TLS_KEY_FILE;
+  if (certFile === undefined || keyFile === undefined) {
+    if (certFile !== undefined)
+      throw new EnvError("HERALD_TLS_KEY_FILE", "required with HERALD_TLS_CERT_FILE");
+    if (keyFile !== undefined)
+      throw new EnvError("HERALD_TLS_CERT_FILE", "required with HERALD_TLS_KEY_FILE");
+    for (const name of ["HERALD_TLS_CLIENT_CA_FILE", "HERALD_TLS_CLUSTER_CA_FILE"] as const) {
+      if (env[name] !== undefined)
+        throw new EnvError(name, "needs HERALD_TLS_CERT_FILE and HERALD_TLS_KEY_FILE");
+    }
+    return undefined;
+  }
+  return {
+    certFile,
+    keyFile,
+    clientCaFile: env.HERALD_TLS_CLIENT_CA_FILE,
+    clusterCaFile: env.HERALD_TLS_CLUSTER_CA_FILE,
+  };
+}
+
+function jwtConfig(env: Env): JwtConfig | undefined {
+  const issuer = env.HERALD_JWT_ISSUER;
+  if (issuer === undefined) {
+    for (const name of [
+      "HERALD_JWT_AUDIENCE",
+      "HERALD_JWT_JWKS_FILE",
+      "HERALD_JWT_JWKS_URL",
+    ] as const) {
+      if (env[name] !== undefined) throw new EnvError(name, "needs HERALD_JWT_ISSUER");
+    }
+    return undefined;
+  }
+  const { HERALD_JWT_JWKS_FILE: path, HERALD_JWT_JWKS_URL: url } = env;
+  const audience = env.HERALD_JWT_AUDIENCE;
+  if (audience === undefined) {
+    throw new EnvError("HERALD_JWT_AUDIENCE", "required with HERALD_JWT_ISSUER");
+  }
+  const permissionsClaim = env.HERALD_JWT_PERMISSIONS_CLAIM;
+  if (path !== undefined && url !== undefined) {
+    throw new EnvError("HERALD_JWT_JWKS_URL", "set it or HERALD_JWT_JWKS_FILE, not both");
+  }
+  if (url === undefined) {
+    if (path === undefined) {
+      throw new EnvError(
+        "HERALD_JWT_JWKS_FILE",
+        "required with HERALD_JWT_ISSUER (or HERALD_JWT_JWKS_URL)",
+      );
+    }
+    if (env.HERALD_JWT_JWKS_CA_FILE !== undefined) {
+      throw new EnvError("HERALD_JWT_JWKS_CA_FILE", "needs HERALD_JWT_JWKS_URL");
+    }
+    return { issuer, audience, jwks: { kind: "file", path }, permissionsClaim };
+  }
+  if (!URL.canParse(url)) {
+    throw new EnvError("HERALD_JWT_JWKS_URL", `expected a URL, got ${JSON.stringify(url)}`);
+  }
+  return {
+    issuer,
+    audience,
+    jwks: { kind: "url", url, caFile: env.HERALD_JWT_JWKS_CA_FILE },
+    permissionsClaim,
+  };
+}
+
 /** Parses the environment; throws EnvError whose message names the first bad variable. */
 export function loadConfig(
   environment: Readonly<Record<string, string | undefined>>,
@@ -140,6 +240,12 @@ export function loadConfig(
     retention: {
       defaultExpirationSeconds: env.HERALD_DEFAULT_EXPIRATION_SECONDS,
       maxExpirationSeconds: env.HERALD_MAX_EXPIRATION_SECONDS,
+    },
+    security: {
+      tls: tlsConfig(env),
+      authFile: env.HERALD_AUTH_FILE,
+      jwt: jwtConfig(env),
+      reloadIntervalMs: securityReloadIntervalMs,
     },
     cluster: {
       self: env.POD_NAME ?? hostname(),

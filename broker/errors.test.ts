@@ -5,6 +5,7 @@ import {
   IdSpaceExhaustedError,
   NotOwnerError,
   PeerCallError,
+  PermissionDeniedError,
   InvalidArgumentError,
   MessageNotFoundError,
   MessageTooLargeError,
@@ -12,6 +13,7 @@ import {
   StoreUnavailableError,
   SubscriberOverflowError,
   toGrpcStatus,
+  UnauthenticatedError,
 } from "./errors.ts";
 
 describe("toGrpcStatus", () => {
@@ -27,6 +29,8 @@ describe("toGrpcStatus", () => {
     [new NotOwnerError("s", 3), status.UNAVAILABLE],
     [new ClusterUnavailableError("no membership adopted yet"), status.UNAVAILABLE],
     [new PeerCallError(status.INVALID_ARGUMENT, "unknown id 9"), status.INVALID_ARGUMENT],
+    [new UnauthenticatedError("no bearer token"), status.UNAUTHENTICATED],
+    [new PermissionDeniedError("orders-writer", "publish", "audit.x"), status.PERMISSION_DENIED],
   ])("maps %s to its code with its message as detail", (err, code) => {
     expect(toGrpcStatus(err)).toEqual({
       code,

@@ -97,6 +97,38 @@ export class PeerCallError extends Error {
   }
 }
 
+/** A call without a valid credential (bearer token, JWT or client certificate) where one is required. */
+export class UnauthenticatedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UnauthenticatedError";
+  }
+}
+
+/** An authenticated principal lacks the permission for a verb on a subject. */
+export class PermissionDeniedError extends Error {
+  constructor(principal: string, verb: string, subject: string) {
+    super(`${principal} may not ${verb} "${subject}"`);
+    this.name = "PermissionDeniedError";
+  }
+}
+
+/** A consumer group exists with another subject or pattern than the one a member asked for. */
+export class GroupConflictError extends Error {
+  constructor(group: string, pattern: string, asked: string) {
+    super(`group "${group}" consumes "${pattern}"; it cannot consume "${asked}"`);
+    this.name = "GroupConflictError";
+  }
+}
+
+/** A call this broker does not serve in its current configuration (named in the message). */
+export class NotSupportedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NotSupportedError";
+  }
+}
+
 export { StoreUnavailableError };
 
 /** The gRPC status for anything a handler threw. Unknown errors never leak their text. */
@@ -117,6 +149,12 @@ export function toGrpcStatus(err: unknown): Pick<StatusObject, "code" | "details
     err instanceof ClusterUnavailableError
   ) {
     return { code: status.UNAVAILABLE, details: err.message };
+  }
+  if (err instanceof UnauthenticatedError) {
+    return { code: status.UNAUTHENTICATED, details: err.message };
+  }
+  if (err instanceof PermissionDeniedError) {
+    return { code: status.PERMISSION_DENIED, details: err.message };
   }
   if (err instanceof PeerCallError) return { code: err.code, details: err.details };
   if (err instanceof StoreUnavailableError) {

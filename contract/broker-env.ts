@@ -114,6 +114,33 @@ export const brokerEnvSchema = z.object({
   HERALD_FORWARD_TIMEOUT_MS: envMilliseconds(1)
     .default(10_000)
     .describe("Deadline of a call forwarded to a subject's owner."),
+  HERALD_TLS_CERT_FILE: envText()
+    .optional()
+    .describe("PEM certificate (chain) of the gRPC port; with HERALD_TLS_KEY_FILE turns TLS on."),
+  HERALD_TLS_KEY_FILE: envText().optional().describe("PEM private key of HERALD_TLS_CERT_FILE."),
+  HERALD_TLS_CLIENT_CA_FILE: envText()
+    .optional()
+    .describe("PEM CA(s); when set, every client must present a certificate they signed (mTLS)."),
+  HERALD_TLS_CLUSTER_CA_FILE: envText()
+    .optional()
+    .describe("PEM CA(s) of the members' certificates: trusted for calls between members only."),
+  HERALD_AUTH_FILE: envText()
+    .optional()
+    .describe("YAML users (token SHA-256, certificate SAN, JWT subject) and their permissions."),
+  HERALD_JWT_ISSUER: envText()
+    .optional()
+    .describe("Accept JWT bearer tokens of this issuer (iss), e.g. the Kubernetes API server."),
+  HERALD_JWT_AUDIENCE: envText().optional().describe("Required aud of JWT bearer tokens."),
+  HERALD_JWT_JWKS_FILE: envText()
+    .optional()
+    .describe("JWKS file with the issuer's keys (reloaded on change); or HERALD_JWT_JWKS_URL."),
+  HERALD_JWT_JWKS_URL: envText().optional().describe("URL of the issuer's JWKS."),
+  HERALD_JWT_JWKS_CA_FILE: envText()
+    .optional()
+    .describe("PEM CA that HERALD_JWT_JWKS_URL's server certificate must chain to."),
+  HERALD_JWT_PERMISSIONS_CLAIM: envText()
+    .default("herald")
+    .describe("JWT claim holding permissions in the auth file's shape."),
   POD_NAME: envText().optional().describe("This member's name (downward API); else the host name."),
   POD_NAMESPACE: envText().optional().describe("Namespace of the membership ConfigMap."),
 });

@@ -30,6 +30,8 @@ import {
 import { brokerServiceName, createGrpcServer, createHealth } from "../server/grpc-server.ts";
 import { observeService } from "../server/observed-service.ts";
 import { PublishStreams } from "../server/publish-stream.ts";
+import { authorize } from "../security/access-control.ts";
+import type { Security } from "../security/security.ts";
 import type { MessageStore } from "../store/message-store.ts";
 import { StoreGuard } from "../store/store-guard.ts";
 import { SubscriptionHub } from "../subscriptions/subscription-hub.ts";
@@ -54,6 +56,7 @@ export interface StageContext {
   readonly logger: Logger;
   readonly membership: MembershipSource | undefined;
   readonly lifecycle: Lifecycle;
+  readonly security: Security;
 }
 
 /** Metrics and health statuses, which every later stage reports to. */
@@ -105,14 +108,14 @@ type Subscriptions = ReturnType<typeof subscriptionStage>;
 
 /** Membership view, peer channels, relays of subjects owned elsewhere, and subject ownership. */
 export function clusterStage(
-  { logger, cluster }: StageContext,
+  { logger, cluster, security }: StageContext,
   { clusterMetrics }: Observability,
   { guard, sequencer, loadLastId }: Storage,
   { hub, subjectIdle }: Subscriptions,
 ) {
   const flush = link<[], Promise<void>>("the publisher's flush");
   const view = new ClusterView(cluster.self);
-  const peers = new PeerPool();
+  const peers = new PeerPool(security.tls?.peers);
   const relays = new SubscribeRelays({
     view,
     peers,
@@ -186,14 +189,22 @@ export function publishStage(
   flush.connect(() => publisher.flush());
   const admission = (): Admission =>
     lifecycle.draining ? "draining" : guard.available ? "open" : "store-unavailable";
+  const openRoute = createStreamRouter({
+    ...routing,
+    publishHere: async (input) => {
+      admit(admission());
+      return (await publisher.publish([input]))[0] ?? 0;
+    },
+  });
   const streams = new PublishStreams({
-    openRoute: createStreamRouter({
-      ...routing,
-      publishHere: async (input) => {
-        admit(admission());
-        return (await publisher.publish([input]))[0] ?? 0;
-      },
-    }),
+    // Every frame is authorized on its own, before it is routed.
+    openRoute: (call) => {
+      const route = openRoute(call);
+      return (input) => {
+        authorize(call, "publish", input.subject);
+        return route(input);
+      };
+    },
     maxMessageBytes: settings.maxMessageBytes,
     retention: settings.retention,
     maxInflight: settings.publishStreamMaxInflight,
@@ -206,7 +217,7 @@ type Publishing = ReturnType<typeof publishStage>;
 
 /** The gRPC server (Broker through forwarding and metrics, Cluster, health), bound to its port. */
 export async function servingStage(
-  { settings, logger }: StageContext,
+  { settings, logger, security }: StageContext,
   { metrics, health }: Observability,
   { guard }: Storage,
   { hub }: Subscriptions,
@@ -223,17 +234,26 @@ export async function servingStage(
     admission,
     publishStreams: streams,
   });
+  const { access } = security;
+  const forwarding = createForwardingService({
+    ...routing,
+    local,
+    relays,
+    retention: settings.retention,
+  });
   const server = createGrpcServer({
-    service: observeService(
-      createForwardingService({ ...routing, local, relays, retention: settings.retention }),
-      metrics.methods,
-    ),
-    cluster: ownership.service(),
+    // Outside forwarding: the member a client calls refuses what it may not do before routing it.
+    service: observeService(access?.secureBroker(forwarding) ?? forwarding, metrics.methods),
+    cluster: access?.secureCluster(ownership.service()) ?? ownership.service(),
     health,
     maxMessageBytes: settings.maxMessageBytes,
     maxConnectionAgeMs: settings.maxConnectionAgeMs,
   });
-  const port = await bind(server, settings.grpcAddress);
+  const port = await bind(
+    server,
+    settings.grpcAddress,
+    security.tls?.server ?? ServerCredentials.createInsecure(),
+  );
   return { server, port, address: formatHostPort({ ...settings.grpcAddress, port }) };
 }
 type Serving = Awaited<ReturnType<typeof servingStage>>;
@@ -256,9 +276,9 @@ export async function runningStage(
   return { source, purgeTimer: purgeExpired(guard, settings.purgeIntervalMs, metrics, logger) };
 }
 
-function bind(server: Server, address: HostPort): Promise<number> {
+function bind(server: Server, address: HostPort, credentials: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) =>
-    server.bindAsync(formatHostPort(address), ServerCredentials.createInsecure(), (err, bound) =>
+    server.bindAsync(formatHostPort(address), credentials, (err, bound) =>
       err ? reject(new ListenError(address, err)) : resolve(bound),
     ),
   );

@@ -1,10 +1,14 @@
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { tokenSha256 } from "../security/auth-file.ts";
 import { MemoryStore } from "../store/memory/memory-store.ts";
+import { createCa, issue } from "../test/certificates.ts";
 import { startTestBroker, type TestBroker, uniqueSubject } from "../test/harness.ts";
 
 const cliPath = join(import.meta.dirname, "herald.ts");
@@ -111,5 +115,52 @@ describe("herald CLI", { timeout: 30_000 }, () => {
     child.kill("SIGINT");
     const [code] = (await once(child, "exit")) as [number | null];
     expect(code).toBe(0);
+  });
+
+  it("connects with TLS and a token from options or the environment", async () => {
+    const ca = createCa("herald-cli");
+    const leaf = issue(ca, "broker");
+    const authFile = join(ca.dir, "auth.yaml");
+    const token = "cli-token-0123456789";
+    writeFileSync(
+      authFile,
+      stringify({
+        users: [{ name: "cli", tokenSha256: tokenSha256(token), permissions: { publish: [">"] } }],
+      }),
+    );
+    const secure = await startTestBroker(new MemoryStore({ maxMessagesPerSubject: 100 }), {
+      security: {
+        tls: {
+          certFile: leaf.certFile,
+          keyFile: leaf.keyFile,
+          clientCaFile: undefined,
+          clusterCaFile: undefined,
+        },
+        authFile,
+        jwt: undefined,
+        reloadIntervalMs: 1000,
+      },
+    });
+    try {
+      const subject = uniqueSubject("cli");
+      const args = [cliPath, "--addr", secure.address, "--tls-ca", ca.certFile];
+      expect(
+        (await run(process.execPath, [...args, "--token", token, "publish", subject, "a"])).stdout,
+      ).toBe(`published ${subject}#1\n`);
+      const viaEnv = await run(
+        process.execPath,
+        [cliPath, "--addr", secure.address, "publish", subject, "b"],
+        {
+          env: { ...process.env, HERALD_TLS_CA: ca.certFile, HERALD_TOKEN: token },
+        },
+      );
+      expect(viaEnv.stdout).toBe(`published ${subject}#2\n`);
+      const refused = await run(process.execPath, [...args, "publish", subject, "c"]).catch(
+        (err: { stderr: string }) => err.stderr,
+      );
+      expect(refused).toMatch(/^herald: UNAUTHENTICATED: no credential/m);
+    } finally {
+      await secure.stop();
+    }
   });
 });

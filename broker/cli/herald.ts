@@ -8,13 +8,21 @@
  *   herald subscribe SUBJECT [--from ID]
  *
  * Global options: --addr HOST:PORT (default $HERALD_ADDR or 127.0.0.1:50051)
- * and --json (one JSON object per line instead of human-readable text).
+ * and --json (one JSON object per line instead of human-readable text). Security
+ * (broker/README.md#security): --tls-ca FILE (or $HERALD_TLS_CA) turns TLS on,
+ * --tls-cert/--tls-key FILE present a client certificate, --token (or
+ * $HERALD_TOKEN) sends a bearer token.
  */
 import { type ServiceError, status } from "@grpc/grpc-js";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { Command, InvalidArgumentError } from "commander";
 import { z } from "zod";
-import { HeraldClient, type ReceivedMessage } from "../client/herald-client.ts";
+import {
+  HeraldClient,
+  type HeraldClientOptions,
+  type ReceivedMessage,
+} from "../client/herald-client.ts";
 
 const nonNegative = z.coerce.number().int().min(0);
 const positive = z.coerce.number().int().min(1);
@@ -30,6 +38,24 @@ const parseWith = (schema: z.ZodType<number>, expected: string) => (raw: string)
 interface GlobalOptions {
   readonly addr: string;
   readonly json: boolean;
+  readonly tls: boolean;
+  readonly tlsCa?: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly token?: string;
+}
+
+/** The client's TLS and credential from the options; TLS when any TLS option is given. */
+function securityOptions(options: GlobalOptions): HeraldClientOptions {
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+    program.error("herald: --tls-cert and --tls-key go together");
+  }
+  const read = (path: string | undefined) => (path === undefined ? undefined : readFileSync(path));
+  const tls =
+    options.tls || options.tlsCa !== undefined || options.tlsCert !== undefined
+      ? { ca: read(options.tlsCa), cert: read(options.tlsCert), key: read(options.tlsKey) }
+      : undefined;
+  return { tls, token: options.token };
 }
 
 /** The body as text when it is valid UTF-8, otherwise base64 (JSON) or raw bytes (human). */
@@ -65,7 +91,14 @@ async function withClient(
   options: GlobalOptions,
   run: (client: HeraldClient) => Promise<void>,
 ): Promise<void> {
-  const client = new HeraldClient(options.addr);
+  let client: HeraldClient;
+  try {
+    client = new HeraldClient(options.addr, securityOptions(options));
+  } catch (err) {
+    console.error(failureLine(err));
+    process.exitCode = 1;
+    return;
+  }
   try {
     await run(client);
   } catch (err) {
@@ -108,6 +141,15 @@ const program = new Command("herald")
   .description("Publish, fetch and subscribe on a Herald broker")
   .option("--addr <host:port>", "broker address", process.env.HERALD_ADDR ?? "127.0.0.1:50051")
   .option("--json", "print one JSON object per line", false)
+  .option("--tls", "connect with TLS, trusting the system's CAs", false)
+  .option(
+    "--tls-ca <file>",
+    "PEM CA of the broker's certificate; implies --tls",
+    process.env.HERALD_TLS_CA,
+  )
+  .option("--tls-cert <file>", "PEM client certificate (mTLS); implies --tls")
+  .option("--tls-key <file>", "PEM key of --tls-cert")
+  .option("--token <token>", "bearer token (auth-file token or JWT)", process.env.HERALD_TOKEN)
   .showHelpAfterError();
 
 const globals = () => program.opts<GlobalOptions>();

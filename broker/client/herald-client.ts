@@ -3,7 +3,13 @@
  * after a disconnect they resubscribe with start_id = last received id + 1,
  * so the consumer sees every message once, in order.
  */
-import { credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import {
+  credentials,
+  Metadata,
+  type MetadataOptions,
+  type ServiceError,
+  status,
+} from "@grpc/grpc-js";
 import {
   BrokerClient,
   type MessageResponse,
@@ -53,6 +59,18 @@ export interface HeraldClientOptions {
   readonly callTimeoutMs?: number;
   /** Pause before a subscription resubscribes; grpc-js backs off the reconnection itself. */
   readonly resubscribeDelayMs?: number;
+  /** Connect with TLS (broker/README.md#security); absent = plaintext. */
+  readonly tls?: TlsOptions;
+  /** Sent on every call as `authorization: Bearer <token>`: an auth-file token or a JWT. */
+  readonly token?: string;
+}
+
+export interface TlsOptions {
+  /** PEM CA the broker's certificate must chain to; absent = the system's roots. */
+  readonly ca?: Buffer;
+  /** PEM client certificate and key, for a broker that requires one (mTLS). */
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
 }
 
 const resumableCodes = new Set<number>([
@@ -67,9 +85,16 @@ export class HeraldClient {
   readonly #client: BrokerClient;
   readonly #callTimeoutMs: number;
   readonly #resubscribeDelayMs: number;
+  readonly #authorization: string | undefined;
 
   constructor(address: string, options: HeraldClientOptions = {}) {
-    this.#client = new BrokerClient(address, credentials.createInsecure(), {
+    const { tls } = options;
+    const channelCredentials =
+      tls === undefined
+        ? credentials.createInsecure()
+        : credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
+    this.#authorization = options.token === undefined ? undefined : `Bearer ${options.token}`;
+    this.#client = new BrokerClient(address, channelCredentials, {
       "grpc.enable_channelz": 0,
       "grpc.max_receive_message_length": -1,
       "grpc.max_send_message_length": -1,
@@ -86,7 +111,7 @@ export class HeraldClient {
   ): Promise<number> {
     const request = { subject, body: toBuffer(body), expirationSeconds: options.ttlSeconds ?? 0 };
     return new Promise((resolve, reject) =>
-      this.#client.publish(request, new Metadata(), this.#deadline(), (err, response) =>
+      this.#client.publish(request, this.#metadata(), this.#deadline(), (err, response) =>
         err ? reject(err) : resolve(response.id),
       ),
     );
@@ -104,7 +129,7 @@ export class HeraldClient {
       })),
     };
     return new Promise((resolve, reject) =>
-      this.#client.publishBatch(request, new Metadata(), this.#deadline(), (err, response) =>
+      this.#client.publishBatch(request, this.#metadata(), this.#deadline(), (err, response) =>
         err ? reject(err) : resolve(response.ids),
       ),
     );
@@ -112,7 +137,7 @@ export class HeraldClient {
 
   /** Opens a PublishStream: publishes are pipelined and acknowledged one by one, in order. */
   publisher(): StreamPublisher {
-    const call = this.#client.publishStream(new Metadata());
+    const call = this.#client.publishStream(this.#metadata());
     const pending = new Map<
       number,
       { resolve: (id: number) => void; reject: (err: Error) => void }
@@ -161,7 +186,7 @@ export class HeraldClient {
 
   fetch(subject: string, id: number): Promise<ReceivedMessage> {
     return new Promise((resolve, reject) =>
-      this.#client.fetch({ subject, id }, new Metadata(), this.#deadline(), (err, response) =>
+      this.#client.fetch({ subject, id }, this.#metadata(), this.#deadline(), (err, response) =>
         err ? reject(err) : resolve(received(response)),
       ),
     );
@@ -178,7 +203,7 @@ export class HeraldClient {
     while (!aborted()) {
       const call = this.#client.subscribe(
         { subject, startId },
-        new Metadata({ waitForReady: options.resume === true }),
+        this.#metadata({ waitForReady: options.resume === true }),
       );
       const cancel = () => call.cancel();
       signal?.addEventListener("abort", cancel, { once: true });
@@ -202,6 +227,13 @@ export class HeraldClient {
 
   close(): void {
     this.#client.close();
+  }
+
+  /** Call metadata with the bearer token, if any. */
+  #metadata(options?: MetadataOptions): Metadata {
+    const metadata = new Metadata(options);
+    if (this.#authorization !== undefined) metadata.set("authorization", this.#authorization);
+    return metadata;
   }
 
   #deadline() {

@@ -1,6 +1,11 @@
 import { Metadata } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
-import { forwardedEpoch, forwardedEpochKey, peerMetadata } from "./forwarded-metadata.ts";
+import {
+  forwardedEpoch,
+  forwardedEpochKey,
+  forwardedPrincipalKey,
+  peerMetadata,
+} from "./forwarded-metadata.ts";
 
 describe("forwarded-call metadata", () => {
   it("marks a call to a peer with the sender's epoch, which the peer reads back", () => {
@@ -20,5 +25,14 @@ describe("forwarded-call metadata", () => {
     expect(outgoing.get("traceparent")).toEqual([traceparent]);
     expect(outgoing.get("tracestate")).toEqual(["vendor=1"]);
     expect(outgoing.get("x-unrelated")).toEqual([]);
+  });
+
+  it("carries the client's credential, so the owner authorizes the call again", () => {
+    const incoming = new Metadata();
+    incoming.set("authorization", "Bearer secret");
+    incoming.set(forwardedPrincipalKey, "orders-writer");
+    const outgoing = peerMetadata(1, incoming);
+    expect(outgoing.get("authorization")).toEqual(["Bearer secret"]);
+    expect(outgoing.get(forwardedPrincipalKey)).toEqual(["orders-writer"]);
   });
 });

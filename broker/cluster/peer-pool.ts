@@ -3,7 +3,7 @@
  * stream and handoff call to that peer (the Broker and Cluster clients share
  * it). Channels of peers that left the membership are closed.
  */
-import { type ChannelOptions, credentials } from "@grpc/grpc-js";
+import { type ChannelCredentials, type ChannelOptions, credentials } from "@grpc/grpc-js";
 import { BrokerClient } from "../api/gen/broker.ts";
 import { ClusterClient } from "../api/gen/cluster.ts";
 
@@ -20,13 +20,19 @@ const channelOptions: ChannelOptions = {
 
 export class PeerPool {
   readonly #peers = new Map<string, Peer>();
+  readonly #credentials: ChannelCredentials;
+
+  /** `channelCredentials`: mTLS with this member's certificate when TLS is on (broker/README.md#security). */
+  constructor(channelCredentials: ChannelCredentials = credentials.createInsecure()) {
+    this.#credentials = channelCredentials;
+  }
 
   get(address: string): Peer {
     let peer = this.#peers.get(address);
     if (peer === undefined) {
-      const broker = new BrokerClient(address, credentials.createInsecure(), channelOptions);
+      const broker = new BrokerClient(address, this.#credentials, channelOptions);
       // The same channel (connection) carries the internal Cluster calls.
-      const cluster = new ClusterClient(address, credentials.createInsecure(), {
+      const cluster = new ClusterClient(address, this.#credentials, {
         ...channelOptions,
         channelOverride: broker.getChannel(),
       });

@@ -6,15 +6,15 @@ import { randomUUID } from "node:crypto";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { type Broker, type BrokerSettings, startBroker } from "../broker.ts";
-import { HeraldClient } from "../client/herald-client.ts";
+import { HeraldClient, type HeraldClientOptions } from "../client/herald-client.ts";
 import type { MessageStore } from "../store/message-store.ts";
 
 export interface TestBroker {
   readonly broker: Broker;
   readonly address: string;
   readonly registry: Registry;
-  /** A client on the broker, closed by `stop`. */
-  client(): HeraldClient;
+  /** A client on the broker (by default with the broker's client options), closed by `stop`. */
+  client(options?: HeraldClientOptions): HeraldClient;
   /** Current value of a metric without labels. */
   metric(name: string): Promise<number>;
   stop(): Promise<void>;
@@ -33,9 +33,14 @@ export const defaultTestSettings: BrokerSettings = {
   retention: { defaultExpirationSeconds: undefined, maxExpirationSeconds: undefined },
 };
 
+/**
+ * `clientOptions`: what `client()` connects with by default (TLS and a token for a broker with
+ * security settings).
+ */
 export async function startTestBroker(
   store: MessageStore,
   overrides: Partial<BrokerSettings> = {},
+  clientOptions: HeraldClientOptions = {},
 ): Promise<TestBroker> {
   const registry = new Registry();
   const broker = await startBroker({
@@ -51,8 +56,8 @@ export async function startTestBroker(
     broker,
     address,
     registry,
-    client: () => {
-      const client = new HeraldClient(address);
+    client: (options = clientOptions) => {
+      const client = new HeraldClient(address, options);
       clients.push(client);
       return client;
     },

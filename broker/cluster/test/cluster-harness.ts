@@ -6,7 +6,8 @@
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { type Broker, startBroker } from "../../broker.ts";
-import { HeraldClient } from "../../client/herald-client.ts";
+import { HeraldClient, type HeraldClientOptions } from "../../client/herald-client.ts";
+import type { SecurityConfig } from "../../config.ts";
 import type { MessageStore } from "../../store/message-store.ts";
 import { freePort } from "../../../testing/free-port.ts";
 import { defaultTestSettings } from "../../test/harness.ts";
@@ -36,7 +37,13 @@ export interface TestCluster {
 export async function startTestCluster(
   size: number,
   newStore: () => MessageStore,
-  options: { handoffTimeoutMs?: number; prefix?: string } = {},
+  options: {
+    handoffTimeoutMs?: number;
+    prefix?: string;
+    /** Per member (its certificate differs), with the clients' options to match. */
+    security?: (name: string) => SecurityConfig;
+    clientOptions?: HeraldClientOptions;
+  } = {},
 ): Promise<TestCluster> {
   const prefix = options.prefix ?? "broker";
   const members: Member[] = [];
@@ -59,6 +66,7 @@ export async function startTestCluster(
             handoffTimeoutMs: options.handoffTimeoutMs ?? 2000,
             forwardTimeoutMs: 5000,
           },
+          security: options.security?.(member.name),
         },
         store: newStore(),
         logger: pino({ level: process.env.HERALD_TEST_LOG_LEVEL ?? "silent" }),
@@ -72,7 +80,10 @@ export async function startTestCluster(
         registry,
         source,
         client: () => {
-          const client = new HeraldClient(member.address, { resubscribeDelayMs: 50 });
+          const client = new HeraldClient(member.address, {
+            resubscribeDelayMs: 50,
+            ...options.clientOptions,
+          });
           clients.push(client);
           return client;
         },

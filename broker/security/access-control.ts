@@ -1,0 +1,191 @@
+/**
+ * Authentication and authorization of every Broker call (broker/README.md#security). The handlers
+ * are wrapped outside forwarding, so the member a client calls refuses what the client may not do
+ * before routing it, and the owner of a forwarded call checks it again under its own auth file.
+ *
+ * A client proves who it is with `authorization: Bearer <token>` (an auth-file token or a JWT) or a
+ * client certificate whose SAN the auth file maps to a user. A forwarded call must come over a
+ * connection with a cluster member's certificate; it carries the client's bearer token, or the
+ * name of the certificate user, so a client cannot claim a principal by marking its call forwarded.
+ *
+ * Each authenticated call registers how to find its principal, and `authorize` checks a verb on a
+ * subject against it: per request, per PublishBatch item, per PublishStream frame, and for the
+ * subject a Consume stream starts on. The principal is looked up again after a reload, so a stream
+ * opened before a permission change follows it and a removed user's stream is refused.
+ */
+import type { Metadata, sendUnaryData, ServerUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
+import type { ClusterServer } from "../api/gen/cluster.ts";
+import type { SubscribeRequest } from "../api/gen/broker.ts";
+import { forwardedEpoch, forwardedPrincipalKey } from "../cluster/forwarded-metadata.ts";
+import { PermissionDeniedError, toGrpcStatus, UnauthenticatedError } from "../errors.ts";
+import type { BrokerHandlers } from "../server/broker-service.ts";
+import type { PublishStreamCall } from "../server/publish-stream.ts";
+import { certificateNames, tokenSha256 } from "./auth-file.ts";
+import type { JwtVerifier } from "./jwt.ts";
+import type { Verb } from "./permissions.ts";
+import { type Credential, type Directory, type Principal, resolvePrincipal } from "./principal.ts";
+import type { TlsMaterial } from "./tls-reloader.ts";
+
+/** What authentication needs of a call, unary or stream. */
+type CallContext = Pick<ServerUnaryCall<unknown, unknown>, "metadata" | "getAuthContext">;
+type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
+
+/** The principal of each authenticated call in progress, as of the auth file in force. */
+const principals = new WeakMap<object, () => Principal>();
+
+/**
+ * Throws PermissionDeniedError unless the principal of `call` may `verb` on `subject` (or
+ * UnauthenticatedError if its user is gone since). A call of a broker without authentication is
+ * never registered and always allowed. Handlers of streams call this per message.
+ */
+export function authorize(call: object, verb: Verb, subject: string): void {
+  const principal = principals.get(call)?.();
+  if (principal !== undefined && !principal.permissions.allows(verb, subject)) {
+    throw new PermissionDeniedError(principal.name, verb, subject);
+  }
+}
+
+/** The auth file and JWT issuer in force, swapped on reload. */
+export interface AccessState {
+  readonly directory: () => Directory;
+  /** Increases with every reload of the auth file. */
+  readonly generation: () => number;
+  readonly jwt: JwtVerifier | undefined;
+  readonly tls: TlsMaterial | undefined;
+}
+
+export interface AccessControl {
+  secureBroker(handlers: BrokerHandlers): BrokerHandlers;
+  /** Only other members may call the internal Cluster service (handoff). */
+  secureCluster(service: ClusterServer): ClusterServer;
+}
+
+/** A compact JWS: three base64url parts. */
+const jwtShape = /^[\w-]+\.[\w-]+\.[\w-]+$/;
+
+export function createAccessControl(state: AccessState): AccessControl {
+  const isMember = (call: CallContext) => {
+    const certificate = call.getAuthContext().sslPeerCertificate;
+    return certificate !== undefined && state.tls?.isClusterMember(certificate) === true;
+  };
+
+  const bearerToken = (metadata: Metadata): string | undefined => {
+    const [header] = metadata.get("authorization");
+    if (header === undefined) return undefined;
+    const match = /^Bearer +(\S+)$/i.exec(String(header));
+    if (match?.[1] === undefined)
+      throw new UnauthenticatedError("authorization is not Bearer <token>");
+    return match[1];
+  };
+
+  const tokenCredential = async (token: string): Promise<Credential> => {
+    if (state.jwt === undefined || !jwtShape.test(token)) {
+      return { kind: "token", sha256: tokenSha256(token) };
+    }
+    try {
+      return await state.jwt.verify(token);
+    } catch (err) {
+      throw new UnauthenticatedError(
+        `invalid token: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  };
+
+  const credentialOf = async (call: CallContext): Promise<Credential> => {
+    const forwarded = forwardedEpoch(call.metadata) !== undefined;
+    const member = isMember(call);
+    if (forwarded && !member) {
+      throw new UnauthenticatedError("a forwarded call must come from a cluster member");
+    }
+    const token = bearerToken(call.metadata);
+    if (token !== undefined) return tokenCredential(token);
+    if (forwarded) {
+      const [name] = call.metadata.get(forwardedPrincipalKey);
+      return typeof name === "string" ? { kind: "forwarded", name } : { kind: "member" };
+    }
+    const certificate = call.getAuthContext().sslPeerCertificate;
+    if (certificate !== undefined && !member) {
+      return { kind: "certificate", names: certificateNames(certificate.subjectaltname) };
+    }
+    throw new UnauthenticatedError(
+      "no credential: send authorization: Bearer <token> or a client certificate",
+    );
+  };
+
+  /** Authenticates `call`, registers its principal, and names it for a forward to the owner. */
+  const authenticate = async (call: CallContext): Promise<void> => {
+    const credential = await credentialOf(call);
+    let generation = state.generation();
+    let principal = resolvePrincipal(credential, state.directory());
+    principals.set(call, () => {
+      // A JWT is re-resolved every time, since it may expire while the stream is open.
+      if (generation !== state.generation() || credential.kind === "jwt") {
+        generation = state.generation();
+        principal = resolvePrincipal(credential, state.directory());
+      }
+      return principal;
+    });
+    // The owner of a forwarded call re-resolves a certificate user by name; a token travels itself.
+    if (credential.kind === "certificate" || credential.kind === "forwarded") {
+      call.metadata.set(forwardedPrincipalKey, principal.name);
+    } else if (forwardedEpoch(call.metadata) === undefined) {
+      call.metadata.remove(forwardedPrincipalKey);
+    }
+  };
+
+  const unary =
+    <Req, Res>(
+      handler: Unary<Req, Res>,
+      check: (call: ServerUnaryCall<Req, Res>) => void,
+    ): Unary<Req, Res> =>
+    (call, callback) => {
+      authenticate(call)
+        .then(() => check(call))
+        .then(
+          () => handler(call, callback),
+          (err: unknown) => callback(toGrpcStatus(err)),
+        );
+    };
+
+  /** Streams end with the status of a refused authentication; their messages are checked one by one. */
+  const stream =
+    <Call extends CallContext & { emit(event: "error", status: object): boolean }>(
+      handler: (call: Call) => void,
+      check: (call: Call) => void,
+    ) =>
+    (call: Call) => {
+      authenticate(call)
+        .then(() => check(call))
+        .then(
+          () => handler(call),
+          (err: unknown) => call.emit("error", toGrpcStatus(err)),
+        );
+    };
+
+  return {
+    // Every method is listed, with no spread of the rest: a new RPC must be secured here to be served.
+    secureBroker: (handlers) => ({
+      publish: unary(handlers.publish, (call) => authorize(call, "publish", call.request.subject)),
+      publishBatch: unary(handlers.publishBatch, (call) => {
+        for (const message of call.request.messages) authorize(call, "publish", message.subject);
+      }),
+      fetch: unary(handlers.fetch, (call) => authorize(call, "fetch", call.request.subject)),
+      subscribe: stream<ServerWritableStream<SubscribeRequest, Buffer>>(
+        handlers.subscribe,
+        (call) => authorize(call, "subscribe", call.request.subject),
+      ),
+      // Each frame is authorized where it is routed (`authorize` in the stream's route).
+      publishStream: stream<PublishStreamCall>(handlers.publishStream, () => undefined),
+    }),
+    secureCluster: (service) => ({
+      handoff: (call, callback) => {
+        if (isMember(call)) return service.handoff(call, callback);
+        callback(
+          toGrpcStatus(
+            new UnauthenticatedError("only cluster members may call the Cluster service"),
+          ),
+        );
+      },
+    }),
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The broker's security from its configuration (broker/README.md#security): the TLS material, and
+ * the access control when an auth file or a JWT issuer is configured. Without either, calls are not
+ * authenticated, as before security existed, and the broker says so once at startup.
+ */
+import type { Logger } from "../../lib/process/logger.ts";
+import type { SecurityConfig } from "../config.ts";
+import { type AccessControl, createAccessControl } from "./access-control.ts";
+import { emptyDirectory, parseAuthFile } from "./auth-file.ts";
+import { createJwtVerifier, type JwtVerifier } from "./jwt.ts";
+import type { Directory } from "./principal.ts";
+import { loadTls, type TlsMaterial } from "./tls-reloader.ts";
+import { watchFiles, type WatchedFiles } from "./watched-files.ts";
+
+export interface Security {
+  readonly tls: TlsMaterial | undefined;
+  /** Undefined: calls are not authenticated. */
+  readonly access: AccessControl | undefined;
+  /** Stops following the files. */
+  close(): void;
+}
+
+export async function startSecurity(
+  config: SecurityConfig | undefined,
+  logger: Logger,
+): Promise<Security> {
+  const tls =
+    config?.tls === undefined
+      ? undefined
+      : await loadTls(config.tls, config.reloadIntervalMs, logger);
+  if (config === undefined || (config.authFile === undefined && config.jwt === undefined)) {
+    logger.warn(
+      "authentication is off: any client may publish, fetch and subscribe on every subject " +
+        "(set HERALD_AUTH_FILE or HERALD_JWT_ISSUER)",
+    );
+    return { tls, access: undefined, close: () => tls?.close() };
+  }
+  if (tls === undefined)
+    logger.warn("authentication without TLS: credentials cross the network in clear");
+
+  let directory: Directory = emptyDirectory;
+  let generation = 0;
+  let authFile: WatchedFiles | undefined;
+  const path = config.authFile;
+  if (path !== undefined) {
+    authFile = await watchFiles([path], {
+      intervalMs: config.reloadIntervalMs,
+      apply: ([content]) => {
+        directory = parseAuthFile(String(content));
+        generation += 1;
+        logger.info({ path, generation }, "auth file loaded");
+      },
+      onError: (err) =>
+        logger.warn({ err }, "auth file changed but could not be loaded; keeping the previous one"),
+    });
+  }
+  const jwt: JwtVerifier | undefined =
+    config.jwt === undefined
+      ? undefined
+      : await createJwtVerifier(config.jwt, config.reloadIntervalMs, logger);
+  const access = createAccessControl({
+    directory: () => directory,
+    generation: () => generation,
+    jwt,
+    tls,
+  });
+  return {
+    tls,
+    access,
+    close: () => {
+      tls?.close();
+      authFile?.close();
+      jwt?.close();
+    },
+  };
+}
