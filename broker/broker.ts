@@ -60,6 +60,8 @@ export interface Broker {
   readonly port: number;
   /** Ready to serve: a membership epoch is adopted, the store answers and the broker is not draining. */
   ready(): boolean;
+  /** Why the broker is not ready (draining, the store's failure, no epoch yet), or undefined. */
+  notReadyReason(): string | undefined;
   /** The adopted membership (`/cluster`). */
   cluster(): ClusterSnapshot;
   /** Resolves once the store has opened. */
@@ -128,9 +130,17 @@ export async function startBroker({
     ["stop reloading security files", () => security.close()],
   ];
 
+  const notReadyReason = () => {
+    if (lifecycle.draining) return "draining";
+    const storeDown = storage.guard.unavailableReason;
+    if (storeDown !== undefined) return `store unavailable: ${storeDown}`;
+    return cluster.view.adopted ? undefined : "no cluster membership adopted yet";
+  };
+
   return {
     port: serving.port,
-    ready: () => !lifecycle.draining && storage.guard.available && cluster.view.adopted,
+    ready: () => notReadyReason() === undefined,
+    notReadyReason,
     cluster: () => cluster.view.snapshot(),
     storeOpened: () => storage.guard.waitUntilAvailable(),
     shutdown: async () => {

@@ -97,8 +97,9 @@ describe("broker process configuration", { timeout: 30_000 }, () => {
     }
     child.kill("SIGTERM");
     const [code] = (await exited) as [number | null];
-    const warnings = lines.filter((line) => line.level === 40);
-    expect(warnings.map((line) => line.msg)).toEqual([
+    // Other warnings (authentication off) may come too; one names the variable.
+    const warnings = lines.filter((line) => line.level === 40).map((line) => line.msg);
+    expect(warnings.filter((msg) => msg.includes("HERALD_SETTING_FROM_A_NEWER_OPERATOR"))).toEqual([
       "ignoring unknown variables: HERALD_SETTING_FROM_A_NEWER_OPERATOR",
     ]);
     expect(code).toBe(0);

@@ -70,6 +70,7 @@ async function main(): Promise<void> {
   const http = await startHttpServer({
     address: config.httpAddress,
     ready: () => broker.ready(),
+    notReadyReason: () => broker.notReadyReason(),
     registry,
     cluster: () => broker.cluster(),
   }).catch(asEnvError("HERALD_HTTP_ADDR"));

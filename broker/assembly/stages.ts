@@ -39,6 +39,8 @@ import { link } from "./link.ts";
 
 const replayPageSize = 256;
 const storeProbeIntervalMs = 500;
+/** A store that stays down is logged again this often: in any log window, yet bounded. */
+const storeStillDownLogMs = 30_000;
 const relayRetryDelayMs = 200;
 
 export type ClusterSettings = NonNullable<BrokerSettings["cluster"]>;
@@ -85,6 +87,10 @@ export function storageStage(
       health.setStatus("", available ? "SERVING" : "NOT_SERVING");
       if (available) logger.info({ store: store.kind }, "store available");
       else logger.warn({ store: store.kind, err: cause }, "store unavailable");
+    },
+    onStillUnavailable: {
+      intervalMs: storeStillDownLogMs,
+      report: (cause) => logger.warn({ store: store.kind, err: cause }, "store still unavailable"),
     },
     onError: (operation, kind) => metrics.storeErrors.inc({ operation, kind }),
   });

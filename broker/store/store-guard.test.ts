@@ -1,12 +1,14 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { StoreUnavailableError } from "./errors.ts";
 import { MemoryStore } from "./memory/memory-store.ts";
 import type { MessageStore } from "./message-store.ts";
 import { StoreGuard } from "./store-guard.ts";
+import { until } from "../../testing/until.ts";
 
 /** A memory store whose reachability the test switches; while unreachable, calls hang or fail. */
 class FlakyStore extends MemoryStore {
   mode: "up" | "refusing" | "hanging" = "up";
+  refusal = "connection refused";
   opens = 0;
 
   constructor() {
@@ -27,8 +29,7 @@ class FlakyStore extends MemoryStore {
   }
 
   #reachable<T>(run: () => Promise<T>): Promise<T> {
-    if (this.mode === "refusing")
-      return Promise.reject(new StoreUnavailableError("connection refused"));
+    if (this.mode === "refusing") return Promise.reject(new StoreUnavailableError(this.refusal));
     if (this.mode === "hanging") return new Promise<T>(() => undefined);
     return run();
   }
@@ -63,7 +64,71 @@ describe("StoreGuard", () => {
     await g.waitUntilAvailable();
     expect(g.available).toBe(true);
     await expect(g.lastId("a")).resolves.toBe(0);
-    expect(changes).toEqual([true]);
+    // The first failed open is a change to down, as a store lost later would be.
+    expect(changes).toEqual([false, true]);
+  });
+
+  it("says why it is unavailable, from the first failed open until the store answers", async () => {
+    const store = new FlakyStore();
+    store.mode = "refusing";
+    store.refusal = 'database "herald" does not exist';
+    const causes: unknown[] = [];
+    const g = new StoreGuard(store, {
+      timeoutMs: 50,
+      probeIntervalMs: 10,
+      onAvailabilityChange: (available, cause) => {
+        if (!available) causes.push(cause);
+      },
+    });
+    guards.push(g);
+    expect(g.unavailableReason).toBe("store not opened yet");
+    g.start();
+    await until("the first failed open", () => causes.length === 1);
+    expect(g.unavailableReason).toBe('database "herald" does not exist');
+    store.refusal = "connect ECONNREFUSED 127.0.0.1:5432";
+    await until("the latest failure", () => g.unavailableReason?.includes("ECONNREFUSED") === true);
+    store.mode = "up";
+    await g.waitUntilAvailable();
+    expect(g.unavailableReason).toBeUndefined();
+    expect(causes).toHaveLength(1);
+  });
+
+  it("reports a store that stays down at a bounded rate", async () => {
+    const store = new FlakyStore();
+    store.mode = "refusing";
+    const reports: unknown[] = [];
+    const downs: unknown[] = [];
+    const g = new StoreGuard(store, {
+      timeoutMs: 50,
+      probeIntervalMs: 5,
+      onAvailabilityChange: (available, cause) => {
+        if (!available) downs.push(cause);
+      },
+      onStillUnavailable: { intervalMs: 100, report: (cause) => reports.push(cause) },
+    });
+    guards.push(g);
+    vi.useFakeTimers();
+    try {
+      g.start();
+      await vi.advanceTimersByTimeAsync(350);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(store.opens).toBe(71);
+    expect(downs).toHaveLength(1);
+    // The down at 0 ms, then one report each 100 ms, however many probes failed.
+    expect(reports).toHaveLength(3);
+    expect(reports[0]).toBeInstanceOf(StoreUnavailableError);
+  });
+
+  it("leaves credentials out of the reason a driver gives", async () => {
+    const store = new FlakyStore();
+    store.mode = "refusing";
+    store.refusal = "cannot reach postgres://app:hunter2@db.internal:5432/herald\n(retrying)";
+    const g = guard(store);
+    g.start();
+    await until("the first failed open", () => g.unavailableReason !== "store not opened yet");
+    expect(g.unavailableReason).toBe("cannot reach postgres://db.internal:5432/herald (retrying)");
   });
 
   it("times out a hanging call, then fails fast until a probe succeeds", async () => {

@@ -9,7 +9,9 @@
  *   store has opened once, then ping()) runs every `probeIntervalMs` until it
  *   succeeds, which marks the store up again.
  * - The guard starts down; `start()` begins probing, so the broker can serve
- *   (UNAVAILABLE) and report not-ready while the store comes up.
+ *   (UNAVAILABLE) and report not-ready while the store comes up. The first
+ *   failed open counts as a change to down, so a store that is unreachable
+ *   from the start is reported like one lost later.
  */
 import { StoreUnavailableError } from "./errors.ts";
 import type { MessageRecord, MessageStore } from "./message-store.ts";
@@ -19,6 +21,11 @@ export interface StoreGuardOptions {
   readonly probeIntervalMs: number;
   /** Called on every up/down transition, with the failure that caused a down. */
   readonly onAvailabilityChange?: (available: boolean, cause?: unknown) => void;
+  /** While probes keep failing after a down, called with the latest failure at most every `intervalMs`. */
+  readonly onStillUnavailable?: {
+    readonly intervalMs: number;
+    readonly report: (cause: unknown) => void;
+  };
   /** Every failed store call (not the fast refusals while the store is down). */
   readonly onError?: (operation: string, kind: "timeout" | "unavailable" | "error") => void;
 }
@@ -27,7 +34,10 @@ export class StoreGuard implements MessageStore {
   readonly kind: MessageStore["kind"];
   readonly #store: MessageStore;
   readonly #options: StoreGuardOptions;
-  #available = false;
+  /** Undefined until the first probe answers or fails. */
+  #available: boolean | undefined;
+  /** When the down was last reported, by the transition or by onStillUnavailable. */
+  #reportedAtMs = 0;
   #opened = false;
   #closed = false;
   #lastFailure: unknown = new StoreUnavailableError("store not opened yet");
@@ -42,7 +52,12 @@ export class StoreGuard implements MessageStore {
   }
 
   get available(): boolean {
-    return this.#available;
+    return this.#available === true;
+  }
+
+  /** Why the store is unavailable (the last failure, in one line), or undefined while it answers. */
+  get unavailableReason(): string | undefined {
+    return this.#available === true ? undefined : describe(this.#lastFailure);
   }
 
   /** Opens the store in the background, retrying until it succeeds or the guard closes. */
@@ -155,15 +170,29 @@ export class StoreGuard implements MessageStore {
       }
       if (!this.#closed) this.#setAvailable(true);
     } catch (err) {
-      this.#lastFailure = err;
+      this.#probeFailed(err);
       this.#scheduleProbe(this.#options.probeIntervalMs);
     }
+  }
+
+  #probeFailed(cause: unknown): void {
+    if (this.#closed) return;
+    if (this.#available === undefined) {
+      this.#setAvailable(false, cause);
+      return;
+    }
+    this.#lastFailure = cause;
+    const still = this.#options.onStillUnavailable;
+    if (still === undefined || Date.now() - this.#reportedAtMs < still.intervalMs) return;
+    this.#reportedAtMs = Date.now();
+    still.report(cause);
   }
 
   #setAvailable(available: boolean, cause?: unknown): void {
     if (!available) this.#lastFailure = cause;
     if (this.#available === available) return;
     this.#available = available;
+    this.#reportedAtMs = Date.now();
     this.#options.onAvailabilityChange?.(available, cause);
   }
 }
@@ -178,4 +207,11 @@ const errorKind = (err: unknown) =>
       ? "unavailable"
       : "error";
 
-const describe = (err: unknown) => (err instanceof Error ? err.message : String(err));
+/**
+ * A failure in one line. It reaches clients and the unauthenticated /readyz, which the logger's
+ * redaction does not cover, so credentials in a URL a driver may quote are cut out.
+ */
+const describe = (err: unknown) =>
+  (err instanceof Error ? err.message : String(err))
+    .replace(/\/\/[^/\s@]*@/g, "//")
+    .replace(/\s+/g, " ");

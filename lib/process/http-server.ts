@@ -12,10 +12,14 @@ import { ListenError } from "./listen.ts";
 export interface HttpServerOptions {
   readonly address: HostPort;
   readonly ready: () => boolean;
+  /** Why the program is not ready, for the /readyz body; asked only while `ready()` is false. */
+  readonly notReadyReason?: () => string | undefined;
   readonly registry: Registry;
   /** `{epoch, members, self}` of the adopted membership. */
   readonly cluster?: () => unknown;
 }
+
+const reasonSuffix = (reason: string | undefined) => (reason === undefined ? "" : `: ${reason}`);
 
 export async function startHttpServer(
   options: HttpServerOptions,
@@ -31,7 +35,8 @@ export async function startHttpServer(
       case "/healthz":
         return reply(200, "ok\n");
       case "/readyz":
-        return options.ready() ? reply(200, "ready\n") : reply(503, "not ready\n");
+        if (options.ready()) return reply(200, "ready\n");
+        return reply(503, `not ready${reasonSuffix(options.notReadyReason?.())}\n`);
       case "/cluster":
         if (options.cluster === undefined) return reply(404, "not found\n");
         return reply(200, `${JSON.stringify(options.cluster())}\n`, "application/json");
