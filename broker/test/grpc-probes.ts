@@ -4,7 +4,7 @@
  */
 import type { IncomingHttpHeaders } from "node:http2";
 import { connect } from "node:http2";
-import { Client, credentials, type ServiceError } from "@grpc/grpc-js";
+import { Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { loadSync, type MethodDefinition } from "@grpc/proto-loader";
 import { protoPath as healthProtoPath } from "grpc-health-check";
 import { createRequire } from "node:module";
@@ -28,23 +28,40 @@ function method(
   >;
 }
 
+/** A broker's address, with the CA to trust and the token to send when it has TLS and authentication. */
+export type ProbeTarget =
+  string | { readonly address: string; readonly ca?: Buffer; readonly token?: string };
+
+const targetOf = (target: ProbeTarget) =>
+  typeof target === "string" ? { address: target } : target;
+
+/** A client on `target`, and the metadata its calls carry. */
+function probeClient(target: ProbeTarget): { client: Client; metadata: Metadata } {
+  const { address, ca, token } = targetOf(target);
+  const metadata = new Metadata();
+  if (token !== undefined) metadata.set("authorization", `Bearer ${token}`);
+  const channel = ca === undefined ? credentials.createInsecure() : credentials.createSsl(ca);
+  return { client: new Client(address, channel), metadata };
+}
+
 const ListServicesResponse = z.object({
   listServicesResponse: z.object({ service: z.array(z.object({ name: z.string() })) }),
 });
 
 /** Service names listed by grpc.reflection.v1, as grpcurl's `list` shows them. */
-export function listServicesByReflection(address: string): Promise<string[]> {
+export function listServicesByReflection(target: ProbeTarget): Promise<string[]> {
   const info = method(
     reflectionProtoPath,
     "grpc.reflection.v1.ServerReflection",
     "ServerReflectionInfo",
   );
-  const client = new Client(address, credentials.createInsecure());
+  const { client, metadata } = probeClient(target);
   return new Promise<string[]>((resolve, reject) => {
     const call = client.makeBidiStreamRequest(
       info.path,
       info.requestSerialize,
       info.responseDeserialize,
+      metadata,
     );
     call.on("data", (response: unknown) => {
       resolve(
@@ -58,15 +75,16 @@ export function listServicesByReflection(address: string): Promise<string[]> {
 }
 
 /** grpc.health.v1 Check for `service` ("" = the whole server). */
-export function checkHealth(address: string, service: string): Promise<string> {
+export function checkHealth(target: ProbeTarget, service: string): Promise<string> {
   const check = method(healthProtoPath, "grpc.health.v1.Health", "Check");
-  const client = new Client(address, credentials.createInsecure());
+  const { client, metadata } = probeClient(target);
   return new Promise<string>((resolve, reject) => {
     client.makeUnaryRequest(
       check.path,
       check.requestSerialize,
       check.responseDeserialize,
       { service },
+      metadata,
       (err: ServiceError | null, response?: object) =>
         err ? reject(err) : resolve(z.object({ status: z.string() }).parse(response).status),
     );
@@ -77,8 +95,10 @@ export function checkHealth(address: string, service: string): Promise<string> {
  * Sends one length-prefixed gRPC frame holding `payload` to `path` over raw
  * HTTP/2 and returns the grpc-status trailer.
  */
-export function sendRawFrame(address: string, path: string, payload: Buffer): Promise<number> {
-  const session = connect(`http://${address}`);
+export function sendRawFrame(target: ProbeTarget, path: string, payload: Buffer): Promise<number> {
+  const { address, ca, token } = targetOf(target);
+  const session =
+    ca === undefined ? connect(`http://${address}`) : connect(`https://${address}`, { ca });
   return new Promise<number>((resolve, reject) => {
     session.on("error", reject);
     const stream = session.request({
@@ -86,6 +106,7 @@ export function sendRawFrame(address: string, path: string, payload: Buffer): Pr
       ":path": path,
       "content-type": "application/grpc",
       te: "trailers",
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
     });
     const header = Buffer.alloc(5);
     header.writeUInt32BE(payload.length, 1);

@@ -7,11 +7,14 @@ import { pino } from "pino";
 import { Registry } from "prom-client";
 import { type Broker, type BrokerSettings, startBroker } from "../broker.ts";
 import { HeraldClient, type HeraldClientOptions } from "../client/herald-client.ts";
+import type { ProbeTarget } from "./grpc-probes.ts";
 import type { MessageStore } from "../store/message-store.ts";
 
 export interface TestBroker {
   readonly broker: Broker;
   readonly address: string;
+  /** The address with the clients' TLS and token, for the raw probes. */
+  readonly target: ProbeTarget;
   readonly registry: Registry;
   /** A client on the broker (by default with the broker's client options), closed by `stop`. */
   client(options?: HeraldClientOptions): HeraldClient;
@@ -55,6 +58,7 @@ export async function startTestBroker(
   return {
     broker,
     address,
+    target: { address, ca: clientOptions.tls?.ca, token: clientOptions.token },
     registry,
     client: (options = clientOptions) => {
       const client = new HeraldClient(address, options);

@@ -18,18 +18,28 @@ import {
 import { checkHealth, listServicesByReflection, sendRawFrame } from "./grpc-probes.ts";
 import { defaultTestSettings, startTestBroker, type TestBroker, uniqueSubject } from "./harness.ts";
 import { brokerTestStores, storeKinds } from "./test-stores.ts";
+import { plaintext, tlsWithToken } from "./transports.ts";
+import type { BrokerSettings } from "../broker.ts";
+import type { MessageStore } from "../store/message-store.ts";
 import { until } from "../../testing/until.ts";
 
 const text = (message: ReceivedMessage) => message.body.toString("utf8");
 
-describe.each(storeKinds)("broker semantics on the %s store", (kind) => {
+const cases = [plaintext, tlsWithToken()].flatMap((transport) =>
+  storeKinds.map((kind) => [kind, transport.name, transport] as const),
+);
+
+describe.each(cases)("broker semantics on the %s store over %s", (kind, _name, transport) => {
   const stores = brokerTestStores(inject("testEnv"), kind, "herald_semantics");
   const newStore = () => stores.newStore();
   let broker: TestBroker;
   let client: HeraldClient;
+  /** A broker of this case's transport (TLS and a token, or plaintext). */
+  const startBroker = (store: MessageStore, overrides: Partial<BrokerSettings> = {}) =>
+    startTestBroker(store, { ...transport.settings, ...overrides }, transport.client);
 
   beforeAll(async () => {
-    broker = await startTestBroker(newStore());
+    broker = await startBroker(newStore());
     client = broker.client();
   });
 
@@ -188,10 +198,10 @@ describe.each(storeKinds)("broker semantics on the %s store", (kind) => {
     );
     // Field 1 with wire type 7 does not exist in protobuf: the frame cannot be decoded.
     const garbage = Buffer.concat([Buffer.from([0x0f]), randomBytes(64)]);
-    expect(await sendRawFrame(broker.address, "/broker.Broker/Publish", garbage)).toBe(
+    expect(await sendRawFrame(broker.target, "/broker.Broker/Publish", garbage)).toBe(
       status.INTERNAL,
     );
-    expect(await sendRawFrame(broker.address, "/broker.Broker/Fetch", garbage)).toBe(
+    expect(await sendRawFrame(broker.target, "/broker.Broker/Fetch", garbage)).toBe(
       status.INTERNAL,
     );
     expect(await client.publish(subject, "still up")).toBeGreaterThan(0);
@@ -218,15 +228,15 @@ describe.each(storeKinds)("broker semantics on the %s store", (kind) => {
   });
 
   it("lists the service through server reflection and reports health", async () => {
-    const services = await listServicesByReflection(broker.address);
+    const services = await listServicesByReflection(broker.target);
     expect(services).toContain("broker.Broker");
     expect(services).toContain("grpc.health.v1.Health");
-    expect(await checkHealth(broker.address, "")).toBe("SERVING");
-    expect(await checkHealth(broker.address, "broker.Broker")).toBe("SERVING");
+    expect(await checkHealth(broker.target, "")).toBe("SERVING");
+    expect(await checkHealth(broker.target, "broker.Broker")).toBe("SERVING");
   });
 
   it("ends a subscriber that falls behind with RESOURCE_EXHAUSTED, counts it, and lets it resume", async () => {
-    const slow = await startTestBroker(newStore(), { subscriberBufferSize: 8 });
+    const slow = await startBroker(newStore(), { subscriberBufferSize: 8 });
     try {
       const subject = uniqueSubject("slow");
       /** A subscription that reads one message and then stops reading until told. */
@@ -276,7 +286,7 @@ describe.each(storeKinds)("broker semantics on the %s store", (kind) => {
 
   it("answers UNAVAILABLE quickly while the store is unreachable, then recovers", async () => {
     const store = new SwitchableStore(newStore());
-    const outage = await startTestBroker(store, { storeTimeoutMs: 300 });
+    const outage = await startBroker(store, { storeTimeoutMs: 300 });
     try {
       const c = outage.client();
       const subject = uniqueSubject("outage");
@@ -289,7 +299,7 @@ describe.each(storeKinds)("broker semantics on the %s store", (kind) => {
       await expectStatus(c.fetch(subject, before), status.UNAVAILABLE);
       await expectStatus(collect(c, subject, 1).messages, status.UNAVAILABLE);
       expect(performance.now() - started).toBeLessThan(300);
-      expect(await checkHealth(outage.address, "")).toBe("NOT_SERVING");
+      expect(await checkHealth(outage.target, "")).toBe("NOT_SERVING");
       store.hanging = false;
       await until("the broker ready again", () => outage.broker.ready());
       const after = await c.publish(subject, "after");
@@ -301,7 +311,7 @@ describe.each(storeKinds)("broker semantics on the %s store", (kind) => {
   });
 
   it("loses no acknowledged message in a graceful shutdown and refuses calls with UNAVAILABLE", async () => {
-    const draining = await startTestBroker(newStore());
+    const draining = await startBroker(newStore());
     const subject = uniqueSubject("drain");
     const clients = range(1, 4).map(() => draining.client());
     const subscriber = collect(clients[0] as HeraldClient, subject, 1_000_000);
