@@ -8,6 +8,7 @@ import type { Registry } from "prom-client";
 import type { Logger } from "../lib/process/logger.ts";
 import {
   clusterStage,
+  consumerGroupStage,
   type Lifecycle,
   observabilityStage,
   publishStage,
@@ -98,6 +99,7 @@ export async function startBroker({
   const subscriptions = subscriptionStage(context, observability);
   const cluster = clusterStage(context, observability, storage, subscriptions);
   const publishing = publishStage(context, observability, storage, subscriptions, cluster);
+  const grouping = consumerGroupStage(context, observability, storage, cluster, publishing);
   const serving = await servingStage(
     context,
     observability,
@@ -105,6 +107,7 @@ export async function startBroker({
     subscriptions,
     cluster,
     publishing,
+    grouping,
   );
   const running = await runningStage(context, observability, storage, cluster, serving);
 
@@ -124,6 +127,7 @@ export async function startBroker({
     ["end publish streams", () => publishing.streams.drainAll()],
     ["close relays", () => cluster.relays.close()],
     ["end subscriptions", () => subscriptions.hub.closeAll(new ShuttingDownError())],
+    ["end consumers, write group state", () => grouping.groups.close(new ShuttingDownError())],
     ["stop the server", () => stopServer(serving.server, settings.shutdownGraceMs, logger)],
     ["close peer channels", () => cluster.peers.close()],
     ["close the store", () => storage.guard.close()],

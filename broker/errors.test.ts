@@ -2,8 +2,10 @@ import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import {
   ClusterUnavailableError,
+  GroupConflictError,
   IdSpaceExhaustedError,
   NotOwnerError,
+  NotSupportedError,
   PeerCallError,
   PermissionDeniedError,
   InvalidArgumentError,
@@ -29,6 +31,8 @@ describe("toGrpcStatus", () => {
     [new NotOwnerError("s", 3), status.UNAVAILABLE],
     [new ClusterUnavailableError("no membership adopted yet"), status.UNAVAILABLE],
     [new PeerCallError(status.INVALID_ARGUMENT, "unknown id 9"), status.INVALID_ARGUMENT],
+    [new GroupConflictError("workers", "orders.*", "orders.>"), status.FAILED_PRECONDITION],
+    [new NotSupportedError("pattern subscriptions need one member"), status.UNIMPLEMENTED],
     [new UnauthenticatedError("no bearer token"), status.UNAUTHENTICATED],
     [new PermissionDeniedError("orders-writer", "publish", "audit.x"), status.PERMISSION_DENIED],
   ])("maps %s to its code with its message as detail", (err, code) => {

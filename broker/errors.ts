@@ -156,6 +156,10 @@ export function toGrpcStatus(err: unknown): Pick<StatusObject, "code" | "details
   if (err instanceof PermissionDeniedError) {
     return { code: status.PERMISSION_DENIED, details: err.message };
   }
+  if (err instanceof GroupConflictError) {
+    return { code: status.FAILED_PRECONDITION, details: err.message };
+  }
+  if (err instanceof NotSupportedError) return { code: status.UNIMPLEMENTED, details: err.message };
   if (err instanceof PeerCallError) return { code: err.code, details: err.details };
   if (err instanceof StoreUnavailableError) {
     return { code: status.UNAVAILABLE, details: `store unavailable: ${err.message}` };

@@ -31,7 +31,7 @@ const server = new Server({
 async function writeFrames(call: ServerWritableStream<SubscribeRequest, Buffer>): Promise<void> {
   const size = Number(call.request.subject.split("/").at(-1)) || 0;
   const frame = Buffer.from(
-    MessageResponse.encode({ id: 1, body: Buffer.alloc(size, 0x61) }).finish(),
+    MessageResponse.encode({ id: 1, body: Buffer.alloc(size, 0x61), subject: "" }).finish(),
   );
   call.sendMetadata(new Metadata());
   let cancelled = false;
@@ -53,7 +53,7 @@ server.addService(
     publishBatch: (_call: unknown, callback: sendUnaryData<PublishBatchResponse>) =>
       callback(null, { ids: [] }),
     fetch: (_call: unknown, callback: sendUnaryData<MessageResponse>) =>
-      callback(null, { id: 0, body: Buffer.alloc(0) }),
+      callback(null, { id: 0, body: Buffer.alloc(0), subject: "" }),
     subscribe: (call: ServerWritableStream<SubscribeRequest, Buffer>) => void writeFrames(call),
   },
 );

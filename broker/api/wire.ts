@@ -11,6 +11,6 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /** The serialized MessageResponse for a message, so fan-out encodes it once for all subscribers. */
-export function encodeMessageResponse(id: number, body: Uint8Array): Buffer {
-  return asBuffer(MessageResponse.encode({ id, body: asBuffer(body) }).finish());
+export function encodeMessageResponse(subject: string, id: number, body: Uint8Array): Buffer {
+  return asBuffer(MessageResponse.encode({ subject, id, body: asBuffer(body) }).finish());
 }

@@ -4,7 +4,7 @@
  * component calls one built later, the calling stage declares a link and the
  * later stage connects it.
  */
-import { type Server, ServerCredentials } from "@grpc/grpc-js";
+import { Metadata, type Server, ServerCredentials } from "@grpc/grpc-js";
 import type { Registry } from "prom-client";
 import { formatHostPort, type HostPort } from "../../lib/process/host-port.ts";
 import { ListenError } from "../../lib/process/listen.ts";
@@ -18,6 +18,9 @@ import { StaticMembershipSource } from "../cluster/membership/static-source.ts";
 import { Ownership } from "../cluster/ownership.ts";
 import { PeerPool } from "../cluster/peer-pool.ts";
 import { SubscribeRelays } from "../cluster/subscribe-relay.ts";
+import { ConsumerGroups, type GroupStats } from "../groups/consumer-groups.ts";
+import { createConsumeHandler } from "../groups/consume-handler.ts";
+import { createGroupMetrics } from "../groups/group-metrics.ts";
 import { createBrokerMetrics } from "../metrics.ts";
 import { Publisher } from "../publish/publisher.ts";
 import { SubjectSequencer } from "../sequencer/subject-sequencer.ts";
@@ -30,9 +33,10 @@ import {
 import { brokerServiceName, createGrpcServer, createHealth } from "../server/grpc-server.ts";
 import { observeService } from "../server/observed-service.ts";
 import { PublishStreams } from "../server/publish-stream.ts";
+import { resolveExpiration } from "../server/validation.ts";
 import { authorize } from "../security/access-control.ts";
 import type { Security } from "../security/security.ts";
-import type { MessageStore } from "../store/message-store.ts";
+import type { MessageRecord, MessageStore } from "../store/message-store.ts";
 import { StoreGuard } from "../store/store-guard.ts";
 import { SubscriptionHub } from "../subscriptions/subscription-hub.ts";
 import { link } from "./link.ts";
@@ -42,6 +46,7 @@ const storeProbeIntervalMs = 500;
 /** A store that stays down is logged again this often: in any log window, yet bounded. */
 const storeStillDownLogMs = 30_000;
 const relayRetryDelayMs = 200;
+const groupRetryDelayMs = 1000;
 
 export type ClusterSettings = NonNullable<BrokerSettings["cluster"]>;
 
@@ -67,7 +72,16 @@ export function observabilityStage(registry: Registry) {
   const metrics = createBrokerMetrics(registry, pendingMessages.call);
   const clusterMetrics = createClusterMetrics(registry);
   clusterMetrics.membershipEpoch.set(-1);
-  return { metrics, clusterMetrics, health: createHealth(), pendingMessages };
+  const groupStats = link<[], readonly GroupStats[]>("the consumer groups' statistics");
+  const groupEvents = createGroupMetrics(registry, groupStats.call);
+  return {
+    metrics,
+    clusterMetrics,
+    health: createHealth(),
+    pendingMessages,
+    groupStats,
+    groupEvents,
+  };
 }
 type Observability = ReturnType<typeof observabilityStage>;
 
@@ -174,6 +188,7 @@ export function publishStage(
   { hub }: Subscriptions,
   { ownership, routing, flush }: Cluster,
 ) {
+  const groupFeed = link<[records: readonly MessageRecord[]], void>("the consumer groups' feed");
   const publisher = new Publisher({
     store: guard,
     sequencer,
@@ -181,6 +196,7 @@ export function publishStage(
     batch: settings.batch,
     onDurable: (records) => {
       hub.deliver(records);
+      groupFeed.call(records);
       metrics.messagesPublished.inc(records.length);
     },
     onBatch: (report) => {
@@ -217,9 +233,42 @@ export function publishStage(
     onMessage: (ok, startedMs) => metrics.methods.record("publish_stream", ok, startedMs),
     failure: (err) => callFailure(logger, "PublishStream", err),
   });
-  return { publisher, streams, admission };
+  return { publisher, streams, admission, groupFeed };
 }
 type Publishing = ReturnType<typeof publishStage>;
+
+/**
+ * Consumer groups, fed by the publish path; dead letters take the publish path
+ * too (forwarded when another member owns their subject).
+ */
+export function consumerGroupStage(
+  { settings, logger }: StageContext,
+  { groupStats, groupEvents }: Observability,
+  { guard }: Storage,
+  { routing }: Cluster,
+  { publisher, admission, groupFeed }: Publishing,
+) {
+  const publishRouted = createStreamRouter({
+    ...routing,
+    publishHere: async (input) => (await publisher.publish([input]))[0] ?? 0,
+  })({ metadata: new Metadata(), getDeadline: () => Infinity });
+  const groups = new ConsumerGroups({
+    store: guard,
+    publish: async (subject, body) => {
+      const expirationSeconds = resolveExpiration(0, settings.retention);
+      await publishRouted({ subject, body, expirationSeconds });
+    },
+    events: groupEvents,
+    logger,
+    batch: settings.batch,
+    readPageSize: replayPageSize,
+    retryDelayMs: groupRetryDelayMs,
+  });
+  groupFeed.connect((records) => groups.onDurable(records));
+  groupStats.connect(() => groups.stats());
+  return { groups, consume: createConsumeHandler({ groups, admission, logger }) };
+}
+type Grouping = ReturnType<typeof consumerGroupStage>;
 
 /** The gRPC server (Broker through forwarding and metrics, Cluster, health), bound to its port. */
 export async function servingStage(
@@ -229,6 +278,7 @@ export async function servingStage(
   { hub }: Subscriptions,
   { relays, ownership, routing }: Cluster,
   { publisher, streams, admission }: Publishing,
+  { consume }: Grouping,
 ) {
   const local = createBrokerService({
     publisher,
@@ -239,6 +289,7 @@ export async function servingStage(
     logger,
     admission,
     publishStreams: streams,
+    consume,
   });
   const { access } = security;
   const forwarding = createForwardingService({

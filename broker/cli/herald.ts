@@ -6,6 +6,7 @@
  *   herald publish SUBJECT --stdin [--ttl SECONDS]   (each line one message, over one stream)
  *   herald fetch SUBJECT ID
  *   herald subscribe SUBJECT [--from ID]
+ *   herald consume GROUP SUBJECT [--max-in-flight N] [--ack-wait MS]   (acks each printed line)
  *
  * Global options: --addr HOST:PORT (default $HERALD_ADDR or 127.0.0.1:50051)
  * and --json (one JSON object per line instead of human-readable text). Security
@@ -213,6 +214,41 @@ program
       for await (const message of messages) {
         printMessage(subject, message, globals().json);
       }
+    }),
+  );
+
+program
+  .command("consume")
+  .description(
+    "join consumer GROUP on SUBJECT (or a pattern) and print each delivery, acknowledging it once printed (Ctrl-C to stop)",
+  )
+  .argument("<group>")
+  .argument("<subject>")
+  .option(
+    "--max-in-flight <n>",
+    "deliveries held unacknowledged at most (default: the broker's)",
+    parseWith(positive, "a positive integer"),
+  )
+  .option(
+    "--ack-wait <ms>",
+    "redeliver after this long without an ack, for a new group (default: the broker's)",
+    parseWith(positive, "a positive number of milliseconds"),
+  )
+  .action((group: string, subject: string, options: { maxInFlight?: number; ackWait?: number }) =>
+    withClient(globals(), async (client) => {
+      const interrupted = new AbortController();
+      process.once("SIGINT", () => interrupted.abort());
+      // Printing is synchronous, so a line is written before its ack is sent.
+      await client.consume(
+        group,
+        subject,
+        (message) => printMessage(message.subject, message, globals().json),
+        {
+          maxInFlight: options.maxInFlight,
+          ackWaitMs: options.ackWait,
+          signal: interrupted.signal,
+        },
+      );
     }),
   );
 

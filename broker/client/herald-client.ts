@@ -11,7 +11,9 @@ import {
   status,
 } from "@grpc/grpc-js";
 import {
+  AckKind,
   BrokerClient,
+  type Delivery,
   type MessageResponse,
   type PublishStreamResponse,
 } from "../api/gen/broker.ts";
@@ -19,6 +21,28 @@ import {
 export interface ReceivedMessage {
   readonly id: number;
   readonly body: Buffer;
+  /** The message's subject (a pattern subscription receives many). */
+  readonly subject: string;
+}
+
+/** A message delivered to a consumer group's member. */
+export interface ConsumedMessage extends ReceivedMessage {
+  /** 1 on the first delivery; higher when it is delivered again. */
+  readonly attempt: number;
+}
+
+export interface ConsumeOptions {
+  /** Deliveries this member holds unacknowledged at most; absent = the broker's default. */
+  readonly maxInFlight?: number;
+  /** Group settings, used when the group is created (absent = the broker's defaults). */
+  readonly ackWaitMs?: number;
+  readonly maxDeliveries?: number;
+  /** Absent = messages published after the group is created; N = from id N of each subject. */
+  readonly startId?: number;
+  /** Called each time the member has joined its group (again, after a reconnect). */
+  readonly onJoined?: () => void;
+  /** Leaves the group: `consume` resolves. */
+  readonly signal?: AbortSignal;
 }
 
 export interface PublishOptions {
@@ -225,8 +249,87 @@ export class HeraldClient {
     }
   }
 
+  /**
+   * Joins `group` on a subject or pattern and runs `handler` for each delivery,
+   * several at once up to maxInFlight: a handler that resolves acknowledges the
+   * message, one that throws asks for it again (NAK). After a retryable failure
+   * the member joins again; what it held is redelivered. Resolves when aborted.
+   */
+  async consume(
+    group: string,
+    subject: string,
+    handler: (message: ConsumedMessage) => Promise<void> | void,
+    options: ConsumeOptions = {},
+  ): Promise<void> {
+    const aborted = () => options.signal?.aborted === true;
+    while (!aborted()) {
+      try {
+        await this.#consumeOnce(group, subject, handler, options);
+      } catch (err) {
+        if (aborted()) return;
+        if (!resumableCodes.has((err as ServiceError).code)) throw err;
+      }
+      if (!aborted()) await new Promise((resolve) => setTimeout(resolve, this.#resubscribeDelayMs));
+    }
+  }
+
   close(): void {
     this.#client.close();
+  }
+
+  /** One Consume stream, until it ends (rejects with its error) or the signal aborts it. */
+  #consumeOnce(
+    group: string,
+    subject: string,
+    handler: (message: ConsumedMessage) => Promise<void> | void,
+    options: ConsumeOptions,
+  ): Promise<void> {
+    const { signal } = options;
+    return new Promise<void>((resolve, reject) => {
+      const call = this.#client.consume(new Metadata({ waitForReady: true }));
+      let done = false;
+      const cancel = () => call.cancel();
+      const settle = (err?: ServiceError) => {
+        if (done) return;
+        done = true;
+        signal?.removeEventListener("abort", cancel);
+        if (err === undefined || signal?.aborted === true) resolve();
+        else reject(err);
+      };
+      signal?.addEventListener("abort", cancel, { once: true });
+      call.once("metadata", () => options.onJoined?.());
+      call.on("data", (delivery: Delivery) => {
+        const ack = (kind: AckKind) => {
+          if (done) return;
+          const { subject: acked, id, attempt } = delivery;
+          call.write({ ack: { subject: acked, id, attempt, kind } });
+        };
+        Promise.resolve()
+          .then(() => handler({ ...received(delivery), attempt: delivery.attempt }))
+          .then(
+            () => ack(AckKind.ACK),
+            () => ack(AckKind.NAK),
+          );
+      });
+      call.on("error", (err: ServiceError) => settle(err));
+      call.on("end", () =>
+        settle(
+          signal?.aborted === true
+            ? undefined
+            : serviceError(status.UNAVAILABLE, "consume stream ended"),
+        ),
+      );
+      call.write({
+        start: {
+          group,
+          subject,
+          maxInFlight: options.maxInFlight ?? 0,
+          ackWaitMs: options.ackWaitMs ?? 0,
+          maxDeliveries: options.maxDeliveries ?? 0,
+          startId: options.startId ?? 0,
+        },
+      });
+    });
   }
 
   /** Call metadata with the bearer token, if any. */
@@ -241,9 +344,10 @@ export class HeraldClient {
   }
 }
 
-const received = (message: MessageResponse): ReceivedMessage => ({
+const received = (message: MessageResponse | Delivery): ReceivedMessage => ({
   id: message.id,
   body: message.body,
+  subject: message.subject,
 });
 
 /** An error shaped like the ServiceError of a failed unary call. */

@@ -35,10 +35,12 @@ import {
   ClusterUnavailableError,
   NotOwnerError,
   notOwnerPrefix,
+  NotSupportedError,
   PeerCallError,
   toGrpcStatus,
 } from "../errors.ts";
 import { asBuffer } from "../api/wire.ts";
+import { isPattern } from "../../contract/subjects.ts";
 import type { PublishInput } from "../publish/publisher.ts";
 import type { BrokerHandlers } from "../server/broker-service.ts";
 import { type Retention, resolveExpiration } from "../server/validation.ts";
@@ -315,8 +317,17 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
     expirationSeconds: resolveExpiration(message.expirationSeconds, deps.retention),
   });
 
+  /** Patterns and consumer groups are served by single-member clusters only, for now. */
+  const alone = () => view.current?.members.length === 1;
+
   const subscribe = (call: ServerWritableStream<SubscribeRequest, Buffer>) => {
     const subject = call.request.subject;
+    if (isPattern(subject)) {
+      if (alone() || forwardedEpoch(call.metadata) !== undefined) return local.subscribe(call);
+      const err = new NotSupportedError("pattern subscriptions need a single-member cluster");
+      call.emit("error", toGrpcStatus(err));
+      return;
+    }
     const next = route(view, subject, forwardedEpoch(call.metadata) !== undefined);
     if (next.kind === "local" || subject === "") return local.subscribe(call);
     if (next.kind !== "forward") {
@@ -349,5 +360,10 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
     })),
     subscribe,
     publishStream: local.publishStream,
+    consume: (call) => {
+      if (alone()) return local.consume(call);
+      const err = new NotSupportedError("consumer groups need a single-member cluster");
+      call.emit("error", toGrpcStatus(err));
+    },
   };
 }

@@ -13,9 +13,15 @@
  * subject a Consume stream starts on. The principal is looked up again after a reload, so a stream
  * opened before a permission change follows it and a removed user's stream is refused.
  */
-import type { Metadata, sendUnaryData, ServerUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
+import type {
+  Metadata,
+  ServerDuplexStream,
+  sendUnaryData,
+  ServerUnaryCall,
+  ServerWritableStream,
+} from "@grpc/grpc-js";
 import type { ClusterServer } from "../api/gen/cluster.ts";
-import type { SubscribeRequest } from "../api/gen/broker.ts";
+import type { ConsumeRequest, Delivery, SubscribeRequest } from "../api/gen/broker.ts";
 import { forwardedEpoch, forwardedPrincipalKey } from "../cluster/forwarded-metadata.ts";
 import { PermissionDeniedError, toGrpcStatus, UnauthenticatedError } from "../errors.ts";
 import type { BrokerHandlers } from "../server/broker-service.ts";
@@ -28,6 +34,7 @@ import type { TlsMaterial } from "./tls-reloader.ts";
 
 /** What authentication needs of a call, unary or stream. */
 type CallContext = Pick<ServerUnaryCall<unknown, unknown>, "metadata" | "getAuthContext">;
+type ConsumeCall = ServerDuplexStream<ConsumeRequest, Delivery>;
 type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 
 /** The principal of each authenticated call in progress, as of the auth file in force. */
@@ -176,6 +183,8 @@ export function createAccessControl(state: AccessState): AccessControl {
       ),
       // Each frame is authorized where it is routed (`authorize` in the stream's route).
       publishStream: stream<PublishStreamCall>(handlers.publishStream, () => undefined),
+      // The subject arrives in the first frame: the handler authorizes `consume` on it.
+      consume: stream<ConsumeCall>(handlers.consume, () => undefined),
     }),
     secureCluster: (service) => ({
       handoff: (call, callback) => {

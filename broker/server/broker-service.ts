@@ -13,7 +13,9 @@ import {
 } from "@grpc/grpc-js";
 import type { BrokerServer, MessageResponse, SubscribeRequest } from "../api/gen/broker.ts";
 import { asBuffer, encodeMessageResponse } from "../api/wire.ts";
+import { isPattern, patternProblem } from "../../contract/subjects.ts";
 import {
+  InvalidArgumentError,
   MessageNotFoundError,
   ShuttingDownError,
   StoreUnavailableError,
@@ -36,6 +38,8 @@ export interface BrokerServiceDeps {
   /** Whether new calls are taken: not while draining for shutdown or while the store is unreachable. */
   readonly admission: () => Admission;
   readonly publishStreams: Pick<PublishStreams, "handle">;
+  /** Consumer groups (groups/consume-handler.ts). */
+  readonly consume: BrokerServer["consume"];
   readonly logger: Logger;
 }
 
@@ -65,6 +69,7 @@ export interface BrokerHandlers extends UntypedServiceImplementation {
   fetch: BrokerServer["fetch"];
   subscribe: handleServerStreamingCall<SubscribeRequest, Buffer>;
   publishStream: BrokerServer["publishStream"];
+  consume: BrokerServer["consume"];
 }
 
 export function createBrokerService(deps: BrokerServiceDeps): BrokerHandlers {
@@ -101,7 +106,7 @@ export function createBrokerService(deps: BrokerServiceDeps): BrokerHandlers {
     fetch: unary("Fetch", async (request): Promise<MessageResponse> => {
       const { subject, id } = parseFetch(request);
       const record = await deps.store.get(subject, id, Date.now());
-      if (record !== undefined) return { id: record.id, body: asBuffer(record.body) };
+      if (record !== undefined) return { subject, id: record.id, body: asBuffer(record.body) };
       const lastId = await deps.store.lastId(subject);
       throw new MessageNotFoundError(subject, id, id > lastId ? "unknown" : "expired");
     }),
@@ -116,6 +121,14 @@ export function createBrokerService(deps: BrokerServiceDeps): BrokerHandlers {
         return;
       }
       const { subject, startId } = request;
+      if (isPattern(subject)) {
+        const problem = patternProblem(subject);
+        if (problem !== undefined || startId > 0) {
+          const message = problem ?? "a pattern subscription is live only: start_id must be 0";
+          call.emit("error", failure("Subscribe", new InvalidArgumentError(message)));
+          return;
+        }
+      }
       const subscriber = deps.hub.subscribe(subject, streamSink(call), startId);
       call.on("cancelled", () => subscriber.close());
       // Headers now tell the client that it is registered: every later publish reaches it.
@@ -124,7 +137,7 @@ export function createBrokerService(deps: BrokerServiceDeps): BrokerHandlers {
       const readPage = async (fromId: number, limit: number): Promise<OutgoingMessage[]> =>
         (await deps.store.range(subject, fromId, limit, Date.now())).map((record) => ({
           id: record.id,
-          frame: encodeMessageResponse(record.id, record.body),
+          frame: encodeMessageResponse(record.subject, record.id, record.body),
         }));
       subscriber.catchUp(readPage, deps.replayPageSize).catch((err: unknown) => {
         failure("Subscribe", err);
@@ -133,6 +146,7 @@ export function createBrokerService(deps: BrokerServiceDeps): BrokerHandlers {
     },
 
     publishStream: (call) => deps.publishStreams.handle(call),
+    consume: deps.consume,
   };
 }
 

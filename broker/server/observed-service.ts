@@ -164,5 +164,7 @@ export function observeService(handlers: BrokerHandlers, recorder: MethodRecorde
     ),
     subscribe,
     publishStream,
+    // A Consume stream lives as long as its member; it is measured by the group metrics.
+    consume: handlers.consume,
   };
 }

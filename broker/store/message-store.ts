@@ -5,6 +5,8 @@
  * assignment in one place, which the cluster handoff relies on.
  */
 
+import type { GroupStateStore } from "./group-state.ts";
+
 /** A message ready to persist. `expiresAtMs` is epoch milliseconds; null = never. */
 export interface MessageRecord {
   readonly subject: string;
@@ -13,7 +15,8 @@ export interface MessageRecord {
   readonly expiresAtMs: number | null;
 }
 
-export interface MessageStore {
+/** Messages, and the consumer groups' state (group-state.ts) in the same store. */
+export interface MessageStore extends GroupStateStore {
   /** Human-readable backend name, for logs and metrics labels. */
   readonly kind: "memory" | "postgres" | "cassandra";
 

@@ -14,6 +14,7 @@
  *   from the start is reported like one lost later.
  */
 import { StoreUnavailableError } from "./errors.ts";
+import type { GroupChange, GroupPosition, GroupSettings } from "./group-state.ts";
 import type { MessageRecord, MessageStore } from "./message-store.ts";
 
 export interface StoreGuardOptions {
@@ -101,6 +102,26 @@ export class StoreGuard implements MessageStore {
 
   ping(): Promise<void> {
     return this.#call("ping", () => this.#store.ping());
+  }
+
+  createGroup(settings: GroupSettings): Promise<{ settings: GroupSettings; created: boolean }> {
+    return this.#call("createGroup", () => this.#store.createGroup(settings));
+  }
+
+  groups(): Promise<GroupSettings[]> {
+    return this.#call("groups", () => this.#store.groups());
+  }
+
+  groupPositions(group: string): Promise<GroupPosition[]> {
+    return this.#call("groupPositions", () => this.#store.groupPositions(group));
+  }
+
+  writeGroupChanges(changes: readonly GroupChange[]): Promise<void> {
+    return this.#call("writeGroupChanges", () => this.#store.writeGroupChanges(changes));
+  }
+
+  subjects(): Promise<string[]> {
+    return this.#call("subjects", () => this.#store.subjects());
   }
 
   async close(): Promise<void> {

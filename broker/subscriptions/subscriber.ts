@@ -33,6 +33,8 @@ export interface SubscriberOptions {
   readonly sink: MessageSink;
   /** 0 = live only; otherwise messages from this id on, replayed by `catchUp` before live ones. */
   readonly startId: number;
+  /** A pattern's subscriber gets many subjects, whose ids are unrelated: it skips no id as a duplicate. */
+  readonly pattern?: boolean;
   readonly onOverflow: () => void;
   readonly onClose: () => void;
 }
@@ -110,7 +112,7 @@ export class Subscriber {
   }
 
   #enqueue(message: OutgoingMessage): void {
-    if (message.id <= this.#lastQueuedId) return;
+    if (this.#options.pattern !== true && message.id <= this.#lastQueuedId) return;
     if (this.#queue.length >= this.#options.bufferSize) {
       this.#options.onOverflow();
       this.close(new SubscriberOverflowError(this.#options.bufferSize, this.#lastWrittenId));

@@ -1,11 +1,13 @@
 /**
  * Live subscribers by subject. The publish path hands every durable batch to
- * `deliver` in id order; each subscriber of the record's subject gets it,
- * and no other subject's subscribers see it.
+ * `deliver` in id order; each subscriber of the record's subject gets it, and
+ * each subscriber of a pattern that matches it (broker/README.md#subjects); no
+ * other subscriber sees it.
  */
+import { compilePattern, isPattern } from "../../contract/subjects.ts";
 import { encodeMessageResponse } from "../api/wire.ts";
 import type { MessageRecord } from "../store/message-store.ts";
-import { type MessageSink, Subscriber } from "./subscriber.ts";
+import { type MessageSink, type OutgoingMessage, Subscriber } from "./subscriber.ts";
 
 export interface SubscriptionHubOptions {
   readonly bufferSize: number;
@@ -18,6 +20,8 @@ export interface SubscriptionHubOptions {
 export class SubscriptionHub {
   readonly #options: SubscriptionHubOptions;
   readonly #bySubject = new Map<string, Set<Subscriber>>();
+  /** Pattern subscribers with their compiled matchers. */
+  readonly #byPattern = new Map<Subscriber, (subject: string) => boolean>();
   #count = 0;
 
   constructor(options: SubscriptionHubOptions) {
@@ -29,6 +33,7 @@ export class SubscriptionHub {
    * With a start id, the caller runs `catchUp` to replay what came before.
    */
   subscribe(subject: string, sink: MessageSink, startId = 0): Subscriber {
+    if (isPattern(subject)) return this.#subscribePattern(subject, sink);
     let subscribers = this.#bySubject.get(subject);
     if (subscribers === undefined) {
       subscribers = new Set();
@@ -50,9 +55,16 @@ export class SubscriptionHub {
   deliver(records: readonly MessageRecord[]): void {
     for (const record of records) {
       const subscribers = this.#bySubject.get(record.subject);
-      if (subscribers === undefined) continue;
-      const message = { id: record.id, frame: encodeMessageResponse(record.id, record.body) };
-      for (const subscriber of subscribers) subscriber.offer(message);
+      let message: OutgoingMessage | undefined;
+      const encoded = () =>
+        (message ??= {
+          id: record.id,
+          frame: encodeMessageResponse(record.subject, record.id, record.body),
+        });
+      for (const subscriber of subscribers ?? []) subscriber.offer(encoded());
+      for (const [subscriber, matches] of this.#byPattern) {
+        if (matches(record.subject)) subscriber.offer(encoded());
+      }
     }
   }
 
@@ -61,6 +73,7 @@ export class SubscriptionHub {
     for (const subscribers of [...this.#bySubject.values()]) {
       for (const subscriber of [...subscribers]) subscriber.close(err);
     }
+    for (const subscriber of [...this.#byPattern.keys()]) subscriber.close(err);
   }
 
   /** Whether the subject has live subscribers here. */
@@ -75,6 +88,24 @@ export class SubscriptionHub {
 
   get count(): number {
     return this.#count;
+  }
+
+  /** A live-only subscriber of every subject the pattern matches. */
+  #subscribePattern(pattern: string, sink: MessageSink): Subscriber {
+    const subscriber = new Subscriber({
+      subject: pattern,
+      sink,
+      startId: 0,
+      pattern: true,
+      bufferSize: this.#options.bufferSize,
+      onOverflow: this.#options.onOverflow,
+      onClose: () => {
+        if (this.#byPattern.delete(subscriber)) this.#setCount(this.#count - 1);
+      },
+    });
+    this.#byPattern.set(subscriber, compilePattern(pattern));
+    this.#setCount(this.#count + 1);
+    return subscriber;
   }
 
   #remove(subscriber: Subscriber): void {

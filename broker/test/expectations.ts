@@ -5,6 +5,7 @@
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { expect } from "vitest";
 import type { HeraldClient, ReceivedMessage, SubscribeOptions } from "../client/herald-client.ts";
+import type { GroupChange, GroupSettings } from "../store/group-state.ts";
 import type { MessageRecord, MessageStore } from "../store/message-store.ts";
 
 /** The ids from..to, both included: what a run of publishes to one subject should get. */
@@ -103,6 +104,12 @@ export class SwitchableStore implements MessageStore {
     this.#reach(() => this.#inner.range(subject, fromId, limit, nowMs));
   purgeExpired = (nowMs: number) => this.#reach(() => this.#inner.purgeExpired(nowMs));
   ping = () => this.#reach(() => this.#inner.ping());
+  createGroup = (settings: GroupSettings) => this.#reach(() => this.#inner.createGroup(settings));
+  groups = () => this.#reach(() => this.#inner.groups());
+  groupPositions = (group: string) => this.#reach(() => this.#inner.groupPositions(group));
+  writeGroupChanges = (changes: readonly GroupChange[]) =>
+    this.#reach(() => this.#inner.writeGroupChanges(changes));
+  subjects = () => this.#reach(() => this.#inner.subjects());
 
   /** Holds every call from now until the returned function is called. */
   hold(): () => void {

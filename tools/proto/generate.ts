@@ -26,6 +26,8 @@ const tsProtoOptions = [
   "useOptionals=none",
   // Exact types make create() cast its default with `as any`; plain DeepPartial needs no cast.
   "useExactTypes=false",
+  // A TypeScript enum is not erasable syntax: Node runs the sources by stripping types.
+  "enumsAsLiterals=true",
 ].join(",");
 
 /**

@@ -35,6 +35,25 @@ export const protobufFileName = "broker.proto";
  * wire type of, or remove them. Extensions take new field numbers or new RPCs.
  */
 
+export const AckKind = {
+  /** ACK - done */
+  ACK: 0,
+  /** NAK - redeliver now (counts as an attempt) */
+  NAK: 1,
+  /** TERM - dead-letter now */
+  TERM: 2,
+  UNRECOGNIZED: -1,
+} as const;
+
+export type AckKind = typeof AckKind[keyof typeof AckKind];
+
+export namespace AckKind {
+  export type ACK = typeof AckKind.ACK;
+  export type NAK = typeof AckKind.NAK;
+  export type TERM = typeof AckKind.TERM;
+  export type UNRECOGNIZED = typeof AckKind.UNRECOGNIZED;
+}
+
 export interface PublishRequest {
   subject: string;
   body: Buffer;
@@ -59,6 +78,8 @@ export interface MessageResponse {
   body: Buffer;
   /** Extension: the message's id within its subject. */
   id: number;
+  /** Extension: the message's subject (a pattern subscription receives many). */
+  subject: string;
 }
 
 export interface FetchRequest {
@@ -93,6 +114,43 @@ export interface PublishError {
   /** The gRPC status code Publish would have answered with. */
   code: number;
   message: string;
+}
+
+export interface ConsumeRequest {
+  /** the first message on the stream, exactly once */
+  start?: ConsumeStart | undefined;
+  ack?: Ack | undefined;
+}
+
+export interface ConsumeStart {
+  /** durable group name; created on first use */
+  group: string;
+  /** a subject, or a pattern with * (one token) and > (one or more trailing tokens) */
+  subject: string;
+  /** unacknowledged deliveries this member holds at most; 0 = broker default */
+  maxInFlight: number;
+  /** Group settings, applied when the group is created (0 = broker default): */
+  ackWaitMs: number;
+  /** after this many attempts the message is dead-lettered (default 5) */
+  maxDeliveries: number;
+  /** 0 = messages published from now on; N = from id N of each matching subject */
+  startId: number;
+}
+
+export interface Ack {
+  subject: string;
+  id: number;
+  /** the attempt being acknowledged; an ack of a superseded attempt is ignored */
+  attempt: number;
+  kind: AckKind;
+}
+
+export interface Delivery {
+  subject: string;
+  id: number;
+  body: Buffer;
+  /** 1 on first delivery */
+  attempt: number;
 }
 
 function createBasePublishRequest(): PublishRequest {
@@ -297,7 +355,7 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
 };
 
 function createBaseMessageResponse(): MessageResponse {
-  return { body: Buffer.alloc(0), id: 0 };
+  return { body: Buffer.alloc(0), id: 0, subject: "" };
 }
 
 export const MessageResponse: MessageFns<MessageResponse> = {
@@ -307,6 +365,9 @@ export const MessageResponse: MessageFns<MessageResponse> = {
     }
     if (message.id !== 0) {
       writer.uint32(16).int32(message.id);
+    }
+    if (message.subject !== "") {
+      writer.uint32(26).string(message.subject);
     }
     return writer;
   },
@@ -340,6 +401,14 @@ export const MessageResponse: MessageFns<MessageResponse> = {
             message.id = reader.int32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -359,6 +428,7 @@ export const MessageResponse: MessageFns<MessageResponse> = {
     const message = createBaseMessageResponse();
     message.body = object.body ?? Buffer.alloc(0);
     message.id = object.id ?? 0;
+    message.subject = object.subject ?? "";
     return message;
   },
 };
@@ -771,6 +841,372 @@ export const PublishError: MessageFns<PublishError> = {
   },
 };
 
+function createBaseConsumeRequest(): ConsumeRequest {
+  return { start: undefined, ack: undefined };
+}
+
+export const ConsumeRequest: MessageFns<ConsumeRequest> = {
+  encode(message: ConsumeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.start !== undefined) {
+      ConsumeStart.encode(message.start, writer.uint32(10).fork()).join();
+    }
+    if (message.ack !== undefined) {
+      Ack.encode(message.ack, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsumeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsumeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.start = ConsumeStart.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ack = Ack.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ConsumeRequest>): ConsumeRequest {
+    return ConsumeRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConsumeRequest>): ConsumeRequest {
+    const message = createBaseConsumeRequest();
+    message.start = (object.start !== undefined && object.start !== null)
+      ? ConsumeStart.fromPartial(object.start)
+      : undefined;
+    message.ack = (object.ack !== undefined && object.ack !== null) ? Ack.fromPartial(object.ack) : undefined;
+    return message;
+  },
+};
+
+function createBaseConsumeStart(): ConsumeStart {
+  return { group: "", subject: "", maxInFlight: 0, ackWaitMs: 0, maxDeliveries: 0, startId: 0 };
+}
+
+export const ConsumeStart: MessageFns<ConsumeStart> = {
+  encode(message: ConsumeStart, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.group !== "") {
+      writer.uint32(10).string(message.group);
+    }
+    if (message.subject !== "") {
+      writer.uint32(18).string(message.subject);
+    }
+    if (message.maxInFlight !== 0) {
+      writer.uint32(24).uint32(message.maxInFlight);
+    }
+    if (message.ackWaitMs !== 0) {
+      writer.uint32(32).uint32(message.ackWaitMs);
+    }
+    if (message.maxDeliveries !== 0) {
+      writer.uint32(40).uint32(message.maxDeliveries);
+    }
+    if (message.startId !== 0) {
+      writer.uint32(48).int32(message.startId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsumeStart {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsumeStart();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.group = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxInFlight = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.ackWaitMs = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxDeliveries = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.startId = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ConsumeStart>): ConsumeStart {
+    return ConsumeStart.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConsumeStart>): ConsumeStart {
+    const message = createBaseConsumeStart();
+    message.group = object.group ?? "";
+    message.subject = object.subject ?? "";
+    message.maxInFlight = object.maxInFlight ?? 0;
+    message.ackWaitMs = object.ackWaitMs ?? 0;
+    message.maxDeliveries = object.maxDeliveries ?? 0;
+    message.startId = object.startId ?? 0;
+    return message;
+  },
+};
+
+function createBaseAck(): Ack {
+  return { subject: "", id: 0, attempt: 0, kind: 0 };
+}
+
+export const Ack: MessageFns<Ack> = {
+  encode(message: Ack, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subject !== "") {
+      writer.uint32(10).string(message.subject);
+    }
+    if (message.id !== 0) {
+      writer.uint32(16).int32(message.id);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(24).uint32(message.attempt);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(32).int32(message.kind);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Ack {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.id = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.attempt = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<Ack>): Ack {
+    return Ack.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Ack>): Ack {
+    const message = createBaseAck();
+    message.subject = object.subject ?? "";
+    message.id = object.id ?? 0;
+    message.attempt = object.attempt ?? 0;
+    message.kind = object.kind ?? 0;
+    return message;
+  },
+};
+
+function createBaseDelivery(): Delivery {
+  return { subject: "", id: 0, body: Buffer.alloc(0), attempt: 0 };
+}
+
+export const Delivery: MessageFns<Delivery> = {
+  encode(message: Delivery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subject !== "") {
+      writer.uint32(10).string(message.subject);
+    }
+    if (message.id !== 0) {
+      writer.uint32(16).int32(message.id);
+    }
+    if (message.body.length !== 0) {
+      writer.uint32(26).bytes(message.body);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(32).uint32(message.attempt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Delivery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDelivery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.id = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.body = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.attempt = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<Delivery>): Delivery {
+    return Delivery.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Delivery>): Delivery {
+    const message = createBaseDelivery();
+    message.subject = object.subject ?? "";
+    message.id = object.id ?? 0;
+    message.body = object.body ?? Buffer.alloc(0);
+    message.attempt = object.attempt ?? 0;
+    return message;
+  },
+};
+
 export type BrokerService = typeof BrokerService;
 export const BrokerService = {
   /** Returns once the message is durable in the configured store. */
@@ -836,6 +1272,19 @@ export const BrokerService = {
       Buffer.from(PublishStreamResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PublishStreamResponse => PublishStreamResponse.decode(value),
   },
+  /**
+   * Competing consumers: a durable group shares the messages of a subject (or pattern).
+   * Each message goes to one member at a time until it is acknowledged.
+   */
+  consume: {
+    path: "/broker.Broker/Consume" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: ConsumeRequest): Buffer => Buffer.from(ConsumeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ConsumeRequest => ConsumeRequest.decode(value),
+    responseSerialize: (value: Delivery): Buffer => Buffer.from(Delivery.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Delivery => Delivery.decode(value),
+  },
 } as const;
 
 export interface BrokerServer extends UntypedServiceImplementation {
@@ -860,6 +1309,11 @@ export interface BrokerServer extends UntypedServiceImplementation {
    * message gets an error response and the stream goes on.
    */
   publishStream: handleBidiStreamingCall<PublishStreamRequest, PublishStreamResponse>;
+  /**
+   * Competing consumers: a durable group shares the messages of a subject (or pattern).
+   * Each message goes to one member at a time until it is acknowledged.
+   */
+  consume: handleBidiStreamingCall<ConsumeRequest, Delivery>;
 }
 
 export interface BrokerClient extends Client {
@@ -936,6 +1390,13 @@ export interface BrokerClient extends Client {
     metadata: Metadata,
     options?: Partial<CallOptions>,
   ): ClientDuplexStream<PublishStreamRequest, PublishStreamResponse>;
+  /**
+   * Competing consumers: a durable group shares the messages of a subject (or pattern).
+   * Each message goes to one member at a time until it is acknowledged.
+   */
+  consume(): ClientDuplexStream<ConsumeRequest, Delivery>;
+  consume(options: Partial<CallOptions>): ClientDuplexStream<ConsumeRequest, Delivery>;
+  consume(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<ConsumeRequest, Delivery>;
 }
 
 export const BrokerClient = makeGenericClientConstructor(BrokerService, "broker.Broker") as unknown as {

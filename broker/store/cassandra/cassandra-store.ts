@@ -8,10 +8,25 @@
 import { Client, policies, types } from "cassandra-driver";
 import type { Logger } from "pino";
 import { StoreUnavailableError } from "../errors.ts";
+import {
+  collapseGroupChanges,
+  type GroupChange,
+  type GroupPosition,
+  type GroupSettings,
+} from "../group-state.ts";
 import type { MessageRecord, MessageStore } from "../message-store.ts";
 import { bucketOf, nextRangeCursor } from "./buckets.ts";
 import { cassandraStatements, type CassandraStatements } from "./cql.ts";
 import { rethrowAsStoreError } from "./errors.ts";
+import {
+  AppliedRowSchema,
+  changeStatement,
+  groupCql,
+  type GroupCql,
+  groupFromRow,
+  positionsFromRows,
+  SubjectRowSchema,
+} from "./group-cql.ts";
 import { partitionChunks } from "./partitions.ts";
 import {
   CassandraStoreOptionsSchema,
@@ -71,19 +86,22 @@ class CassandraStore implements MessageStore {
   readonly #client: Client;
   readonly #config: CassandraStoreOptions;
   readonly #cql: CassandraStatements;
+  readonly #groupCql: GroupCql;
   #closed = false;
 
   constructor(client: Client, config: CassandraStoreOptions) {
     this.#client = client;
     this.#config = config;
     this.#cql = cassandraStatements(config.keyspace, config.replicationFactor);
+    this.#groupCql = groupCql(config.keyspace);
   }
 
   async open(): Promise<void> {
     await this.#run("open", () => this.#client.connect());
     if (this.#config.manageSchema) {
       await this.#ddl(this.#cql.createKeyspace);
-      for (const table of this.#cql.createTables) await this.#ddl(table);
+      for (const table of [...this.#cql.createTables, ...this.#groupCql.createTables])
+        await this.#ddl(table);
       return;
     }
     for (const probe of this.#cql.probeTables) {
@@ -175,6 +193,51 @@ class CassandraStore implements MessageStore {
     return Promise.resolve(0);
   }
 
+  /** A lightweight transaction, so two brokers creating one group agree on its settings. */
+  async createGroup(
+    settings: GroupSettings,
+  ): Promise<{ settings: GroupSettings; created: boolean }> {
+    const { name, pattern, ackWaitMs, maxDeliveries, startId } = settings;
+    const row: unknown = (
+      await this.#execute("createGroup", this.#groupCql.createGroup, [
+        name,
+        pattern,
+        ackWaitMs,
+        maxDeliveries,
+        startId,
+      ])
+    ).first();
+    if (AppliedRowSchema.parse(row)["[applied]"]) return { settings, created: true };
+    return { settings: groupFromRow(row), created: false };
+  }
+
+  async groups(): Promise<GroupSettings[]> {
+    return (await this.#allRows("groups", this.#groupCql.groups, [])).map(groupFromRow);
+  }
+
+  async groupPositions(group: string): Promise<GroupPosition[]> {
+    const [cursors, pending] = await Promise.all([
+      this.#allRows("groupPositions", this.#groupCql.cursors, [group]),
+      this.#allRows("groupPositions", this.#groupCql.pending, [group]),
+    ]);
+    return positionsFromRows(cursors, pending);
+  }
+
+  /** Each change on its own (they touch many partitions); the driver's client timestamps keep their order. */
+  async writeGroupChanges(changes: readonly GroupChange[]): Promise<void> {
+    await Promise.all(
+      collapseGroupChanges(changes).map((change) =>
+        this.#execute("writeGroupChanges", ...changeStatement(this.#groupCql, change)),
+      ),
+    );
+  }
+
+  /** A scan of the head table: one row per subject. */
+  async subjects(): Promise<string[]> {
+    const rows = await this.#allRows("subjects", this.#groupCql.subjects, []);
+    return rows.map((row) => SubjectRowSchema.parse(row).subject);
+  }
+
   async ping(): Promise<void> {
     await this.#execute("ping", "SELECT release_version FROM system.local", []);
   }
@@ -193,6 +256,16 @@ class CassandraStore implements MessageStore {
 
   #execute(operation: string, query: string, params: unknown[]): Promise<types.ResultSet> {
     return this.#run(operation, () => this.#client.execute(query, params));
+  }
+
+  /** Every row of a query, page by page. */
+  #allRows(operation: string, query: string, params: unknown[]): Promise<unknown[]> {
+    return this.#run(operation, async () => {
+      const rows: unknown[] = [];
+      for await (const row of await this.#client.execute(query, params, { fetchSize: 1000 }))
+        rows.push(row);
+      return rows;
+    });
   }
 
   async #run<T>(operation: string, call: () => Promise<T>): Promise<T> {

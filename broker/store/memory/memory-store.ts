@@ -5,6 +5,12 @@
  * apart from the records so it survives eviction and purge.
  */
 import { StoreUnavailableError } from "../errors.ts";
+import {
+  collapseGroupChanges,
+  type GroupChange,
+  type GroupPosition,
+  type GroupSettings,
+} from "../group-state.ts";
 import type { MessageRecord, MessageStore } from "../message-store.ts";
 
 export interface MemoryStoreOptions {
@@ -49,6 +55,12 @@ export class MemoryStore implements MessageStore {
   readonly #maxPerSubject: number;
   readonly #logs = new Map<string, SubjectLog>();
   readonly #lastIds = new Map<string, number>();
+  readonly #groups = new Map<string, GroupSettings>();
+  /** Per group, per subject: the cursor and the pending ids with their attempts. */
+  readonly #positions = new Map<
+    string,
+    Map<string, { cursor: number; pending: Map<number, number> }>
+  >();
   #open = false;
 
   constructor(options: MemoryStoreOptions) {
@@ -122,6 +134,53 @@ export class MemoryStore implements MessageStore {
       }
       return removed;
     });
+  }
+
+  createGroup(settings: GroupSettings): Promise<{ settings: GroupSettings; created: boolean }> {
+    return this.#whenOpen(() => {
+      const existing = this.#groups.get(settings.name);
+      if (existing !== undefined) return { settings: existing, created: false };
+      this.#groups.set(settings.name, settings);
+      return { settings, created: true };
+    });
+  }
+
+  groups(): Promise<GroupSettings[]> {
+    return this.#whenOpen(() => [...this.#groups.values()]);
+  }
+
+  groupPositions(group: string): Promise<GroupPosition[]> {
+    return this.#whenOpen(() =>
+      [...(this.#positions.get(group) ?? [])].map(([subject, position]) => ({
+        subject,
+        cursor: position.cursor,
+        pending: [...position.pending].map(([id, attempt]) => ({ id, attempt })),
+      })),
+    );
+  }
+
+  writeGroupChanges(changes: readonly GroupChange[]): Promise<void> {
+    return this.#whenOpen(() => {
+      for (const change of collapseGroupChanges(changes)) {
+        let subjects = this.#positions.get(change.group);
+        if (subjects === undefined) {
+          subjects = new Map();
+          this.#positions.set(change.group, subjects);
+        }
+        let position = subjects.get(change.subject);
+        if (position === undefined) {
+          position = { cursor: 1, pending: new Map() };
+          subjects.set(change.subject, position);
+        }
+        if (change.kind === "cursor") position.cursor = Math.max(position.cursor, change.cursor);
+        else if (change.kind === "deliver") position.pending.set(change.id, change.attempt);
+        else position.pending.delete(change.id);
+      }
+    });
+  }
+
+  subjects(): Promise<string[]> {
+    return this.#whenOpen(() => [...this.#lastIds.keys()]);
   }
 
   ping(): Promise<void> {

@@ -8,10 +8,24 @@
 import pg from "pg";
 import type { Logger } from "pino";
 import { StoreUnavailableError } from "../errors.ts";
+import {
+  collapseGroupChanges,
+  type GroupChange,
+  type GroupPosition,
+  type GroupSettings,
+} from "../group-state.ts";
 import type { MessageRecord, MessageStore } from "../message-store.ts";
 import { rethrowAsStoreError } from "./errors.ts";
 import { PostgresStoreOptionsSchema, type PostgresStoreOptionsInput } from "./options.ts";
 import { appendColumns, LastIdRowSchema, recordFromRow } from "./rows.ts";
+import {
+  groupFromRow,
+  positionsFromRows,
+  groupStatements,
+  type GroupStatements,
+  SubjectRowSchema,
+  writeParams,
+} from "./group-sql.ts";
 import { postgresStatements, type PostgresStatements } from "./sql.ts";
 
 /** How long the client waits past statement_timeout before abandoning a query (a dead link). */
@@ -36,19 +50,33 @@ export function createPostgresStore(
   });
   // An idle client that loses its server emits here; without a listener that would crash the process.
   pool.on("error", (err) => logger?.warn({ err: err.message }, "postgres idle connection lost"));
-  return new PostgresStore(pool, statements, config.schema, config.purgeChunkSize);
+  return new PostgresStore(
+    pool,
+    statements,
+    groupStatements(config.schema),
+    config.schema,
+    config.purgeChunkSize,
+  );
 }
 
 class PostgresStore implements MessageStore {
   readonly kind = "postgres";
   readonly #pool: pg.Pool;
   readonly #sql: PostgresStatements;
+  readonly #groupSql: GroupStatements;
   readonly #schema: string;
   readonly #purgeChunkSize: number;
 
-  constructor(pool: pg.Pool, sql: PostgresStatements, schema: string, purgeChunkSize: number) {
+  constructor(
+    pool: pg.Pool,
+    sql: PostgresStatements,
+    groupSql: GroupStatements,
+    schema: string,
+    purgeChunkSize: number,
+  ) {
     this.#pool = pool;
     this.#sql = sql;
+    this.#groupSql = groupSql;
     this.#schema = schema;
     this.#purgeChunkSize = purgeChunkSize;
   }
@@ -65,7 +93,8 @@ class PostgresStore implements MessageStore {
         `herald-migrate:${this.#schema}`,
       ]);
       await this.#ensureSchema(client);
-      for (const ddl of this.#sql.migrations) await client.query(ddl);
+      for (const ddl of [...this.#sql.migrations, ...this.#groupSql.migrations])
+        await client.query(ddl);
       await client.query("COMMIT");
     } catch (err) {
       failure = err;
@@ -122,6 +151,45 @@ class PostgresStore implements MessageStore {
       removed += deleted;
       if (deleted < this.#purgeChunkSize) return removed;
     }
+  }
+
+  async createGroup(
+    settings: GroupSettings,
+  ): Promise<{ settings: GroupSettings; created: boolean }> {
+    const { name, pattern, ackWaitMs, maxDeliveries, startId } = settings;
+    const inserted = await this.#query("createGroup", {
+      ...this.#groupSql.createGroup,
+      values: [name, pattern, ackWaitMs, maxDeliveries, startId],
+    });
+    if (inserted.rowCount === 1) return { settings, created: true };
+    const found = await this.#query("createGroup", { ...this.#groupSql.getGroup, values: [name] });
+    return { settings: groupFromRow(found.rows[0]), created: false };
+  }
+
+  async groups(): Promise<GroupSettings[]> {
+    const result = await this.#query("groups", this.#groupSql.groups);
+    return result.rows.map((row: unknown) => groupFromRow(row));
+  }
+
+  async groupPositions(group: string): Promise<GroupPosition[]> {
+    const [cursors, pending] = await Promise.all([
+      this.#query("groupPositions", { ...this.#groupSql.cursors, values: [group] }),
+      this.#query("groupPositions", { ...this.#groupSql.pending, values: [group] }),
+    ]);
+    return positionsFromRows(cursors.rows, pending.rows);
+  }
+
+  async writeGroupChanges(changes: readonly GroupChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    await this.#query("writeGroupChanges", {
+      ...this.#groupSql.write,
+      values: writeParams(collapseGroupChanges(changes)),
+    });
+  }
+
+  async subjects(): Promise<string[]> {
+    const result = await this.#query("subjects", this.#groupSql.subjects);
+    return result.rows.map((row: unknown) => SubjectRowSchema.parse(row).subject);
   }
 
   async ping(): Promise<void> {
