@@ -286,7 +286,7 @@ export class HeraldClient {
   ): Promise<void> {
     const { signal } = options;
     return new Promise<void>((resolve, reject) => {
-      const call = this.#client.consume(new Metadata({ waitForReady: true }));
+      const call = this.#client.consume(this.#metadata({ waitForReady: true }));
       let done = false;
       const cancel = () => call.cancel();
       const settle = (err?: ServiceError) => {
