@@ -43,7 +43,7 @@ import { asBuffer } from "../api/wire.ts";
 import { isPattern } from "../../contract/subjects.ts";
 import type { PublishInput } from "../publish/publisher.ts";
 import type { BrokerHandlers } from "../server/broker-service.ts";
-import { type Retention, resolveExpiration } from "../server/validation.ts";
+import { type Retention, resolveExpiration, subjectProblem } from "../server/validation.ts";
 import { type ClusterView, route } from "./cluster-view.ts";
 import { forwardedEpoch, peerMetadata } from "./forwarded-metadata.ts";
 import type { Member } from "./membership/membership.ts";
@@ -329,7 +329,10 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
       return;
     }
     const next = route(view, subject, forwardedEpoch(call.metadata) !== undefined);
-    if (next.kind === "local" || subject === "") return local.subscribe(call);
+    // An invalid subject is refused by the local handler, before a relay would read the store with it.
+    if (next.kind === "local" || subjectProblem(subject) !== undefined) {
+      return local.subscribe(call);
+    }
     if (next.kind !== "forward") {
       const err =
         next.kind === "unavailable"

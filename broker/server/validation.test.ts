@@ -6,6 +6,7 @@ import {
   parseSubscribe,
   resolveExpiration,
   type Retention,
+  subjectProblem,
 } from "./validation.ts";
 
 const body = new Uint8Array(10);
@@ -32,6 +33,40 @@ describe("request validation", () => {
   ])("rejects publish %# with INVALID_ARGUMENT", (request, message) => {
     expect(() => parsePublish(request, 10)).toThrow(InvalidArgumentError);
     expect(() => parsePublish(request, 10)).toThrow(message);
+  });
+
+  it.each([
+    ["a NUL byte", "orders\u0000eu", "subject has the control character U+0000 at byte 6"],
+    ["a tab", "a\tb", "subject has the control character U+0009 at byte 1"],
+    ["an escape", "\u001b[31mred", "subject has the control character U+001B at byte 0"],
+    ["DEL", "a\u007f", "subject has the control character U+007F at byte 1"],
+    ["a C1 control", "é\u0085", "subject has the control character U+0085 at byte 2"],
+    // grpc-js decodes bytes that are not UTF-8 to U+FFFD, so 0xFF and 0xFE would be one subject.
+    [
+      "invalid UTF-8",
+      Buffer.from([0x61, 0xff]).toString("utf8"),
+      "subject is not valid UTF-8 (U+FFFD at byte 1)",
+    ],
+  ])("refuses a subject with %s on every request", (_, subject, message) => {
+    const publish = { subject, body, expirationSeconds: 0 };
+    expect(() => parsePublish(publish, 10)).toThrow(InvalidArgumentError);
+    expect(() => parsePublish(publish, 10)).toThrow(message);
+    expect(() => parseFetch({ subject, id: 1 })).toThrow(message);
+    expect(() => parseSubscribe({ subject, startId: 0 })).toThrow(message);
+    expect(subjectProblem(subject)).toBe(message);
+  });
+
+  it("accepts any other UTF-8 text, dots and wildcards included", () => {
+    for (const subject of [
+      "orders.eu.paid",
+      "日本.注文",
+      "emoji.🚀",
+      "a b",
+      "orders.*",
+      "orders.>",
+    ]) {
+      expect(subjectProblem(subject)).toBeUndefined();
+    }
   });
 
   it("rejects a body over the limit as too large", () => {

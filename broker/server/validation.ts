@@ -10,13 +10,42 @@ import type { PublishInput } from "../publish/publisher.ts";
 
 export const maxSubjectBytes = 255;
 
-const subject = z
-  .string()
-  .min(1, "subject must not be empty")
-  .refine((value) => Buffer.byteLength(value, "utf8") <= maxSubjectBytes, {
-    error: (issue) =>
-      `subject is ${Buffer.byteLength(String(issue.input), "utf8")} bytes; at most ${maxSubjectBytes} allowed`,
-  });
+/** C0 controls, DEL and C1 controls: NUL breaks PostgreSQL text, and none of them shows in a log. */
+const controlCharacter = /\p{Cc}/u;
+/** The decoder's stand-in for bytes that are not UTF-8: two byte strings would become one subject. */
+const replacementCharacter = "\uFFFD";
+
+const byteOffset = (value: string, index: number) => Buffer.byteLength(value.slice(0, index));
+const codePoint = (character: string) =>
+  `U+${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+
+/**
+ * Why `value` cannot be a subject, or undefined: a subject is 1 to 255 bytes of valid UTF-8
+ * without control characters (broker/README.md#subjects).
+ */
+export function subjectProblem(value: string): string | undefined {
+  if (value === "") return "subject must not be empty";
+  const bytes = Buffer.byteLength(value);
+  if (bytes > maxSubjectBytes) {
+    return `subject is ${bytes} bytes; at most ${maxSubjectBytes} allowed`;
+  }
+  const control = controlCharacter.exec(value);
+  if (control !== null) {
+    return `subject has the control character ${codePoint(control[0])} at byte ${byteOffset(value, control.index)}`;
+  }
+  const replaced = value.indexOf(replacementCharacter);
+  if (replaced !== -1) {
+    return `subject is not valid UTF-8 (U+FFFD at byte ${byteOffset(value, replaced)})`;
+  }
+  return undefined;
+}
+
+const subject = z.string().check((ctx) => {
+  const problem = subjectProblem(ctx.value);
+  if (problem !== undefined) {
+    ctx.issues.push({ code: "custom", message: problem, input: ctx.value });
+  }
+});
 
 const PublishSchema = z.object({
   subject,

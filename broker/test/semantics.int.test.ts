@@ -207,6 +207,33 @@ describe.each(cases)("broker semantics on the %s store over %s", (kind, _name, t
     expect(await client.publish(subject, "still up")).toBeGreaterThan(0);
   });
 
+  it("refuses a subject that is not text on every call, before the store sees it", async () => {
+    // A NUL used to reach PostgreSQL and come back INTERNAL with a stack trace.
+    const nul = "orders\u0000eu";
+    const problem = /control character U\+0000 at byte 6/;
+    await expectStatus(client.publish(nul, "x"), status.INVALID_ARGUMENT, problem);
+    await expectStatus(
+      client.publishBatch([{ subject: nul, body: "x" }]),
+      status.INVALID_ARGUMENT,
+      problem,
+    );
+    const publisher = client.publisher();
+    await expectStatus(publisher.publish(nul, "x"), status.INVALID_ARGUMENT, problem);
+    await publisher.close();
+    await expectStatus(client.fetch(nul, 1), status.INVALID_ARGUMENT, problem);
+    await expectStatus(collect(client, nul, 1).messages, status.INVALID_ARGUMENT, problem);
+    // Subject "a" then 0xFF, which is never UTF-8: grpc-js decodes it to U+FFFD.
+    const invalidUtf8 = [0x0a, 0x02, 0x61, 0xff];
+    const publish = Buffer.from([...invalidUtf8, 0x12, 0x01, 0x78]);
+    const fetch = Buffer.from([...invalidUtf8, 0x10, 0x01]);
+    expect(await sendRawFrame(broker.target, "/broker.Broker/Publish", publish)).toBe(
+      status.INVALID_ARGUMENT,
+    );
+    expect(await sendRawFrame(broker.target, "/broker.Broker/Fetch", fetch)).toBe(
+      status.INVALID_ARGUMENT,
+    );
+  });
+
   it("publishes a batch in one call, all in order", async () => {
     const a = uniqueSubject("batch.a");
     const b = uniqueSubject("batch.b");
