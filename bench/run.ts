@@ -47,6 +47,7 @@ import {
 import { natsServerPath, startNats, type NatsServer } from "./targets/nats.ts";
 import { rawPostgresInserts } from "./targets/postgres-raw.ts";
 import { rabbitmqServerPath, startRabbitmq } from "./targets/rabbitmq.ts";
+import { secureHeraldOptions } from "./targets/secure.ts";
 import type { Target } from "./targets/target.ts";
 
 const quick = process.env.QUICK === "1" || process.argv.includes("--quick");
@@ -143,6 +144,10 @@ const isUp = <T extends object>(value: Up<T>): value is T =>
 interface Servers {
   readonly ceiling: CeilingTarget;
   readonly heralds: ReadonlyMap<StoreKind, Up<HeraldTarget>>;
+  /** The memory broker with TLS and a bearer token on every call. */
+  readonly secure: Up<HeraldTarget>;
+  /** The memory broker with TLS only: what TLS costs apart from authentication and authorization. */
+  readonly tlsOnly: Up<HeraldTarget>;
   readonly peers: ReadonlyMap<string, Up<Target>>;
   stop(): Promise<void>;
 }
@@ -154,6 +159,12 @@ async function startServers(env: TestEnv): Promise<Servers> {
   const heralds = new Map<StoreKind, Up<HeraldTarget>>();
   for (const store of ["memory", "postgres", "cassandra"] as const)
     heralds.set(store, await attempt(`herald ${store}`, () => startHerald(store, env)));
+  const secure = await attempt("herald memory tls+auth", () =>
+    startHerald("memory", env, { name: "memory tls+auth", security: secureHeraldOptions(true) }),
+  );
+  const tlsOnly = await attempt("herald memory tls", () =>
+    startHerald("memory", env, { name: "memory tls", security: secureHeraldOptions(false) }),
+  );
   const natsServer: Up<NatsServer> =
     "path" in nats
       ? await attempt("nats-server", () => startNats(join(workDir, "nats")))
@@ -165,6 +176,8 @@ async function startServers(env: TestEnv): Promise<Servers> {
   return {
     ceiling,
     heralds,
+    secure,
+    tlsOnly,
     peers: new Map<string, Up<Target>>([
       ["nats", isUp(natsServer) ? natsServer.core : natsServer],
       ["jetstream", isUp(natsServer) ? natsServer.jetstream : natsServer],
@@ -173,6 +186,8 @@ async function startServers(env: TestEnv): Promise<Servers> {
     async stop() {
       await ceiling.stop();
       for (const herald of heralds.values()) if (isUp(herald)) await herald.stop();
+      if (isUp(secure)) await secure.stop();
+      if (isUp(tlsOnly)) await tlsOnly.stop();
       if (isUp(natsServer)) await natsServer.stop();
       if (isUp(rabbitmq)) await rabbitmq.stop();
     },
@@ -250,8 +265,11 @@ async function measureTarget(
   };
 }
 
-/** A PublishStream column: the publish matrix only (its broker's other figures are in the unary column). */
-function streamResult(
+/**
+ * A column with the publish matrix only: a PublishStream column, or the secure broker's (their
+ * broker's other figures are in the plaintext unary column).
+ */
+function publishOnlyResult(
   store: StoreKind,
   target: HeraldTarget,
   matrix: Awaited<ReturnType<typeof publishMatrix>>,
@@ -289,6 +307,18 @@ async function measureBrokers(servers: Servers): Promise<Pick<BenchResult, "ceil
       inFlight: params.streamInFlight,
     });
   }
+  const secure = [
+    ...(isUp(servers.secure) ? [servers.secure, publishStreamTarget(servers.secure)] : []),
+    ...(isUp(servers.tlsOnly) ? [servers.tlsOnly] : []),
+  ];
+  for (const target of secure) {
+    const batchStats = () => target.batchStats();
+    entries.push(
+      target.name.endsWith(" stream")
+        ? { target, batchStats, inFlight: params.streamInFlight }
+        : { target, batchStats },
+    );
+  }
   for (const peer of servers.peers.values()) if (isUp(peer)) entries.push({ target: peer });
   const matrix = await publishMatrix(entries, params);
 
@@ -323,7 +353,8 @@ async function measureBrokers(servers: Servers): Promise<Pick<BenchResult, "ceil
     targets.push(
       await measureTarget("herald", store, herald, matrix, isUp(herald) ? herald : undefined),
     );
-  for (const [store, target] of streams) targets.push(streamResult(store, target, matrix));
+  for (const [store, target] of streams) targets.push(publishOnlyResult(store, target, matrix));
+  for (const target of secure) targets.push(publishOnlyResult("memory", target, matrix));
   for (const [name, peer] of servers.peers)
     targets.push(await measureTarget("peer", name, peer, matrix));
 

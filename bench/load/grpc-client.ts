@@ -19,8 +19,23 @@ import type { Subscriber, TargetClient } from "../targets/target.ts";
 
 const callTimeoutMs = 30_000;
 
-export function grpcChannel(address: string): BrokerClient {
-  return new BrokerClient(address, credentials.createInsecure(), {
+/** TLS and a bearer token, for a broker with security on (broker/README.md#security). */
+export interface ClientSecurity {
+  readonly ca: Buffer;
+  readonly token: string;
+}
+
+/** Metadata of every call: the bearer token when there is one. */
+const callMetadata = (security: ClientSecurity | undefined) => {
+  const metadata = new Metadata();
+  if (security !== undefined) metadata.set("authorization", `Bearer ${security.token}`);
+  return metadata;
+};
+
+export function grpcChannel(address: string, security?: ClientSecurity): BrokerClient {
+  const channelCredentials =
+    security === undefined ? credentials.createInsecure() : credentials.createSsl(security.ca);
+  return new BrokerClient(address, channelCredentials, {
     "grpc.enable_channelz": 0,
     "grpc.use_local_subchannel_pool": 1,
     "grpc.max_receive_message_length": -1,
@@ -35,8 +50,8 @@ export interface GrpcClient extends TargetClient {
   readonly channel: BrokerClient;
 }
 
-export async function grpcClient(address: string): Promise<GrpcClient> {
-  const channel = grpcChannel(address);
+export async function grpcClient(address: string, security?: ClientSecurity): Promise<GrpcClient> {
+  const channel = grpcChannel(address, security);
   await new Promise<void>((resolve, reject) =>
     channel.waitForReady(Date.now() + 10_000, (err) => (err ? reject(err) : resolve())),
   );
@@ -46,14 +61,14 @@ export async function grpcClient(address: string): Promise<GrpcClient> {
       new Promise((resolve, reject) =>
         channel.publish(
           { subject, body, expirationSeconds: 0 },
-          new Metadata(),
+          callMetadata(security),
           deadline(),
           (err) => (err ? reject(err) : resolve()),
         ),
       ),
     fetch: (subject, id) =>
       new Promise((resolve, reject) =>
-        channel.fetch({ subject, id }, new Metadata(), deadline(), (err, response) =>
+        channel.fetch({ subject, id }, callMetadata(security), deadline(), (err, response) =>
           err ? reject(err) : resolve(response),
         ),
       ),
@@ -69,12 +84,15 @@ export async function grpcClient(address: string): Promise<GrpcClient> {
  * resolves on its ack, so several callers share the stream, each with one
  * publish in flight (the pipelined client of `HeraldClient.publisher()`).
  */
-export async function grpcStreamClient(address: string): Promise<TargetClient> {
-  const channel = grpcChannel(address);
+export async function grpcStreamClient(
+  address: string,
+  security?: ClientSecurity,
+): Promise<TargetClient> {
+  const channel = grpcChannel(address, security);
   await new Promise<void>((resolve, reject) =>
     channel.waitForReady(Date.now() + 10_000, (err) => (err ? reject(err) : resolve())),
   );
-  const call = channel.publishStream();
+  const call = channel.publishStream(callMetadata(security));
   const pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   let sequence = 0;
   const failAll = (err: Error) => {
@@ -110,8 +128,12 @@ export async function grpcStreamClient(address: string): Promise<TargetClient> {
  * registered). `startId` is passed through (the ceiling reads it as a count).
  * A stream cut off for falling behind resumes after the last id received.
  */
-export async function grpcSubscriber(address: string, startId = 0): Promise<Subscriber> {
-  const channel = grpcChannel(address);
+export async function grpcSubscriber(
+  address: string,
+  startId = 0,
+  security?: ClientSecurity,
+): Promise<Subscriber> {
+  const channel = grpcChannel(address, security);
   await new Promise<void>((resolve, reject) =>
     channel.waitForReady(Date.now() + 10_000, (err) => (err ? reject(err) : resolve())),
   );
@@ -122,7 +144,7 @@ export async function grpcSubscriber(address: string, startId = 0): Promise<Subs
       let next = startId;
       let current: ClientReadableStream<MessageResponse> | undefined;
       const open = () => {
-        const call = channel.subscribe({ subject, startId: next });
+        const call = channel.subscribe({ subject, startId: next }, callMetadata(security));
         current = call;
         streams.add(call);
         call.on("data", (message: MessageResponse) => {

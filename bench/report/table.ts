@@ -7,6 +7,15 @@ import type { BenchResult, Ratio, TargetResult } from "./schema.ts";
 const heraldStores = ["memory", "postgres", "cassandra"] as const;
 /** The same brokers driven through PublishStream (each client keeps several publishes in flight). */
 const heraldStreams = ["memory stream", "postgres stream"] as const;
+/**
+ * The memory broker with TLS and token authentication (unary and PublishStream), and with TLS
+ * only, each against the column it adds to.
+ */
+const heraldSecure = [
+  ["memory tls+auth", "memory"],
+  ["memory tls+auth stream", "memory stream"],
+  ["memory tls", "memory"],
+] as const;
 const peers = ["nats", "jetstream", "rabbitmq"] as const;
 
 function compact(value: number): string {
@@ -85,6 +94,23 @@ export function computeRatios(result: BenchResult): Ratio[] {
         publishRate(unaryPoints, maxClients, bodyBytes),
       );
   }
+  for (const [secure, plain] of heraldSecure) {
+    for (const bodyBytes of bodies)
+      add(
+        `${secure} ÷ ${plain} (plaintext): publish (${maxClients} clients, ${bodyBytes} B)`,
+        publishRate(target(result, secure)?.publish ?? [], maxClients, bodyBytes),
+        publishRate(target(result, plain)?.publish ?? [], maxClients, bodyBytes),
+      );
+  }
+  const cpuAt = (name: string, bodyBytes: number) =>
+    target(result, name)?.publish.find((p) => p.clients === maxClients && p.bodyBytes === bodyBytes)
+      ?.serverCpuUsPerOp ?? NaN;
+  for (const bodyBytes of bodies)
+    add(
+      `server CPU per publish: memory tls+auth ÷ memory tls, what authorization adds (${maxClients} clients, ${bodyBytes} B; lower is better)`,
+      cpuAt("memory tls+auth", bodyBytes),
+      cpuAt("memory tls", bodyBytes),
+    );
   const ceilingFanOut = measured(result.ceiling.fanOutStreams);
   const memoryFanOut = memory && measured(memory.fanOut);
   if (ceilingFanOut && memoryFanOut)
@@ -138,10 +164,9 @@ export function computeRatios(result: BenchResult): Ratio[] {
 function brokerTable(result: BenchResult): string {
   const columns: { label: string; result?: TargetResult; ceiling?: boolean }[] = [
     { label: "ceiling", ceiling: true },
-    ...[...heraldStores, ...heraldStreams].map((name) => ({
-      label: `herald ${name}`,
-      result: target(result, name),
-    })),
+    ...[...heraldStores, ...heraldStreams, ...heraldSecure.map(([secure]) => secure)].map(
+      (name) => ({ label: `herald ${name}`, result: target(result, name) }),
+    ),
     ...peers.map((name) => ({ label: `${name} (peer)`, result: target(result, name) })),
   ];
   const rows: string[][] = [];

@@ -11,6 +11,7 @@ import pg from "pg";
 import { z } from "zod";
 import type { TestEnv } from "../../testing/test-env.ts";
 import {
+  type ClientSecurity,
   grpcClient,
   grpcStreamClient,
   grpcSubscriber,
@@ -29,6 +30,8 @@ export interface HeraldTarget extends Target {
   readonly address: string;
   /** Which build ran: dist (compiled) or source. */
   readonly build: "dist" | "source";
+  /** The CA and token its clients use when it runs with TLS and authentication. */
+  readonly security?: ClientSecurity;
   grpcClient(): Promise<GrpcClient>;
   /** Sum and count of herald_batch_messages from /metrics (messages per group-commit write). */
   batchStats(): Promise<{ sum: number; count: number } | undefined>;
@@ -93,6 +96,8 @@ export interface HeraldOptions {
   readonly grpcPort?: number;
   readonly name?: string;
   readonly extraEnv?: Record<string, string>;
+  /** With TLS and authentication: its env and what clients connect with. */
+  readonly security?: { readonly env: Record<string, string>; readonly client: ClientSecurity };
 }
 
 export const newNamespace = () => `herald_bench_${Date.now().toString(36)}`;
@@ -114,6 +119,7 @@ export async function startHerald(
       HERALD_LOG_LEVEL: "info",
       ...storeEnv(store, env, namespace),
       ...options.extraEnv,
+      ...options.security?.env,
     },
   });
   const stop = async () => {
@@ -145,17 +151,19 @@ export async function startHerald(
       { timeoutMs: 60_000, intervalMs: 100 },
     );
     const grpcAddress = address ?? "";
+    const security = options.security?.client;
     return {
       name,
       version: `herald ${build}`,
       address: grpcAddress,
       build,
+      security,
       prepare: () => Promise.resolve(),
       release: () => Promise.resolve(),
       serverCpuMs: () => service.cpuMs(),
-      connect: () => grpcClient(grpcAddress),
-      grpcClient: () => grpcClient(grpcAddress),
-      subscriber: () => grpcSubscriber(grpcAddress),
+      connect: () => grpcClient(grpcAddress, security),
+      grpcClient: () => grpcClient(grpcAddress, security),
+      subscriber: () => grpcSubscriber(grpcAddress, 0, security),
       async batchStats() {
         const text = await fetch(`${httpUrl}/metrics`).then(
           (r) => r.text(),
@@ -177,6 +185,6 @@ export function publishStreamTarget(herald: HeraldTarget): HeraldTarget {
   return {
     ...herald,
     name: `${herald.name} stream`,
-    connect: () => grpcStreamClient(herald.address),
+    connect: () => grpcStreamClient(herald.address, herald.security),
   };
 }
