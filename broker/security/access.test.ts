@@ -12,6 +12,7 @@ import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { BrokerClient } from "../api/gen/broker.ts";
+import { ClusterClient } from "../api/gen/cluster.ts";
 import { type HeraldClientOptions } from "../client/herald-client.ts";
 import { forwardedEpochKey } from "../cluster/forwarded-metadata.ts";
 import { startTestCluster, type TestCluster } from "../cluster/test/cluster-harness.ts";
@@ -44,6 +45,16 @@ const reader = {
   tokenSha256: tokenSha256(readerToken),
   permissions: { subscribe: [">"], fetch: [">"] },
 };
+const workerToken = "worker-token-0123456789";
+const worker = {
+  name: "orders-worker",
+  tokenSha256: tokenSha256(workerToken),
+  permissions: {
+    publish: ["orders.>"],
+    consume: ["orders.>"],
+    deny: { consume: ["orders.secret.>"] },
+  },
+};
 const certificateUser = {
   name: "orders-client",
   certificateSan: "orders-client.example",
@@ -63,7 +74,7 @@ beforeAll(() => {
   clientCa = createCa("herald-clients");
   serverLeaf = issue(ca, "broker");
   clientLeaf = issue(clientCa, "orders-client", ["DNS:orders-client.example"]);
-  writeAuth({ users: [writer, reader, certificateUser] });
+  writeAuth({ users: [writer, reader, worker, certificateUser] });
 });
 
 const security = (overrides: Partial<SecurityConfig> = {}): SecurityConfig => ({
@@ -192,7 +203,44 @@ describe("bearer tokens over TLS", () => {
     await anonymous.close();
   });
 
-  it("refuses a call a client marks as forwarded: only cluster members may forward", async () => {
+  it("authorizes Consume on the subject or pattern it starts on, deny winning", async () => {
+    const client = tlsClient(broker, { token: workerToken });
+    const subject = uniqueSubject("orders.work").replace(/\.([^.]*)$/, "_$1");
+    const received: string[] = [];
+    const stop = new AbortController();
+    let joined = () => {};
+    const member = client.consume(
+      "workers",
+      "orders.*",
+      (message) => {
+        received.push(message.body.toString());
+        stop.abort();
+      },
+      { signal: stop.signal, onJoined: () => joined() },
+    );
+    await new Promise<void>((resolve) => (joined = resolve));
+    await client.publish(subject, "work");
+    await member;
+    expect(received).toEqual(["work"]);
+    const none = () => undefined;
+    // orders.> includes orders.secret.x, which is denied
+    await expectStatus(
+      client.consume("workers", "orders.>", none),
+      status.PERMISSION_DENIED,
+      /consume/,
+    );
+    await expectStatus(
+      tlsClient(broker, { token: writerToken }).consume("workers", "orders.*", none),
+      status.PERMISSION_DENIED,
+      /orders-writer may not consume "orders\.\*"/,
+    );
+    await expectStatus(
+      tlsClient(broker).consume("workers", "orders.*", none),
+      status.UNAUTHENTICATED,
+    );
+  });
+
+  it("refuses a call a client marks as forwarded, and Handoff: only cluster members may", async () => {
     const raw = new BrokerClient(broker.address, credentials.createSsl(ca.pem));
     const metadata = new Metadata();
     metadata.set(forwardedEpochKey, "1");
@@ -209,6 +257,16 @@ describe("bearer tokens over TLS", () => {
     expect(err.code).toBe(status.UNAUTHENTICATED);
     expect(err.details).toMatch(/cluster member/);
     raw.close();
+    const cluster = new ClusterClient(broker.address, credentials.createSsl(ca.pem));
+    const handoff = await failureOf(
+      new Promise((resolve, reject) =>
+        cluster.handoff({ subject: "orders.a", epoch: 2 }, metadata, (e, r) =>
+          e ? reject(e) : resolve(r),
+        ),
+      ),
+    );
+    expect(handoff.code).toBe(status.UNAUTHENTICATED);
+    cluster.close();
   });
 });
 
