@@ -189,6 +189,7 @@ export function publishStage(
   { ownership, routing, flush }: Cluster,
 ) {
   const groupFeed = link<[records: readonly MessageRecord[]], void>("the consumer groups' feed");
+  const groupFlush = link<[], Promise<void>>("the consumer groups' flush");
   const publisher = new Publisher({
     store: guard,
     sequencer,
@@ -208,7 +209,11 @@ export function publishStage(
     },
   });
   pendingMessages.connect(() => publisher.pendingMessages);
-  flush.connect(() => publisher.flush());
+  // A handoff also waits for the group changes of the subjects it hands off.
+  flush.connect(async () => {
+    await publisher.flush();
+    await groupFlush.call();
+  });
   const admission = (): Admission =>
     lifecycle.draining ? "draining" : guard.available ? "open" : "store-unavailable";
   const openRoute = createStreamRouter({
@@ -233,7 +238,7 @@ export function publishStage(
     onMessage: (ok, startedMs) => metrics.methods.record("publish_stream", ok, startedMs),
     failure: (err) => callFailure(logger, "PublishStream", err),
   });
-  return { publisher, streams, admission, groupFeed };
+  return { publisher, streams, admission, groupFeed, groupFlush };
 }
 type Publishing = ReturnType<typeof publishStage>;
 
@@ -245,8 +250,8 @@ export function consumerGroupStage(
   { settings, logger }: StageContext,
   { groupStats, groupEvents }: Observability,
   { guard }: Storage,
-  { routing }: Cluster,
-  { publisher, admission, groupFeed }: Publishing,
+  { routing, view, ownership }: Cluster,
+  { publisher, admission, groupFeed, groupFlush }: Publishing,
 ) {
   const publishRouted = createStreamRouter({
     ...routing,
@@ -254,6 +259,8 @@ export function consumerGroupStage(
   })({ metadata: new Metadata(), getDeadline: () => Infinity });
   const groups = new ConsumerGroups({
     store: guard,
+    owns: (subject) => view.owns(subject),
+    takeOver: (subject) => ownership.loadLastId(subject),
     publish: async (subject, body) => {
       const expirationSeconds = resolveExpiration(0, settings.retention);
       await publishRouted({ subject, body, expirationSeconds });
@@ -265,6 +272,8 @@ export function consumerGroupStage(
     retryDelayMs: groupRetryDelayMs,
   });
   groupFeed.connect((records) => groups.onDurable(records));
+  groupFlush.connect(() => groups.flush());
+  view.onEpoch(() => groups.onEpoch());
   groupStats.connect(() => groups.stats());
   return { groups, consume: createConsumeHandler({ groups, admission, logger }) };
 }

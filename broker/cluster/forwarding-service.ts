@@ -41,6 +41,7 @@ import {
 } from "../errors.ts";
 import { asBuffer } from "../api/wire.ts";
 import { isPattern } from "../../contract/subjects.ts";
+import { createConsumeRelay } from "../groups/consume-relay.ts";
 import type { PublishInput } from "../publish/publisher.ts";
 import type { BrokerHandlers } from "../server/broker-service.ts";
 import { type Retention, resolveExpiration, subjectProblem } from "../server/validation.ts";
@@ -67,6 +68,7 @@ export interface ForwardingDeps {
 type RoutingDeps = Omit<ForwardingDeps, "local" | "relays" | "retention">;
 
 const maxAttempts = 3;
+const consumeRetryDelayMs = 200;
 
 /** What routing needs of an incoming call (unary or stream). */
 type CallContext = Pick<ServerUnaryCall<unknown, unknown>, "metadata" | "getDeadline">;
@@ -317,8 +319,13 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
     expirationSeconds: resolveExpiration(message.expirationSeconds, deps.retention),
   });
 
-  /** Patterns and consumer groups are served by single-member clusters only, for now. */
+  /** Pattern subscriptions are served by single-member clusters only, for now. */
   const alone = () => view.current?.members.length === 1;
+  const consumeRelay = createConsumeRelay({
+    view,
+    peers: deps.peers,
+    retryDelayMs: consumeRetryDelayMs,
+  });
 
   const subscribe = (call: ServerWritableStream<SubscribeRequest, Buffer>) => {
     const subject = call.request.subject;
@@ -363,10 +370,10 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
     })),
     subscribe,
     publishStream: local.publishStream,
-    consume: (call) => {
-      if (alone()) return local.consume(call);
-      const err = new NotSupportedError("consumer groups need a single-member cluster");
-      call.emit("error", toGrpcStatus(err));
-    },
+    // A group's state lives with each subject's owner: a client's stream joins every member.
+    consume: (call) =>
+      alone() || forwardedEpoch(call.metadata) !== undefined
+        ? local.consume(call)
+        : consumeRelay(call),
   };
 }

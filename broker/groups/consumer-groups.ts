@@ -18,7 +18,7 @@ import { compilePattern, isPattern } from "../../contract/subjects.ts";
 import type { Logger } from "../../lib/process/logger.ts";
 import { GroupCommitBatcher } from "../batch/group-commit.ts";
 import { GroupConflictError, InvalidArgumentError } from "../errors.ts";
-import type { GroupChange, GroupSettings } from "../store/group-state.ts";
+import type { GroupChange, GroupPosition, GroupSettings } from "../store/group-state.ts";
 import type { MessageRecord, MessageStore } from "../store/message-store.ts";
 
 /** Settings of a group that a ConsumeStart leaves at 0. */
@@ -95,6 +95,13 @@ export interface ConsumerGroupsDeps {
     MessageStore,
     "createGroup" | "groupPositions" | "writeGroupChanges" | "subjects" | "range" | "get" | "lastId"
   >;
+  /** Whether this member owns the subject (cluster ownership); a group serves only what it owns here. */
+  readonly owns: (subject: string) => boolean;
+  /**
+   * Resolves once this member may take the subject's group state over: every former owner has
+   * handed it off (and written its group changes). Rejects when it does not own the subject.
+   */
+  readonly takeOver: (subject: string) => Promise<unknown>;
   /** Appends a dead letter through the publish path; resolves once it is durable. */
   readonly publish: (subject: string, body: Uint8Array) => Promise<void>;
   readonly events: GroupEvents;
@@ -144,6 +151,8 @@ class Group {
   readonly matches: (subject: string) => boolean;
   readonly members: Member[] = [];
   readonly subjects = new Map<string, SubjectState>();
+  /** Subjects whose state is being loaded (taken over, or first seen). */
+  readonly adopting = new Set<string>();
   next = 0;
 
   constructor(settings: GroupSettings) {
@@ -196,7 +205,11 @@ export class ConsumerGroups {
       let woken = false;
       for (const record of records) {
         if (!group.matches(record.subject)) continue;
-        const state = group.subjects.get(record.subject) ?? this.#newSubject(group, record.subject);
+        const state = group.subjects.get(record.subject);
+        if (state === undefined) {
+          this.#adopt(group, record.subject);
+          continue;
+        }
         state.lastId = Math.max(state.lastId, record.id);
         woken = true;
       }
@@ -234,6 +247,36 @@ export class ConsumerGroups {
     await this.#writer.flush();
   }
 
+  /** Resolves once every group change queued so far is written (the cluster's handoff waits on it). */
+  flush(): Promise<void> {
+    return this.#writer.flush();
+  }
+
+  /**
+   * After an epoch change: the state of subjects this member no longer owns is dropped (the new
+   * owner loads it from the store and redelivers what was pending), and subjects it now owns are
+   * taken over.
+   */
+  onEpoch(): void {
+    for (const group of this.#groups.values()) {
+      for (const state of [...group.subjects.values()]) {
+        if (this.#deps.owns(state.subject)) continue;
+        group.subjects.delete(state.subject);
+        for (const entry of state.pending.values()) this.#release(entry);
+      }
+      void this.#candidates(group.settings).then(
+        (subjects) => {
+          for (const subject of subjects) {
+            if (group.matches(subject) && !group.subjects.has(subject)) this.#adopt(group, subject);
+          }
+        },
+        (err: unknown) =>
+          this.#deps.logger.warn({ err, group: group.settings.name }, "group takeover failed"),
+      );
+      this.#pump(group);
+    }
+  }
+
   #group(request: JoinRequest): Promise<Group> {
     const existing = this.#groups.get(request.group);
     if (existing !== undefined)
@@ -252,7 +295,7 @@ export class ConsumerGroups {
    * cursors, and redelivers its pending messages at once: their holders are gone.
    */
   async #load(request: JoinRequest): Promise<Group> {
-    const { store } = this.#deps;
+    const { store, owns } = this.#deps;
     const { settings, created } = await store.createGroup({
       name: request.group,
       pattern: request.pattern,
@@ -262,29 +305,13 @@ export class ConsumerGroups {
     });
     const group = new Group(settings);
     const positions = created ? [] : await store.groupPositions(settings.name);
-    const nowMs = Date.now();
     for (const position of positions) {
-      const state = subjectState(position.subject, position.cursor);
-      state.lastId = await store.lastId(position.subject);
-      group.subjects.set(position.subject, state);
-      for (const { id, attempt } of position.pending) {
-        const record = await store.get(position.subject, id, nowMs);
-        if (record === undefined) {
-          this.#deps.events.expired(settings.name);
-          void this.#write([
-            { kind: "settle", group: settings.name, subject: position.subject, id },
-          ]);
-          continue;
-        }
-        const entry = newEntry(state, record, attempt);
-        state.pending.set(id, entry);
-        state.redeliver.push(entry);
-      }
+      if (owns(position.subject) && group.matches(position.subject))
+        group.subjects.set(position.subject, await this.#restore(group, position));
     }
-    const subjects = !isPattern(settings.pattern) ? [settings.pattern] : await store.subjects();
     const changes: GroupChange[] = [];
-    for (const subject of subjects) {
-      if (!group.matches(subject) || group.subjects.has(subject)) continue;
+    for (const subject of await this.#candidates(settings)) {
+      if (!owns(subject) || !group.matches(subject) || group.subjects.has(subject)) continue;
       const lastId = await store.lastId(subject);
       // A subject the new group finds already has messages; one a loaded group finds is newer than the group.
       const cursor = settings.startId > 0 ? settings.startId : created ? lastId + 1 : 1;
@@ -294,23 +321,73 @@ export class ConsumerGroups {
       changes.push({ kind: "cursor", group: settings.name, subject, cursor });
     }
     if (changes.length > 0) await this.#writer.submit(changes);
-    // Subjects published while the group loaded were missed by onDurable: their first read finds them.
     this.#groups.set(settings.name, group);
-    for (const state of group.subjects.values()) {
-      for (const entry of [...state.redeliver]) {
-        if (entry.attempt >= settings.maxDeliveries) this.#deadLetter(group, entry);
-      }
-    }
+    for (const state of group.subjects.values()) this.#deadLetterExhausted(group, state);
     return group;
   }
 
-  /** A subject first published after the group was created. */
-  #newSubject(group: Group, subject: string): SubjectState {
-    const cursor = group.settings.startId > 0 ? group.settings.startId : 1;
-    const state = subjectState(subject, cursor);
-    group.subjects.set(subject, state);
-    void this.#write([{ kind: "cursor", group: group.settings.name, subject, cursor }]);
+  /** The subjects a group may consume: its one subject, or every subject the store knows. */
+  async #candidates(settings: GroupSettings): Promise<string[]> {
+    return isPattern(settings.pattern) ? await this.#deps.store.subjects() : [settings.pattern];
+  }
+
+  /** A subject's state from its stored position; its pending messages are delivered again at once. */
+  async #restore(group: Group, position: GroupPosition): Promise<SubjectState> {
+    const { store } = this.#deps;
+    const { name } = group.settings;
+    const state = subjectState(position.subject, position.cursor);
+    state.lastId = await store.lastId(position.subject);
+    const nowMs = Date.now();
+    for (const { id, attempt } of position.pending) {
+      const record = await store.get(position.subject, id, nowMs);
+      if (record === undefined) {
+        this.#deps.events.expired(name);
+        void this.#write([{ kind: "settle", group: name, subject: position.subject, id }]);
+        continue;
+      }
+      const entry = newEntry(state, record, attempt);
+      state.pending.set(id, entry);
+      state.redeliver.push(entry);
+    }
     return state;
+  }
+
+  /**
+   * Loads the group's state of a subject it has none for here: one taken over from another member
+   * (once that member has handed it off), or one first published after the group was created.
+   */
+  #adopt(group: Group, subject: string): void {
+    if (group.adopting.has(subject) || group.subjects.has(subject)) return;
+    group.adopting.add(subject);
+    const { store } = this.#deps;
+    const { name, startId } = group.settings;
+    (async () => {
+      await this.#deps.takeOver(subject);
+      const position = (await store.groupPositions(name)).find(
+        (candidate) => candidate.subject === subject,
+      );
+      const state =
+        position === undefined
+          ? subjectState(subject, startId > 0 ? startId : 1)
+          : await this.#restore(group, position);
+      if (position === undefined)
+        await this.#writer.submit([{ kind: "cursor", group: name, subject, cursor: state.cursor }]);
+      if (position === undefined) state.lastId = await store.lastId(subject);
+      if (!this.#deps.owns(subject) || group.subjects.has(subject)) return;
+      group.subjects.set(subject, state);
+      this.#deadLetterExhausted(group, state);
+      this.#pump(group);
+    })()
+      .catch((err: unknown) =>
+        this.#deps.logger.debug({ err, group: name, subject }, "group state not loaded"),
+      )
+      .finally(() => group.adopting.delete(subject));
+  }
+
+  #deadLetterExhausted(group: Group, state: SubjectState): void {
+    for (const entry of [...state.redeliver]) {
+      if (entry.attempt >= group.settings.maxDeliveries) this.#deadLetter(group, entry);
+    }
   }
 
   /** Hands out work while some member has room: redeliveries first, then new messages. */
@@ -425,8 +502,10 @@ export class ConsumerGroups {
     const state = group.subjects.get(ack.subject);
     const entry = state?.pending.get(ack.id);
     if (state === undefined || entry === undefined) {
-      // Settled before: a late or repeated ack.
+      // Settled before (a late or repeated ack), or the subject moved to another member or is loading.
       if (state !== undefined && ack.id < state.cursor) return;
+      if (state === undefined && (!this.#deps.owns(ack.subject) || group.adopting.has(ack.subject)))
+        return;
       throw new InvalidArgumentError(
         `ack for unknown message ${ack.subject}#${ack.id}: group "${group.settings.name}" never delivered it`,
       );

@@ -1,0 +1,130 @@
+/**
+ * Consumer groups on three in-process brokers sharing one PostgreSQL schema
+ * (broker/README.md#consumer-groups): members on any broker share a group,
+ * a wildcard group reaches subjects of every owner, and a membership change
+ * under consumption loses nothing acknowledged.
+ */
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type ServiceError, status } from "@grpc/grpc-js";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import type { ConsumedMessage, HeraldClient } from "../client/herald-client.ts";
+import { startTestCluster, type TestCluster } from "../cluster/test/cluster-harness.ts";
+import { uniqueSubject } from "../test/harness.ts";
+import { brokerTestStores } from "../test/test-stores.ts";
+import { until } from "../../testing/until.ts";
+
+const stores = brokerTestStores(inject("testEnv"), "postgres", "herald_groups_cluster");
+const clusters: TestCluster[] = [];
+const aborts: AbortController[] = [];
+afterAll(async () => {
+  for (const abort of aborts) abort.abort();
+  await Promise.all(clusters.map((cluster) => cluster.stop()));
+  await stores.drop();
+});
+
+const uniqueGroup = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
+
+/** Publishes until acknowledged, retrying UNAVAILABLE (an epoch change in progress). */
+async function publishAcked(client: HeraldClient, subject: string, body: string): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await client.publish(subject, body);
+    } catch (err) {
+      if ((err as ServiceError).code !== status.UNAVAILABLE || attempt > 100) throw err;
+      await sleep(20);
+    }
+  }
+}
+
+/** A member through `client` that acks everything and records what it handled. */
+async function worker(client: HeraldClient, group: string, subject: string) {
+  const abort = new AbortController();
+  aborts.push(abort);
+  const seen: ConsumedMessage[] = [];
+  let joined!: () => void;
+  const hasJoined = new Promise<void>((resolve) => (joined = resolve));
+  void client.consume(group, subject, (message) => void seen.push(message), {
+    signal: abort.signal,
+    onJoined: joined,
+    maxInFlight: 8,
+    ackWaitMs: 2_000,
+  });
+  await hasJoined;
+  return { seen, stop: () => abort.abort() };
+}
+
+const keyOf = (message: { subject: string; id: number }) => `${message.subject}#${message.id}`;
+
+describe("consumer groups on a cluster", () => {
+  it("shares a subject between members on every broker, and a wildcard group reaches every owner", async () => {
+    const cluster = await startTestCluster(3, () => stores.newStore(), { prefix: "share" });
+    clusters.push(cluster);
+    const root = uniqueSubject("spread");
+    const subjects = Array.from({ length: 6 }, (_, index) => `${root}.s${index}`);
+    const owners = new Set(
+      subjects.map(
+        (subject) =>
+          cluster.ownerOf(subject, { epoch: 1, members: cluster.members.map((m) => m.member) })
+            .member.name,
+      ),
+    );
+    expect(owners.size).toBeGreaterThan(1);
+    const group = uniqueGroup("spread");
+    const workers = await Promise.all(
+      cluster.members.map((member) => worker(member.client(), group, `${root}.*`)),
+    );
+    const publisher = cluster.members[0]?.client() as HeraldClient;
+    const published = new Set<string>();
+    for (let n = 0; n < 60; n++) {
+      const subject = subjects[n % subjects.length] ?? "";
+      published.add(keyOf({ subject, id: await publisher.publish(subject, `m${n}`) }));
+    }
+    const handled = () => workers.flatMap((w) => w.seen);
+    await until("every message handled", () => handled().length >= published.size);
+    await sleep(300);
+    expect(handled().map(keyOf).sort()).toEqual([...published].sort());
+    expect(workers.filter((w) => w.seen.length > 0).length).toBeGreaterThan(1);
+  });
+
+  it("loses nothing acknowledged while the membership goes 3 → 2 → 3 under consumption", async () => {
+    const cluster = await startTestCluster(3, () => stores.newStore(), { prefix: "move" });
+    clusters.push(cluster);
+    const all = cluster.members.map((member) => member.member);
+    const root = uniqueSubject("move");
+    const subjects = Array.from({ length: 8 }, (_, index) => `${root}.s${index}`);
+    const group = uniqueGroup("move");
+    // Workers on the two members that stay.
+    const workers = await Promise.all(
+      cluster.members.slice(0, 2).map((member) => worker(member.client(), group, `${root}.>`)),
+    );
+    const clients = cluster.members.slice(0, 2).map((member) => member.client());
+    const published = new Set<string>();
+    let publishing = true;
+    const load = (async () => {
+      for (let n = 0; publishing && n < 2_000; n++) {
+        const subject = subjects[n % subjects.length] ?? "";
+        const client = clients[n % clients.length] as HeraldClient;
+        published.add(keyOf({ subject, id: await publishAcked(client, subject, `m${n}`) }));
+      }
+    })();
+    await until("some consumption", () => workers.every((w) => w.seen.length > 10));
+    cluster.publish({ epoch: 2, members: all.slice(0, 2) });
+    await sleep(1_000);
+    cluster.publish({ epoch: 3, members: all });
+    await sleep(1_000);
+    publishing = false;
+    await load;
+    const handled = () => new Set(workers.flatMap((w) => w.seen.map(keyOf)));
+    await until(
+      "every published message handled",
+      () => [...published].every((key) => handled().has(key)),
+      { timeoutMs: 30_000 },
+    );
+    const dead = await cluster.members[0]
+      ?.client()
+      .fetch(`$DLQ.${group}.${subjects[0] ?? ""}`, 1)
+      .catch(() => undefined);
+    expect(dead).toBeUndefined();
+  });
+});
