@@ -52,6 +52,26 @@ describe("the broker's environment contract", () => {
     expect(() => renderBrokerEnv({ [name]: max + 1 })).toThrow();
   });
 
+  it.each(["host:notaport", ":9042", "db:0", "db:65536", "[::1"])(
+    "refuses the contact point %s at startup and at render",
+    (point) => {
+      expect(() =>
+        parseBrokerEnv({ HERALD_CASSANDRA_CONTACT_POINTS: `ok.example:9042,${point}` }),
+      ).toThrow(
+        `HERALD_CASSANDRA_CONTACT_POINTS: expected host or host:port items (port 1 to 65535), got ${JSON.stringify(point)}`,
+      );
+      expect(() => renderBrokerEnv({ HERALD_CASSANDRA_CONTACT_POINTS: [point] })).toThrow();
+    },
+  );
+
+  it("accepts host, host:port, bracketed and bare IPv6 contact points", () => {
+    const points = ["c1.example", "c2.example:9042", "10.0.0.1:65535", "[::1]:9042", "fe80::1"];
+    expect(parseBrokerEnv({ HERALD_CASSANDRA_CONTACT_POINTS: points.join(",") })).toHaveProperty(
+      "HERALD_CASSANDRA_CONTACT_POINTS",
+      points,
+    );
+  });
+
   it("reports unknown HERALD_* variables only", () => {
     expect(
       unknownBrokerVariables({ HERALD_STORE: "memory", HERALD_FUTURE: "1", PATH: "/bin" }),

@@ -23,6 +23,16 @@ import { brokerPorts } from "./ports.ts";
 
 const listenOn = (port: number) => ({ host: "0.0.0.0", port });
 
+const port =
+  "(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})";
+/**
+ * A Cassandra contact point: `host`, `host:port`, `[ipv6]:port` or a bare IPv6 address, with a port
+ * from 1 to 65535. The CRD's contactPoints use it too (RE2 syntax, as the API server checks it).
+ */
+export const contactPointPattern = new RegExp(
+  `^(?:[^:\\[\\]\\s,]+|\\[[0-9A-Fa-f:.]+\\])(?::${port})?$|^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$`,
+);
+
 const mebibyte = 1024 * 1024;
 /** Expiries are int32 seconds, as `expirationSeconds` on the wire and in the CRD. */
 const maxExpirationSeconds = 2 ** 31 - 1;
@@ -51,6 +61,13 @@ export const brokerEnvSchema = z.object({
     .optional()
     .describe("PostgreSQL schema of the messages table; unset: the search_path's."),
   HERALD_CASSANDRA_CONTACT_POINTS: envList()
+    .check((ctx) => {
+      const bad = ctx.value.find((point) => !contactPointPattern.test(point));
+      if (bad !== undefined) {
+        const message = `expected host or host:port items (port 1 to 65535), got ${JSON.stringify(bad)}`;
+        ctx.issues.push({ code: "custom", message, input: ctx.value });
+      }
+    })
     .optional()
     .describe("Comma-separated host:port list; required with cassandra."),
   HERALD_CASSANDRA_LOCAL_DC: envText()

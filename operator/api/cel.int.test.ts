@@ -108,6 +108,24 @@ describe("MessageBroker CRD on the API server", () => {
     },
   );
 
+  it("refuses a Cassandra contact point the brokers would refuse", async () => {
+    const withContactPoints = (contactPoints: string[]): MessageBrokerSpecInput => ({
+      storage: {
+        type: "cassandra",
+        cassandra: { external: { contactPoints, localDataCenter: "dc1" } },
+      },
+    });
+    const points = ["c1.example", "c2.example:9042", "[::1]:9042", "fe80::1"];
+    expect(await refusal(create("contact-points", withContactPoints(points), "All"))).toBe(
+      undefined,
+    );
+    for (const bad of ["db:99999", "db:notaport", ":9042"]) {
+      expect(await refusal(create("contact-points", withContactPoints([bad]), "All"))).toMatch(
+        /contactPoints\[0\]: Invalid value/,
+      );
+    }
+  });
+
   it("applies the schema's defaults", async () => {
     const created = messageBrokerSchema.parse(await create("defaults", {}, "All"));
     expect(created.spec).toEqual(messageBrokerSchema.shape.spec.parse({}));

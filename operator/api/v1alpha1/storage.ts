@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { contactPointPattern } from "../../../contract/broker-env.ts";
 import { celRules } from "./cel.ts";
 import { credentialsSecretSchema, objectName, quantity, resourceRequirements } from "./fields.ts";
 
@@ -107,7 +108,14 @@ const managedCassandraSchema = z
 const externalCassandraSchema = z
   .object({
     contactPoints: z
-      .array(z.string().min(1).max(260).describe("A host or host:port."))
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(260)
+          .regex(contactPointPattern)
+          .describe("A host or host:port (port 1 to 65535), as the brokers accept it."),
+      )
       .min(1)
       .max(16)
       .describe("Hosts (host or host:port) the driver first contacts."),
