@@ -5,6 +5,7 @@
  * cluster over mTLS whose owner authorizes forwarded calls again.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentials, Metadata, status } from "@grpc/grpc-js";
@@ -394,6 +395,7 @@ describe("JWT bearer tokens", () => {
   const issuer = "https://issuer.herald.test";
   const audience = "herald";
   let broker: TestBroker;
+  let jwks: string;
   let sign: (
     claims: JWTPayload,
     options?: {
@@ -409,7 +411,8 @@ describe("JWT bearer tokens", () => {
     const other = await generateKeyPair("ES256");
     const jwk = { ...(await exportJWK(keys.publicKey)), kid: "k1", alg: "ES256", use: "sig" };
     const jwksFile = join(dir, "jwks.json");
-    writeFileSync(jwksFile, JSON.stringify({ keys: [jwk] }));
+    jwks = JSON.stringify({ keys: [jwk] });
+    writeFileSync(jwksFile, jwks);
     sign = (claims, options = {}) =>
       new SignJWT(claims)
         .setProtectedHeader({ alg: "ES256", kid: "k1" })
@@ -475,6 +478,41 @@ describe("JWT bearer tokens", () => {
     // The file's mapping wins over the token's own claim.
     await expectStatus(client.publish("orders.a", "x"), status.PERMISSION_DENIED, /mapped-service/);
     await expectStatus(client.fetch(subject("mapped"), 1), status.INVALID_ARGUMENT, /unknown id/);
+  });
+
+  it("fetches the keys from a JWKS URL whose server chains to the given CA", async () => {
+    const jwksServer = createServer({ cert: serverLeaf.cert, key: serverLeaf.key }, (_req, res) => {
+      res.setHeader("content-type", "application/json");
+      res.end(jwks);
+    });
+    await new Promise<void>((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
+    const address = jwksServer.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    const remote = await startTestBroker(newStore(), {
+      security: security({
+        jwt: {
+          issuer,
+          audience,
+          jwks: { kind: "url", url: `https://127.0.0.1:${port}/jwks`, caFile: ca.certFile },
+          permissionsClaim: "herald",
+        },
+      }),
+    });
+    try {
+      const token = await sign({ sub: "svc-remote", herald: { publish: ["orders.>"] } });
+      expect(await tlsClient(remote, { token }).publish(subject("remote"), "x")).toBe(1);
+      const forged = await sign(
+        { sub: "svc-remote", herald: { publish: [">"] } },
+        { otherKey: true },
+      );
+      await expectStatus(
+        tlsClient(remote, { token: forged }).publish("orders.a", "x"),
+        status.UNAUTHENTICATED,
+      );
+    } finally {
+      await remote.stop();
+      await new Promise((resolve) => jwksServer.close(resolve));
+    }
   });
 
   it("still takes the auth file's tokens", async () => {
