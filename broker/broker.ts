@@ -24,6 +24,7 @@ import type { MembershipSource } from "./cluster/membership/membership.ts";
 import type { BrokerConfig, ClusterConfig, SecurityConfig } from "./config.ts";
 import { ShuttingDownError } from "./errors.ts";
 import { startSecurity } from "./security/security.ts";
+import type { BrokerHandlers } from "./server/broker-service.ts";
 import { brokerServiceName } from "./server/grpc-server.ts";
 import type { MessageStore } from "./store/message-store.ts";
 
@@ -59,6 +60,8 @@ export interface BrokerDeps {
 export interface Broker {
   /** The bound gRPC port (useful when configured with port 0). */
   readonly port: number;
+  /** The Broker service as the gRPC port serves it, for the web gateway to call in-process. */
+  readonly service: BrokerHandlers;
   /** Ready to serve: a membership epoch is adopted, the store answers and the broker is not draining. */
   ready(): boolean;
   /** Why the broker is not ready (draining, the store's failure, no epoch yet), or undefined. */
@@ -143,6 +146,7 @@ export async function startBroker({
 
   return {
     port: serving.port,
+    service: serving.service,
     ready: () => notReadyReason() === undefined,
     notReadyReason,
     cluster: () => cluster.view.snapshot(),

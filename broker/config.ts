@@ -41,9 +41,20 @@ export interface ClusterConfig {
   readonly forwardTimeoutMs: number;
 }
 
+/** The HTTP/WebSocket gateway (broker/README.md#http-gateway). */
+export interface WebConfig {
+  readonly address: HostPort;
+  /** Origins allowed by CORS; `*` allows any. */
+  readonly corsOrigins: readonly string[];
+  /** Open event streams and WebSockets at most. */
+  readonly maxStreams: number;
+}
+
 export interface BrokerConfig {
   readonly grpcAddress: HostPort;
   readonly httpAddress: HostPort;
+  /** Undefined: no gateway. */
+  readonly web: WebConfig | undefined;
   readonly store: StoreConfig;
   readonly batch: { readonly maxSize: number; readonly maxDelayMs: number };
   readonly maxMessageBytes: number;
@@ -227,6 +238,14 @@ export function loadConfig(
   return {
     grpcAddress: env.HERALD_GRPC_ADDR,
     httpAddress: env.HERALD_HTTP_ADDR,
+    web:
+      env.HERALD_WEB_ADDR === undefined
+        ? undefined
+        : {
+            address: env.HERALD_WEB_ADDR,
+            corsOrigins: env.HERALD_WEB_CORS_ORIGINS ?? [],
+            maxStreams: env.HERALD_WEB_MAX_STREAMS,
+          },
     store: storeConfig(env),
     batch: { maxSize: env.HERALD_BATCH_MAX_SIZE, maxDelayMs: env.HERALD_BATCH_MAX_DELAY_MS },
     maxMessageBytes: env.HERALD_MAX_MESSAGE_BYTES,

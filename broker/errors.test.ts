@@ -2,6 +2,7 @@ import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import {
   ClusterUnavailableError,
+  GatewayRefusalError,
   GroupConflictError,
   IdSpaceExhaustedError,
   NotOwnerError,
@@ -15,6 +16,7 @@ import {
   StoreUnavailableError,
   SubscriberOverflowError,
   toGrpcStatus,
+  toHttpFailure,
   UnauthenticatedError,
 } from "./errors.ts";
 
@@ -53,6 +55,49 @@ describe("toGrpcStatus", () => {
     expect(toGrpcStatus(new Error("password=hunter2"))).toEqual({
       code: status.INTERNAL,
       details: "internal error",
+    });
+  });
+});
+
+describe("toHttpFailure", () => {
+  it.each([
+    [new InvalidArgumentError("id must be a positive integer"), 400, "INVALID_ARGUMENT"],
+    [new MessageNotFoundError("s", 9, "unknown"), 404, "INVALID_ARGUMENT"],
+    [new MessageNotFoundError("s", 9, "expired"), 410, "INVALID_ARGUMENT"],
+    [new MessageTooLargeError(10, 5), 413, "RESOURCE_EXHAUSTED"],
+    [new IdSpaceExhaustedError("s"), 429, "RESOURCE_EXHAUSTED"],
+    [new ShuttingDownError(), 503, "UNAVAILABLE"],
+    [new StoreUnavailableError("connection refused"), 503, "UNAVAILABLE"],
+    [new UnauthenticatedError("no bearer token"), 401, "UNAUTHENTICATED"],
+    [new PermissionDeniedError("web", "publish", "audit.x"), 403, "PERMISSION_DENIED"],
+    [new GroupConflictError("workers", "orders.*", "orders.>"), 409, "FAILED_PRECONDITION"],
+    [new NotSupportedError("one member only"), 501, "UNIMPLEMENTED"],
+    [new GatewayRefusalError(405, "use POST"), 405, "UNIMPLEMENTED"],
+    [new GatewayRefusalError(503, "too many streams"), 503, "UNAVAILABLE"],
+  ])("maps %s to HTTP %i with the gRPC code's name", (err, httpStatus, code) => {
+    const failure = toHttpFailure(err);
+    expect({ status: failure.status, code: failure.code }).toEqual({ status: httpStatus, code });
+    expect(failure.message).toContain(err.message);
+  });
+
+  it("recognises a not-found fetch answered by another member by its detail", () => {
+    for (const [reason, httpStatus] of [
+      ["unknown", 404],
+      ["expired", 410],
+    ] as const) {
+      const owner = toGrpcStatus(new MessageNotFoundError("orders", 3, reason));
+      expect(toHttpFailure(new PeerCallError(owner.code, owner.details)).status).toBe(httpStatus);
+    }
+    expect(
+      toHttpFailure(new PeerCallError(status.INVALID_ARGUMENT, "subject must not be empty")).status,
+    ).toBe(400);
+  });
+
+  it("hides unexpected errors behind 500 INTERNAL", () => {
+    expect(toHttpFailure(new Error("password=hunter2"))).toEqual({
+      status: 500,
+      code: "INTERNAL",
+      message: "internal error",
     });
   });
 });

@@ -166,3 +166,82 @@ export function toGrpcStatus(err: unknown): Pick<StatusObject, "code" | "details
   }
   return { code: status.INTERNAL, details: "internal error" };
 }
+
+/** HTTP status of each gRPC code, for the web gateway; a code not listed is 500. */
+const httpStatusByGrpcCode: Readonly<Partial<Record<number, number>>> = {
+  [status.CANCELLED]: 499,
+  [status.INVALID_ARGUMENT]: 400,
+  [status.OUT_OF_RANGE]: 400,
+  [status.DEADLINE_EXCEEDED]: 504,
+  [status.NOT_FOUND]: 404,
+  [status.ALREADY_EXISTS]: 409,
+  [status.ABORTED]: 409,
+  [status.FAILED_PRECONDITION]: 409,
+  [status.PERMISSION_DENIED]: 403,
+  [status.UNAUTHENTICATED]: 401,
+  [status.RESOURCE_EXHAUSTED]: 429,
+  [status.UNIMPLEMENTED]: 501,
+  [status.UNAVAILABLE]: 503,
+};
+
+/**
+ * Statuses whose HTTP answer is more precise than their gRPC code's. The gateway sees what the
+ * Broker handlers answered (a status, possibly from the owner of a forwarded call), so the typed
+ * error is recognised by the detail its constructor wrote.
+ */
+const httpRefinements: readonly { grpc: status; detail: RegExp; http: number }[] = [
+  // MessageNotFoundError: unknown or expired
+  { grpc: status.INVALID_ARGUMENT, detail: /^unknown id \d+ for subject /, http: 404 },
+  { grpc: status.INVALID_ARGUMENT, detail: /^message \d+ of subject .* has expired$/s, http: 410 },
+  // MessageTooLargeError
+  {
+    grpc: status.RESOURCE_EXHAUSTED,
+    detail: /^message body is \d+ bytes; the limit is /,
+    http: 413,
+  },
+  // ShuttingDownError, StoreUnavailableError, NotOwnerError, ClusterUnavailableError stay 503.
+];
+
+/** What the web gateway answers for a failure: its HTTP status and the gRPC code's name. */
+export interface HttpFailure {
+  readonly status: number;
+  /** The gRPC code's name (`INVALID_ARGUMENT`), the same a gRPC client would see. */
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * A refusal of the web gateway with no gRPC counterpart: a WebSocket from a foreign origin, an
+ * unknown route, a wrong method, a full gateway.
+ */
+export class GatewayRefusalError extends Error {
+  readonly status: 403 | 404 | 405 | 503;
+  constructor(statusCode: 403 | 404 | 405 | 503, message: string) {
+    super(message);
+    this.name = "GatewayRefusalError";
+    this.status = statusCode;
+  }
+}
+
+const gatewayRefusalCodes = {
+  403: "PERMISSION_DENIED",
+  404: "NOT_FOUND",
+  405: "UNIMPLEMENTED",
+  503: "UNAVAILABLE",
+} as const;
+
+/** The HTTP answer for anything a handler threw or answered, derived from its gRPC status. */
+export function toHttpFailure(err: unknown): HttpFailure {
+  if (err instanceof GatewayRefusalError) {
+    return { status: err.status, code: gatewayRefusalCodes[err.status], message: err.message };
+  }
+  const { code, details } = toGrpcStatus(err);
+  const refined = httpRefinements.find(
+    (refinement) => refinement.grpc === code && refinement.detail.test(details),
+  );
+  return {
+    status: refined?.http ?? httpStatusByGrpcCode[code] ?? 500,
+    code: status[code] ?? "UNKNOWN",
+    message: details,
+  };
+}

@@ -20,6 +20,7 @@ import { createMetricsRegistry } from "./metrics.ts";
 import { drainOnSignals } from "../lib/process/shutdown.ts";
 import { shutdownTracing, tracingEnabled } from "./telemetry/tracing.ts";
 import { createStore } from "./store/create-store.ts";
+import { startWebGateway } from "./web/gateway.ts";
 
 /** Exit code of a failed startup (a bad variable, an unbindable address), distinct from a crash. */
 const startupErrorExitCode = 2;
@@ -75,12 +76,24 @@ async function main(): Promise<void> {
     cluster: () => broker.cluster(),
   }).catch(asEnvError("HERALD_HTTP_ADDR"));
   logger.info({ port: http.port, tracing: tracingEnabled() }, "http listening");
+  const web =
+    config.web === undefined
+      ? undefined
+      : await startWebGateway({
+          ...config.web,
+          handlers: broker.service,
+          maxMessageBytes: config.maxMessageBytes,
+          logger,
+        }).catch(asEnvError("HERALD_WEB_ADDR"));
+  if (web !== undefined) logger.info({ port: web.port }, "web gateway listening");
 
   drainOnSignals({
     log: logger,
     graceMs: config.shutdownGraceMs + 5_000,
     drain: async () => {
       await broker.shutdown();
+      // After the broker: its drain ended the gateway's streams with UNAVAILABLE.
+      await web?.close();
       await new Promise<void>((resolve) => http.server.close(() => resolve()));
       // Export the spans still buffered (bounded by the exporter's own timeout).
       await shutdownTracing().catch((err: unknown) =>

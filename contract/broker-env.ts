@@ -49,6 +49,15 @@ export const brokerEnvSchema = z.object({
   HERALD_HTTP_ADDR: envHostPort()
     .default(listenOn(brokerPorts.http.port))
     .describe("HTTP listen address: /metrics, /healthz, /readyz, /cluster."),
+  HERALD_WEB_ADDR: envHostPort()
+    .optional()
+    .describe("HTTP/WebSocket gateway listen address; unset: no gateway."),
+  HERALD_WEB_CORS_ORIGINS: envList()
+    .optional()
+    .describe("Origins browsers may call the gateway from (comma-separated, or *); unset: none."),
+  HERALD_WEB_MAX_STREAMS: envInteger(1, maxQueuedMessages)
+    .default(1000)
+    .describe("Open event streams and WebSockets of the gateway; past it a new one gets 503."),
   HERALD_STORE: envEnum(["memory", "postgres", "cassandra"])
     .default("memory")
     .describe("Message store."),

@@ -307,9 +307,10 @@ export async function servingStage(
     relays,
     retention: settings.retention,
   });
+  // Outside forwarding: the member a client calls refuses what it may not do before routing it.
+  const service = observeService(access?.secureBroker(forwarding) ?? forwarding, metrics.methods);
   const server = createGrpcServer({
-    // Outside forwarding: the member a client calls refuses what it may not do before routing it.
-    service: observeService(access?.secureBroker(forwarding) ?? forwarding, metrics.methods),
+    service,
     cluster: access?.secureCluster(ownership.service()) ?? ownership.service(),
     health,
     maxMessageBytes: settings.maxMessageBytes,
@@ -320,7 +321,7 @@ export async function servingStage(
     settings.grpcAddress,
     security.tls?.server ?? ServerCredentials.createInsecure(),
   );
-  return { server, port, address: formatHostPort({ ...settings.grpcAddress, port }) };
+  return { server, service, port, address: formatHostPort({ ...settings.grpcAddress, port }) };
 }
 type Serving = Awaited<ReturnType<typeof servingStage>>;
 
