@@ -1,8 +1,10 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const mainPath = join(import.meta.dirname, "main.ts");
@@ -52,6 +54,35 @@ describe("operator process startup", { timeout: 30_000 }, () => {
       'HERALD_MAX_CONCURRENT_RECONCILES: expected an integer from 1 to 64, got "1000"\n',
     );
     expect(result.status).toBe(2);
+  });
+
+  it("says on /readyz why it is not ready", async () => {
+    const child = spawn(process.execPath, [mainPath], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        KUBECONFIG: join(dir, "kubeconfig"),
+        LEADER_ELECTION: "false",
+        HERALD_HTTP_ADDR: "127.0.0.1:0",
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const exited = once(child, "exit");
+    let port = 0;
+    for await (const line of createInterface({ input: child.stdout })) {
+      const parsed = JSON.parse(line) as { msg: string; port?: number };
+      if (parsed.msg === "operator http listening") {
+        port = parsed.port ?? 0;
+        break;
+      }
+    }
+    try {
+      const readyz = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(readyz.status).toBe(503);
+      expect(await readyz.text()).toBe("not ready: informer caches not synced yet\n");
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+    }
   });
 
   it("exits with code 2 and one line naming HERALD_HTTP_ADDR when it cannot listen there", () => {

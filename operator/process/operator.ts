@@ -52,6 +52,7 @@ export async function startOperator(options: {
   const http = await startHttpServer({
     address: config.HERALD_HTTP_ADDR,
     ready: () => informers.synced,
+    notReadyReason: () => "informer caches not synced yet",
     registry: metrics.registry,
   });
   log.info({ port: http.port, namespaces: config.WATCH_NAMESPACE }, "operator http listening");
