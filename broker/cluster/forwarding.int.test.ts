@@ -2,8 +2,10 @@
  * Three in-process brokers with static membership sharing one PostgreSQL
  * schema: any member accepts any call, and the subject's owner assigns ids.
  */
+import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { ReceivedMessage } from "../client/herald-client.ts";
+import { collect as subscribe, expectStatus } from "../test/expectations.ts";
 import { uniqueSubject } from "../test/harness.ts";
 import { brokerTestStores } from "../test/test-stores.ts";
 import { startTestCluster, type TestCluster } from "./test/cluster-harness.ts";
@@ -147,6 +149,16 @@ describe("forwarding to the subject's owner", () => {
         expected.map((id) => body((id - 1) * subjects.length + position)),
       );
     }
+  });
+
+  it("refuses on a non-owner a Subscribe whose subject is not text, before any relay", async () => {
+    const subject = `${uniqueSubject("fwd.bad")}\u0000`;
+    const { first } = roles(subject);
+    await expectStatus(
+      subscribe(first.client(), subject, 1).messages,
+      status.INVALID_ARGUMENT,
+      /control character U\+0000/,
+    );
   });
 
   it("reports the adopted epoch and answers ready", () => {
