@@ -57,7 +57,7 @@ async function worker(client: HeraldClient, group: string, subject: string) {
 const keyOf = (message: { subject: string; id: number }) => `${message.subject}#${message.id}`;
 
 describe("consumer groups on a cluster", () => {
-  it("shares a subject between members on every broker, and a wildcard group reaches every owner", async () => {
+  it("shares subjects between members on every broker; a wildcard group reaches every owner from its creation on", async () => {
     const cluster = await startTestCluster(3, () => stores.newStore(), { prefix: "share" });
     clusters.push(cluster);
     const root = uniqueSubject("spread");
@@ -70,11 +70,13 @@ describe("consumer groups on a cluster", () => {
       ),
     );
     expect(owners.size).toBeGreaterThan(1);
+    const publisher = cluster.members[0]?.client() as HeraldClient;
+    // Published before the group exists: a group with start_id 0 never delivers them, whoever owns them.
+    for (const subject of subjects) await publisher.publish(subject, "before");
     const group = uniqueGroup("spread");
     const workers = await Promise.all(
       cluster.members.map((member) => worker(member.client(), group, `${root}.*`)),
     );
-    const publisher = cluster.members[0]?.client() as HeraldClient;
     const published = new Set<string>();
     for (let n = 0; n < 60; n++) {
       const subject = subjects[n % subjects.length] ?? "";

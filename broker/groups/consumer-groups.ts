@@ -93,7 +93,14 @@ export interface GroupEvents {
 export interface ConsumerGroupsDeps {
   readonly store: Pick<
     MessageStore,
-    "createGroup" | "groupPositions" | "writeGroupChanges" | "subjects" | "range" | "get" | "lastId"
+    | "createGroup"
+    | "groups"
+    | "groupPositions"
+    | "writeGroupChanges"
+    | "subjects"
+    | "range"
+    | "get"
+    | "lastId"
   >;
   /** Whether this member owns the subject (cluster ownership); a group serves only what it owns here. */
   readonly owns: (subject: string) => boolean;
@@ -296,15 +303,11 @@ export class ConsumerGroups {
    */
   async #load(request: JoinRequest): Promise<Group> {
     const { store, owns } = this.#deps;
-    const { settings, created } = await store.createGroup({
-      name: request.group,
-      pattern: request.pattern,
-      ackWaitMs: request.ackWaitMs,
-      maxDeliveries: request.maxDeliveries,
-      startId: request.startId,
-    });
+    const settings =
+      (await store.groups()).find((group) => group.name === request.group) ??
+      (await this.#create(request));
     const group = new Group(settings);
-    const positions = created ? [] : await store.groupPositions(settings.name);
+    const positions = await store.groupPositions(settings.name);
     for (const position of positions) {
       if (owns(position.subject) && group.matches(position.subject))
         group.subjects.set(position.subject, await this.#restore(group, position));
@@ -312,11 +315,10 @@ export class ConsumerGroups {
     const changes: GroupChange[] = [];
     for (const subject of await this.#candidates(settings)) {
       if (!owns(subject) || !group.matches(subject) || group.subjects.has(subject)) continue;
-      const lastId = await store.lastId(subject);
-      // A subject the new group finds already has messages; one a loaded group finds is newer than the group.
-      const cursor = settings.startId > 0 ? settings.startId : created ? lastId + 1 : 1;
+      // The group's creator wrote a cursor for every subject it found: this one is newer than the group.
+      const cursor = settings.startId > 0 ? settings.startId : 1;
       const state = subjectState(subject, cursor);
-      state.lastId = lastId;
+      state.lastId = await store.lastId(subject);
       group.subjects.set(subject, state);
       changes.push({ kind: "cursor", group: settings.name, subject, cursor });
     }
@@ -324,6 +326,31 @@ export class ConsumerGroups {
     this.#groups.set(settings.name, group);
     for (const state of group.subjects.values()) this.#deadLetterExhausted(group, state);
     return group;
+  }
+
+  /**
+   * Creates the group. Every matching subject's first cursor (after its last message, or at
+   * start_id) is written before the group itself, so a member of any broker that finds the group
+   * also finds them, whichever subjects it owns.
+   */
+  async #create(request: JoinRequest): Promise<GroupSettings> {
+    const { store } = this.#deps;
+    const proposed: GroupSettings = {
+      name: request.group,
+      pattern: request.pattern,
+      ackWaitMs: request.ackWaitMs,
+      maxDeliveries: request.maxDeliveries,
+      startId: request.startId,
+    };
+    const matches = new Group(proposed).matches;
+    const cursors: GroupChange[] = [];
+    for (const subject of await this.#candidates(proposed)) {
+      if (!matches(subject)) continue;
+      const cursor = proposed.startId > 0 ? proposed.startId : (await store.lastId(subject)) + 1;
+      cursors.push({ kind: "cursor", group: proposed.name, subject, cursor });
+    }
+    if (cursors.length > 0) await this.#writer.submit(cursors);
+    return (await store.createGroup(proposed)).settings;
   }
 
   /** The subjects a group may consume: its one subject, or every subject the store knows. */
