@@ -16,6 +16,7 @@ import { BrokerClient } from "../api/gen/broker.ts";
 import { ClusterClient } from "../api/gen/cluster.ts";
 import { type HeraldClientOptions } from "../client/herald-client.ts";
 import { forwardedEpochKey } from "../cluster/forwarded-metadata.ts";
+import { rendezvousOwner } from "../cluster/hrw.ts";
 import { startTestCluster, type TestCluster } from "../cluster/test/cluster-harness.ts";
 import type { SecurityConfig } from "../config.ts";
 import { MemoryStore } from "../store/memory/memory-store.ts";
@@ -565,5 +566,107 @@ describe("a two-member cluster over mTLS with authentication", () => {
     expect((await received.messages).map((m) => m.body.toString())).toEqual(["relayed"]);
     const audit = uniqueSubject("audit");
     await expectStatus(client.publish(audit, "x"), status.PERMISSION_DENIED);
+  });
+});
+
+describe("a two-member cluster over mTLS with client certificates", () => {
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    writeAuth({ users: [writer, reader, certificateUser] });
+    const members = createCa("herald-members-mtls");
+    const store = newStore();
+    cluster = await startTestCluster(2, () => store, {
+      prefix: "mtls",
+      security: (name) => {
+        const leaf = issue(members, name);
+        return security({
+          tls: {
+            certFile: leaf.certFile,
+            keyFile: leaf.keyFile,
+            clientCaFile: clientCa.certFile,
+            clusterCaFile: members.certFile,
+          },
+        });
+      },
+      clientOptions: {
+        tls: { ca: members.pem, cert: clientLeaf.cert, key: clientLeaf.key },
+        callTimeoutMs: 5000,
+      },
+    });
+  });
+  afterAll(() => cluster?.stop());
+
+  it("forwards a certificate user's call by name, and the owner authorizes that user again", async () => {
+    const membership = { epoch: 1, members: cluster.members.map((m) => m.member) };
+    const orders = subject("cert");
+    const owner = cluster.ownerOf(orders, membership);
+    const other = cluster.members.find((member) => member !== owner);
+    if (other === undefined) throw new Error("need two members");
+    const client = other.client();
+    expect(await client.publish(orders, "by certificate")).toBe(1);
+    expect((await client.fetch(orders, 1)).body.toString()).toBe("by certificate");
+    const audit = uniqueSubject("audit");
+    await expectStatus(client.publish(audit, "x"), status.PERMISSION_DENIED, /orders-client/);
+  });
+});
+
+describe("the owner of a forwarded call authorizes it under its own auth file", () => {
+  let cluster: TestCluster;
+  const names = ["strict-0", "strict-1"];
+  /** A subject owned by strict-1, whose auth file denies it; strict-0's file allows it. */
+  const guarded = (() => {
+    for (let n = 0; ; n++) {
+      const candidate = `orders.guarded${n}`;
+      const owner = rendezvousOwner(
+        candidate,
+        names.map((name) => ({ name, address: "" })),
+      );
+      if (owner?.name === "strict-1") return candidate;
+    }
+  })();
+
+  beforeAll(async () => {
+    const members = createCa("herald-members-strict");
+    const store = newStore();
+    cluster = await startTestCluster(2, () => store, {
+      prefix: "strict",
+      security: (name) => {
+        const leaf = issue(members, name);
+        const file = join(dir, `${name}-auth.yaml`);
+        const denied = name === "strict-1" ? [guarded] : [];
+        writeFileSync(
+          file,
+          stringify({
+            users: [
+              { ...writer, permissions: { ...writer.permissions, deny: { publish: denied } } },
+            ],
+          }),
+        );
+        return {
+          ...security({
+            tls: {
+              certFile: leaf.certFile,
+              keyFile: leaf.keyFile,
+              clientCaFile: undefined,
+              clusterCaFile: members.certFile,
+            },
+          }),
+          authFile: file,
+        };
+      },
+      clientOptions: { tls: { ca: members.pem }, token: writerToken, callTimeoutMs: 5000 },
+    });
+  });
+  afterAll(() => cluster?.stop());
+
+  it("refuses on the owner what the member the client called let through", async () => {
+    const client = cluster.byName("strict-0").client();
+    await expectStatus(
+      client.publish(guarded, "x"),
+      status.PERMISSION_DENIED,
+      new RegExp(`orders-writer may not publish "${guarded.replace(".", "\\.")}"`),
+    );
+    expect(await client.publish(subject("allowed"), "y")).toBe(1);
   });
 });

@@ -72,8 +72,6 @@ export interface TlsMaterial {
   readonly peers: ChannelCredentials;
   /** Whether a verified client certificate was issued by the cluster CA, i.e. is another member. */
   isClusterMember(certificate: PeerCertificate): boolean;
-  /** Serial number of the certificate being served. */
-  serial(): string;
   close(): void;
 }
 
@@ -85,7 +83,6 @@ export async function loadTls(
   const served = new PushedCertificates();
   const toPeers = new PushedCertificates();
   let clusterCas: X509Certificate[] = [];
-  let serial = "";
   const members = new Map<string, boolean>();
   const paths = [config.certFile, config.keyFile, config.clientCaFile, config.clusterCaFile];
 
@@ -111,9 +108,8 @@ export async function loadTls(
     });
     clusterCas = nextClusterCas;
     members.clear();
-    serial = leaf.serialNumber;
     logger.info(
-      { serial, validTo: leaf.validTo, subjectAltName: leaf.subjectAltName },
+      { serial: leaf.serialNumber, validTo: leaf.validTo, subjectAltName: leaf.subjectAltName },
       "tls certificate loaded",
     );
   };
@@ -147,7 +143,6 @@ export async function loadTls(
       members.set(certificate.fingerprint256, member);
       return member;
     },
-    serial: () => serial,
     close: () => watched.close(),
   };
 }
