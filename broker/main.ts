@@ -83,6 +83,10 @@ async function main(): Promise<void> {
           ...config.web,
           handlers: broker.service,
           maxMessageBytes: config.maxMessageBytes,
+          tls:
+            config.security.tls === undefined
+              ? undefined
+              : { files: config.security.tls, reloadIntervalMs: config.security.reloadIntervalMs },
           logger,
         }).catch(asEnvError("HERALD_WEB_ADDR"));
   if (web !== undefined) logger.info({ port: web.port }, "web gateway listening");

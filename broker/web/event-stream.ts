@@ -8,18 +8,18 @@
  * permission) is a plain HTTP status with a JSON error; after it, the 200 stream carries events.
  */
 import type { ServerResponse } from "node:http";
-import type { Metadata } from "@grpc/grpc-js";
+import { status as grpcStatus } from "@grpc/grpc-js";
 import { isPattern } from "../../contract/subjects.ts";
 import { MessageResponse } from "../api/gen/broker.ts";
 import { PeerCallError, toHttpFailure } from "../errors.ts";
 import type { BrokerHandlers } from "../server/broker-service.ts";
-import { type CallStatus, openServerStream } from "./in-process-call.ts";
+import { type CallOrigin, type CallStatus, openServerStream } from "./in-process-call.ts";
 import { encodeBody } from "./message-body.ts";
 
 export interface EventStreamRequest {
   readonly subject: string;
   readonly startId: number;
-  readonly metadata: Metadata;
+  readonly origin: CallOrigin;
 }
 
 /** What the gateway answers before the stream is open (a JSON error). */
@@ -58,7 +58,7 @@ export function serveEventStream(
   const call = openServerStream<{ subject: string; startId: number }, Buffer>(
     handlers.subscribe,
     { subject: request.subject, startId: request.startId },
-    request.metadata,
+    request.origin,
     {
       onOpen: () => {
         open = true;
@@ -75,7 +75,9 @@ export function serveEventStream(
       onEnd: (status) => {
         done();
         if (!open) {
-          replyError(new PeerCallError(status?.code ?? 0, status?.details ?? ""));
+          const { code = grpcStatus.UNAVAILABLE, details = "the stream ended before it opened" } =
+            status ?? {};
+          replyError(new PeerCallError(code, details));
           return;
         }
         if (status === undefined) response.end();

@@ -6,8 +6,16 @@
  * `toHttpFailure` (errors.ts) maps from the same typed errors, with a JSON body
  * `{"code", "message"}`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
+import { Server as TlsServer } from "node:tls";
 import { WebSocketServer } from "ws";
 import type { HostPort } from "../../lib/process/host-port.ts";
 import { ListenError } from "../../lib/process/listen.ts";
@@ -17,10 +25,11 @@ import type { WebConfig } from "../config.ts";
 import { GatewayRefusalError, InvalidArgumentError, toHttpFailure } from "../errors.ts";
 import type { BrokerHandlers } from "../server/broker-service.ts";
 import { corsHeaders, preflightHeaders } from "./cors.ts";
+import { type GatewayTlsSettings, loadGatewayTls } from "./gateway-tls.ts";
 import { serveEventStream } from "./event-stream.ts";
 import { callUnary } from "./in-process-call.ts";
 import { readBody } from "./request-body.ts";
-import { callMetadata, matchRoute, parseId, parseStart, parseTtl, type Route } from "./requests.ts";
+import { callOrigin, matchRoute, parseId, parseStart, parseTtl, type Route } from "./requests.ts";
 import { StreamSlots } from "./stream-slots.ts";
 import { serveWebSocket } from "./ws-session.ts";
 import { isPattern } from "../../contract/subjects.ts";
@@ -29,6 +38,8 @@ export interface WebGatewayOptions extends WebConfig {
   /** The Broker service as the gRPC port serves it. */
   readonly handlers: BrokerHandlers;
   readonly maxMessageBytes: number;
+  /** The gRPC port's TLS files (undefined: plain HTTP). */
+  readonly tls: GatewayTlsSettings | undefined;
   readonly logger: Logger;
 }
 
@@ -79,7 +90,7 @@ export async function startWebGateway(options: WebGatewayOptions): Promise<WebGa
     query: URLSearchParams,
     headers: Record<string, string>,
   ) => {
-    const metadata = callMetadata(request, query);
+    const origin = callOrigin(request, query);
     switch (route.kind) {
       case "publish": {
         const expirationSeconds = parseTtl(query);
@@ -87,13 +98,13 @@ export async function startWebGateway(options: WebGatewayOptions): Promise<WebGa
         const { id } = await callUnary(
           handlers.publish,
           { subject: route.subject, body, expirationSeconds },
-          metadata,
+          origin,
         );
         return sendJson(response, 201, { id }, headers);
       }
       case "fetch": {
         const id = parseId(route.id);
-        const message = await callUnary(handlers.fetch, { subject: route.subject, id }, metadata);
+        const message = await callUnary(handlers.fetch, { subject: route.subject, id }, origin);
         response.writeHead(200, { ...headers, "content-type": "application/octet-stream" });
         return void response.end(asBuffer(message.body));
       }
@@ -102,7 +113,7 @@ export async function startWebGateway(options: WebGatewayOptions): Promise<WebGa
         const release = slots.acquire();
         serveEventStream(
           handlers,
-          { subject: route.subject, startId, metadata },
+          { subject: route.subject, startId, origin },
           response,
           headers,
           (err) => sendFailure(response, err, headers, route.kind),
@@ -115,7 +126,7 @@ export async function startWebGateway(options: WebGatewayOptions): Promise<WebGa
     }
   };
 
-  const server = createServer((request, response) => {
+  const listener: RequestListener = (request, response) => {
     responses.add(response);
     response.once("close", () => responses.delete(response));
     const url = new URL(request.url ?? "/", "http://gateway");
@@ -135,7 +146,11 @@ export async function startWebGateway(options: WebGatewayOptions): Promise<WebGa
       if (!request.complete) response.setHeader("connection", "close");
       sendFailure(response, err, headers, route.kind);
     });
-  });
+  };
+  const tls = options.tls === undefined ? undefined : await loadGatewayTls(options.tls, logger);
+  const server =
+    tls === undefined ? createHttpServer(listener) : createHttpsServer(tls.options, listener);
+  if (server instanceof TlsServer) tls?.follow(server);
 
   const sockets = new WebSocketServer({
     noServer: true,
@@ -155,11 +170,16 @@ export async function startWebGateway(options: WebGatewayOptions): Promise<WebGa
     }
     sockets.handleUpgrade(request, socket, head, (webSocket) => {
       webSocket.once("close", release);
-      serveWebSocket(handlers, webSocket, callMetadata(request, url.searchParams));
+      serveWebSocket(handlers, webSocket, callOrigin(request, url.searchParams));
     });
   });
 
-  await listen(server, options.address);
+  try {
+    await listen(server, options.address);
+  } catch (err) {
+    tls?.close();
+    throw err;
+  }
   const bound = server.address();
   return {
     port: typeof bound === "object" && bound !== null ? bound.port : options.address.port,
@@ -170,6 +190,7 @@ export async function startWebGateway(options: WebGatewayOptions): Promise<WebGa
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await new Promise<void>((resolve) => sockets.close(() => resolve()));
+      tls?.close();
     },
   };
 }

@@ -16,6 +16,12 @@ import {
 } from "@grpc/grpc-js";
 import { PeerCallError } from "../errors.ts";
 
+/** What a handler learns of who calls: the metadata (bearer token, trace context) and the TLS peer. */
+export interface CallOrigin {
+  readonly metadata: Metadata;
+  readonly authContext: ReturnType<ServerUnaryCall<unknown, unknown>["getAuthContext"]>;
+}
+
 /** The status a call answered: the same as a gRPC client would get. */
 export type CallStatus = Pick<StatusObject, "code" | "details">;
 
@@ -39,16 +45,18 @@ export interface StreamEvents<Out> {
 export class InProcessStream<Req, In, Out> extends EventEmitter {
   readonly request: Req;
   readonly metadata: Metadata;
+  readonly #authContext: CallOrigin["authContext"];
   cancelled = false;
   #ended = false;
   /** Frames pushed before the handler listened for them; undefined once it does. */
   #early: In[] | undefined = [];
   readonly #events: StreamEvents<Out>;
 
-  constructor(request: Req, metadata: Metadata, events: StreamEvents<Out>) {
+  constructor(request: Req, origin: CallOrigin, events: StreamEvents<Out>) {
     super();
     this.request = request;
-    this.metadata = metadata;
+    this.metadata = origin.metadata;
+    this.#authContext = origin.authContext;
     this.#events = events;
     this.on("newListener", (event: string) => {
       if (event !== "data" || this.#early === undefined) return;
@@ -69,9 +77,9 @@ export class InProcessStream<Req, In, Out> extends EventEmitter {
     return Infinity;
   }
 
-  /** No client certificate: the gateway's callers prove who they are with a bearer token. */
-  getAuthContext(): object {
-    return {};
+  /** The client certificate of a gateway with mTLS, for access control. */
+  getAuthContext(): CallOrigin["authContext"] {
+    return this.#authContext;
   }
 
   getPeer(): string {
@@ -131,10 +139,10 @@ type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData
 export function callUnary<Req, Res>(
   handler: Unary<Req, Res>,
   request: Req,
-  metadata: Metadata,
+  origin: CallOrigin,
 ): Promise<Res> {
   return new Promise((resolve, reject) => {
-    const call = new InProcessStream<Req, never, never>(request, metadata, {
+    const call = new InProcessStream<Req, never, never>(request, origin, {
       onOpen: () => undefined,
       onMessage: () => true,
       onEnd: () => undefined,
@@ -152,10 +160,10 @@ export function callUnary<Req, Res>(
 export function openServerStream<Req, Out>(
   handler: (call: ServerWritableStream<Req, Out>) => void,
   request: Req,
-  metadata: Metadata,
+  origin: CallOrigin,
   events: StreamEvents<Out>,
 ): InProcessStream<Req, never, Out> {
-  const call = new InProcessStream<Req, never, Out>(request, metadata, events);
+  const call = new InProcessStream<Req, never, Out>(request, origin, events);
   handler(call as unknown as ServerWritableStream<Req, Out>);
   return call;
 }
@@ -163,10 +171,10 @@ export function openServerStream<Req, Out>(
 /** Opens a bidirectional call (Consume); frames go in with `push`. */
 export function openDuplexStream<In, Out>(
   handler: (call: ServerDuplexStream<In, Out>) => void,
-  metadata: Metadata,
+  origin: CallOrigin,
   events: StreamEvents<Out>,
 ): InProcessStream<undefined, In, Out> {
-  const call = new InProcessStream<undefined, In, Out>(undefined, metadata, events);
+  const call = new InProcessStream<undefined, In, Out>(undefined, origin, events);
   handler(call as unknown as ServerDuplexStream<In, Out>);
   return call;
 }

@@ -4,9 +4,11 @@
  * checked by the Broker handlers, as for gRPC.
  */
 import type { IncomingMessage } from "node:http";
+import { TLSSocket } from "node:tls";
 import { Metadata } from "@grpc/grpc-js";
 import { z } from "zod";
 import { GatewayRefusalError, InvalidArgumentError } from "../errors.ts";
+import type { CallOrigin } from "./in-process-call.ts";
 
 /** Ids and expiries are int32 on the wire. */
 const maxInt32 = 2 ** 31 - 1;
@@ -130,4 +132,18 @@ export function callMetadata(request: IncomingMessage, query: URLSearchParams): 
   if (typeof traceparent === "string") metadata.set("traceparent", traceparent);
   if (typeof tracestate === "string") metadata.set("tracestate", tracestate);
   return metadata;
+}
+
+/** The metadata and, over mTLS, the verified client certificate, as access control reads them. */
+export function callOrigin(request: IncomingMessage, query: URLSearchParams): CallOrigin {
+  const { socket } = request;
+  const verified = socket instanceof TLSSocket && socket.authorized;
+  const certificate = verified ? socket.getPeerCertificate() : undefined;
+  return {
+    metadata: callMetadata(request, query),
+    authContext:
+      certificate === undefined || certificate.raw === undefined
+        ? {}
+        : { transportSecurityType: "ssl", sslPeerCertificate: certificate },
+  };
 }

@@ -9,7 +9,7 @@
  * writing to it are held (a subscriber that stays behind is cut off by its own buffer, as on
  * gRPC), and a PublishStream at its in-flight bound stops the socket's reading.
  */
-import { type Metadata, status as grpcStatus } from "@grpc/grpc-js";
+import { status as grpcStatus } from "@grpc/grpc-js";
 import type { WebSocket } from "ws";
 import type {
   ConsumeRequest,
@@ -21,6 +21,7 @@ import { MessageResponse } from "../api/gen/broker.ts";
 import { InvalidArgumentError, PeerCallError, toHttpFailure } from "../errors.ts";
 import type { BrokerHandlers } from "../server/broker-service.ts";
 import {
+  type CallOrigin,
   type CallStatus,
   type InProcessStream,
   openDuplexStream,
@@ -48,7 +49,7 @@ type PublishStream = InProcessStream<undefined, PublishStreamRequest, PublishStr
 export function serveWebSocket(
   handlers: Pick<BrokerHandlers, "subscribe" | "publishStream" | "consume">,
   socket: WebSocket,
-  metadata: Metadata,
+  origin: CallOrigin,
 ): void {
   const streams = new Map<string, Stream>();
   /** The consumers among `streams`, by the same `sub`: acks go in on them. */
@@ -91,7 +92,7 @@ export function serveWebSocket(
   const subscribe = (sub: string, subject: string, startId: number) => {
     claim(sub);
     let refused = false;
-    const stream: Stream = openServerStream(handlers.subscribe, { subject, startId }, metadata, {
+    const stream: Stream = openServerStream(handlers.subscribe, { subject, startId }, origin, {
       onOpen: () => send({ op: "subscribed", sub }),
       onMessage: (frame) => {
         const message = MessageResponse.decode(frame);
@@ -113,7 +114,7 @@ export function serveWebSocket(
   const consume = (frame: ConsumeFrame) => {
     claim(frame.sub);
     const { sub } = frame;
-    const stream: ConsumeStream = openDuplexStream(handlers.consume, metadata, {
+    const stream: ConsumeStream = openDuplexStream(handlers.consume, origin, {
       onOpen: () => send({ op: "joined", sub }),
       onMessage: (delivery) => {
         const body = encodeBody(delivery.body, anyText);
@@ -153,7 +154,7 @@ export function serveWebSocket(
   /** The socket's PublishStream, opened on its first publish (and again after the broker ended it). */
   const publishStream = () => {
     if (publishes !== undefined) return publishes;
-    const stream: PublishStream = openDuplexStream(handlers.publishStream, metadata, {
+    const stream: PublishStream = openDuplexStream(handlers.publishStream, origin, {
       onOpen: () => undefined,
       onMessage: (response): boolean => {
         const ref = pendingPublishes.get(response.sequence) ?? "";

@@ -26,6 +26,7 @@ export async function startTestGateway(
     maxStreams: 100,
     handlers: broker.service,
     maxMessageBytes: 64 * 1024,
+    tls: undefined,
     logger: pino({ level: process.env.HERALD_TEST_LOG_LEVEL ?? "silent" }),
     ...overrides,
   });
