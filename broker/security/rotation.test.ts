@@ -26,7 +26,7 @@ function servedSerial(address: string, ca: Buffer): Promise<string> {
       resolve(socket.getPeerCertificate().serialNumber);
       socket.end();
     });
-    socket.setTimeout(2000, () => socket.destroy(new Error("TLS handshake timed out")));
+    socket.setTimeout(5000, () => socket.destroy(new Error("TLS handshake timed out")));
     socket.once("error", reject);
   });
 }
@@ -83,7 +83,7 @@ describe("certificate rotation without a restart", { timeout: 60_000 }, () => {
         const serial = await servedSerial(broker.address, ca.pem);
         return serial === rotated.serial ? serial : undefined;
       },
-      { timeoutMs: 10_000, intervalMs: 100 },
+      { timeoutMs: 20_000, intervalMs: 100 },
     );
     const seconds = (Date.now() - started) / 1000;
     process.stderr.write(`certificate rotation: new serial served after ${seconds.toFixed(2)} s\n`);
