@@ -46,7 +46,7 @@ export interface WebConfig {
   readonly address: HostPort;
   /** Origins allowed by CORS; `*` allows any. */
   readonly corsOrigins: readonly string[];
-  /** Open event streams and WebSockets at most. */
+  /** Event streams, WebSockets and their subscriptions and consumers at most. */
   readonly maxStreams: number;
 }
 

@@ -57,7 +57,7 @@ export const brokerEnvSchema = z.object({
     .describe("Origins browsers may call the gateway from (comma-separated, or *); unset: none."),
   HERALD_WEB_MAX_STREAMS: envInteger(1, maxQueuedMessages)
     .default(1000)
-    .describe("Open event streams and WebSockets of the gateway; past it a new one gets 503."),
+    .describe("Gateway event streams, WebSockets and their subscriptions at most; past it 503."),
   HERALD_STORE: envEnum(["memory", "postgres", "cassandra"])
     .default("memory")
     .describe("Message store."),

@@ -351,6 +351,23 @@ describe("web gateway limits", () => {
     again.close();
   });
 
+  it("counts each subscription on a WebSocket against HERALD_WEB_MAX_STREAMS", async () => {
+    const subject = uniqueSubject("web.limit.ws");
+    const socket = await openSocket(`${gateway.url.replace("http", "ws")}/v1/ws`);
+    socket.send({ op: "subscribe", sub: "one", subject });
+    expect(await socket.next()).toEqual({ op: "subscribed", sub: "one" });
+    socket.send({ op: "subscribe", sub: "two", subject });
+    expect(await socket.next()).toMatchObject({ op: "error", sub: "two", status: 503 });
+    socket.send({ op: "unsubscribe", sub: "one" });
+    expect(await socket.next()).toEqual({ op: "ended", sub: "one" });
+    socket.send({ op: "subscribe", sub: "two", subject });
+    expect(await socket.next()).toEqual({ op: "subscribed", sub: "two" });
+    await socket.close();
+    await until("the slots to be released", () => gateway.gateway.openStreams() === 0, {
+      timeoutMs: 5000,
+    });
+  });
+
   it("cuts off an SSE client that does not read with an error event naming where to resume", async () => {
     const subject = uniqueSubject("web.slow");
     const stalled = await openEvents(eventsUrl(gateway, subject));

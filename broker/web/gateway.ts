@@ -170,7 +170,7 @@ export async function startWebGateway(options: WebGatewayOptions): Promise<WebGa
     }
     sockets.handleUpgrade(request, socket, head, (webSocket) => {
       webSocket.once("close", release);
-      serveWebSocket(handlers, webSocket, callOrigin(request, url.searchParams));
+      serveWebSocket(handlers, webSocket, callOrigin(request, url.searchParams), slots);
     });
   });
 

@@ -1,6 +1,6 @@
 /**
- * The bound on the gateway's open streams (event streams and WebSockets together,
- * HERALD_WEB_MAX_STREAMS): each holds a subscription and buffers, so their number is capped.
+ * The bound on the gateway's open streams (HERALD_WEB_MAX_STREAMS): event streams, WebSockets and
+ * each subscription or consumer on a WebSocket take one each, since each holds buffers.
  */
 import { GatewayRefusalError } from "../errors.ts";
 

@@ -28,6 +28,7 @@ import {
   openServerStream,
 } from "./in-process-call.ts";
 import { decodeBody, encodeBody } from "./message-body.ts";
+import type { StreamSlots } from "./stream-slots.ts";
 import {
   type AckFrame,
   ackKinds,
@@ -50,8 +51,16 @@ export function serveWebSocket(
   handlers: Pick<BrokerHandlers, "subscribe" | "publishStream" | "consume">,
   socket: WebSocket,
   origin: CallOrigin,
+  /** A slot of HERALD_WEB_MAX_STREAMS for each subscription or consumer, beside the socket's own. */
+  slots: Pick<StreamSlots, "acquire">,
 ): void {
   const streams = new Map<string, Stream>();
+  /** The slot of each open `sub`. */
+  const releases = new Map<string, () => void>();
+  const release = (sub: string) => {
+    releases.get(sub)?.();
+    releases.delete(sub);
+  };
   /** The consumers among `streams`, by the same `sub`: acks go in on them. */
   const consumers = new Map<string, ConsumeStream>();
   const waiting = new Set<Stream>();
@@ -81,12 +90,14 @@ export function serveWebSocket(
   const ended = (sub: string, status: CallStatus | undefined) => {
     streams.delete(sub);
     consumers.delete(sub);
+    release(sub);
     if (status === undefined) send({ op: "ended", sub });
     else failure(new PeerCallError(status.code, status.details), { sub });
   };
   const claim = (sub: string) => {
     if (streams.has(sub))
       throw new InvalidArgumentError(`sub "${sub}" is already open on this socket`);
+    releases.set(sub, slots.acquire());
   };
 
   const subscribe = (sub: string, subject: string, startId: number) => {
@@ -191,6 +202,7 @@ export function serveWebSocket(
           throw new InvalidArgumentError(`no subscription "${frame.sub}" on this socket`);
         streams.delete(frame.sub);
         consumers.delete(frame.sub);
+        release(frame.sub);
         stream.cancel();
         return send({ op: "ended", sub: frame.sub });
       }
@@ -237,6 +249,7 @@ export function serveWebSocket(
   socket.once("close", () => {
     for (const stream of streams.values()) stream.cancel();
     streams.clear();
+    for (const sub of [...releases.keys()]) release(sub);
     publishes?.cancel();
   });
 }
