@@ -139,7 +139,7 @@ export function clusterStage(
   const relays = new SubscribeRelays({
     view,
     peers,
-    deliver: (records) => hub.deliver(records),
+    deliver: (records) => hub.deliver(records, true),
     hasSubscribers: (subject) => hub.has(subject),
     lastStoredId: (subject) => guard.lastId(subject),
     readRange: (subject, fromId, limit) => guard.range(subject, fromId, limit, Date.now()),

@@ -35,7 +35,6 @@ import {
   ClusterUnavailableError,
   NotOwnerError,
   notOwnerPrefix,
-  NotSupportedError,
   PeerCallError,
   toGrpcStatus,
 } from "../errors.ts";
@@ -48,6 +47,7 @@ import { type Retention, resolveExpiration, subjectProblem } from "../server/val
 import { type ClusterView, route } from "./cluster-view.ts";
 import { forwardedEpoch, peerMetadata } from "./forwarded-metadata.ts";
 import type { Member } from "./membership/membership.ts";
+import { createPatternRelay } from "./pattern-relay.ts";
 import type { PeerPool } from "./peer-pool.ts";
 import type { SubscribeRelays } from "./subscribe-relay.ts";
 
@@ -319,8 +319,13 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
     expirationSeconds: resolveExpiration(message.expirationSeconds, deps.retention),
   });
 
-  /** Pattern subscriptions are served by single-member clusters only, for now. */
+  /** A member alone serves patterns and groups itself; in a cluster every member serves its subjects. */
   const alone = () => view.current?.members.length === 1;
+  const patternRelay = createPatternRelay({
+    view,
+    peers: deps.peers,
+    retryDelayMs: consumeRetryDelayMs,
+  });
   const consumeRelay = createConsumeRelay({
     view,
     peers: deps.peers,
@@ -331,9 +336,7 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
     const subject = call.request.subject;
     if (isPattern(subject)) {
       if (alone() || forwardedEpoch(call.metadata) !== undefined) return local.subscribe(call);
-      const err = new NotSupportedError("pattern subscriptions need a single-member cluster");
-      call.emit("error", toGrpcStatus(err));
-      return;
+      return patternRelay(call);
     }
     const next = route(view, subject, forwardedEpoch(call.metadata) !== undefined);
     // An invalid subject is refused by the local handler, before a relay would read the store with it.

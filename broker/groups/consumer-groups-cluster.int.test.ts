@@ -1,5 +1,5 @@
 /**
- * Consumer groups on three in-process brokers sharing one PostgreSQL schema
+ * Consumer groups and pattern subscriptions on three in-process brokers sharing one PostgreSQL schema
  * (broker/README.md#consumer-groups): members on any broker share a group,
  * a wildcard group reaches subjects of every owner, and a membership change
  * under consumption loses nothing acknowledged.
@@ -10,6 +10,7 @@ import { type ServiceError, status } from "@grpc/grpc-js";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import type { ConsumedMessage, HeraldClient } from "../client/herald-client.ts";
 import { startTestCluster, type TestCluster } from "../cluster/test/cluster-harness.ts";
+import { collect } from "../test/expectations.ts";
 import { uniqueSubject } from "../test/harness.ts";
 import { brokerTestStores } from "../test/test-stores.ts";
 import { until } from "../../testing/until.ts";
@@ -57,7 +58,7 @@ async function worker(client: HeraldClient, group: string, subject: string) {
 const keyOf = (message: { subject: string; id: number }) => `${message.subject}#${message.id}`;
 
 describe("consumer groups on a cluster", () => {
-  it("shares subjects between members on every broker; a wildcard group reaches every owner from its creation on", async () => {
+  it("shares subjects between members on every broker; a wildcard group and a pattern subscription reach every owner", async () => {
     const cluster = await startTestCluster(3, () => stores.newStore(), { prefix: "share" });
     clusters.push(cluster);
     const root = uniqueSubject("spread");
@@ -77,6 +78,12 @@ describe("consumer groups on a cluster", () => {
     const workers = await Promise.all(
       cluster.members.map((member) => worker(member.client(), group, `${root}.*`)),
     );
+    const patternSubscription = collect(
+      cluster.members[2]?.client() as HeraldClient,
+      `${root}.*`,
+      60,
+    );
+    await patternSubscription.subscribed;
     const published = new Set<string>();
     for (let n = 0; n < 60; n++) {
       const subject = subjects[n % subjects.length] ?? "";
@@ -87,6 +94,8 @@ describe("consumer groups on a cluster", () => {
     await sleep(300);
     expect(handled().map(keyOf).sort()).toEqual([...published].sort());
     expect(workers.filter((w) => w.seen.length > 0).length).toBeGreaterThan(1);
+    const subscribed = await patternSubscription.messages;
+    expect(subscribed.map(keyOf).sort()).toEqual([...published].sort());
   });
 
   it("loses nothing acknowledged while the membership goes 3 → 2 → 3 under consumption", async () => {

@@ -52,7 +52,12 @@ export class SubscriptionHub {
     return subscriber;
   }
 
-  deliver(records: readonly MessageRecord[]): void {
+  /**
+   * `relayed`: records of subjects another member owns, relayed for this member's subscribers of
+   * those subjects. Pattern subscribers skip them: on a cluster each member's pattern subscribers
+   * get the subjects it owns, and the member a client called merges them (cluster/pattern-relay.ts).
+   */
+  deliver(records: readonly MessageRecord[], relayed = false): void {
     for (const record of records) {
       const subscribers = this.#bySubject.get(record.subject);
       let message: OutgoingMessage | undefined;
@@ -62,6 +67,7 @@ export class SubscriptionHub {
           frame: encodeMessageResponse(record.subject, record.id, record.body),
         });
       for (const subscriber of subscribers ?? []) subscriber.offer(encoded());
+      if (relayed) continue;
       for (const [subscriber, matches] of this.#byPattern) {
         if (matches(record.subject)) subscriber.offer(encoded());
       }
