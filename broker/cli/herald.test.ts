@@ -10,6 +10,7 @@ import { tokenSha256 } from "../security/auth-file.ts";
 import { MemoryStore } from "../store/memory/memory-store.ts";
 import { createCa, issue } from "../test/certificates.ts";
 import { startTestBroker, type TestBroker, uniqueSubject } from "../test/harness.ts";
+import { until } from "../../testing/until.ts";
 
 const cliPath = join(import.meta.dirname, "herald.ts");
 const run = promisify(execFile);
@@ -111,6 +112,42 @@ describe("herald CLI", { timeout: 30_000 }, () => {
       subject,
       id: 2,
       body: "live",
+    });
+    child.kill("SIGINT");
+    const [code] = (await once(child, "exit")) as [number | null];
+    expect(code).toBe(0);
+  });
+
+  it("consumes as a group member, printing subject#id and body, and acks each printed line", async () => {
+    const subject = uniqueSubject("cli");
+    const group = `cli-${subject.split(".").at(-1) ?? ""}`;
+    const child = spawn(process.execPath, [
+      cliPath,
+      "--addr",
+      broker.address,
+      "consume",
+      group,
+      subject,
+      "--max-in-flight",
+      "4",
+      "--ack-wait",
+      "60000",
+    ]);
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    // The group starts after the subject's last message: publish once the member has joined.
+    await until("the group", async () => {
+      const groups = await broker.registry.getSingleMetric("herald_group_lag_messages")?.get();
+      return groups?.values.some((value) => value.labels.group === group);
+    });
+    await herald("publish", subject, "first");
+    await herald("publish", subject, "second");
+    expect([(await lines.next()).value, (await lines.next()).value]).toEqual([
+      `${subject}#1\tfirst`,
+      `${subject}#2\tsecond`,
+    ]);
+    await until("both acks written", async () => {
+      const acked = await broker.registry.getSingleMetric("herald_group_acked_total")?.get();
+      return acked?.values.find((value) => value.labels.group === group)?.value === 2;
     });
     child.kill("SIGINT");
     const [code] = (await once(child, "exit")) as [number | null];
