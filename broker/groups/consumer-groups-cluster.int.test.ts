@@ -1,5 +1,5 @@
 /**
- * Consumer groups and pattern subscriptions on three in-process brokers sharing one PostgreSQL schema
+ * Consumer groups and pattern subscriptions on three in-process brokers sharing one store (PostgreSQL, Cassandra)
  * (broker/README.md#consumer-groups): members on any broker share a group,
  * a wildcard group reaches subjects of every owner, and a membership change
  * under consumption loses nothing acknowledged.
@@ -12,17 +12,10 @@ import type { ConsumedMessage, HeraldClient } from "../client/herald-client.ts";
 import { startTestCluster, type TestCluster } from "../cluster/test/cluster-harness.ts";
 import { collect } from "../test/expectations.ts";
 import { uniqueSubject } from "../test/harness.ts";
-import { brokerTestStores } from "../test/test-stores.ts";
+import { brokerTestStores, type StoreKind } from "../test/test-stores.ts";
 import { until } from "../../testing/until.ts";
 
-const stores = brokerTestStores(inject("testEnv"), "postgres", "herald_groups_cluster");
-const clusters: TestCluster[] = [];
 const aborts: AbortController[] = [];
-afterAll(async () => {
-  for (const abort of aborts) abort.abort();
-  await Promise.all(clusters.map((cluster) => cluster.stop()));
-  await stores.drop();
-});
 
 const uniqueGroup = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
 
@@ -57,7 +50,17 @@ async function worker(client: HeraldClient, group: string, subject: string) {
 
 const keyOf = (message: { subject: string; id: number }) => `${message.subject}#${message.id}`;
 
-describe("consumer groups on a cluster", () => {
+const sharedKinds: readonly StoreKind[] = ["postgres", "cassandra"];
+
+describe.each(sharedKinds)("consumer groups on a cluster on %s", (kind) => {
+  const stores = brokerTestStores(inject("testEnv"), kind, "herald_groups_cluster");
+  const clusters: TestCluster[] = [];
+  afterAll(async () => {
+    for (const abort of aborts) abort.abort();
+    await Promise.all(clusters.map((cluster) => cluster.stop()));
+    await stores.drop();
+  });
+
   it("shares subjects between members on every broker; a wildcard group and a pattern subscription reach every owner", async () => {
     const cluster = await startTestCluster(3, () => stores.newStore(), { prefix: "share" });
     clusters.push(cluster);
