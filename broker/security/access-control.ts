@@ -37,7 +37,7 @@ type CallContext = Pick<ServerUnaryCall<unknown, unknown>, "metadata" | "getAuth
 type ConsumeCall = ServerDuplexStream<ConsumeRequest, Delivery>;
 type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 
-/** The principal of each authenticated call in progress, as of the auth file in force. */
+/** The principal of each authenticated stream in progress, as of the auth file in force. */
 const principals = new WeakMap<object, () => Principal>();
 
 /**
@@ -47,7 +47,11 @@ const principals = new WeakMap<object, () => Principal>();
  */
 export function authorize(call: object, verb: Verb, subject: string): void {
   const principal = principals.get(call)?.();
-  if (principal !== undefined && !principal.permissions.allows(verb, subject)) {
+  if (principal !== undefined) check(principal, verb, subject);
+}
+
+function check(principal: Principal, verb: Verb, subject: string): void {
+  if (!principal.permissions.allows(verb, subject)) {
     throw new PermissionDeniedError(principal.name, verb, subject);
   }
 }
@@ -85,20 +89,22 @@ export function createAccessControl(state: AccessState): AccessControl {
     return match[1];
   };
 
-  const tokenCredential = async (token: string): Promise<Credential> => {
+  const invalidToken = (err: unknown): never => {
+    throw new UnauthenticatedError(
+      `invalid token: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  };
+
+  const tokenCredential = (token: string): Credential | Promise<Credential> => {
     if (state.jwt === undefined || !jwtShape.test(token)) {
       return { kind: "token", sha256: tokenSha256(token) };
     }
-    try {
-      return await state.jwt.verify(token);
-    } catch (err) {
-      throw new UnauthenticatedError(
-        `invalid token: ${err instanceof Error ? err.message : String(err)}`,
-      );
-    }
+    const verified = state.jwt.verify(token);
+    return verified instanceof Promise ? verified.catch(invalidToken) : verified;
   };
 
-  const credentialOf = async (call: CallContext): Promise<Credential> => {
+  /** What the call proved; a promise only while a JWT not seen before is verified. */
+  const credentialOf = (call: CallContext): Credential | Promise<Credential> => {
     const forwarded = forwardedEpoch(call.metadata) !== undefined;
     const member = isMember(call);
     if (forwarded && !member) {
@@ -119,11 +125,42 @@ export function createAccessControl(state: AccessState): AccessControl {
     );
   };
 
-  /** Authenticates `call`, registers its principal, and names it for a forward to the owner. */
-  const authenticate = async (call: CallContext): Promise<void> => {
-    const credential = await credentialOf(call);
+  /**
+   * Runs `admit` with the call's credential, in the same tick unless a JWT must be verified first
+   * (the hot path of a known token allocates no promise); `fail` gets what refused it.
+   */
+  const withCredential = (
+    call: CallContext,
+    admit: (credential: Credential) => void,
+    fail: (err: unknown) => void,
+  ) => {
+    let credential: Credential | Promise<Credential>;
+    try {
+      credential = credentialOf(call);
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    if (credential instanceof Promise) credential.then(admit, fail);
+    else admit(credential);
+  };
+
+  /** The call's principal, named in its metadata for a forward to the owner. */
+  const principalOf = (call: CallContext, credential: Credential): Principal => {
+    const principal = resolvePrincipal(credential, state.directory());
+    // The owner of a forwarded call re-resolves a certificate user by name; a token travels itself.
+    if (credential.kind === "certificate" || credential.kind === "forwarded") {
+      call.metadata.set(forwardedPrincipalKey, principal.name);
+    } else if (forwardedEpoch(call.metadata) === undefined) {
+      call.metadata.remove(forwardedPrincipalKey);
+    }
+    return principal;
+  };
+
+  /** Registers a stream's principal for `authorize`, looked up again after a reload. */
+  const register = (call: CallContext, credential: Credential, first: Principal) => {
     let generation = state.generation();
-    let principal = resolvePrincipal(credential, state.directory());
+    let principal = first;
     principals.set(call, () => {
       // A JWT is re-resolved every time, since it may expire while the stream is open.
       if (generation !== state.generation() || credential.kind === "jwt") {
@@ -132,54 +169,70 @@ export function createAccessControl(state: AccessState): AccessControl {
       }
       return principal;
     });
-    // The owner of a forwarded call re-resolves a certificate user by name; a token travels itself.
-    if (credential.kind === "certificate" || credential.kind === "forwarded") {
-      call.metadata.set(forwardedPrincipalKey, principal.name);
-    } else if (forwardedEpoch(call.metadata) === undefined) {
-      call.metadata.remove(forwardedPrincipalKey);
-    }
   };
 
   const unary =
     <Req, Res>(
       handler: Unary<Req, Res>,
-      check: (call: ServerUnaryCall<Req, Res>) => void,
+      check: (call: ServerUnaryCall<Req, Res>, principal: Principal) => void,
     ): Unary<Req, Res> =>
     (call, callback) => {
-      authenticate(call)
-        .then(() => check(call))
-        .then(
-          () => handler(call, callback),
-          (err: unknown) => callback(toGrpcStatus(err)),
-        );
+      const refuse = (err: unknown) => callback(toGrpcStatus(err));
+      withCredential(
+        call,
+        (credential) => {
+          try {
+            check(call, principalOf(call, credential));
+          } catch (err) {
+            refuse(err);
+            return;
+          }
+          handler(call, callback);
+        },
+        refuse,
+      );
     };
 
   /** Streams end with the status of a refused authentication; their messages are checked one by one. */
   const stream =
     <Call extends CallContext & { emit(event: "error", status: object): boolean }>(
       handler: (call: Call) => void,
-      check: (call: Call) => void,
+      check: (call: Call, principal: Principal) => void,
     ) =>
     (call: Call) => {
-      authenticate(call)
-        .then(() => check(call))
-        .then(
-          () => handler(call),
-          (err: unknown) => call.emit("error", toGrpcStatus(err)),
-        );
+      const refuse = (err: unknown) => call.emit("error", toGrpcStatus(err));
+      withCredential(
+        call,
+        (credential) => {
+          try {
+            const principal = principalOf(call, credential);
+            register(call, credential, principal);
+            check(call, principal);
+          } catch (err) {
+            refuse(err);
+            return;
+          }
+          handler(call);
+        },
+        refuse,
+      );
     };
 
   return {
     // Every method is listed, with no spread of the rest: a new RPC must be secured here to be served.
     secureBroker: (handlers) => ({
-      publish: unary(handlers.publish, (call) => authorize(call, "publish", call.request.subject)),
-      publishBatch: unary(handlers.publishBatch, (call) => {
-        for (const message of call.request.messages) authorize(call, "publish", message.subject);
+      publish: unary(handlers.publish, (call, principal) =>
+        check(principal, "publish", call.request.subject),
+      ),
+      publishBatch: unary(handlers.publishBatch, (call, principal) => {
+        for (const message of call.request.messages) check(principal, "publish", message.subject);
       }),
-      fetch: unary(handlers.fetch, (call) => authorize(call, "fetch", call.request.subject)),
+      fetch: unary(handlers.fetch, (call, principal) =>
+        check(principal, "fetch", call.request.subject),
+      ),
       subscribe: stream<ServerWritableStream<SubscribeRequest, Buffer>>(
         handlers.subscribe,
-        (call) => authorize(call, "subscribe", call.request.subject),
+        (call, principal) => check(principal, "subscribe", call.request.subject),
       ),
       // Each frame is authorized where it is routed (`authorize` in the stream's route).
       publishStream: stream<PublishStreamCall>(handlers.publishStream, () => undefined),

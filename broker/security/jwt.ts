@@ -32,8 +32,11 @@ const claimsSchema = z.looseObject({ sub: z.string().min(1), exp: z.number() });
 const cacheLimit = 10_000;
 
 export interface JwtVerifier {
-  /** The token's credential; throws when it does not verify (signature, issuer, audience, expiry). */
-  verify(token: string): Promise<JwtCredential>;
+  /**
+   * The token's credential, at once for a token verified before and not expired; rejects when it
+   * does not verify (signature, issuer, audience, expiry).
+   */
+  verify(token: string): JwtCredential | Promise<JwtCredential>;
   close(): void;
 }
 
@@ -89,31 +92,33 @@ export async function createJwtVerifier(
       ca === undefined ? {} : { [customFetch]: fetchTrusting(ca) },
     );
   }
+  const verifyNew = async (token: string): Promise<JwtCredential> => {
+    const { payload } = await jwtVerify(token, keys, {
+      issuer: config.issuer,
+      audience: config.audience,
+      requiredClaims: ["sub", "exp"],
+    });
+    const claims = claimsSchema.parse(payload);
+    const claim = payload[config.permissionsClaim];
+    // A malformed claim refuses the token rather than granting less than its issuer meant.
+    const permissions = claim === undefined ? noPermissions : permissionsSchema.parse(claim);
+    const credential: JwtCredential = {
+      kind: "jwt",
+      subject: claims.sub,
+      claimed: {
+        name: claims.sub,
+        permissions: compilePermissions(permissions),
+      },
+      expiresAtMs: claims.exp * 1000,
+    };
+    if (verified.size >= cacheLimit) verified.clear();
+    verified.set(token, credential);
+    return credential;
+  };
   return {
-    verify: async (token) => {
+    verify: (token) => {
       const known = verified.get(token);
-      if (known !== undefined && Date.now() < known.expiresAtMs) return known;
-      const { payload } = await jwtVerify(token, keys, {
-        issuer: config.issuer,
-        audience: config.audience,
-        requiredClaims: ["sub", "exp"],
-      });
-      const claims = claimsSchema.parse(payload);
-      const claim = payload[config.permissionsClaim];
-      // A malformed claim refuses the token rather than granting less than its issuer meant.
-      const permissions = claim === undefined ? noPermissions : permissionsSchema.parse(claim);
-      const credential: JwtCredential = {
-        kind: "jwt",
-        subject: claims.sub,
-        claimed: {
-          name: claims.sub,
-          permissions: compilePermissions(permissions),
-        },
-        expiresAtMs: claims.exp * 1000,
-      };
-      if (verified.size >= cacheLimit) verified.clear();
-      verified.set(token, credential);
-      return credential;
+      return known !== undefined && Date.now() < known.expiresAtMs ? known : verifyNew(token);
     },
     close: () => watched?.close(),
   };
