@@ -8,10 +8,11 @@
  * connection with a cluster member's certificate; it carries the client's bearer token, or the
  * name of the certificate user, so a client cannot claim a principal by marking its call forwarded.
  *
- * Each authenticated call registers how to find its principal, and `authorize` checks a verb on a
- * subject against it: per request, per PublishBatch item, per PublishStream frame, and for the
- * subject a Consume stream starts on. The principal is looked up again after a reload, so a stream
- * opened before a permission change follows it and a removed user's stream is refused.
+ * A unary call is checked against its principal (each PublishBatch item too). A stream registers
+ * how to find its principal, and `authorize` checks a verb on a subject against it: each
+ * PublishStream frame, and the subject a Consume stream starts on. A stream's principal is looked up
+ * again after a reload, so a PublishStream opened before a permission change follows it and a
+ * removed user's frames are refused.
  */
 import type {
   Metadata,
