@@ -12,7 +12,7 @@
  * how to find its principal, and `authorize` checks a verb on a subject against it: each
  * PublishStream frame, and the subject a Consume stream starts on. A stream's principal is looked up
  * again after a reload, so a PublishStream opened before a permission change follows it and a
- * removed user's frames are refused.
+ * removed user's frames are refused; an open Subscribe or Consume whose grant is gone is ended.
  */
 import type {
   Metadata,
@@ -38,8 +38,17 @@ type CallContext = Pick<ServerUnaryCall<unknown, unknown>, "metadata" | "getAuth
 type ConsumeCall = ServerDuplexStream<ConsumeRequest, Delivery>;
 type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 
-/** The principal of each authenticated stream in progress, as of the auth file in force. */
-const principals = new WeakMap<object, () => Principal>();
+/** How an authenticated stream finds its principal, as of the auth file in force. */
+interface StreamAccess {
+  principal(): Principal;
+  /**
+   * What a Subscribe or Consume stream was granted when it started, checked again on every reload;
+   * undefined for a PublishStream, whose frames are each checked anyway.
+   */
+  readonly granted: [Verb, string][] | undefined;
+}
+
+const streams = new WeakMap<object, StreamAccess>();
 
 /**
  * Throws PermissionDeniedError unless the principal of `call` may `verb` on `subject` (or
@@ -47,8 +56,10 @@ const principals = new WeakMap<object, () => Principal>();
  * never registered and always allowed. Handlers of streams call this per message.
  */
 export function authorize(call: object, verb: Verb, subject: string): void {
-  const principal = principals.get(call)?.();
-  if (principal !== undefined) check(principal, verb, subject);
+  const access = streams.get(call);
+  if (access === undefined) return;
+  check(access.principal(), verb, subject);
+  access.granted?.push([verb, subject]);
 }
 
 function check(principal: Principal, verb: Verb, subject: string): void {
@@ -70,7 +81,15 @@ export interface AccessControl {
   secureBroker(handlers: BrokerHandlers): BrokerHandlers;
   /** Only other members may call the internal Cluster service (handoff). */
   secureCluster(service: ClusterServer): ClusterServer;
+  /** After a reload: ends each open Subscribe and Consume stream whose user lost what it was granted. */
+  revalidate(): void;
 }
+
+/** A stream as the access control handles it: grpc-js server streams are event emitters. */
+type StreamCall = CallContext & {
+  emit(event: string, ...args: unknown[]): boolean;
+  once(event: string, listener: () => void): unknown;
+};
 
 /** A compact JWS: three base64url parts. */
 const jwtShape = /^[\w-]+\.[\w-]+\.[\w-]+$/;
@@ -158,18 +177,40 @@ export function createAccessControl(state: AccessState): AccessControl {
     return principal;
   };
 
+  /** Open Subscribe and Consume streams, checked again on reload. */
+  const revocable = new Set<StreamCall>();
+
+  /** Ends a stream: released as on a client's cancel (subscription, group membership), then refused. */
+  const cut = (call: StreamCall, err: unknown) => {
+    revocable.delete(call);
+    call.emit("cancelled");
+    call.emit("error", toGrpcStatus(err));
+  };
+
   /** Registers a stream's principal for `authorize`, looked up again after a reload. */
-  const register = (call: CallContext, credential: Credential, first: Principal) => {
+  const register = (
+    call: StreamCall,
+    credential: Credential,
+    first: Principal,
+    granted: StreamAccess["granted"],
+  ) => {
     let generation = state.generation();
     let principal = first;
-    principals.set(call, () => {
-      // A JWT is re-resolved every time, since it may expire while the stream is open.
-      if (generation !== state.generation() || credential.kind === "jwt") {
-        generation = state.generation();
-        principal = resolvePrincipal(credential, state.directory());
-      }
-      return principal;
+    streams.set(call, {
+      principal: () => {
+        // A JWT is re-resolved every time, since it may expire while the stream is open.
+        if (generation !== state.generation() || credential.kind === "jwt") {
+          generation = state.generation();
+          principal = resolvePrincipal(credential, state.directory());
+        }
+        return principal;
+      },
+      granted,
     });
+    if (granted === undefined) return;
+    revocable.add(call);
+    const release = () => revocable.delete(call);
+    for (const event of ["cancelled", "finish", "error"]) call.once(event, release);
   };
 
   const unary =
@@ -194,11 +235,15 @@ export function createAccessControl(state: AccessState): AccessControl {
       );
     };
 
-  /** Streams end with the status of a refused authentication; their messages are checked one by one. */
+  /**
+   * Streams end with the status of a refused authentication; their messages are checked one by one
+   * (`authorize`). A `revocable` stream's grants are checked again on every reload.
+   */
   const stream =
-    <Call extends CallContext & { emit(event: "error", status: object): boolean }>(
+    <Call extends StreamCall>(
       handler: (call: Call) => void,
-      check: (call: Call, principal: Principal) => void,
+      revocable: boolean,
+      check: (call: Call, principal: Principal) => [Verb, string] | undefined,
     ) =>
     (call: Call) => {
       const refuse = (err: unknown) => call.emit("error", toGrpcStatus(err));
@@ -207,8 +252,13 @@ export function createAccessControl(state: AccessState): AccessControl {
         (credential) => {
           try {
             const principal = principalOf(call, credential);
-            register(call, credential, principal);
-            check(call, principal);
+            const granted = check(call, principal);
+            register(
+              call,
+              credential,
+              principal,
+              revocable ? (granted ? [granted] : []) : undefined,
+            );
           } catch (err) {
             refuse(err);
             return;
@@ -233,13 +283,30 @@ export function createAccessControl(state: AccessState): AccessControl {
       ),
       subscribe: stream<ServerWritableStream<SubscribeRequest, Buffer>>(
         handlers.subscribe,
-        (call, principal) => check(principal, "subscribe", call.request.subject),
+        true,
+        (call, principal) => {
+          check(principal, "subscribe", call.request.subject);
+          return ["subscribe", call.request.subject];
+        },
       ),
       // Each frame is authorized where it is routed (`authorize` in the stream's route).
-      publishStream: stream<PublishStreamCall>(handlers.publishStream, () => undefined),
+      publishStream: stream<PublishStreamCall>(handlers.publishStream, false, () => undefined),
       // The subject arrives in the first frame: the handler authorizes `consume` on it.
-      consume: stream<ConsumeCall>(handlers.consume, () => undefined),
+      consume: stream<ConsumeCall>(handlers.consume, true, () => undefined),
     }),
+    revalidate: () => {
+      for (const call of [...revocable]) {
+        const access = streams.get(call);
+        try {
+          const principal = access?.principal();
+          for (const [verb, subject] of access?.granted ?? []) {
+            if (principal !== undefined) check(principal, verb, subject);
+          }
+        } catch (err) {
+          cut(call, err);
+        }
+      }
+    },
     secureCluster: (service) => ({
       handoff: (call, callback) => {
         if (isMember(call)) return service.handoff(call, callback);

@@ -323,6 +323,62 @@ describe("a changed auth file applies without a restart", () => {
     await publisher.close();
   });
 
+  it("ends an open Subscribe whose user lost the permission or is gone, and keeps the others", async () => {
+    writeAuth({ users: [writer, reader] });
+    const readerClient = tlsClient(broker, { token: readerToken });
+    await until("the reader back in the file", () =>
+      readerClient.fetch("orders.none", 1).then(
+        () => true,
+        (err: { code: status }) => err.code === status.INVALID_ARGUMENT,
+      ),
+    );
+    const orders = subject("revoke");
+    const publisher = tlsClient(broker, { token: writerToken });
+    const kept = collect(publisher, orders, 2);
+    const revoked = collect(readerClient, orders, 2);
+    await Promise.all([kept.subscribed, revoked.subscribed]);
+    await publisher.publish(orders, "one");
+    writeAuth({ users: [writer, { ...reader, permissions: { fetch: ["nothing.>"] } }] });
+    await expectStatus(revoked.messages, status.PERMISSION_DENIED, /reader may not subscribe/);
+    await publisher.publish(orders, "two");
+    expect((await kept.messages).map((message) => message.body.toString())).toEqual(["one", "two"]);
+
+    writeAuth({ users: [writer, reader] });
+    await until("the reader's permissions back", () =>
+      readerClient.fetch(orders, 1).then(
+        () => true,
+        () => false,
+      ),
+    );
+    const gone = collect(readerClient, orders, 1);
+    await gone.subscribed;
+    writeAuth({ users: [writer] });
+    await expectStatus(gone.messages, status.UNAUTHENTICATED, /unknown bearer token/);
+  });
+
+  it("ends an open Consume whose user lost the permission", async () => {
+    writeAuth({ users: [writer, worker] });
+    const client = tlsClient(broker, { token: workerToken });
+    await until("the worker in the file", () =>
+      client.publish(subject("probe"), "x").then(
+        () => true,
+        () => false,
+      ),
+    );
+    let joined = () => {};
+    const hasJoined = new Promise<void>((resolve) => (joined = resolve));
+    const member = client.consume("revoked", "orders.*", () => undefined, {
+      onJoined: () => joined(),
+    });
+    await hasJoined;
+    writeAuth({ users: [writer, { ...worker, permissions: { publish: ["orders.>"] } }] });
+    await expectStatus(
+      member,
+      status.PERMISSION_DENIED,
+      /orders-worker may not consume "orders\.\*"/,
+    );
+  });
+
   it("keeps the previous file when the new one is invalid", async () => {
     writeFileSync(authPath, "users: [{ name: x, permissions: { publish: ['a.>.b'] } }]");
     await new Promise((resolve) => setTimeout(resolve, 600));

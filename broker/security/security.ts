@@ -59,22 +59,6 @@ export async function startSecurity(
   if (tls === undefined)
     logger.warn("authentication without TLS: credentials cross the network in clear");
 
-  let directory: Directory = emptyDirectory;
-  let generation = 0;
-  let authFile: WatchedFiles | undefined;
-  const path = config.authFile;
-  if (path !== undefined) {
-    authFile = await watchFiles([path], {
-      intervalMs: config.reloadIntervalMs,
-      apply: ([content]) => {
-        directory = parseAuthFile(String(content));
-        generation += 1;
-        logger.info({ path, generation }, "auth file loaded");
-      },
-      onError: (err) =>
-        logger.warn({ err }, "auth file changed but could not be loaded; keeping the previous one"),
-    }).catch(startupFailure({ HERALD_AUTH_FILE: path }));
-  }
   const jwt: JwtVerifier | undefined =
     config.jwt === undefined
       ? undefined
@@ -85,12 +69,29 @@ export async function startSecurity(
               : { HERALD_JWT_JWKS_CA_FILE: config.jwt.jwks.caFile },
           ),
         );
+  let directory: Directory = emptyDirectory;
+  let generation = 0;
   const access = createAccessControl({
     directory: () => directory,
     generation: () => generation,
     jwt,
     tls,
   });
+  let authFile: WatchedFiles | undefined;
+  const path = config.authFile;
+  if (path !== undefined) {
+    authFile = await watchFiles([path], {
+      intervalMs: config.reloadIntervalMs,
+      apply: ([content]) => {
+        directory = parseAuthFile(String(content));
+        generation += 1;
+        logger.info({ path, generation }, "auth file loaded");
+        access.revalidate();
+      },
+      onError: (err) =>
+        logger.warn({ err }, "auth file changed but could not be loaded; keeping the previous one"),
+    }).catch(startupFailure({ HERALD_AUTH_FILE: path }));
+  }
   return {
     tls,
     access,
