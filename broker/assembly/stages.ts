@@ -5,6 +5,7 @@
  * later stage connects it.
  */
 import { Metadata, type Server, ServerCredentials } from "@grpc/grpc-js";
+import type { SpanContext } from "@opentelemetry/api";
 import type { Registry } from "prom-client";
 import { formatHostPort, type HostPort } from "../../lib/process/host-port.ts";
 import { ListenError } from "../../lib/process/listen.ts";
@@ -188,16 +189,19 @@ export function publishStage(
   { hub }: Subscriptions,
   { ownership, routing, flush }: Cluster,
 ) {
-  const groupFeed = link<[records: readonly MessageRecord[]], void>("the consumer groups' feed");
+  const groupFeed = link<
+    [records: readonly MessageRecord[], publishSpans?: readonly (SpanContext | undefined)[]],
+    void
+  >("the consumer groups' feed");
   const groupFlush = link<[], Promise<void>>("the consumer groups' flush");
   const publisher = new Publisher({
     store: guard,
     sequencer,
     admit: (subject) => ownership.admit(subject),
     batch: settings.batch,
-    onDurable: (records) => {
+    onDurable: (records, publishSpans) => {
       hub.deliver(records);
-      groupFeed.call(records);
+      groupFeed.call(records, publishSpans);
       metrics.messagesPublished.inc(records.length);
     },
     onBatch: (report) => {
@@ -271,7 +275,7 @@ export function consumerGroupStage(
     readPageSize: replayPageSize,
     retryDelayMs: groupRetryDelayMs,
   });
-  groupFeed.connect((records) => groups.onDurable(records));
+  groupFeed.connect((records, publishSpans) => groups.onDurable(records, publishSpans));
   groupFlush.connect(() => groups.flush());
   view.onEpoch(() => groups.onEpoch());
   groupStats.connect(() => groups.stats());

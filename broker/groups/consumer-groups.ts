@@ -14,18 +14,23 @@
  * - Changes to the cursor and pending set go through one ordered group commit,
  *   so an ack can never be overtaken by the delivery it settles.
  */
+import type { Span, SpanContext } from "@opentelemetry/api";
 import { compilePattern, isPattern } from "../../contract/subjects.ts";
 import type { Logger } from "../../lib/process/logger.ts";
 import { GroupCommitBatcher } from "../batch/group-commit.ts";
 import { GroupConflictError, InvalidArgumentError } from "../errors.ts";
 import type { GroupChange, GroupPosition, GroupSettings } from "../store/group-state.ts";
 import type { MessageRecord, MessageStore } from "../store/message-store.ts";
+import { startDeliverySpan, tracingEnabled } from "../telemetry/tracing.ts";
 
 /** Settings of a group that a ConsumeStart leaves at 0. */
 export const groupDefaults = { ackWaitMs: 30_000, maxDeliveries: 5, maxInFlight: 256 } as const;
 
 /** The prefix of dead-letter subjects: `$DLQ.<group>.<subject>`. */
 export const deadLetterPrefix = "$DLQ.";
+
+/** Publish spans remembered for linking deliveries, when traced. */
+const publishSpansKept = 10_000;
 
 export const deadLetterSubject = (group: string, subject: string) =>
   `${deadLetterPrefix}${group}.${subject}`;
@@ -137,6 +142,8 @@ interface Entry {
   timer: NodeJS.Timeout | undefined;
   /** On its way to the dead-letter subject. */
   dead: boolean;
+  /** Traced: the span of the delivery the holder has. */
+  span: Span | undefined;
 }
 
 interface SubjectState {
@@ -178,6 +185,9 @@ export class ConsumerGroups {
   readonly #groups = new Map<string, Group>();
   readonly #loading = new Map<string, Promise<Group>>();
   readonly #writer: GroupCommitBatcher<readonly GroupChange[]>;
+  readonly #traced = tracingEnabled();
+  /** Traced: the publish spans of recent messages of consumed subjects, oldest first. */
+  readonly #publishSpans = new Map<string, SpanContext>();
   #closed = false;
 
   constructor(deps: ConsumerGroupsDeps) {
@@ -207,11 +217,16 @@ export class ConsumerGroups {
   }
 
   /** Durable records from the publish path: wakes the groups that consume their subjects. */
-  onDurable(records: readonly MessageRecord[]): void {
+  onDurable(
+    records: readonly MessageRecord[],
+    publishSpans?: readonly (SpanContext | undefined)[],
+  ): void {
     for (const group of this.#groups.values()) {
       let woken = false;
-      for (const record of records) {
+      for (const [index, record] of records.entries()) {
         if (!group.matches(record.subject)) continue;
+        const span = publishSpans?.[index];
+        if (span !== undefined) this.#rememberPublish(record, span);
         const state = group.subjects.get(record.subject);
         if (state === undefined) {
           this.#adopt(group, record.subject);
@@ -269,7 +284,7 @@ export class ConsumerGroups {
       for (const state of [...group.subjects.values()]) {
         if (this.#deps.owns(state.subject)) continue;
         group.subjects.delete(state.subject);
-        for (const entry of state.pending.values()) this.#release(entry);
+        for (const entry of state.pending.values()) this.#release(entry, "moved to another member");
       }
       void this.#candidates(group.settings).then(
         (subjects) => {
@@ -417,6 +432,13 @@ export class ConsumerGroups {
     }
   }
 
+  #rememberPublish(record: MessageRecord, span: SpanContext): void {
+    this.#publishSpans.set(`${record.subject}#${record.id}`, span);
+    if (this.#publishSpans.size <= publishSpansKept) return;
+    const [oldest] = this.#publishSpans.keys();
+    if (oldest !== undefined) this.#publishSpans.delete(oldest);
+  }
+
   /** Hands out work while some member has room: redeliveries first, then new messages. */
   #pump(group: Group): void {
     if (this.#closed) return;
@@ -504,8 +526,19 @@ export class ConsumerGroups {
     member.held.add(entry);
     const attempt = entry.attempt;
     entry.timer = setTimeout(() => {
-      if (entry.holder !== undefined && entry.attempt === attempt) this.#requeue(group, entry);
+      if (entry.holder !== undefined && entry.attempt === attempt)
+        this.#requeue(group, entry, "ack wait passed");
     }, settings.ackWaitMs);
+    if (this.#traced) {
+      entry.span = startDeliverySpan(this.#publishSpans.get(`${state.subject}#${record.id}`), {
+        "messaging.system": "herald",
+        "messaging.operation": "deliver",
+        "messaging.destination.name": state.subject,
+        "messaging.consumer.group.name": settings.name,
+        "messaging.message.id": record.id,
+        "herald.delivery.attempt": attempt,
+      });
+    }
     entry.timer.unref();
     const changes: GroupChange[] = [
       { kind: "deliver", group: settings.name, subject: state.subject, id: record.id, attempt },
@@ -550,10 +583,10 @@ export class ConsumerGroups {
         this.#settle(group, entry, "acked");
         break;
       case "nak":
-        if (entry.holder !== undefined) this.#requeue(group, entry);
+        if (entry.holder !== undefined) this.#requeue(group, entry, "nak");
         break;
       case "term":
-        this.#release(entry);
+        this.#release(entry, "term");
         this.#removeFromRedeliver(entry);
         this.#deadLetter(group, entry);
         break;
@@ -566,13 +599,13 @@ export class ConsumerGroups {
     member.left = true;
     const index = group.members.indexOf(member);
     if (index !== -1) group.members.splice(index, 1);
-    for (const entry of [...member.held]) this.#requeue(group, entry);
+    for (const entry of [...member.held]) this.#requeue(group, entry, "member left");
     this.#pump(group);
   }
 
   /** Takes the entry from its holder; out of attempts it is dead-lettered, else delivered again. */
-  #requeue(group: Group, entry: Entry): void {
-    this.#release(entry);
+  #requeue(group: Group, entry: Entry, outcome: string): void {
+    this.#release(entry, outcome);
     if (entry.attempt >= group.settings.maxDeliveries) {
       this.#deadLetter(group, entry);
       return;
@@ -581,7 +614,11 @@ export class ConsumerGroups {
     this.#pump(group);
   }
 
-  #release(entry: Entry): void {
+  /** Takes the entry from its holder; `outcome` ends the delivery's span. */
+  #release(entry: Entry, outcome: string): void {
+    entry.span?.setAttribute("herald.delivery.outcome", outcome);
+    entry.span?.end();
+    entry.span = undefined;
     clearTimeout(entry.timer);
     entry.timer = undefined;
     entry.holder?.held.delete(entry);
@@ -616,7 +653,7 @@ export class ConsumerGroups {
   }
 
   #settle(group: Group, entry: Entry, reason: "acked" | "dead" | "expired"): void {
-    this.#release(entry);
+    this.#release(entry, reason === "acked" ? "ack" : reason);
     this.#removeFromRedeliver(entry);
     const { state, record } = entry;
     if (state.pending.get(record.id) !== entry) return;
@@ -670,4 +707,5 @@ const newEntry = (state: SubjectState, record: MessageRecord, attempt: number): 
   holder: undefined,
   timer: undefined,
   dead: false,
+  span: undefined,
 });

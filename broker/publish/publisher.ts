@@ -22,8 +22,14 @@ export interface PublisherOptions {
   readonly store: Pick<MessageStore, "appendBatch">;
   readonly sequencer: SubjectSequencer;
   readonly batch: { readonly maxSize: number; readonly maxDelayMs: number };
-  /** Receives every durable batch, in id order. */
-  readonly onDurable: (records: readonly MessageRecord[]) => void;
+  /**
+   * Receives every durable batch, in id order; traced, with each record's publish span (by
+   * index), which consumer groups link their deliveries to.
+   */
+  readonly onDurable: (
+    records: readonly MessageRecord[],
+    publishSpans?: readonly (SpanContext | undefined)[],
+  ) => void;
   readonly onBatch?: (report: BatchReport) => void;
   /**
    * Checked synchronously right before ids are assigned; throws to refuse the
@@ -51,7 +57,10 @@ export class Publisher {
     const write = async (groups: readonly PublishGroup[]) => {
       const records = groups.flatMap((group) => group.records);
       await options.store.appendBatch(records);
-      options.onDurable(records);
+      options.onDurable(
+        records,
+        this.#traced ? groups.flatMap((group) => group.records.map(() => group.span)) : undefined,
+      );
     };
     this.#batcher = new GroupCommitBatcher<PublishGroup>({
       ...options.batch,

@@ -2,7 +2,8 @@
  * Traces of a broker process exported over OTLP/gRPC to a real endpoint the
  * test serves: a Publish carrying a W3C traceparent yields a server span in
  * that trace, with subject and id, and the batch flush that stored it is a
- * span linked to it. A PublishStream is one span.
+ * span linked to it. A PublishStream is one span; each delivery attempt of a
+ * consumer group is a span linked to the publish.
  */
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
@@ -12,6 +13,7 @@ import { BrokerClient, type PublishResponse } from "../api/gen/broker.ts";
 import { type BrokerProcess, startBrokerProcess } from "../test/broker-process.ts";
 import { uniqueSubject } from "../test/harness.ts";
 import { brokerTestStores } from "../test/test-stores.ts";
+import { RawMember } from "../groups/test/raw-member.ts";
 import { OtlpReceiver, type ReceivedSpan, spanKindServer } from "./test/otlp-receiver.ts";
 import { until } from "../../testing/until.ts";
 
@@ -106,6 +108,42 @@ describe("tracing to an OTLP/gRPC endpoint", () => {
     expect(flush?.parentSpanId).toBe("");
     expect(flush?.traceId).not.toBe(traceId);
     expect(flush?.attributes["herald.batch.messages"]).toBe(1);
+  });
+
+  it("exports a span per consumer-group delivery attempt, linked to the Publish, with its outcome", async () => {
+    const subject = uniqueSubject("traced-group");
+    const member = new RawMember(broker.address, { group: "traced", subject, ackWaitMs: 60_000 });
+    await member.joined;
+    const traceId = randomBytes(16).toString("hex");
+    const metadata = new Metadata();
+    metadata.set("traceparent", `00-${traceId}-${randomBytes(8).toString("hex")}-01`);
+    const { id } = await publish(subject, "consumed", metadata);
+    const [delivery] = await member.received(1);
+    member.ack(delivery ?? { subject, id, attempt: 1 });
+
+    const delivered = await until(
+      "the delivery span",
+      () =>
+        find(
+          (span) =>
+            span.name === "herald.group.deliver" &&
+            span.attributes["messaging.destination.name"] === subject,
+        ),
+      { timeoutMs: 15_000 },
+    );
+    const server = find(
+      (span) => span.name === "broker.Broker/Publish" && span.traceId === traceId,
+    );
+    expect(delivered.links).toContainEqual(
+      expect.objectContaining({ traceId, spanId: server?.spanId }),
+    );
+    expect(delivered.attributes).toMatchObject({
+      "messaging.consumer.group.name": "traced",
+      "messaging.message.id": id,
+      "herald.delivery.attempt": 1,
+      "herald.delivery.outcome": "ack",
+    });
+    member.close();
   });
 
   it("exports one PublishStream span per stream in the caller's trace", async () => {

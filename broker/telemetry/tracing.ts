@@ -1,7 +1,8 @@
 /**
  * Tracing for the broker's own spans: one server span per RPC (parented on
  * the W3C trace context of the incoming gRPC metadata) and one span per batch
- * flush, linked to the publishes it carried. `tracingEnabled()` is false
+ * flush, linked to the publishes it carried, and one span per delivery attempt
+ * of a consumer group, linked to the message's publish. `tracingEnabled()` is false
  * unless register.ts started the SDK, and callers then skip every span
  * call, so an untraced broker pays nothing.
  */
@@ -112,6 +113,19 @@ export async function traceFlush<T>(
   } finally {
     span.end();
   }
+}
+
+/**
+ * One delivery attempt of a consumer group, from the delivery to its outcome: a root span (a
+ * message is delivered long after, and outside, the publish call) linked to the publish span.
+ */
+export function startDeliverySpan(publish: SpanContext | undefined, attributes: Attributes): Span {
+  return trace.getTracer(tracerName).startSpan("herald.group.deliver", {
+    kind: SpanKind.PRODUCER,
+    root: true,
+    links: publish === undefined ? [] : [{ context: publish }],
+    attributes,
+  });
 }
 
 export { context, trace };
