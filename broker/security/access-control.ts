@@ -25,6 +25,7 @@ import type { ClusterServer } from "../api/gen/cluster.ts";
 import type { ConsumeRequest, Delivery, SubscribeRequest } from "../api/gen/broker.ts";
 import { forwardedEpoch, forwardedPrincipalKey } from "../cluster/forwarded-metadata.ts";
 import { PermissionDeniedError, toGrpcStatus, UnauthenticatedError } from "../errors.ts";
+import { maxTimerMs } from "../../lib/process/env.ts";
 import type { BrokerHandlers } from "../server/broker-service.ts";
 import type { PublishStreamCall } from "../server/publish-stream.ts";
 import { certificateNames, tokenSha256 } from "./auth-file.ts";
@@ -81,7 +82,10 @@ export interface AccessControl {
   secureBroker(handlers: BrokerHandlers): BrokerHandlers;
   /** Only other members may call the internal Cluster service (handoff). */
   secureCluster(service: ClusterServer): ClusterServer;
-  /** After a reload: ends each open Subscribe and Consume stream whose user lost what it was granted. */
+  /**
+   * After a reload: ends each open Subscribe and Consume stream whose user lost what it was
+   * granted. A stream authenticated by a JWT is also checked, and ended, when the token expires.
+   */
   revalidate(): void;
 }
 
@@ -187,6 +191,34 @@ export function createAccessControl(state: AccessState): AccessControl {
     call.emit("error", toGrpcStatus(err));
   };
 
+  /** Checks an open stream's grants again; ends it when they are gone. */
+  const recheck = (call: StreamCall) => {
+    const access = streams.get(call);
+    if (access === undefined || !revocable.has(call)) return;
+    try {
+      const principal = access.principal();
+      for (const [verb, subject] of access.granted ?? []) check(principal, verb, subject);
+    } catch (err) {
+      cut(call, err);
+    }
+  };
+
+  /** The timer of each open stream authenticated by a JWT. */
+  const expiry = new WeakMap<StreamCall, NodeJS.Timeout>();
+
+  /** Checks a stream again when its JWT expires (re-armed when the expiry is beyond a timer's range). */
+  const atExpiry = (call: StreamCall, expiresAtMs: number): NodeJS.Timeout => {
+    const timer = setTimeout(
+      () => {
+        if (Date.now() < expiresAtMs) expiry.set(call, atExpiry(call, expiresAtMs));
+        else recheck(call);
+      },
+      Math.min(Math.max(0, expiresAtMs - Date.now()), maxTimerMs),
+    );
+    timer.unref();
+    return timer;
+  };
+
   /** Registers a stream's principal for `authorize`, looked up again after a reload. */
   const register = (
     call: StreamCall,
@@ -209,7 +241,11 @@ export function createAccessControl(state: AccessState): AccessControl {
     });
     if (granted === undefined) return;
     revocable.add(call);
-    const release = () => revocable.delete(call);
+    if (credential.kind === "jwt") expiry.set(call, atExpiry(call, credential.expiresAtMs));
+    const release = () => {
+      revocable.delete(call);
+      clearTimeout(expiry.get(call));
+    };
     for (const event of ["cancelled", "finish", "error"]) call.once(event, release);
   };
 
@@ -295,17 +331,7 @@ export function createAccessControl(state: AccessState): AccessControl {
       consume: stream<ConsumeCall>(handlers.consume, true, () => undefined),
     }),
     revalidate: () => {
-      for (const call of [...revocable]) {
-        const access = streams.get(call);
-        try {
-          const principal = access?.principal();
-          for (const [verb, subject] of access?.granted ?? []) {
-            if (principal !== undefined) check(principal, verb, subject);
-          }
-        } catch (err) {
-          cut(call, err);
-        }
-      }
+      for (const call of [...revocable]) recheck(call);
     },
     secureCluster: (service) => ({
       handoff: (call, callback) => {

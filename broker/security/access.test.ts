@@ -572,6 +572,16 @@ describe("JWT bearer tokens", () => {
     }
   });
 
+  it("ends an open Subscribe when its JWT expires", async () => {
+    const token = await sign(
+      { sub: "svc-short", herald: { subscribe: ["orders.>"] } },
+      { expiresIn: Math.floor(Date.now() / 1000) + 2 },
+    );
+    const subscription = collect(tlsClient(broker, { token }), subject("expiring"), 1);
+    await subscription.subscribed;
+    await expectStatus(subscription.messages, status.UNAUTHENTICATED, /token has expired/);
+  });
+
   it("still takes the auth file's tokens", async () => {
     expect(await tlsClient(broker, { token: writerToken }).publish(subject("file"), "x")).toBe(1);
   });
