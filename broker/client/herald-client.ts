@@ -10,6 +10,7 @@ import {
   type ServiceError,
   status,
 } from "@grpc/grpc-js";
+import { isPattern } from "../../contract/subjects.ts";
 import {
   AckKind,
   BrokerClient,
@@ -234,7 +235,8 @@ export class HeraldClient {
       call.once("metadata", () => options.onSubscribed?.());
       try {
         for await (const message of call as AsyncIterable<MessageResponse>) {
-          startId = message.id + 1;
+          // A pattern subscription is live only: it resumes from the next live message.
+          if (!isPattern(subject)) startId = message.id + 1;
           yield received(message);
         }
         return;

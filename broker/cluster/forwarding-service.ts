@@ -70,6 +70,12 @@ type RoutingDeps = Omit<ForwardingDeps, "local" | "relays" | "retention">;
 const maxAttempts = 3;
 const consumeRetryDelayMs = 200;
 
+/** A server stream's events, as far as serving it while this member is alone needs them. */
+interface ServerStream {
+  on(event: "cancelled" | "finish" | "error", listener: () => void): unknown;
+  emit(event: "error", status: object): boolean;
+}
+
 /** What routing needs of an incoming call (unary or stream). */
 type CallContext = Pick<ServerUnaryCall<unknown, unknown>, "metadata" | "getDeadline">;
 
@@ -332,11 +338,37 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
     retryDelayMs: consumeRetryDelayMs,
   });
 
+  /**
+   * Serves a stream of a member that is alone here; once the cluster grows the stream ends with
+   * UNAVAILABLE, so the client comes back and is served from every member.
+   */
+  const whileAlone = <Call extends ServerStream>(call: Call, serve: (call: Call) => void) => {
+    let open = true;
+    const stop = view.onEpoch((current) => {
+      if (current.members.length <= 1) return;
+      stop();
+      if (!open) return;
+      open = false;
+      const grew = new ClusterUnavailableError(
+        "the cluster grew: reconnect to be served by every member",
+      );
+      call.emit("error", toGrpcStatus(grew));
+    });
+    const ended = () => {
+      open = false;
+      stop();
+    };
+    call.on("cancelled", ended);
+    call.on("finish", ended);
+    call.on("error", ended);
+    serve(call);
+  };
+
   const subscribe = (call: ServerWritableStream<SubscribeRequest, Buffer>) => {
     const subject = call.request.subject;
     if (isPattern(subject)) {
-      if (alone() || forwardedEpoch(call.metadata) !== undefined) return local.subscribe(call);
-      return patternRelay(call);
+      if (forwardedEpoch(call.metadata) !== undefined) return local.subscribe(call);
+      return alone() ? whileAlone(call, local.subscribe) : patternRelay(call);
     }
     const next = route(view, subject, forwardedEpoch(call.metadata) !== undefined);
     // An invalid subject is refused by the local handler, before a relay would read the store with it.
@@ -374,9 +406,9 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
     subscribe,
     publishStream: local.publishStream,
     // A group's state lives with each subject's owner: a client's stream joins every member.
-    consume: (call) =>
-      alone() || forwardedEpoch(call.metadata) !== undefined
-        ? local.consume(call)
-        : consumeRelay(call),
+    consume: (call) => {
+      if (forwardedEpoch(call.metadata) !== undefined) return local.consume(call);
+      return alone() ? whileAlone(call, local.consume) : consumeRelay(call);
+    },
   };
 }

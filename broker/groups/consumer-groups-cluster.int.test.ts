@@ -18,6 +18,7 @@ import { until } from "../../testing/until.ts";
 const aborts: AbortController[] = [];
 
 const uniqueGroup = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
+const group = () => uniqueGroup("grow");
 
 /** Publishes until acknowledged, retrying UNAVAILABLE (an epoch change in progress). */
 async function publishAcked(client: HeraldClient, subject: string, body: string): Promise<number> {
@@ -99,6 +100,47 @@ describe.each(sharedKinds)("consumer groups on a cluster on %s", (kind) => {
     expect(workers.filter((w) => w.seen.length > 0).length).toBeGreaterThan(1);
     const subscribed = await patternSubscription.messages;
     expect(subscribed.map(keyOf).sort()).toEqual([...published].sort());
+  });
+
+  it("moves the streams a lone member served to every member when the cluster grows", async () => {
+    const cluster = await startTestCluster(3, () => stores.newStore(), { prefix: "grow" });
+    clusters.push(cluster);
+    const all = cluster.members.map((member) => member.member);
+    const first = cluster.members[0];
+    if (first === undefined) throw new Error("no member");
+    cluster.publish({ epoch: 2, members: [first.member] });
+    const root = uniqueSubject("grow");
+    const subjects = Array.from({ length: 6 }, (_, index) => `${root}.s${index}`);
+    const client = first.client();
+    let joins = 0;
+    const abort = new AbortController();
+    aborts.push(abort);
+    const consumed: ConsumedMessage[] = [];
+    void client.consume(group(), `${root}.*`, (message) => void consumed.push(message), {
+      signal: abort.signal,
+      onJoined: () => (joins += 1),
+    });
+    let subscriptions = 0;
+    const subscribed: string[] = [];
+    void (async () => {
+      for await (const message of client.subscribe(`${root}.*`, {
+        resume: true,
+        signal: abort.signal,
+        onSubscribed: () => (subscriptions += 1),
+      }))
+        subscribed.push(keyOf(message));
+    })();
+    await until("joined and subscribed alone", () => joins === 1 && subscriptions === 1);
+    cluster.publish({ epoch: 3, members: all });
+    await until("joined and subscribed again", () => joins === 2 && subscriptions === 2);
+    const published = new Set<string>();
+    for (const [n, subject] of subjects.entries())
+      published.add(keyOf({ subject, id: await publishAcked(client, subject, `m${n}`) }));
+    await until("every message consumed and received", () =>
+      [...published].every(
+        (key) => consumed.some((message) => keyOf(message) === key) && subscribed.includes(key),
+      ),
+    );
   });
 
   it("loses nothing acknowledged while the membership goes 3 → 2 → 3 under consumption", async () => {
