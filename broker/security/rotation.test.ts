@@ -81,7 +81,10 @@ describe("certificate rotation without a restart", { timeout: 60_000 }, () => {
       "the new certificate on new connections",
       async () => {
         const serial = await servedSerial(broker.address, ca.pem);
-        return serial === rotated.serial ? serial : undefined;
+        if (serial === rotated.serial) return serial;
+        // Quoted if time runs out: what was served, and what the broker said about its files.
+        const said = broker.logs.filter((line) => line.includes("tls")).slice(-3);
+        throw new Error(`served ${serial}, expected ${rotated.serial}; ${said.join(" ")}`);
       },
       { timeoutMs: 20_000, intervalMs: 100 },
     );
