@@ -6,7 +6,6 @@ import {
   GroupConflictError,
   IdSpaceExhaustedError,
   NotOwnerError,
-  NotSupportedError,
   PeerCallError,
   PermissionDeniedError,
   InvalidArgumentError,
@@ -34,7 +33,6 @@ describe("toGrpcStatus", () => {
     [new ClusterUnavailableError("no membership adopted yet"), status.UNAVAILABLE],
     [new PeerCallError(status.INVALID_ARGUMENT, "unknown id 9"), status.INVALID_ARGUMENT],
     [new GroupConflictError("workers", "orders.*", "orders.>"), status.FAILED_PRECONDITION],
-    [new NotSupportedError("pattern subscriptions need one member"), status.UNIMPLEMENTED],
     [new UnauthenticatedError("no bearer token"), status.UNAUTHENTICATED],
     [new PermissionDeniedError("orders-writer", "publish", "audit.x"), status.PERMISSION_DENIED],
   ])("maps %s to its code with its message as detail", (err, code) => {
@@ -71,7 +69,6 @@ describe("toHttpFailure", () => {
     [new UnauthenticatedError("no bearer token"), 401, "UNAUTHENTICATED"],
     [new PermissionDeniedError("web", "publish", "audit.x"), 403, "PERMISSION_DENIED"],
     [new GroupConflictError("workers", "orders.*", "orders.>"), 409, "FAILED_PRECONDITION"],
-    [new NotSupportedError("one member only"), 501, "UNIMPLEMENTED"],
     [new GatewayRefusalError(405, "use POST"), 405, "UNIMPLEMENTED"],
     [new GatewayRefusalError(503, "too many streams"), 503, "UNAVAILABLE"],
   ])("maps %s to HTTP %i with the gRPC code's name", (err, httpStatus, code) => {

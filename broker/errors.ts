@@ -121,14 +121,6 @@ export class GroupConflictError extends Error {
   }
 }
 
-/** A call this broker does not serve in its current configuration (named in the message). */
-export class NotSupportedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "NotSupportedError";
-  }
-}
-
 export { StoreUnavailableError };
 
 /** The gRPC status for anything a handler threw. Unknown errors never leak their text. */
@@ -159,7 +151,6 @@ export function toGrpcStatus(err: unknown): Pick<StatusObject, "code" | "details
   if (err instanceof GroupConflictError) {
     return { code: status.FAILED_PRECONDITION, details: err.message };
   }
-  if (err instanceof NotSupportedError) return { code: status.UNIMPLEMENTED, details: err.message };
   if (err instanceof PeerCallError) return { code: err.code, details: err.details };
   if (err instanceof StoreUnavailableError) {
     return { code: status.UNAVAILABLE, details: `store unavailable: ${err.message}` };
