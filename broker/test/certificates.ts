@@ -64,7 +64,10 @@ export function issue(
   name: string,
   sans: readonly string[] = ["IP:127.0.0.1", "DNS:localhost"],
 ): TestLeaf {
-  const serial = randomBytes(8).toString("hex").toUpperCase().replace(/^0+/, "");
+  // 16 hex digits with a non-zero first one, positive: spelled as X509Certificate.serialNumber spells it.
+  const bytes = randomBytes(8);
+  bytes[0] = 0x10 | ((bytes[0] ?? 0) & 0x6f);
+  const serial = bytes.toString("hex").toUpperCase();
   const work = `${name}-${serial}`;
   writeFileSync(
     join(ca.dir, `${work}.ext`),
