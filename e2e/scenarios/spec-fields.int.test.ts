@@ -626,10 +626,10 @@ const cases: FieldCase[] = [
           { prepare: true },
         ),
       );
-      expect(tables.rows.map((row) => String(row.get("table_name"))).sort()).toEqual([
-        "messages",
-        "subject_heads",
-      ]);
+      // The store's own tables (consumer groups and deduplication add more).
+      expect(tables.rows.map((row) => String(row.get("table_name")))).toEqual(
+        expect.arrayContaining(["messages", "subject_heads"]),
+      );
 
       const managed = await statefulSet("keep-cassandra");
       expect(managed.spec?.replicas).toBe(2);
