@@ -205,6 +205,35 @@ describe.each(storeKinds)("consumer groups on the %s store", (kind) => {
     expect(hoarder.deliveries).toHaveLength(2);
   });
 
+  it("does not stall the others behind a member that never acks: everything is acked elsewhere", async () => {
+    const subject = uniqueSubject("neverack");
+    const group = uniqueGroup("neverack");
+    // The group's settings come from its first member: a short ack wait, attempts to spare.
+    const silent = member({ group, subject, maxInFlight: 2, ackWaitMs: 300, maxDeliveries: 20 });
+    await silent.joined;
+    const worker = await consumer(group, subject);
+    for (const n of range(1, 30)) await client.publish(subject, `m${n}`);
+    // New messages keep flowing to the worker while the silent member holds its two.
+    await until("the messages the silent member does not hold", () => worker.seen.length >= 28);
+    const acked = () => new Set(worker.seen.map((message) => message.id));
+    await until("every message acked by the worker", () => acked().size === 30, {
+      timeoutMs: 15_000,
+    });
+    expect([...acked()].sort((x, y) => x - y)).toEqual(range(1, 30));
+    // What the silent member held came to the worker again after the ack wait, as later attempts.
+    const held = new Set(silent.deliveries.map((delivery) => delivery.id));
+    expect(held.size).toBeGreaterThan(0);
+    for (const id of held) {
+      const handled = worker.seen.find((message) => message.id === id);
+      expect(handled?.attempt).toBeGreaterThan(1);
+    }
+    await until("30 acks durable", async () => (await ackedOf(group)) === 30);
+    await expect(client.fetch(`$DLQ.${group}.${subject}`, 1)).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+    });
+    expect(silent.failure).toBeUndefined();
+  });
+
   it("consumes every subject a wildcard group matches, and only those", async () => {
     const root = uniqueSubject("wild");
     const group = uniqueGroup("wild");

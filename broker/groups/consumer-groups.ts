@@ -139,6 +139,8 @@ interface Entry {
   /** Attempt of the latest delivery; 0 before the first. */
   attempt: number;
   holder: Member | undefined;
+  /** The member that held the latest delivery; undefined before the first. */
+  lastHolder: Member | undefined;
   timer: NodeJS.Timeout | undefined;
   /** On its way to the dead-letter subject. */
   dead: boolean;
@@ -447,7 +449,7 @@ export class ConsumerGroups {
       if (member === undefined) return;
       const work = this.#nextWork(group);
       if (work === undefined) return;
-      this.#deliver(group, member, work);
+      this.#deliver(group, this.#otherThanLastHolder(group, member, work), work);
     }
   }
 
@@ -461,6 +463,18 @@ export class ConsumerGroups {
       }
     }
     return undefined;
+  }
+
+  /**
+   * A message comes again to another member with room when there is one: its last holder let the
+   * ack wait pass or NAKed it, and one that never acks would otherwise take it until it is dead-lettered.
+   */
+  #otherThanLastHolder(group: Group, member: Member, entry: Entry): Member {
+    if (entry.lastHolder !== member) return member;
+    return (
+      group.members.find((other) => other !== member && other.held.size < other.maxInFlight) ??
+      member
+    );
   }
 
   /** The next entry to deliver, or undefined (starting store reads where there may be more). */
@@ -622,6 +636,7 @@ export class ConsumerGroups {
     clearTimeout(entry.timer);
     entry.timer = undefined;
     entry.holder?.held.delete(entry);
+    entry.lastHolder = entry.holder ?? entry.lastHolder;
     entry.holder = undefined;
   }
 
@@ -705,6 +720,7 @@ const newEntry = (state: SubjectState, record: MessageRecord, attempt: number): 
   record,
   attempt,
   holder: undefined,
+  lastHolder: undefined,
   timer: undefined,
   dead: false,
   span: undefined,
