@@ -421,6 +421,9 @@ export class ConsumerGroups {
       group.subjects.set(subject, state);
       this.#deadLetterExhausted(group, state);
       this.#pump(group);
+      // A batch made durable while the state loaded woke no one; later ones will, so one read covers it.
+      state.lastId = Math.max(state.lastId, await store.lastId(subject));
+      this.#pump(group);
     })()
       .catch((err: unknown) =>
         this.#deps.logger.debug({ err, group: name, subject }, "group state not loaded"),
