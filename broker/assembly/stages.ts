@@ -21,6 +21,7 @@ import { PeerPool } from "../cluster/peer-pool.ts";
 import { SubscribeRelays } from "../cluster/subscribe-relay.ts";
 import { ConsumerGroups, type GroupStats } from "../groups/consumer-groups.ts";
 import { createConsumeHandler } from "../groups/consume-handler.ts";
+import { createListGroupsHandler } from "../groups/list-groups.ts";
 import { createGroupMetrics } from "../groups/group-metrics.ts";
 import { createBrokerMetrics } from "../metrics.ts";
 import { Publisher } from "../publish/publisher.ts";
@@ -279,7 +280,11 @@ export function consumerGroupStage(
   groupFlush.connect(() => groups.flush());
   view.onEpoch(() => groups.onEpoch());
   groupStats.connect(() => groups.stats());
-  return { groups, consume: createConsumeHandler({ groups, admission, logger }) };
+  return {
+    groups,
+    consume: createConsumeHandler({ groups, admission, logger }),
+    listGroups: createListGroupsHandler({ groups, admission, logger }),
+  };
 }
 type Grouping = ReturnType<typeof consumerGroupStage>;
 
@@ -291,7 +296,7 @@ export async function servingStage(
   { hub }: Subscriptions,
   { relays, ownership, routing }: Cluster,
   { publisher, streams, admission }: Publishing,
-  { consume }: Grouping,
+  { consume, listGroups }: Grouping,
 ) {
   const local = createBrokerService({
     publisher,
@@ -303,6 +308,7 @@ export async function servingStage(
     admission,
     publishStreams: streams,
     consume,
+    listGroups,
   });
   const { access } = security;
   const forwarding = createForwardingService({

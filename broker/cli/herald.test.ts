@@ -154,6 +154,67 @@ describe("herald CLI", { timeout: 30_000 }, () => {
     expect(code).toBe(0);
   });
 
+  it("lists groups with their settings and, per subject, pending, ack-pending and lag", async () => {
+    const root = uniqueSubject("cli");
+    const group = `cli-groups-${root.split(".").at(-1) ?? ""}`;
+    const client = broker.client();
+    const abort = new AbortController();
+    let joined!: () => void;
+    const hasJoined = new Promise<void>((resolve) => (joined = resolve));
+    // A member that holds one message and never finishes it.
+    const holding = client.consume(group, `${root}.*`, () => new Promise<void>(() => undefined), {
+      maxInFlight: 1,
+      ackWaitMs: 60_000,
+      signal: abort.signal,
+      onJoined: joined,
+    });
+    await hasJoined;
+    for (const body of ["a", "b", "c"]) await client.publish(`${root}.eu`, body);
+    await client.publish(`${root}.us`, "d");
+    const [listed] = await until("both subjects with one message held", async () => {
+      const groups = await client.listGroups(group);
+      const counts = groups[0]?.subjects.map((subject) => subject.pending + subject.ackPending);
+      return counts?.length === 2 && counts[0] === 3 && counts[1] === 1 && groups;
+    });
+    const holder = listed?.subjects.find((subject) => subject.ackPending === 1)?.subject;
+    const counts = (subject: string, count: number) => {
+      const holds = subject === holder ? 1 : 0;
+      return { subject, pending: count - holds, ackPending: holds, lag: count };
+    };
+    const eu = counts(`${root}.eu`, 3);
+    const us = counts(`${root}.us`, 1);
+    expect(JSON.parse((await herald("--json", "groups", group)).stdout)).toEqual({
+      group,
+      subject: `${root}.*`,
+      ackWaitMs: 60_000,
+      maxDeliveries: 5,
+      startId: 0,
+      subjects: [eu, us],
+      pending: 3,
+      ackPending: 1,
+      lag: 4,
+    });
+    const lines = (await herald("groups")).stdout.trimEnd().split("\n");
+    expect(lines[0]?.split(/ {2,}/)).toEqual([
+      "GROUP",
+      "SUBJECT",
+      "PENDING",
+      "ACK-PENDING",
+      "LAG",
+      "ACK-WAIT",
+      "MAX-DELIVERIES",
+    ]);
+    const row = lines.findIndex((line) => line.startsWith(`${group} `));
+    expect(lines[row]?.split(/ {2,}/)).toEqual([group, `${root}.*`, "3", "1", "4", "60000ms", "5"]);
+    const cells = (counted: typeof eu) =>
+      [counted.subject, counted.pending, counted.ackPending, counted.lag].map(String);
+    expect(lines[row + 1]?.trim().split(/ {2,}/)).toEqual(cells(eu));
+    expect(lines[row + 2]?.trim().split(/ {2,}/)).toEqual(cells(us));
+    abort.abort();
+    await holding;
+    client.close();
+  });
+
   it("connects with TLS and a token from options or the environment", async () => {
     const ca = createCa("herald-cli");
     const leaf = issue(ca, "broker");

@@ -7,6 +7,7 @@
  *   herald fetch SUBJECT ID
  *   herald subscribe SUBJECT [--from ID]
  *   herald consume GROUP SUBJECT [--max-in-flight N] [--ack-wait MS]   (acks each printed line)
+ *   herald groups [GROUP]   (consumer groups with their settings, pending messages and lag)
  *
  * Global options: --addr HOST:PORT (default $HERALD_ADDR or 127.0.0.1:50051)
  * and --json (one JSON object per line instead of human-readable text). Security
@@ -19,6 +20,7 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { Command, InvalidArgumentError } from "commander";
 import { z } from "zod";
+import type { GroupInfo } from "../api/gen/broker.ts";
 import {
   HeraldClient,
   type HeraldClientOptions,
@@ -86,6 +88,52 @@ function failureLine(err: unknown): string {
     return `herald: ${status[serviceError.code] ?? serviceError.code}: ${serviceError.details ?? serviceError.message ?? ""}`;
   }
   return `herald: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/** A group's counts over its subjects. */
+function groupTotals(group: GroupInfo) {
+  const sum = (count: (subject: GroupInfo["subjects"][number]) => number) =>
+    group.subjects.reduce((total, subject) => total + count(subject), 0);
+  return {
+    pending: sum((subject) => subject.pending),
+    ackPending: sum((subject) => subject.ackPending),
+    lag: sum((subject) => subject.lag),
+  };
+}
+
+/** One row per group (its totals), then one per subject, in aligned columns. */
+function printGroups(groups: readonly GroupInfo[], json: boolean): void {
+  if (json) {
+    for (const group of groups)
+      process.stdout.write(`${JSON.stringify({ ...group, ...groupTotals(group) })}\n`);
+    return;
+  }
+  const rows = [
+    ["GROUP", "SUBJECT", "PENDING", "ACK-PENDING", "LAG", "ACK-WAIT", "MAX-DELIVERIES"],
+  ];
+  for (const group of groups) {
+    const totals = groupTotals(group);
+    rows.push([
+      group.group,
+      group.subject,
+      String(totals.pending),
+      String(totals.ackPending),
+      String(totals.lag),
+      `${group.ackWaitMs}ms`,
+      String(group.maxDeliveries),
+    ]);
+    for (const subject of group.subjects) {
+      const counts = [subject.pending, subject.ackPending, subject.lag].map(String);
+      rows.push(["", `  ${subject.subject}`, ...counts, "", ""]);
+    }
+  }
+  const widths = rows[0]?.map((_, column) =>
+    Math.max(...rows.map((row) => row[column]?.length ?? 0)),
+  );
+  for (const row of rows) {
+    const cells = row.map((cell, column) => cell.padEnd(widths?.[column] ?? 0));
+    process.stdout.write(`${cells.join("  ").trimEnd()}\n`);
+  }
 }
 
 async function withClient(
@@ -250,6 +298,18 @@ program
         },
       );
     }),
+  );
+
+program
+  .command("groups")
+  .description(
+    "list the consumer groups you may consume (or only GROUP): settings, and per subject pending, ack-pending and lag",
+  )
+  .argument("[group]")
+  .action((group: string | undefined) =>
+    withClient(globals(), async (client) =>
+      printGroups(await client.listGroups(group), globals().json),
+    ),
   );
 
 await program.parseAsync();

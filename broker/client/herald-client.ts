@@ -15,6 +15,7 @@ import {
   AckKind,
   BrokerClient,
   type Delivery,
+  type GroupInfo,
   type MessageResponse,
   type PublishStreamResponse,
 } from "../api/gen/broker.ts";
@@ -273,6 +274,18 @@ export class HeraldClient {
       }
       if (!aborted()) await new Promise((resolve) => setTimeout(resolve, this.#resubscribeDelayMs));
     }
+  }
+
+  /**
+   * The consumer groups the caller may consume (or only `group`), with their settings and, per
+   * subject, pending, ack-pending and lag; on a cluster, merged from every member.
+   */
+  listGroups(group = ""): Promise<GroupInfo[]> {
+    return new Promise((resolve, reject) =>
+      this.#client.listGroups({ group }, this.#metadata(), this.#deadline(), (err, response) =>
+        err ? reject(err) : resolve(response.groups),
+      ),
+    );
   }
 
   close(): void {

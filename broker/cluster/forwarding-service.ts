@@ -24,6 +24,8 @@ import {
 import type {
   BrokerClient,
   FetchRequest,
+  ListGroupsRequest,
+  ListGroupsResponse,
   MessageResponse,
   PublishBatchRequest,
   PublishBatchResponse,
@@ -41,6 +43,7 @@ import {
 import { asBuffer } from "../api/wire.ts";
 import { isPattern } from "../../contract/subjects.ts";
 import { createConsumeRelay } from "../groups/consume-relay.ts";
+import { mergeGroupLists } from "../groups/list-groups.ts";
 import type { PublishInput } from "../publish/publisher.ts";
 import type { BrokerHandlers } from "../server/broker-service.ts";
 import { type Retention, resolveExpiration, subjectProblem } from "../server/validation.ts";
@@ -96,6 +99,9 @@ const peerPublishBatch: PeerCall<PublishBatchRequest, PublishBatchResponse> = (c
 };
 const peerFetch: PeerCall<FetchRequest, MessageResponse> = (client, ...args) => {
   client.fetch(...args);
+};
+const peerListGroups: PeerCall<ListGroupsRequest, ListGroupsResponse> = (client, ...args) => {
+  client.listGroups(...args);
 };
 
 const isNotOwner = (code: number | undefined, details: string | undefined) =>
@@ -409,6 +415,28 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
     consume: (call) => {
       if (forwardedEpoch(call.metadata) !== undefined) return local.consume(call);
       return alone() ? whileAlone(call, local.consume) : consumeRelay(call);
+    },
+    // Each member reports the subjects it owns: a client's call asks every member and merges.
+    listGroups: (call, callback) => {
+      if (forwardedEpoch(call.metadata) !== undefined || alone())
+        return local.listGroups(call, callback);
+      const members = view.current?.members ?? [];
+      if (members.length === 0) {
+        const reason = view.adopted
+          ? "the cluster has no members"
+          : "no cluster membership adopted yet";
+        return callback(toGrpcStatus(new ClusterUnavailableError(reason)));
+      }
+      Promise.all(
+        members.map((member) =>
+          member.name === view.self
+            ? runLocal(local.listGroups, call)
+            : callPeer("ListGroups", peerListGroups, member, call.request, call),
+        ),
+      ).then(
+        (answers) => callback(null, mergeGroupLists(answers)),
+        (err: unknown) => callback(toGrpcStatus(err)),
+      );
     },
   };
 }

@@ -48,13 +48,15 @@ const orDefault = (name: string, fallback: number, max: number) =>
     .max(max, `${name} must be at most ${max}`)
     .transform((value) => (value === 0 ? fallback : value));
 
+export const GroupNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_-]{1,64}$/,
+    "group must be 1-64 characters of letters, digits, '_' or '-' (it names the subject $DLQ.<group>.<subject>)",
+  );
+
 const StartSchema = z.object({
-  group: z
-    .string()
-    .regex(
-      /^[A-Za-z0-9_-]{1,64}$/,
-      "group must be 1-64 characters of letters, digits, '_' or '-' (it names the subject $DLQ.<group>.<subject>)",
-    ),
+  group: GroupNameSchema,
   subject: subjectOrPattern,
   maxInFlight: orDefault("max_in_flight", groupDefaults.maxInFlight, maxInFlightLimit),
   ackWaitMs: orDefault("ack_wait_ms", groupDefaults.ackWaitMs, maxAckWaitMs),
@@ -75,7 +77,7 @@ const AckSchema = z.object({
     .transform((kind) => ackKinds[kind]),
 });
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+export function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value);
   if (!result.success)
     throw new InvalidArgumentError(result.error.issues[0]?.message ?? "invalid request");

@@ -102,6 +102,52 @@ describe.each(sharedKinds)("consumer groups on a cluster on %s", (kind) => {
     expect(subscribed.map(keyOf).sort()).toEqual([...published].sort());
   });
 
+  it("lists a group with the subjects of every owner, merged by the broker called", async () => {
+    const cluster = await startTestCluster(3, () => stores.newStore(), { prefix: "list" });
+    clusters.push(cluster);
+    const root = uniqueSubject("list");
+    const subjects = Array.from({ length: 6 }, (_, index) => `${root}.s${index}`);
+    const group = uniqueGroup("list");
+    const client = cluster.members[0]?.client() as HeraldClient;
+    const abort = new AbortController();
+    aborts.push(abort);
+    let joined!: () => void;
+    const hasJoined = new Promise<void>((resolve) => (joined = resolve));
+    // Holds one message per broker that owns a subject, and never finishes it.
+    void client.consume(group, `${root}.*`, () => new Promise<void>(() => undefined), {
+      signal: abort.signal,
+      onJoined: joined,
+      maxInFlight: 1,
+      ackWaitMs: 60_000,
+    });
+    await hasJoined;
+    for (const subject of subjects) {
+      await client.publish(subject, "a");
+      await client.publish(subject, "b");
+    }
+    const membership = { epoch: 1, members: cluster.members.map((member) => member.member) };
+    const owners = new Set(
+      subjects.map((subject) => cluster.ownerOf(subject, membership).member.name),
+    );
+    const asker = cluster.members[2]?.client() as HeraldClient;
+    const [listed] = await until(
+      "every subject with its messages, one held per owner",
+      async () => {
+        const [info] = await asker.listGroups(group);
+        const held = info?.subjects.reduce((sum, subject) => sum + subject.ackPending, 0);
+        return info?.subjects.length === subjects.length && held === owners.size && [info];
+      },
+    );
+    expect(listed).toMatchObject({ group, subject: `${root}.*`, ackWaitMs: 60_000 });
+    expect(listed?.subjects.map((subject) => subject.subject)).toEqual(subjects);
+    for (const subject of listed?.subjects ?? []) {
+      expect(subject.pending + subject.ackPending).toBe(2);
+      expect(subject.lag).toBe(2);
+    }
+    expect((await asker.listGroups()).map((info) => info.group)).toContain(group);
+    abort.abort();
+  });
+
   it("moves the streams a lone member served to every member when the cluster grows", async () => {
     const cluster = await startTestCluster(3, () => stores.newStore(), { prefix: "grow" });
     clusters.push(cluster);

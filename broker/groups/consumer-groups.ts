@@ -86,6 +86,20 @@ export interface GroupStats {
   readonly lag: number;
 }
 
+/** One subject of a group, as GroupStats counts it. */
+export interface SubjectStats {
+  readonly subject: string;
+  readonly pending: number;
+  readonly ackPending: number;
+  /** The subject's last id minus the group's floor (every id up to it is settled). */
+  readonly lag: number;
+}
+
+export interface GroupListing {
+  readonly settings: GroupSettings;
+  readonly subjects: readonly SubjectStats[];
+}
+
 export interface GroupEvents {
   redelivered(group: string): void;
   deadLettered(group: string): void;
@@ -247,16 +261,52 @@ export class ConsumerGroups {
       let ackPending = 0;
       let lag = 0;
       for (const state of group.subjects.values()) {
-        pending += Math.max(0, state.lastId - state.cursor + 1) + state.redeliver.length;
-        let floor = state.cursor - 1;
-        for (const entry of state.pending.values()) {
-          if (entry.holder !== undefined) ackPending += 1;
-          floor = Math.min(floor, entry.record.id - 1);
-        }
-        lag += Math.max(0, state.lastId - floor);
+        const subject = servedStats(state);
+        pending += subject.pending;
+        ackPending += subject.ackPending;
+        lag += subject.lag;
       }
       return { group: group.settings.name, pending, ackPending, lag };
     });
+  }
+
+  /**
+   * Every stored group (or the one named) with the subjects this member owns: from memory where
+   * the group is served here, else from its stored positions, where nothing is held by a member.
+   */
+  async list(name?: string): Promise<GroupListing[]> {
+    const { store } = this.#deps;
+    const listings: GroupListing[] = [];
+    for (const settings of await store.groups()) {
+      if (name !== undefined && settings.name !== name) continue;
+      const served = this.#groups.get(settings.name);
+      const subjects =
+        served === undefined
+          ? await this.#storedStats(settings)
+          : [...served.subjects.values()].map(servedStats);
+      subjects.sort((a, b) => compare(a.subject, b.subject));
+      listings.push({ settings, subjects });
+    }
+    return listings.sort((a, b) => compare(a.settings.name, b.settings.name));
+  }
+
+  async #storedStats(settings: GroupSettings): Promise<SubjectStats[]> {
+    const { store, owns } = this.#deps;
+    const { matches } = new Group(settings);
+    const stats: SubjectStats[] = [];
+    for (const { subject, cursor, pending } of await store.groupPositions(settings.name)) {
+      if (!owns(subject) || !matches(subject)) continue;
+      const lastId = await store.lastId(subject);
+      let floor = cursor - 1;
+      for (const delivery of pending) floor = Math.min(floor, delivery.id - 1);
+      stats.push({
+        subject,
+        pending: Math.max(0, lastId - cursor + 1) + pending.length,
+        ackPending: 0,
+        lag: Math.max(0, lastId - floor),
+      });
+    }
+    return stats;
   }
 
   /** Ends every member's stream with `err` and writes what is queued. */
@@ -701,6 +751,24 @@ function checked(settings: GroupSettings, request: JoinRequest, group: Group): G
     throw new GroupConflictError(settings.name, settings.pattern, request.pattern);
   return group;
 }
+
+/** A subject's counts from the state this member serves. */
+function servedStats(state: SubjectState): SubjectStats {
+  let ackPending = 0;
+  let floor = state.cursor - 1;
+  for (const entry of state.pending.values()) {
+    if (entry.holder !== undefined) ackPending += 1;
+    floor = Math.min(floor, entry.record.id - 1);
+  }
+  return {
+    subject: state.subject,
+    pending: Math.max(0, state.lastId - state.cursor + 1) + state.redeliver.length,
+    ackPending,
+    lag: Math.max(0, state.lastId - floor),
+  };
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 const isLive = (record: MessageRecord, nowMs: number) =>
   record.expiresAtMs === null || record.expiresAtMs > nowMs;

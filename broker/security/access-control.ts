@@ -13,6 +13,7 @@
  * PublishStream frame, and the subject a Consume stream starts on. A stream's principal is looked up
  * again after a reload, so a PublishStream opened before a permission change follows it and a
  * removed user's frames are refused; an open Subscribe or Consume whose grant is gone is ended.
+ * A ListGroups call registers its principal too: it lists only the groups the caller may consume.
  */
 import type {
   Metadata,
@@ -22,7 +23,13 @@ import type {
   ServerWritableStream,
 } from "@grpc/grpc-js";
 import type { ClusterServer } from "../api/gen/cluster.ts";
-import type { ConsumeRequest, Delivery, SubscribeRequest } from "../api/gen/broker.ts";
+import type {
+  ConsumeRequest,
+  Delivery,
+  ListGroupsRequest,
+  ListGroupsResponse,
+  SubscribeRequest,
+} from "../api/gen/broker.ts";
 import { forwardedEpoch, forwardedPrincipalKey } from "../cluster/forwarded-metadata.ts";
 import { PermissionDeniedError, toGrpcStatus, UnauthenticatedError } from "../errors.ts";
 import { maxTimerMs } from "../../lib/process/env.ts";
@@ -49,6 +56,7 @@ interface StreamAccess {
   readonly granted: [Verb, string][] | undefined;
 }
 
+/** Authenticated streams, and ListGroups calls, with their principal. */
 const streams = new WeakMap<object, StreamAccess>();
 
 /**
@@ -61,6 +69,12 @@ export function authorize(call: object, verb: Verb, subject: string): void {
   if (access === undefined) return;
   check(access.principal(), verb, subject);
   access.granted?.push([verb, subject]);
+}
+
+/** Whether the principal of `call` may `verb` on `subject`; a call of a broker without authentication may. */
+export function permits(call: object, verb: Verb, subject: string): boolean {
+  const access = streams.get(call);
+  return access === undefined || access.principal().permissions.allows(verb, subject);
 }
 
 function check(principal: Principal, verb: Verb, subject: string): void {
@@ -329,6 +343,13 @@ export function createAccessControl(state: AccessState): AccessControl {
       publishStream: stream<PublishStreamCall>(handlers.publishStream, false, () => undefined),
       // The subject arrives in the first frame: the handler authorizes `consume` on it.
       consume: stream<ConsumeCall>(handlers.consume, true, () => undefined),
+      // Any user may ask; the handler lists only the groups whose subject or pattern it may consume.
+      listGroups: unary<ListGroupsRequest, ListGroupsResponse>(
+        handlers.listGroups,
+        (call, principal) => {
+          streams.set(call, { principal: () => principal, granted: undefined });
+        },
+      ),
     }),
     revalidate: () => {
       for (const call of [...revocable]) recheck(call);

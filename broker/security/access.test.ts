@@ -242,6 +242,23 @@ describe("bearer tokens over TLS", () => {
     );
   });
 
+  it("lists only the groups whose subject or pattern the caller may consume", async () => {
+    const client = tlsClient(broker, { token: workerToken });
+    const stop = new AbortController();
+    let joined = () => {};
+    const member = client.consume("listed", "orders.*", () => undefined, {
+      signal: stop.signal,
+      onJoined: () => joined(),
+    });
+    await new Promise<void>((resolve) => (joined = resolve));
+    const [listed] = await client.listGroups("listed");
+    expect(listed).toMatchObject({ group: "listed", subject: "orders.*" });
+    expect(await tlsClient(broker, { token: readerToken }).listGroups()).toEqual([]);
+    await expectStatus(tlsClient(broker).listGroups(), status.UNAUTHENTICATED);
+    stop.abort();
+    await member;
+  });
+
   it("refuses a call a client marks as forwarded, and Handoff: only cluster members may", async () => {
     const raw = new BrokerClient(broker.address, credentials.createSsl(ca.pem));
     const metadata = new Metadata();

@@ -38,8 +38,9 @@ export interface BrokerServiceDeps {
   /** Whether new calls are taken: not while draining for shutdown or while the store is unreachable. */
   readonly admission: () => Admission;
   readonly publishStreams: Pick<PublishStreams, "handle">;
-  /** Consumer groups (groups/consume-handler.ts). */
+  /** Consumer groups (groups/consume-handler.ts, groups/list-groups.ts). */
   readonly consume: BrokerServer["consume"];
+  readonly listGroups: BrokerServer["listGroups"];
   readonly logger: Logger;
 }
 
@@ -70,6 +71,7 @@ export interface BrokerHandlers extends UntypedServiceImplementation {
   subscribe: handleServerStreamingCall<SubscribeRequest, Buffer>;
   publishStream: BrokerServer["publishStream"];
   consume: BrokerServer["consume"];
+  listGroups: BrokerServer["listGroups"];
 }
 
 export function createBrokerService(deps: BrokerServiceDeps): BrokerHandlers {
@@ -147,6 +149,7 @@ export function createBrokerService(deps: BrokerServiceDeps): BrokerHandlers {
 
     publishStream: (call) => deps.publishStreams.handle(call),
     consume: deps.consume,
+    listGroups: deps.listGroups,
   };
 }
 

@@ -166,5 +166,7 @@ export function observeService(handlers: BrokerHandlers, recorder: MethodRecorde
     publishStream,
     // A Consume stream lives as long as its member; it is measured by the group metrics.
     consume: handlers.consume,
+    // An admin call, not a message method.
+    listGroups: handlers.listGroups,
   };
 }

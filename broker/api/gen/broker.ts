@@ -153,6 +153,37 @@ export interface Delivery {
   attempt: number;
 }
 
+export interface ListGroupsRequest {
+  /** only this group; empty = every group */
+  group: string;
+}
+
+export interface ListGroupsResponse {
+  /** by name; only groups the caller may consume */
+  groups: GroupInfo[];
+}
+
+export interface GroupInfo {
+  group: string;
+  /** the group's subject or pattern */
+  subject: string;
+  ackWaitMs: number;
+  maxDeliveries: number;
+  startId: number;
+  /** by subject; those the group has consumed or may consume */
+  subjects: GroupSubject[];
+}
+
+export interface GroupSubject {
+  subject: string;
+  /** not yet delivered, or due for redelivery */
+  pending: number;
+  /** delivered to a member and not yet acknowledged */
+  ackPending: number;
+  /** the subject's last id minus the group's floor (all below it settled) */
+  lag: number;
+}
+
 function createBasePublishRequest(): PublishRequest {
   return { subject: "", body: Buffer.alloc(0), expirationSeconds: 0 };
 }
@@ -1207,6 +1238,322 @@ export const Delivery: MessageFns<Delivery> = {
   },
 };
 
+function createBaseListGroupsRequest(): ListGroupsRequest {
+  return { group: "" };
+}
+
+export const ListGroupsRequest: MessageFns<ListGroupsRequest> = {
+  encode(message: ListGroupsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.group !== "") {
+      writer.uint32(10).string(message.group);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListGroupsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListGroupsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.group = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ListGroupsRequest>): ListGroupsRequest {
+    return ListGroupsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListGroupsRequest>): ListGroupsRequest {
+    const message = createBaseListGroupsRequest();
+    message.group = object.group ?? "";
+    return message;
+  },
+};
+
+function createBaseListGroupsResponse(): ListGroupsResponse {
+  return { groups: [] };
+}
+
+export const ListGroupsResponse: MessageFns<ListGroupsResponse> = {
+  encode(message: ListGroupsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.groups) {
+      GroupInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListGroupsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListGroupsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.groups.push(GroupInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ListGroupsResponse>): ListGroupsResponse {
+    return ListGroupsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListGroupsResponse>): ListGroupsResponse {
+    const message = createBaseListGroupsResponse();
+    message.groups = object.groups?.map((e) => GroupInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGroupInfo(): GroupInfo {
+  return { group: "", subject: "", ackWaitMs: 0, maxDeliveries: 0, startId: 0, subjects: [] };
+}
+
+export const GroupInfo: MessageFns<GroupInfo> = {
+  encode(message: GroupInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.group !== "") {
+      writer.uint32(10).string(message.group);
+    }
+    if (message.subject !== "") {
+      writer.uint32(18).string(message.subject);
+    }
+    if (message.ackWaitMs !== 0) {
+      writer.uint32(24).uint32(message.ackWaitMs);
+    }
+    if (message.maxDeliveries !== 0) {
+      writer.uint32(32).uint32(message.maxDeliveries);
+    }
+    if (message.startId !== 0) {
+      writer.uint32(40).int32(message.startId);
+    }
+    for (const v of message.subjects) {
+      GroupSubject.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GroupInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGroupInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.group = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ackWaitMs = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxDeliveries = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.startId = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.subjects.push(GroupSubject.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<GroupInfo>): GroupInfo {
+    return GroupInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GroupInfo>): GroupInfo {
+    const message = createBaseGroupInfo();
+    message.group = object.group ?? "";
+    message.subject = object.subject ?? "";
+    message.ackWaitMs = object.ackWaitMs ?? 0;
+    message.maxDeliveries = object.maxDeliveries ?? 0;
+    message.startId = object.startId ?? 0;
+    message.subjects = object.subjects?.map((e) => GroupSubject.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGroupSubject(): GroupSubject {
+  return { subject: "", pending: 0, ackPending: 0, lag: 0 };
+}
+
+export const GroupSubject: MessageFns<GroupSubject> = {
+  encode(message: GroupSubject, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subject !== "") {
+      writer.uint32(10).string(message.subject);
+    }
+    if (message.pending !== 0) {
+      writer.uint32(16).uint32(message.pending);
+    }
+    if (message.ackPending !== 0) {
+      writer.uint32(24).uint32(message.ackPending);
+    }
+    if (message.lag !== 0) {
+      writer.uint32(32).uint32(message.lag);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GroupSubject {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGroupSubject();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pending = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ackPending = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.lag = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<GroupSubject>): GroupSubject {
+    return GroupSubject.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GroupSubject>): GroupSubject {
+    const message = createBaseGroupSubject();
+    message.subject = object.subject ?? "";
+    message.pending = object.pending ?? 0;
+    message.ackPending = object.ackPending ?? 0;
+    message.lag = object.lag ?? 0;
+    return message;
+  },
+};
+
 export type BrokerService = typeof BrokerService;
 export const BrokerService = {
   /** Returns once the message is durable in the configured store. */
@@ -1285,6 +1632,19 @@ export const BrokerService = {
     responseSerialize: (value: Delivery): Buffer => Buffer.from(Delivery.encode(value).finish()),
     responseDeserialize: (value: Buffer): Delivery => Delivery.decode(value),
   },
+  /**
+   * Admin: the consumer groups, their settings and, per subject, what waits and the lag.
+   * On a cluster the member called merges every member's answer (each reports the subjects it owns).
+   */
+  listGroups: {
+    path: "/broker.Broker/ListGroups" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListGroupsRequest): Buffer => Buffer.from(ListGroupsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListGroupsRequest => ListGroupsRequest.decode(value),
+    responseSerialize: (value: ListGroupsResponse): Buffer => Buffer.from(ListGroupsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListGroupsResponse => ListGroupsResponse.decode(value),
+  },
 } as const;
 
 export interface BrokerServer extends UntypedServiceImplementation {
@@ -1314,6 +1674,11 @@ export interface BrokerServer extends UntypedServiceImplementation {
    * Each message goes to one member at a time until it is acknowledged.
    */
   consume: handleBidiStreamingCall<ConsumeRequest, Delivery>;
+  /**
+   * Admin: the consumer groups, their settings and, per subject, what waits and the lag.
+   * On a cluster the member called merges every member's answer (each reports the subjects it owns).
+   */
+  listGroups: handleUnaryCall<ListGroupsRequest, ListGroupsResponse>;
 }
 
 export interface BrokerClient extends Client {
@@ -1397,6 +1762,25 @@ export interface BrokerClient extends Client {
   consume(): ClientDuplexStream<ConsumeRequest, Delivery>;
   consume(options: Partial<CallOptions>): ClientDuplexStream<ConsumeRequest, Delivery>;
   consume(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<ConsumeRequest, Delivery>;
+  /**
+   * Admin: the consumer groups, their settings and, per subject, what waits and the lag.
+   * On a cluster the member called merges every member's answer (each reports the subjects it owns).
+   */
+  listGroups(
+    request: ListGroupsRequest,
+    callback: (error: ServiceError | null, response: ListGroupsResponse) => void,
+  ): ClientUnaryCall;
+  listGroups(
+    request: ListGroupsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListGroupsResponse) => void,
+  ): ClientUnaryCall;
+  listGroups(
+    request: ListGroupsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListGroupsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const BrokerClient = makeGenericClientConstructor(BrokerService, "broker.Broker") as unknown as {
