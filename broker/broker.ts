@@ -32,6 +32,7 @@ export type BrokerSettings = Pick<
   BrokerConfig,
   | "grpcAddress"
   | "batch"
+  | "dedupWindowMs"
   | "maxMessageBytes"
   | "subscriberBufferSize"
   | "publishStreamMaxInflight"

@@ -57,6 +57,8 @@ export interface BrokerConfig {
   readonly web: WebConfig | undefined;
   readonly store: StoreConfig;
   readonly batch: { readonly maxSize: number; readonly maxDelayMs: number };
+  /** How long a stored idempotency key answers duplicate publishes. */
+  readonly dedupWindowMs: number;
   readonly maxMessageBytes: number;
   /** Messages queued for one subscriber before its stream ends with RESOURCE_EXHAUSTED. */
   readonly subscriberBufferSize: number;
@@ -248,6 +250,7 @@ export function loadConfig(
           },
     store: storeConfig(env),
     batch: { maxSize: env.HERALD_BATCH_MAX_SIZE, maxDelayMs: env.HERALD_BATCH_MAX_DELAY_MS },
+    dedupWindowMs: env.HERALD_DEDUP_WINDOW_SECONDS * 1000,
     maxMessageBytes: env.HERALD_MAX_MESSAGE_BYTES,
     subscriberBufferSize: env.HERALD_SUBSCRIBER_BUFFER,
     publishStreamMaxInflight: env.HERALD_PUBLISH_STREAM_MAX_INFLIGHT,

@@ -41,6 +41,11 @@ const maxExpirationSeconds = 2 ** 31 - 1;
  * enough that a typo (an extra zero or two) fails startup instead of holding gigabytes.
  */
 const maxQueuedMessages = 100_000;
+/**
+ * Longest duplicate window: every key in it is a stored row, so a week bounds the table a steady
+ * publisher builds, and stays far inside Cassandra's TTL limit.
+ */
+export const maxDedupWindowSeconds = 7 * 24 * 3600;
 
 export const brokerEnvSchema = z.object({
   HERALD_GRPC_ADDR: envHostPort()
@@ -128,6 +133,11 @@ export const brokerEnvSchema = z.object({
   HERALD_MAX_EXPIRATION_SECONDS: envInteger(1, maxExpirationSeconds)
     .optional()
     .describe("Longest expiry a publish may ask for; unset: no limit."),
+  HERALD_DEDUP_WINDOW_SECONDS: envInteger(1, maxDedupWindowSeconds)
+    .default(120)
+    .describe(
+      "How long a publish's idempotency key answers duplicates with the first id; at most 604800 (7 days).",
+    ),
   HERALD_MEMBERSHIP_CONFIGMAP: envText()
     .optional()
     .describe("Name of the membership ConfigMap in POD_NAMESPACE to watch."),

@@ -60,7 +60,7 @@ export async function grpcClient(address: string, security?: ClientSecurity): Pr
     publish: (subject, body) =>
       new Promise((resolve, reject) =>
         channel.publish(
-          { subject, body, expirationSeconds: 0 },
+          { subject, body, expirationSeconds: 0, idempotencyKey: "" },
           callMetadata(security),
           deadline(),
           (err) => (err ? reject(err) : resolve()),
@@ -112,7 +112,10 @@ export async function grpcStreamClient(
       new Promise((resolve, reject) => {
         sequence += 1;
         pending.set(sequence, { resolve, reject });
-        call.write({ sequence, message: { subject, body, expirationSeconds: 0 } });
+        call.write({
+          sequence,
+          message: { subject, body, expirationSeconds: 0, idempotencyKey: "" },
+        });
       }),
     close: () => {
       call.end();

@@ -200,6 +200,7 @@ export function publishStage(
     sequencer,
     admit: (subject) => ownership.admit(subject),
     batch: settings.batch,
+    dedupWindowMs: settings.dedupWindowMs,
     onDurable: (records, publishSpans) => {
       hub.deliver(records);
       groupFeed.call(records, publishSpans);

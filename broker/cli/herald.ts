@@ -2,8 +2,8 @@
 /**
  * `herald`: publish, fetch and subscribe from a terminal.
  *
- *   herald publish SUBJECT BODY [--ttl SECONDS]
- *   herald publish SUBJECT --stdin [--ttl SECONDS]   (each line one message, over one stream)
+ *   herald publish SUBJECT BODY [--ttl SECONDS] [--key KEY]
+ *   herald publish SUBJECT --stdin [--ttl SECONDS] [--key KEY]   (each line one message, over one stream)
  *   herald fetch SUBJECT ID
  *   herald subscribe SUBJECT [--from ID]
  *   herald consume GROUP SUBJECT [--max-in-flight N] [--ack-wait MS]   (acks each printed line)
@@ -166,9 +166,11 @@ async function publishLines(
   client: HeraldClient,
   subject: string,
   ttlSeconds: number,
+  key: string | undefined,
   print: (id: number) => void,
 ): Promise<void> {
   const publisher = client.publisher();
+  let lineNumber = 0;
   const pending: Promise<void>[] = [];
   const report = (err: unknown) => {
     console.error(failureLine(err));
@@ -176,8 +178,13 @@ async function publishLines(
   };
   try {
     for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+      lineNumber += 1;
+      // Line N's key is KEY:N, so feeding the same input again stores nothing twice.
+      const idempotencyKey = key === undefined ? undefined : `${key}:${lineNumber}`;
       // Acks come in send order, so the ids print in line order.
-      pending.push(publisher.publish(subject, line, { ttlSeconds }).then(print, report));
+      pending.push(
+        publisher.publish(subject, line, { ttlSeconds, idempotencyKey }).then(print, report),
+      );
       if (pending.length >= stdinWindow) await pending.shift();
     }
     await Promise.all(pending);
@@ -203,6 +210,12 @@ const program = new Command("herald")
 
 const globals = () => program.opts<GlobalOptions>();
 
+interface PublishCommandOptions {
+  readonly ttl: number;
+  readonly stdin: boolean;
+  readonly key?: string;
+}
+
 program
   .command("publish")
   .description("publish BODY (or each line of stdin) to SUBJECT and print the message id")
@@ -215,7 +228,11 @@ program
     parseWith(nonNegative, "seconds ≥ 0"),
     0,
   )
-  .action((subject: string, body: string | undefined, options: { ttl: number; stdin: boolean }) => {
+  .option(
+    "--key <key>",
+    "idempotency key: a repeat within the broker's duplicate window prints the first id and stores nothing",
+  )
+  .action((subject: string, body: string | undefined, options: PublishCommandOptions) => {
     if ((body === undefined) === !options.stdin)
       program.error("herald: publish takes a BODY or --stdin (one of them)");
     const print = (id: number) =>
@@ -223,8 +240,14 @@ program
         globals().json ? `${JSON.stringify({ subject, id })}\n` : `published ${subject}#${id}\n`,
       );
     return withClient(globals(), async (client) => {
-      if (body === undefined) await publishLines(client, subject, options.ttl, print);
-      else print(await client.publish(subject, body, { ttlSeconds: options.ttl }));
+      if (body === undefined) await publishLines(client, subject, options.ttl, options.key, print);
+      else
+        print(
+          await client.publish(subject, body, {
+            ttlSeconds: options.ttl,
+            idempotencyKey: options.key,
+          }),
+        );
     });
   });
 

@@ -10,6 +10,7 @@ import {
   type ServiceError,
   status,
 } from "@grpc/grpc-js";
+import { randomUUID } from "node:crypto";
 import { isPattern } from "../../contract/subjects.ts";
 import {
   AckKind,
@@ -50,6 +51,11 @@ export interface ConsumeOptions {
 export interface PublishOptions {
   /** Seconds until the message expires; 0 or absent = never. */
   readonly ttlSeconds?: number;
+  /**
+   * A repeat within the broker's duplicate window answers the first id and stores nothing
+   * (broker/README.md#idempotent-publish). `publish` and `publishBatch` make one up when absent.
+   */
+  readonly idempotencyKey?: string;
 }
 
 export interface SubscribeOptions {
@@ -89,6 +95,11 @@ export interface HeraldClientOptions {
   readonly tls?: TlsOptions;
   /** Sent on every call as `authorization: Bearer <token>`: an auth-file token or a JWT. */
   readonly token?: string;
+  /**
+   * Calls of `publish` and `publishBatch`, the first included, while they fail UNAVAILABLE or
+   * DEADLINE_EXCEEDED (default 3): each repeat carries the same idempotency keys.
+   */
+  readonly publishAttempts?: number;
 }
 
 export interface TlsOptions {
@@ -98,6 +109,9 @@ export interface TlsOptions {
   readonly cert?: Buffer;
   readonly key?: Buffer;
 }
+
+/** A publish that failed with these may or may not be stored: repeated with its keys, it is safe. */
+const republishCodes = new Set<number>([status.UNAVAILABLE, status.DEADLINE_EXCEEDED]);
 
 const resumableCodes = new Set<number>([
   status.UNAVAILABLE,
@@ -111,6 +125,7 @@ export class HeraldClient {
   readonly #client: BrokerClient;
   readonly #callTimeoutMs: number;
   readonly #resubscribeDelayMs: number;
+  readonly #publishAttempts: number;
   readonly #authorization: string | undefined;
 
   constructor(address: string, options: HeraldClientOptions = {}) {
@@ -127,6 +142,7 @@ export class HeraldClient {
     });
     this.#callTimeoutMs = options.callTimeoutMs ?? 10_000;
     this.#resubscribeDelayMs = options.resubscribeDelayMs ?? 200;
+    this.#publishAttempts = options.publishAttempts ?? 3;
   }
 
   /** Resolves with the message's id once it is durable on the broker. */
@@ -135,30 +151,55 @@ export class HeraldClient {
     body: Uint8Array | string,
     options: PublishOptions = {},
   ): Promise<number> {
-    const request = { subject, body: toBuffer(body), expirationSeconds: options.ttlSeconds ?? 0 };
-    return new Promise((resolve, reject) =>
-      this.#client.publish(request, this.#metadata(), this.#deadline(), (err, response) =>
-        err ? reject(err) : resolve(response.id),
-      ),
+    const request = {
+      subject,
+      body: toBuffer(body),
+      expirationSeconds: options.ttlSeconds ?? 0,
+      idempotencyKey: options.idempotencyKey ?? randomUUID(),
+    };
+    return this.#republishing(
+      () =>
+        new Promise((resolve, reject) =>
+          this.#client.publish(request, this.#metadata(), this.#deadline(), (err, response) =>
+            err ? reject(err) : resolve(response.id),
+          ),
+        ),
     );
   }
 
   /** Publishes several messages in one call: all are stored, or the call fails. */
   publishBatch(
-    messages: readonly { subject: string; body: Uint8Array | string; ttlSeconds?: number }[],
+    messages: readonly ({ subject: string; body: Uint8Array | string } & PublishOptions)[],
   ): Promise<number[]> {
     const request = {
       messages: messages.map((message) => ({
         subject: message.subject,
         body: toBuffer(message.body),
         expirationSeconds: message.ttlSeconds ?? 0,
+        idempotencyKey: message.idempotencyKey ?? randomUUID(),
       })),
     };
-    return new Promise((resolve, reject) =>
-      this.#client.publishBatch(request, this.#metadata(), this.#deadline(), (err, response) =>
-        err ? reject(err) : resolve(response.ids),
-      ),
+    return this.#republishing(
+      () =>
+        new Promise((resolve, reject) =>
+          this.#client.publishBatch(request, this.#metadata(), this.#deadline(), (err, response) =>
+            err ? reject(err) : resolve(response.ids),
+          ),
+        ),
     );
+  }
+
+  /** Repeats `call` (same keys, so never stored twice) while it fails with a republish code. */
+  async #republishing<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; attempt < this.#publishAttempts; attempt += 1) {
+      try {
+        return await call();
+      } catch (err) {
+        if (!republishCodes.has((err as ServiceError).code)) throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.#resubscribeDelayMs));
+    }
+    return call();
   }
 
   /** Opens a PublishStream: publishes are pipelined and acknowledged one by one, in order. */
@@ -195,6 +236,7 @@ export class HeraldClient {
           subject,
           body: toBuffer(body),
           expirationSeconds: options.ttlSeconds ?? 0,
+          idempotencyKey: options.idempotencyKey ?? "",
         };
         const answered = new Promise<number>((resolve, reject) =>
           pending.set(sequence, { resolve, reject }),

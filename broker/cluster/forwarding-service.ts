@@ -203,7 +203,11 @@ export function createStreamRouter(
     /** Per subject: the last message that was forwarded or queued behind a forward, settled. */
     const chains = new Map<string, Promise<void>>();
     return (input) => {
-      const request: PublishRequest = { ...input, body: asBuffer(input.body) };
+      const request: PublishRequest = {
+        ...input,
+        body: asBuffer(input.body),
+        idempotencyKey: input.idempotencyKey ?? "",
+      };
       const here = async (): Promise<PublishResponse> => ({ id: await deps.publishHere(input) });
       const send = () =>
         dispatch("Publish", input.subject, call, request, here, peerPublish).then(

@@ -68,6 +68,29 @@ describe("forwarding to the subject's owner", () => {
     expect(single).toEqual([3]);
   });
 
+  it("dedupes keyed publishes on the owner, whichever member forwards them and however they come", async () => {
+    const subject = uniqueSubject("fwd.keyed");
+    const { owner, first, second } = roles(subject);
+    const id = await first.client().publish(subject, "once", { idempotencyKey: "k1" });
+    expect(await second.client().publish(subject, "once", { idempotencyKey: "k1" })).toBe(id);
+    expect(await owner.client().publish(subject, "once", { idempotencyKey: "k1" })).toBe(id);
+    expect(
+      await first.client().publishBatch([
+        { subject, body: "once", idempotencyKey: "k1" },
+        { subject, body: "twice", idempotencyKey: "k2" },
+        { subject, body: "twice", idempotencyKey: "k2" },
+      ]),
+    ).toEqual([id, id + 1, id + 1]);
+    const publisher = second.client().publisher();
+    const streamed = await Promise.all([
+      publisher.publish(subject, "twice", { idempotencyKey: "k2" }),
+      publisher.publish(subject, "thrice", { idempotencyKey: "k3" }),
+    ]);
+    await publisher.close();
+    expect(streamed).toEqual([id + 1, id + 2]);
+    expect(await owner.client().publish(subject, "unkeyed")).toBe(id + 3);
+  });
+
   it("counts a forwarded call once, on the member the client called", async () => {
     const subject = uniqueSubject("fwd.count");
     const { owner, first, second } = roles(subject);

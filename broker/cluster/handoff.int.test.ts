@@ -5,7 +5,7 @@
  */
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import type { HeraldClient } from "../client/herald-client.ts";
+import type { HeraldClient, PublishOptions } from "../client/herald-client.ts";
 import { uniqueSubject } from "../test/harness.ts";
 import { brokerTestStores } from "../test/test-stores.ts";
 import type { Member } from "./membership/membership.ts";
@@ -23,10 +23,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const isUnavailable = (err: unknown) => (err as ServiceError).code === status.UNAVAILABLE;
 
 /** Publishes until it is acknowledged, retrying UNAVAILABLE (an epoch change in progress). */
-async function publishAcked(client: HeraldClient, subject: string, body: string): Promise<number> {
+async function publishAcked(
+  client: HeraldClient,
+  subject: string,
+  body: string,
+  options?: PublishOptions,
+): Promise<number> {
   for (;;) {
     try {
-      return await client.publish(subject, body);
+      return await client.publish(subject, body, options);
     } catch (err) {
       if (!isUnavailable(err)) throw err;
       await sleep(20);
@@ -189,6 +194,31 @@ describe("epoch handoff", () => {
     third.source.update(next);
     expect(await publishAcked(first.client(), subject, "agreed")).toBe(1);
     expect((await third.client().fetch(subject, 1)).body.toString()).toBe("agreed");
+  });
+
+  it("answers a key stored on the old owner with its id on the new owner after a scale-down handoff", async () => {
+    const cluster = await startTestCluster(3, () => stores.newStore(), { prefix: "keyed" });
+    clusters.push(cluster);
+    const initial = { epoch: 1, members: cluster.members.map((member) => member.member) };
+    const [first, second, third] = cluster.members;
+    if (first === undefined || second === undefined || third === undefined)
+      throw new Error("three members");
+    let subject = uniqueSubject("keyed");
+    while (cluster.ownerOf(subject, initial) !== third) subject = uniqueSubject("keyed");
+    const keys = ["k1", "k2", "k3"];
+    const ids = await Promise.all(
+      keys.map((key) => first.client().publish(subject, key, { idempotencyKey: key })),
+    );
+
+    cluster.publish({ epoch: 2, members: [first.member, second.member] });
+    for (const [index, key] of keys.entries()) {
+      expect(await publishAcked(second.client(), subject, key, { idempotencyKey: key })).toBe(
+        ids[index],
+      );
+    }
+    expect(await publishAcked(first.client(), subject, "new", { idempotencyKey: "k4" })).toBe(
+      Math.max(...ids) + 1,
+    );
   });
 
   it("continues above the store's last id when the old owner is gone", async () => {

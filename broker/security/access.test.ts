@@ -267,7 +267,12 @@ describe("bearer tokens over TLS", () => {
     const err = await failureOf(
       new Promise((resolve, reject) =>
         raw.publish(
-          { subject: "orders.forged", body: Buffer.from("x"), expirationSeconds: 0 },
+          {
+            subject: "orders.forged",
+            body: Buffer.from("x"),
+            expirationSeconds: 0,
+            idempotencyKey: "",
+          },
           metadata,
           (e, r) => (e ? reject(e) : resolve(r)),
         ),

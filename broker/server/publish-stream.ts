@@ -38,7 +38,12 @@ export interface PublishStreamsOptions {
   readonly failure: (err: unknown) => Pick<StatusObject, "code" | "details">;
 }
 
-const emptyRequest: PublishRequest = { subject: "", body: Buffer.alloc(0), expirationSeconds: 0 };
+const emptyRequest: PublishRequest = {
+  subject: "",
+  body: Buffer.alloc(0),
+  expirationSeconds: 0,
+  idempotencyKey: "",
+};
 
 /** The open PublishStream calls of a broker, which it ends on drain. */
 export class PublishStreams {

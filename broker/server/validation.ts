@@ -47,10 +47,17 @@ const subject = z.string().check((ctx) => {
   }
 });
 
+/** Keys are stored with every keyed message: long enough for a UUID or a hash, and no longer. */
+const maxIdempotencyKeyLength = 255;
+
 const PublishSchema = z.object({
   subject,
   body: z.instanceof(Uint8Array),
   expirationSeconds: z.int().min(0, "expirationSeconds must not be negative (0 = never expires)"),
+  idempotencyKey: z
+    .string()
+    .max(maxIdempotencyKeyLength, `idempotency_key is longer than ${maxIdempotencyKeyLength}`)
+    .optional(),
 });
 const FetchSchema = z.object({ subject, id: z.int().min(1, "id must be a positive integer") });
 const SubscribeSchema = z.object({

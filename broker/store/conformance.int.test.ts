@@ -159,6 +159,44 @@ describe.each(storeBackends(env))("$name store", (backend) => {
     expect(ids(await store.range(subject, 1, 10, 0))).toEqual([1, 2]);
   });
 
+  it("answers an idempotency key with its message's id, per subject, until its window closes", async () => {
+    const subject = freshSubject("keyed");
+    const other = freshSubject("keyed");
+    const untilMs = Date.now() + 600_000;
+    await store.appendBatch([
+      { ...record(subject, 1), dedup: { key: "k1", untilMs } },
+      record(subject, 2),
+      { ...record(subject, 3), dedup: { key: "k3", untilMs: untilMs + 1000 } },
+    ]);
+    const now = Date.now();
+    expect(await store.idempotentId(subject, "k1", now)).toBe(1);
+    expect(await store.idempotentId(subject, "k3", now)).toBe(3);
+    expect(await store.idempotentId(other, "k1", now)).toBeUndefined();
+    expect(await store.idempotentId(subject, "unknown", now)).toBeUndefined();
+    expect(await store.idempotentId(subject, "k1", untilMs)).toBeUndefined();
+    expect(await store.idempotentId(subject, "k3", untilMs)).toBe(3);
+  });
+
+  it("deletes idempotency keys whose window closed, and only those", async () => {
+    const subject = freshSubject("keys-purged");
+    const now = Date.now();
+    const untilMs = now + (backend.expiry === "ttl" ? 1000 : 600_000);
+    await store.appendBatch([
+      { ...record(subject, 1), dedup: { key: "closing", untilMs } },
+      { ...record(subject, 2), dedup: { key: "open", untilMs: now + 3_600_000 } },
+    ]);
+    if (backend.expiry === "purge") await store.purgeExpired(untilMs);
+    else await sleep(untilMs - Date.now() + 1000);
+    // Read as of `now`, inside the window: only a real deletion hides the key.
+    await until(
+      "the closed key deleted",
+      async () => (await store.idempotentId(subject, "closing", now)) === undefined,
+      settles(10_000),
+    );
+    expect(await store.idempotentId(subject, "open", now)).toBe(2);
+    expect(ids(await store.range(subject, 1, 10, now))).toEqual([1, 2]);
+  });
+
   it("writes 5,000 records in one batch", async () => {
     const subject = freshSubject("large");
     const first = 7_501;

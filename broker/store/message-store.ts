@@ -13,6 +13,12 @@ export interface MessageRecord {
   readonly id: number;
   readonly body: Uint8Array;
   readonly expiresAtMs: number | null;
+  /**
+   * The publisher's idempotency key, remembered until `untilMs` (epoch ms): a
+   * later publish with the same subject and key within that window answers
+   * this record's id instead of storing again.
+   */
+  readonly dedup?: { readonly key: string; readonly untilMs: number };
 }
 
 /** Messages, and the consumer groups' state (group-state.ts) in the same store. */
@@ -36,10 +42,16 @@ export interface MessageStore extends GroupStateStore {
   /** Highest id ever stored for the subject (expired or not); 0 when none. */
   lastId(subject: string): Promise<number>;
 
+  /** The id stored with `(subject, key)` if its duplicate window is still open at `nowMs`. */
+  idempotentId(subject: string, key: string, nowMs: number): Promise<number | undefined>;
+
   /** Up to `limit` unexpired records with id >= fromId, ascending by id. */
   range(subject: string, fromId: number, limit: number, nowMs: number): Promise<MessageRecord[]>;
 
-  /** Delete records expired at `nowMs`; returns how many were removed. */
+  /**
+   * Delete records expired at `nowMs`, and idempotency keys whose window has
+   * closed; returns how many records were removed.
+   */
   purgeExpired(nowMs: number): Promise<number>;
 
   /** Cheap liveness check used by /readyz and outage detection. */

@@ -91,6 +91,10 @@ export class StoreGuard implements MessageStore {
     return this.#call("lastId", () => this.#store.lastId(subject));
   }
 
+  idempotentId(subject: string, key: string, nowMs: number): Promise<number | undefined> {
+    return this.#call("idempotentId", () => this.#store.idempotentId(subject, key, nowMs));
+  }
+
   range(subject: string, fromId: number, limit: number, nowMs: number): Promise<MessageRecord[]> {
     return this.#call("range", () => this.#store.range(subject, fromId, limit, nowMs));
   }

@@ -48,7 +48,7 @@ afterAll(async () => {
 const publish = (subject: string, body: string, metadata: Metadata) =>
   new Promise<PublishResponse>((resolve, reject) =>
     client.publish(
-      { subject, body: Buffer.from(body), expirationSeconds: 0 },
+      { subject, body: Buffer.from(body), expirationSeconds: 0, idempotencyKey: "" },
       metadata,
       { deadline: Date.now() + 10_000 },
       (err, response) => (err ? reject(err) : resolve(response)),
@@ -160,7 +160,7 @@ describe("tracing to an OTLP/gRPC endpoint", () => {
     for (const sequence of [1, 2, 3])
       stream.write({
         sequence,
-        message: { subject, body: Buffer.from("x"), expirationSeconds: 0 },
+        message: { subject, body: Buffer.from("x"), expirationSeconds: 0, idempotencyKey: "" },
       });
     stream.end();
     expect(await answered).toBe(3);
@@ -211,7 +211,12 @@ describe("tracing to an unreachable collector", () => {
     try {
       await new Promise<void>((resolve, reject) =>
         lonely.publish(
-          { subject: uniqueSubject("lonely"), body: Buffer.from("x"), expirationSeconds: 0 },
+          {
+            subject: uniqueSubject("lonely"),
+            body: Buffer.from("x"),
+            expirationSeconds: 0,
+            idempotencyKey: "",
+          },
           new Metadata(),
           { deadline: Date.now() + 10_000 },
           (err) => (err ? reject(err) : resolve()),
@@ -261,7 +266,7 @@ describe("tracing with the PostgreSQL store", () => {
       () =>
         new Promise<boolean>((resolve) =>
           client.publish(
-            { subject, body: Buffer.from(secret), expirationSeconds: 0 },
+            { subject, body: Buffer.from(secret), expirationSeconds: 0, idempotencyKey: "" },
             metadata,
             { deadline: Date.now() + 5_000 },
             (err) => resolve(err === null),

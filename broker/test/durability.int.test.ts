@@ -150,6 +150,50 @@ describe.each(persistentKinds)("broker process durability on %s", (kind) => {
     expect(await second.exited).toBe(0);
   });
 
+  it("answers keys acknowledged before SIGKILL with their ids after the restart, storing nothing twice", async () => {
+    const subject = uniqueSubject("keyed");
+    const keys = Array.from({ length: 50 }, (_, n) => `key-${n}`);
+    const first = await start();
+    await waitUntilReady(first);
+    const before = new HeraldClient(first.address);
+    const ids = await Promise.all(
+      keys.map((key, n) => before.publish(subject, `m${n}`, { idempotencyKey: key })),
+    );
+    before.close();
+    first.child.kill("SIGKILL");
+    expect(await first.exited).toBe("SIGKILL");
+
+    const second = await start();
+    await waitUntilReady(second);
+    const after = new HeraldClient(second.address);
+    try {
+      expect(
+        await Promise.all(
+          keys.map((key, n) => after.publish(subject, `m${n}`, { idempotencyKey: key })),
+        ),
+      ).toEqual(ids);
+      expect(
+        await after.publishBatch([
+          { subject, body: "m0", idempotencyKey: "key-0" },
+          { subject, body: "m1", idempotencyKey: "key-1" },
+        ]),
+      ).toEqual(ids.slice(0, 2));
+      const publisher = after.publisher();
+      expect(await publisher.publish(subject, "m2", { idempotencyKey: "key-2" })).toBe(ids[2]);
+      await publisher.close();
+      // The repeats took no ids: the next message follows the last acknowledged one.
+      expect(await after.publish(subject, "new")).toBe(Math.max(...ids) + 1);
+      await expectAllStored(
+        second.address,
+        ids.map((id, n) => ({ subject, id, body: `m${n}` })),
+      );
+    } finally {
+      after.close();
+    }
+    second.child.kill("SIGTERM");
+    expect(await second.exited).toBe(0);
+  });
+
   it("drains on SIGTERM under load: exits 0 and every acknowledged message is stored", async () => {
     const subjects = [1, 2].map((n) => uniqueSubject(`term${n}`));
     const broker = await start();

@@ -100,6 +100,8 @@ export class SwitchableStore implements MessageStore {
   get = (subject: string, id: number, nowMs: number) =>
     this.#reach(() => this.#inner.get(subject, id, nowMs));
   lastId = (subject: string) => this.#reach(() => this.#inner.lastId(subject));
+  idempotentId = (subject: string, key: string, nowMs: number) =>
+    this.#reach(() => this.#inner.idempotentId(subject, key, nowMs));
   range = (subject: string, fromId: number, limit: number, nowMs: number) =>
     this.#reach(() => this.#inner.range(subject, fromId, limit, nowMs));
   purgeExpired = (nowMs: number) => this.#reach(() => this.#inner.purgeExpired(nowMs));

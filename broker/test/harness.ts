@@ -26,6 +26,7 @@ export interface TestBroker {
 export const defaultTestSettings: BrokerSettings = {
   grpcAddress: { host: "127.0.0.1", port: 0 },
   batch: { maxSize: 500, maxDelayMs: 2 },
+  dedupWindowMs: 120_000,
   maxMessageBytes: 64 * 1024,
   subscriberBufferSize: 1024,
   publishStreamMaxInflight: 1024,

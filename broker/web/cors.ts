@@ -5,7 +5,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 
 const allowedMethods = "GET, POST, OPTIONS";
-const allowedHeaders = "authorization, content-type, last-event-id";
+const allowedHeaders = "authorization, content-type, idempotency-key, last-event-id";
 /** How long a browser may reuse a preflight answer. */
 const preflightMaxAgeSeconds = 600;
 

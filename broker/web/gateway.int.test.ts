@@ -76,6 +76,25 @@ describe.each(["memory", "postgres"] as const)("web gateway on the %s store", (k
     expect(await fetched.text()).toBe("from grpc");
   });
 
+  it("answers a repeated Idempotency-Key (or WebSocket key) with the original id, storing it once", async () => {
+    const subject = uniqueSubject("web.keyed");
+    const keyed = (key: string, body: string) =>
+      fetch(`${gateway.url}/v1/subjects/${encodeURIComponent(subject)}/messages`, {
+        method: "POST",
+        body,
+        headers: { "idempotency-key": key },
+      }).then(async (response) => ({ status: response.status, json: await response.json() }));
+    expect(await keyed("k1", "once")).toEqual({ status: 201, json: { id: 1 } });
+    expect(await keyed("k1", "once")).toEqual({ status: 201, json: { id: 1 } });
+    expect(await client.publish(subject, "once", { idempotencyKey: "k1" })).toBe(1);
+    const socket = await openSocket(`${gateway.url.replace("http", "ws")}/v1/ws`);
+    socket.send({ op: "publish", ref: "r1", subject, body: "once", key: "k1" });
+    expect(await socket.next()).toEqual({ op: "published", ref: "r1", id: 1 });
+    await socket.close();
+    expect(await keyed("k2", "twice")).toEqual({ status: 201, json: { id: 2 } });
+    expect(await client.publish(subject, "unkeyed")).toBe(3);
+  });
+
   it("answers 404 for an unknown id and 410 for an expired one, with a JSON error", async () => {
     const subject = uniqueSubject("web.missing");
     expect(await errorOf(await get(gateway, messagePath(subject, 7)))).toEqual({
@@ -297,6 +316,7 @@ describe.each(["memory", "postgres"] as const)("web gateway on the %s store", (k
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get("access-control-allow-origin")).toBe("https://console.example");
     expect(allowed.headers.get("access-control-allow-headers")).toMatch(/authorization/);
+    expect(allowed.headers.get("access-control-allow-headers")).toMatch(/idempotency-key/);
     expect(allowed.headers.get("access-control-allow-methods")).toMatch(/POST/);
     const foreign = await preflight("https://elsewhere.example");
     expect(foreign.status).toBe(204);

@@ -95,9 +95,15 @@ export async function startWebGateway(options: WebGatewayOptions): Promise<WebGa
       case "publish": {
         const expirationSeconds = parseTtl(query);
         const body = await readBody(request, options.maxMessageBytes);
+        const key = request.headers["idempotency-key"];
         const { id } = await callUnary(
           handlers.publish,
-          { subject: route.subject, body, expirationSeconds },
+          {
+            subject: route.subject,
+            body,
+            expirationSeconds,
+            idempotencyKey: typeof key === "string" ? key : "",
+          },
           origin,
         );
         return sendJson(response, 201, { id }, headers);

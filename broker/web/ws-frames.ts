@@ -26,6 +26,7 @@ const PublishFrame = z.strictObject({
   body: z.string(),
   encoding: z.enum(["utf8", "base64"]).default("utf8"),
   ttl: count.default(0),
+  key: z.string().default(""),
 });
 const ConsumeFrame = z.strictObject({
   op: z.literal("consume"),

@@ -213,6 +213,7 @@ export function serveWebSocket(
           subject: frame.subject,
           body: decodeBody(frame.body, frame.encoding),
           expirationSeconds: frame.ttl,
+          idempotencyKey: frame.key,
         };
         return publishStream().push({ sequence, message });
       }

@@ -46,6 +46,7 @@ const everyField = {
   },
   deletionPolicy: "Delete",
   retention: { defaultExpirationSeconds: 30, maxExpirationSeconds: 3600 },
+  deduplication: { windowSeconds: 300 },
   rateLimit: { enabled: true, requestsPerSecond: 50, burst: 100 },
   monitoring: { serviceMonitor: { enabled: true, interval: "15s", labels: { team: "a" } } },
   tracing: { enabled: true, endpoint: "http://collector.observability:4317", samplingRatio: 0.25 },
@@ -79,6 +80,7 @@ const rendered = {
   maxSize: batch.maxSize.unwrap(),
   maxDelayMs: batch.maxDelayMs.unwrap(),
   maxExpirationSeconds: retention.maxExpirationSeconds.unwrap(),
+  windowSeconds: spec.deduplication.unwrap().shape.windowSeconds.unwrap(),
   terminationGracePeriodSeconds: spec.podTemplate
     .unwrap()
     .shape.terminationGracePeriodSeconds.unwrap(),
@@ -101,6 +103,7 @@ function atBound(bound: "minValue" | "maxValue") {
     },
     // The CRD asks for a default between 1 and the maximum when both are set.
     retention: { defaultExpirationSeconds: expiration, maxExpirationSeconds: expiration },
+    deduplication: { windowSeconds: value(rendered.windowSeconds) },
     podTemplate: {
       ...everyField.podTemplate,
       terminationGracePeriodSeconds: value(rendered.terminationGracePeriodSeconds),

@@ -81,6 +81,7 @@ function fieldsSpec(): MessageBrokerSpecInput {
       batch: { maxSize: 4, maxDelayMs: 200 },
     },
     retention: { defaultExpirationSeconds: 2, maxExpirationSeconds: 60 },
+    deduplication: { windowSeconds: 2 },
     rateLimit: { enabled: true, requestsPerSecond: 50, burst: 80 },
     monitoring: {
       serviceMonitor: { enabled: true, interval: "15s", labels: { release: "prometheus" } },
@@ -386,7 +387,12 @@ function traceRound(): Promise<TracedRound> {
       metadata.set("traceparent", `00-${traceId}-${randomBytes(8).toString("hex")}-01`);
       await new Promise<void>((resolve, reject) =>
         raw.publish(
-          { subject: tracedSubject, body: Buffer.from("traced"), expirationSeconds: 60 },
+          {
+            subject: tracedSubject,
+            body: Buffer.from("traced"),
+            expirationSeconds: 60,
+            idempotencyKey: "",
+          },
           metadata,
           { deadline: Date.now() + 10_000 },
           (err) => (err ? reject(err) : resolve()),
@@ -461,6 +467,7 @@ const expandedFields = [
   "storage",
   "storage.batch",
   "retention",
+  "deduplication",
   "rateLimit",
   "monitoring",
   "tracing",
@@ -827,6 +834,31 @@ const cases: FieldCase[] = [
       });
       await withClient("plain-0", async (client) => {
         expect(await client.publish(subject, "a day", { ttlSeconds: 86_400 })).toBeGreaterThan(0);
+      });
+    },
+  },
+  {
+    field: "deduplication.windowSeconds",
+    shows:
+      "2: a repeat publish with the same key answers the original id and stores nothing; after 2 s the key stores again, while the default window (120 s) still answers it",
+    async check() {
+      const subject = ownedSubject("deduped");
+      const key = { ttlSeconds: 60, idempotencyKey: `key-${suffix}` };
+      const fieldsFirst = await withClient("fields-0", async (client) => {
+        const first = await client.publish(subject, "once", key);
+        expect(await client.publish(subject, "once", key)).toBe(first);
+        return first;
+      });
+      expect((await fetchOutcome("fields-0", subject, fieldsFirst + 1)).ok).toBe(false);
+      const plainFirst = await withClient("plain-0", (client) =>
+        client.publish(subject, "once", key),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      await withClient("fields-0", async (client) => {
+        expect(await client.publish(subject, "again", key)).toBe(fieldsFirst + 1);
+      });
+      await withClient("plain-0", async (client) => {
+        expect(await client.publish(subject, "once", key)).toBe(plainFirst);
       });
     },
   },

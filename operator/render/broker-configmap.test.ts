@@ -15,6 +15,7 @@ describe("renderBrokerConfigMap", () => {
       HERALD_MAX_MESSAGE_BYTES: "4194304",
       HERALD_LOG_LEVEL: "debug",
       HERALD_SHUTDOWN_GRACE_MS: "24000",
+      HERALD_DEDUP_WINDOW_SECONDS: "120",
     });
   });
 

@@ -26,6 +26,7 @@ export function brokerSettings(broker: MessageBroker): Record<string, string> {
       ),
       HERALD_DEFAULT_EXPIRATION_SECONDS: spec.retention.defaultExpirationSeconds,
       HERALD_MAX_EXPIRATION_SECONDS: spec.retention.maxExpirationSeconds,
+      HERALD_DEDUP_WINDOW_SECONDS: spec.deduplication.windowSeconds,
     }),
   };
 }

@@ -59,6 +59,11 @@ export interface PublishRequest {
   body: Buffer;
   /** 0 = never expires; negative is INVALID_ARGUMENT. */
   expirationSeconds: number;
+  /**
+   * Empty = none. A publish whose (subject, idempotency_key) was stored within
+   * the duplicate window answers the original id and stores nothing.
+   */
+  idempotencyKey: string;
 }
 
 export interface PublishResponse {
@@ -185,7 +190,7 @@ export interface GroupSubject {
 }
 
 function createBasePublishRequest(): PublishRequest {
-  return { subject: "", body: Buffer.alloc(0), expirationSeconds: 0 };
+  return { subject: "", body: Buffer.alloc(0), expirationSeconds: 0, idempotencyKey: "" };
 }
 
 export const PublishRequest: MessageFns<PublishRequest> = {
@@ -198,6 +203,9 @@ export const PublishRequest: MessageFns<PublishRequest> = {
     }
     if (message.expirationSeconds !== 0) {
       writer.uint32(24).int32(message.expirationSeconds);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(34).string(message.idempotencyKey);
     }
     return writer;
   },
@@ -239,6 +247,14 @@ export const PublishRequest: MessageFns<PublishRequest> = {
             message.expirationSeconds = reader.int32();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -259,6 +275,7 @@ export const PublishRequest: MessageFns<PublishRequest> = {
     message.subject = object.subject ?? "";
     message.body = object.body ?? Buffer.alloc(0);
     message.expirationSeconds = object.expirationSeconds ?? 0;
+    message.idempotencyKey = object.idempotencyKey ?? "";
     return message;
   },
 };

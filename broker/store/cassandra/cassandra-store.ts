@@ -37,6 +37,8 @@ import {
   headsOf,
   insertParams,
   isLive,
+  IdempotencyRowSchema,
+  keyTtlSeconds,
   LastIdRowSchema,
   recordFromGetRow,
   recordFromRangeRow,
@@ -135,11 +137,34 @@ class CassandraStore implements MessageStore {
         ),
       ),
     );
-    await Promise.all(
-      Array.from(headsOf(records), ([subject, id]) =>
+    // Keys only after their messages: a key without its message would answer
+    // a retry with the id of a message that was never stored.
+    await Promise.all([
+      ...Array.from(headsOf(records), ([subject, id]) =>
         this.#execute("append", this.#cql.advanceHead, [BigInt(id), BigInt(id), subject]),
       ),
-    );
+      ...records.flatMap(({ subject, id, dedup }) =>
+        dedup === undefined
+          ? []
+          : [
+              this.#execute("append", this.#cql.insertIdempotencyKey, [
+                subject,
+                dedup.key,
+                BigInt(id),
+                BigInt(dedup.untilMs),
+                keyTtlSeconds(dedup.untilMs, nowMs),
+              ]),
+            ],
+      ),
+    ]);
+  }
+
+  async idempotentId(subject: string, key: string, nowMs: number): Promise<number | undefined> {
+    const result = await this.#execute("idempotentId", this.#cql.idempotentId, [subject, key]);
+    const row: unknown = result.first();
+    if (row === null) return undefined;
+    const { id, until_ms } = IdempotencyRowSchema.parse(row);
+    return until_ms > nowMs ? id : undefined;
   }
 
   async get(subject: string, id: number, nowMs: number): Promise<MessageRecord | undefined> {

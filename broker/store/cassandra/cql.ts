@@ -10,6 +10,8 @@ export interface CassandraStatements {
   readonly getMessage: string;
   readonly rangeOfBucket: string;
   readonly lastId: string;
+  readonly insertIdempotencyKey: string;
+  readonly idempotentId: string;
 }
 
 export function cassandraStatements(
@@ -18,6 +20,7 @@ export function cassandraStatements(
 ): CassandraStatements {
   const messages = `${keyspace}.messages`;
   const heads = `${keyspace}.subject_heads`;
+  const dedup = `${keyspace}.idempotency_keys`;
   return {
     createKeyspace: `CREATE KEYSPACE IF NOT EXISTS ${keyspace}
       WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${replicationFactor}}`,
@@ -38,8 +41,20 @@ export function cassandraStatements(
         subject text PRIMARY KEY,
         last_id bigint
       )`,
+      // The TTL is the duplicate window, so Cassandra itself purges closed windows.
+      `CREATE TABLE IF NOT EXISTS ${dedup} (
+        subject text,
+        key text,
+        id bigint,
+        until_ms bigint,
+        PRIMARY KEY ((subject, key))
+      )`,
     ],
-    probeTables: [`SELECT id FROM ${messages} LIMIT 1`, `SELECT last_id FROM ${heads} LIMIT 1`],
+    probeTables: [
+      `SELECT id FROM ${messages} LIMIT 1`,
+      `SELECT last_id FROM ${heads} LIMIT 1`,
+      `SELECT id FROM ${dedup} LIMIT 1`,
+    ],
     // TTL 0 means "never expires".
     insertMessage: `INSERT INTO ${messages} (subject, bucket, id, body, expires_at_ms)
       VALUES (?, ?, ?, ?, ?) USING TTL ?`,
@@ -52,5 +67,8 @@ export function cassandraStatements(
     rangeOfBucket: `SELECT id, body, expires_at_ms FROM ${messages}
       WHERE subject = ? AND bucket = ? AND id >= ? LIMIT ?`,
     lastId: `SELECT last_id FROM ${heads} WHERE subject = ?`,
+    insertIdempotencyKey: `INSERT INTO ${dedup} (subject, key, id, until_ms)
+      VALUES (?, ?, ?, ?) USING TTL ?`,
+    idempotentId: `SELECT id, until_ms FROM ${dedup} WHERE subject = ? AND key = ?`,
   };
 }

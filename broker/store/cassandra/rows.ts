@@ -38,6 +38,11 @@ const StoredMessageSchema = z.object({
 });
 const RangeRowSchema = StoredMessageSchema.extend({ id: bigintColumn });
 export const LastIdRowSchema = z.object({ last_id: bigintColumn.nullable() });
+export const IdempotencyRowSchema = z.object({ id: bigintColumn, until_ms: bigintColumn });
+
+/** TTL of a key's row: its window in whole seconds, rounded up, at least 1 (0 would mean never). */
+export const keyTtlSeconds = (untilMs: number, nowMs: number): number =>
+  Math.max(1, Math.ceil((untilMs - nowMs) / 1000));
 
 function toRecord(
   subject: string,

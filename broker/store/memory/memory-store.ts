@@ -55,6 +55,8 @@ export class MemoryStore implements MessageStore {
   readonly #maxPerSubject: number;
   readonly #logs = new Map<string, SubjectLog>();
   readonly #lastIds = new Map<string, number>();
+  /** Per subject, per idempotency key: the id and when its window closes. */
+  readonly #dedup = new Map<string, Map<string, { id: number; untilMs: number }>>();
   readonly #groups = new Map<string, GroupSettings>();
   /** Per group, per subject: the cursor and the pending ids with their attempts. */
   readonly #positions = new Map<
@@ -81,6 +83,14 @@ export class MemoryStore implements MessageStore {
           this.#logs.set(record.subject, log);
         }
         log.records.push(record);
+        if (record.dedup !== undefined) {
+          let keys = this.#dedup.get(record.subject);
+          if (keys === undefined) {
+            keys = new Map();
+            this.#dedup.set(record.subject, keys);
+          }
+          keys.set(record.dedup.key, { id: record.id, untilMs: record.dedup.untilMs });
+        }
         if (log.size > this.#maxPerSubject) log.evictOldest(log.size - this.#maxPerSubject);
         this.#lastIds.set(
           record.subject,
@@ -100,6 +110,13 @@ export class MemoryStore implements MessageStore {
 
   lastId(subject: string): Promise<number> {
     return this.#whenOpen(() => this.#lastIds.get(subject) ?? 0);
+  }
+
+  idempotentId(subject: string, key: string, nowMs: number): Promise<number | undefined> {
+    return this.#whenOpen(() => {
+      const entry = this.#dedup.get(subject)?.get(key);
+      return entry !== undefined && entry.untilMs > nowMs ? entry.id : undefined;
+    });
   }
 
   range(subject: string, fromId: number, limit: number, nowMs: number): Promise<MessageRecord[]> {
@@ -122,6 +139,10 @@ export class MemoryStore implements MessageStore {
   purgeExpired(nowMs: number): Promise<number> {
     return this.#whenOpen(() => {
       let removed = 0;
+      for (const [subject, keys] of this.#dedup) {
+        for (const [key, entry] of keys) if (entry.untilMs <= nowMs) keys.delete(key);
+        if (keys.size === 0) this.#dedup.delete(subject);
+      }
       for (const [subject, log] of this.#logs) {
         const live = log.records.slice(log.head).filter((record) => isLive(record, nowMs));
         removed += log.size - live.length;

@@ -17,7 +17,7 @@ import {
 import type { MessageRecord, MessageStore } from "../message-store.ts";
 import { rethrowAsStoreError } from "./errors.ts";
 import { PostgresStoreOptionsSchema, type PostgresStoreOptionsInput } from "./options.ts";
-import { appendColumns, LastIdRowSchema, recordFromRow } from "./rows.ts";
+import { appendColumns, IdRowSchema, LastIdRowSchema, recordFromRow } from "./rows.ts";
 import {
   groupFromRow,
   positionsFromRows,
@@ -125,6 +125,15 @@ class PostgresStore implements MessageStore {
     return row === undefined ? 0 : LastIdRowSchema.parse(row).last_id;
   }
 
+  async idempotentId(subject: string, key: string, nowMs: number): Promise<number | undefined> {
+    const result = await this.#query("idempotentId", {
+      ...this.#sql.idempotentId,
+      values: [subject, key, new Date(nowMs)],
+    });
+    const row: unknown = result.rows[0];
+    return row === undefined ? undefined : IdRowSchema.parse(row).id;
+  }
+
   async range(
     subject: string,
     fromId: number,
@@ -141,10 +150,15 @@ class PostgresStore implements MessageStore {
 
   /** Deletes in chunks until a chunk comes back short; each chunk is its own short transaction. */
   async purgeExpired(nowMs: number): Promise<number> {
+    await this.#purgeInChunks(this.#sql.purgeDedup, nowMs);
+    return this.#purgeInChunks(this.#sql.purge, nowMs);
+  }
+
+  async #purgeInChunks(statement: pg.QueryConfig, nowMs: number): Promise<number> {
     let removed = 0;
     for (;;) {
       const result = await this.#query("purge", {
-        ...this.#sql.purge,
+        ...statement,
         values: [new Date(nowMs), this.#purgeChunkSize],
       });
       const deleted = result.rowCount ?? 0;

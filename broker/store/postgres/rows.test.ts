@@ -7,13 +7,15 @@ describe("appendColumns", () => {
     expect(
       appendColumns([
         { subject: "a", id: 3, body, expiresAtMs: 1_700_000_000_123 },
-        { subject: "b", id: 1, body, expiresAtMs: null },
+        { subject: "b", id: 1, body, expiresAtMs: null, dedup: { key: "k", untilMs: 5_000 } },
       ]),
     ).toEqual([
       ["a", "b"],
       [3, 1],
       [body, body],
       [new Date(1_700_000_000_123), null],
+      [null, "k"],
+      [null, new Date(5_000)],
     ]);
   });
 });

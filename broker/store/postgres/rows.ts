@@ -2,16 +2,25 @@
 import { z } from "zod";
 import type { MessageRecord } from "../message-store.ts";
 
-/** The four column arrays of the append statement, in parameter order. */
-export type AppendColumns = [string[], number[], Uint8Array[], (Date | null)[]];
+/** The six column arrays of the append statement, in parameter order. */
+export type AppendColumns = [
+  string[],
+  number[],
+  Uint8Array[],
+  (Date | null)[],
+  (string | null)[],
+  (Date | null)[],
+];
 
 export function appendColumns(records: readonly MessageRecord[]): AppendColumns {
-  const columns: AppendColumns = [[], [], [], []];
-  for (const { subject, id, body, expiresAtMs } of records) {
+  const columns: AppendColumns = [[], [], [], [], [], []];
+  for (const { subject, id, body, expiresAtMs, dedup } of records) {
     columns[0].push(subject);
     columns[1].push(id);
     columns[2].push(body);
     columns[3].push(expiresAtMs === null ? null : new Date(expiresAtMs));
+    columns[4].push(dedup?.key ?? null);
+    columns[5].push(dedup === undefined ? null : new Date(dedup.untilMs));
   }
   return columns;
 }
@@ -30,6 +39,8 @@ const MessageRowSchema = z.object({
 });
 
 export const LastIdRowSchema = z.object({ last_id: bigintText });
+
+export const IdRowSchema = z.object({ id: bigintText });
 
 export function recordFromRow(subject: string, row: unknown): MessageRecord {
   const { id, body, expires_at } = MessageRowSchema.parse(row);

@@ -11,12 +11,15 @@ export interface PostgresStatements {
   readonly get: pg.QueryConfig;
   readonly range: pg.QueryConfig;
   readonly lastId: pg.QueryConfig;
+  readonly idempotentId: pg.QueryConfig;
   readonly purge: pg.QueryConfig;
+  readonly purgeDedup: pg.QueryConfig;
 }
 
 export function postgresStatements(schema: string): PostgresStatements {
   const messages = `${pg.escapeIdentifier(schema)}.herald_messages`;
   const heads = `${pg.escapeIdentifier(schema)}.herald_subject_heads`;
+  const dedup = `${pg.escapeIdentifier(schema)}.herald_idempotency_keys`;
   const live = "(expires_at IS NULL OR expires_at > $3)";
   return {
     migrations: [
@@ -35,22 +38,38 @@ export function postgresStatements(schema: string): PostgresStatements {
         subject text PRIMARY KEY,
         last_id bigint NOT NULL
       )`,
+      // Its own table: a key outlives a message that expires or is evicted sooner.
+      `CREATE TABLE IF NOT EXISTS ${dedup} (
+        subject text NOT NULL,
+        key text NOT NULL,
+        id bigint NOT NULL,
+        until timestamptz NOT NULL,
+        PRIMARY KEY (subject, key)
+      )`,
+      `CREATE INDEX IF NOT EXISTS herald_idempotency_keys_until ON ${dedup} (until)`,
     ],
     // One statement, so rows and heads commit together. A row that already
     // exists can only come from a batch that was never acknowledged (a crash
     // after commit, before the reply), so the newer write replaces it: keeping
     // the old body would acknowledge a message that is not what was stored.
     // Heads are locked in subject order so concurrent batches cannot deadlock.
+    // Idempotency keys commit in the same statement, so a key is never
+    // durable without its message, nor a message without its key.
     append: {
       name: "herald_append",
       text: `WITH batch AS (
-        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::timestamptz[])
-          AS b(subject, id, body, expires_at)
+        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::timestamptz[],
+          $5::text[], $6::timestamptz[])
+          AS b(subject, id, body, expires_at, key, until)
       ), stored AS (
         INSERT INTO ${messages} (subject, id, body, expires_at)
         SELECT subject, id, body, expires_at FROM batch
         ON CONFLICT (subject, id) DO UPDATE
           SET body = excluded.body, expires_at = excluded.expires_at
+      ), keyed AS (
+        INSERT INTO ${dedup} (subject, key, id, until)
+        SELECT subject, key, id, until FROM batch WHERE key IS NOT NULL
+        ON CONFLICT (subject, key) DO UPDATE SET id = excluded.id, until = excluded.until
       )
       INSERT INTO ${heads} AS h (subject, last_id)
       SELECT subject, max(id) FROM batch GROUP BY subject ORDER BY subject
@@ -71,12 +90,23 @@ export function postgresStatements(schema: string): PostgresStatements {
       name: "herald_last_id",
       text: `SELECT last_id FROM ${heads} WHERE subject = $1`,
     },
+    idempotentId: {
+      name: "herald_idempotent_id",
+      text: `SELECT id FROM ${dedup} WHERE subject = $1 AND key = $2 AND until > $3`,
+    },
     // SKIP LOCKED lets several brokers purge at once without waiting on each other.
     purge: {
       name: "herald_purge",
       text: `DELETE FROM ${messages} WHERE (subject, id) IN (
         SELECT subject, id FROM ${messages}
         WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED
+      )`,
+    },
+    purgeDedup: {
+      name: "herald_purge_idempotency_keys",
+      text: `DELETE FROM ${dedup} WHERE (subject, key) IN (
+        SELECT subject, key FROM ${dedup}
+        WHERE until <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED
       )`,
     },
   };

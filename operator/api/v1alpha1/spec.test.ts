@@ -10,6 +10,7 @@ describe("MessageBroker spec schema", () => {
       storage: { type: "memory", batch: { maxSize: 1000, maxDelayMs: 5 } },
       deletionPolicy: "Retain",
       retention: {},
+      deduplication: { windowSeconds: 120 },
       rateLimit: { enabled: false, requestsPerSecond: 1000, burst: 2000 },
       monitoring: { serviceMonitor: { enabled: false, interval: "30s", labels: {} } },
       tracing: { enabled: false, samplingRatio: 1 },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { maxDedupWindowSeconds } from "../../../contract/broker-env.ts";
 import { celRules } from "./cel.ts";
 import {
   affinitySchema,
@@ -35,6 +36,19 @@ const retentionSchema = z
     }),
   )
   .describe("Message expiry bounds the brokers enforce.");
+
+const deduplicationSchema = z
+  .object({
+    windowSeconds: z
+      .int32()
+      .min(1)
+      .max(maxDedupWindowSeconds)
+      .default(120)
+      .describe(
+        "How long a publish's idempotency key answers a repeat with the first id, storing nothing.",
+      ),
+  })
+  .describe("Idempotent publish: the duplicate window of idempotency keys.");
 
 const rateLimitSchema = z
   .object({
@@ -202,6 +216,7 @@ export const messageBrokerSpecSchema = z
         "What happens to the volumes of a managed store when the MessageBroker is deleted: Retain keeps them, Delete removes them.",
       ),
     retention: retentionSchema.prefault({}),
+    deduplication: deduplicationSchema.prefault({}),
     rateLimit: rateLimitSchema.prefault({}),
     monitoring: monitoringSchema.prefault({}),
     tracing: tracingSchema.prefault({}),
