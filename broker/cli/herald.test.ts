@@ -55,6 +55,17 @@ describe("herald CLI", { timeout: 30_000 }, () => {
     });
   });
 
+  it("publishes with --key once: a repeat prints the first id and stores nothing", async () => {
+    const subject = uniqueSubject("cli.keyed");
+    expect((await herald("publish", subject, "once", "--key", "order-17")).stdout).toBe(
+      `published ${subject}#1\n`,
+    );
+    expect((await herald("publish", subject, "once", "--key", "order-17")).stdout).toBe(
+      `published ${subject}#1\n`,
+    );
+    expect((await herald("publish", subject, "next")).stdout).toBe(`published ${subject}#2\n`);
+  });
+
   it("publishes each line of stdin over one stream and prints the ids in order", async () => {
     const subject = uniqueSubject("cli");
     const child = spawn(process.execPath, [

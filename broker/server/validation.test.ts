@@ -21,6 +21,10 @@ describe("request validation", () => {
     expect(
       parsePublish({ subject: "é".repeat(127), body, expirationSeconds: 5 }, 10).subject,
     ).toHaveLength(127);
+    const key = "k".repeat(255);
+    expect(
+      parsePublish({ subject: "s", body, expirationSeconds: 0, idempotencyKey: key }, 10),
+    ).toMatchObject({ idempotencyKey: key });
     expect(parseFetch({ subject: "s", id: 1 })).toEqual({ subject: "s", id: 1 });
     expect(parseSubscribe({ subject: "s", startId: 0 })).toEqual({ subject: "s", startId: 0 });
   });
@@ -30,6 +34,10 @@ describe("request validation", () => {
     [{ subject: "x".repeat(256), body, expirationSeconds: 0 }, /256 bytes; at most 255/],
     [{ subject: "é".repeat(128), body, expirationSeconds: 0 }, /256 bytes/],
     [{ subject: "s", body, expirationSeconds: -1 }, /must not be negative/],
+    [
+      { subject: "s", body, expirationSeconds: 0, idempotencyKey: "k".repeat(256) },
+      /idempotency_key is longer than 255/,
+    ],
   ])("rejects publish %# with INVALID_ARGUMENT", (request, message) => {
     expect(() => parsePublish(request, 10)).toThrow(InvalidArgumentError);
     expect(() => parsePublish(request, 10)).toThrow(message);
