@@ -502,7 +502,10 @@ export class ConsumerGroups {
       if (member === undefined) return;
       const work = this.#nextWork(group);
       if (work === undefined) return;
-      this.#deliver(group, this.#otherThanLastHolder(group, member, work), work);
+      const to = this.#otherThanLastHolder(group, member, work);
+      // The turn passes only with a delivery: a member found when there was no work keeps it.
+      group.next = (group.members.indexOf(to) + 1) % group.members.length;
+      this.#deliver(group, to, work);
     }
   }
 
@@ -510,10 +513,7 @@ export class ConsumerGroups {
     const count = group.members.length;
     for (let step = 0; step < count; step++) {
       const member = group.members[(group.next + step) % count];
-      if (member !== undefined && member.held.size < member.maxInFlight) {
-        group.next = (group.next + step + 1) % count;
-        return member;
-      }
+      if (member !== undefined && member.held.size < member.maxInFlight) return member;
     }
     return undefined;
   }
