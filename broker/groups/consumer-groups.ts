@@ -392,7 +392,27 @@ export class ConsumerGroups {
     if (changes.length > 0) await this.#writer.submit(changes);
     this.#groups.set(settings.name, group);
     for (const state of group.subjects.values()) this.#deadLetterExhausted(group, state);
+    this.#catchUp(group);
     return group;
+  }
+
+  /**
+   * Batches made durable while a group loaded woke no one; later ones will. So once it is registered,
+   * one more read of each subject's last id, and of the subjects, covers what they added.
+   */
+  #catchUp(group: Group): void {
+    const { store, owns } = this.#deps;
+    (async () => {
+      for (const state of [...group.subjects.values()])
+        state.lastId = Math.max(state.lastId, await store.lastId(state.subject));
+      for (const subject of await this.#candidates(group.settings)) {
+        if (owns(subject) && group.matches(subject) && !group.subjects.has(subject))
+          this.#adopt(group, subject);
+      }
+      this.#pump(group);
+    })().catch((err: unknown) =>
+      this.#deps.logger.warn({ err, group: group.settings.name }, "group catch-up failed"),
+    );
   }
 
   /**
