@@ -39,6 +39,7 @@ import { startCeiling, type CeilingTarget } from "./targets/ceiling.ts";
 import { clusterBench } from "./targets/cluster.ts";
 import { ensureDebianPackage } from "./targets/debian.ts";
 import {
+  keyedPublishTarget,
   publishStreamTarget,
   startHerald,
   type HeraldTarget,
@@ -296,6 +297,7 @@ async function measureBrokers(servers: Servers): Promise<Pick<BenchResult, "ceil
   for (const herald of servers.heralds.values())
     if (isUp(herald)) entries.push({ target: herald, batchStats: () => herald.batchStats() });
   const streams = new Map<StoreKind, HeraldTarget>();
+  const keyed = new Map<StoreKind, HeraldTarget>();
   for (const store of streamStores) {
     const herald = servers.heralds.get(store);
     if (herald === undefined || !isUp(herald)) continue;
@@ -306,6 +308,9 @@ async function measureBrokers(servers: Servers): Promise<Pick<BenchResult, "ceil
       batchStats: () => herald.batchStats(),
       inFlight: params.streamInFlight,
     });
+    const keyedTarget = keyedPublishTarget(herald);
+    keyed.set(store, keyedTarget);
+    entries.push({ target: keyedTarget, batchStats: () => herald.batchStats() });
   }
   const secure = [
     ...(isUp(servers.secure) ? [servers.secure, publishStreamTarget(servers.secure)] : []),
@@ -354,6 +359,7 @@ async function measureBrokers(servers: Servers): Promise<Pick<BenchResult, "ceil
       await measureTarget("herald", store, herald, matrix, isUp(herald) ? herald : undefined),
     );
   for (const [store, target] of streams) targets.push(publishOnlyResult(store, target, matrix));
+  for (const [store, target] of keyed) targets.push(publishOnlyResult(store, target, matrix));
   for (const target of secure) targets.push(publishOnlyResult("memory", target, matrix));
   for (const [name, peer] of servers.peers)
     targets.push(await measureTarget("peer", name, peer, matrix));

@@ -10,6 +10,7 @@ import {
   type ClientReadableStream,
   type ServiceError,
 } from "@grpc/grpc-js";
+import { randomUUID } from "node:crypto";
 import {
   BrokerClient,
   type MessageResponse,
@@ -50,7 +51,15 @@ export interface GrpcClient extends TargetClient {
   readonly channel: BrokerClient;
 }
 
-export async function grpcClient(address: string, security?: ClientSecurity): Promise<GrpcClient> {
+/**
+ * `keyed`: every publish carries a fresh idempotency key, so the broker looks each one up
+ * (broker/README.md#idempotent-publish) and none is a repeat.
+ */
+export async function grpcClient(
+  address: string,
+  security?: ClientSecurity,
+  options: { readonly keyed?: boolean } = {},
+): Promise<GrpcClient> {
   const channel = grpcChannel(address, security);
   await new Promise<void>((resolve, reject) =>
     channel.waitForReady(Date.now() + 10_000, (err) => (err ? reject(err) : resolve())),
@@ -60,7 +69,12 @@ export async function grpcClient(address: string, security?: ClientSecurity): Pr
     publish: (subject, body) =>
       new Promise((resolve, reject) =>
         channel.publish(
-          { subject, body, expirationSeconds: 0, idempotencyKey: "" },
+          {
+            subject,
+            body,
+            expirationSeconds: 0,
+            idempotencyKey: options.keyed === true ? randomUUID() : "",
+          },
           callMetadata(security),
           deadline(),
           (err) => (err ? reject(err) : resolve()),

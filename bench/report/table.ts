@@ -16,6 +16,11 @@ const heraldSecure = [
   ["memory tls+auth stream", "memory stream"],
   ["memory tls", "memory"],
 ] as const;
+/** The same brokers with an idempotency key on every unary publish, against the column without. */
+const heraldKeyed = [
+  ["memory keyed", "memory"],
+  ["postgres keyed", "postgres"],
+] as const;
 const peers = ["nats", "jetstream", "rabbitmq"] as const;
 
 function compact(value: number): string {
@@ -94,6 +99,14 @@ export function computeRatios(result: BenchResult): Ratio[] {
         publishRate(unaryPoints, maxClients, bodyBytes),
       );
   }
+  for (const [withKeys, without] of heraldKeyed) {
+    for (const bodyBytes of bodies)
+      add(
+        `${withKeys} ÷ ${without} (no key): publish (${maxClients} clients, ${bodyBytes} B)`,
+        publishRate(target(result, withKeys)?.publish ?? [], maxClients, bodyBytes),
+        publishRate(target(result, without)?.publish ?? [], maxClients, bodyBytes),
+      );
+  }
   for (const [secure, plain] of heraldSecure) {
     for (const bodyBytes of bodies)
       add(
@@ -164,9 +177,12 @@ export function computeRatios(result: BenchResult): Ratio[] {
 function brokerTable(result: BenchResult): string {
   const columns: { label: string; result?: TargetResult; ceiling?: boolean }[] = [
     { label: "ceiling", ceiling: true },
-    ...[...heraldStores, ...heraldStreams, ...heraldSecure.map(([secure]) => secure)].map(
-      (name) => ({ label: `herald ${name}`, result: target(result, name) }),
-    ),
+    ...[
+      ...heraldStores,
+      ...heraldStreams,
+      ...heraldKeyed.map(([withKeys]) => withKeys),
+      ...heraldSecure.map(([secure]) => secure),
+    ].map((name) => ({ label: `herald ${name}`, result: target(result, name) })),
     ...peers.map((name) => ({ label: `${name} (peer)`, result: target(result, name) })),
   ];
   const rows: string[][] = [];

@@ -180,6 +180,15 @@ export async function startHerald(
   }
 }
 
+/** The same broker with a fresh idempotency key on every unary publish: what deduplication costs. */
+export function keyedPublishTarget(herald: HeraldTarget): HeraldTarget {
+  return {
+    ...herald,
+    name: `${herald.name} keyed`,
+    connect: () => grpcClient(herald.address, herald.security, { keyed: true }),
+  };
+}
+
 /** The same broker driven through PublishStream: one stream per client connection. */
 export function publishStreamTarget(herald: HeraldTarget): HeraldTarget {
   return {
