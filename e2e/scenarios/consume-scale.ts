@@ -9,6 +9,7 @@ import { expect } from "vitest";
 import { type ConsumedMessage, HeraldClient } from "../../broker/client/herald-client.ts";
 import type { Provider } from "./provider.ts";
 import { until } from "../../testing/until.ts";
+import { postgresBrokerManifest, settledAt } from "./postgres-broker.ts";
 
 const name = "tasks";
 const group = "e2e-workers";
@@ -17,56 +18,8 @@ const subjects = Array.from({ length: 8 }, (_, i) => `e2e.task.${i}`);
 const workerCount = 4;
 const maxDeliveries = 5;
 
-interface BrokerStatus {
-  status?: {
-    replicas?: number;
-    readyReplicas?: number;
-    membershipEpoch?: number;
-    scaling?: unknown;
-    conditions?: { type: string; status: string }[];
-  };
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const keyOf = (message: { subject: string; id: number }) => `${message.subject}#${message.id}`;
-
-function brokerManifest(provider: Provider, replicas: number): string {
-  const { host, port, database, credentialsSecret } = provider.postgres;
-  return JSON.stringify({
-    apiVersion: "herald.dev/v1alpha1",
-    kind: "MessageBroker",
-    metadata: { name, namespace: provider.namespace },
-    spec: {
-      replicas,
-      storage: {
-        type: "postgres",
-        postgres: {
-          external: { host, port, database, credentialsSecret: { name: credentialsSecret } },
-        },
-      },
-    },
-  });
-}
-
-/** Settled: no scale in progress and every wanted pod ready. */
-const settled = (provider: Provider, replicas: number) =>
-  until(
-    `MessageBroker ${name} settled at ${replicas} ready replicas`,
-    async () => {
-      const { status } = JSON.parse(
-        await provider.kubectl(["get", "messagebroker", name, "-o", "json"]),
-      ) as BrokerStatus;
-      const ready = status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
-      return (
-        ready &&
-        status?.scaling === undefined &&
-        status.readyReplicas === replicas &&
-        status.replicas === replicas &&
-        status
-      );
-    },
-    { timeoutMs: 90_000, intervalMs: 200 },
-  );
 
 export interface ConsumeScaleResult {
   /** Publishes the broker acknowledged. */
@@ -87,8 +40,8 @@ export interface ConsumeScaleResult {
 }
 
 export async function runConsumeScaleScenario(provider: Provider): Promise<ConsumeScaleResult> {
-  await provider.kubectl(["apply", "-f", "-"], brokerManifest(provider, 1));
-  expect((await settled(provider, 1)).membershipEpoch).toBe(1);
+  await provider.kubectl(["apply", "-f", "-"], postgresBrokerManifest(provider, name, 1));
+  expect((await settledAt(provider, name, 1, 90_000)).status?.membershipEpoch).toBe(1);
   // The first pod stays through 1 → 3 → 1: clients connect there and follow the cluster from it.
   const address = await provider.podAddress(`${name}-0`);
 
@@ -177,12 +130,12 @@ export async function runConsumeScaleScenario(provider: Provider): Promise<Consu
     await sleep(2_000);
     let started = Date.now();
     await provider.kubectl(["scale", `messagebroker/${name}`, "--replicas=3"]);
-    expect((await settled(provider, 3)).membershipEpoch).toBe(2);
+    expect((await settledAt(provider, name, 3, 90_000)).status?.membershipEpoch).toBe(2);
     scaleUpMs = Date.now() - started;
     await sleep(3_000);
     started = Date.now();
     await provider.kubectl(["scale", `messagebroker/${name}`, "--replicas=1"]);
-    expect((await settled(provider, 1)).membershipEpoch).toBe(3);
+    expect((await settledAt(provider, name, 1, 90_000)).status?.membershipEpoch).toBe(3);
     scaleDownMs = Date.now() - started;
     await sleep(2_000);
   } finally {

@@ -9,64 +9,12 @@ import { HeraldClient } from "../../broker/client/herald-client.ts";
 import type { Provider } from "./provider.ts";
 import { startTraffic, type Traffic } from "./traffic.ts";
 import { until } from "../../testing/until.ts";
+import { postgresBrokerManifest, readBroker, settledAt } from "./postgres-broker.ts";
 
 const name = "orders";
 const subjects = Array.from({ length: 50 }, (_, i) => `e2e.subject.${i}`);
 
-interface BrokerView {
-  spec?: { replicas?: number };
-  status?: {
-    replicas?: number;
-    readyReplicas?: number;
-    membershipEpoch?: number;
-    scaling?: { from: number; to: number; step: string };
-    conditions?: { type: string; status: string; reason: string }[];
-  };
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function brokerManifest(provider: Provider, replicas: number): string {
-  const { host, port, database, credentialsSecret } = provider.postgres;
-  return JSON.stringify({
-    apiVersion: "herald.dev/v1alpha1",
-    kind: "MessageBroker",
-    metadata: { name, namespace: provider.namespace },
-    spec: {
-      replicas,
-      storage: {
-        type: "postgres",
-        postgres: {
-          external: { host, port, database, credentialsSecret: { name: credentialsSecret } },
-        },
-      },
-    },
-  });
-}
-
-export async function readBroker(provider: Provider): Promise<BrokerView> {
-  return JSON.parse(
-    await provider.kubectl(["get", "messagebroker", name, "-o", "json"]),
-  ) as BrokerView;
-}
-
-/** Settled: no scale in progress and every wanted pod ready. */
-const settled = (provider: Provider, replicas: number) =>
-  until(
-    `MessageBroker ${name} settled at ${replicas} ready replicas`,
-    async () => {
-      const broker = await readBroker(provider);
-      const { status } = broker;
-      const ready = status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
-      return ready &&
-        !status?.scaling &&
-        status?.readyReplicas === replicas &&
-        status.replicas === replicas
-        ? broker
-        : undefined;
-    },
-    { timeoutMs: 120_000, intervalMs: 200 },
-  );
 
 /** Records each scale step the status shows, until stopped. */
 function watchSteps(provider: Provider) {
@@ -74,7 +22,7 @@ function watchSteps(provider: Provider) {
   let running = true;
   const loop = (async () => {
     while (running) {
-      const scaling = (await readBroker(provider).catch(() => undefined))?.status?.scaling;
+      const scaling = (await readBroker(provider, name).catch(() => undefined))?.status?.scaling;
       const step = scaling && `${scaling.from}->${scaling.to}:${scaling.step}`;
       if (step && steps.at(-1) !== step) steps.push(step);
       await sleep(100);
@@ -120,8 +68,8 @@ export interface ScaleScenarioResult {
 
 export async function runScaleScenario(provider: Provider): Promise<ScaleScenarioResult> {
   // 1. One replica on external PostgreSQL, Ready.
-  await provider.kubectl(["apply", "-f", "-"], brokerManifest(provider, 1));
-  const created = await settled(provider, 1);
+  await provider.kubectl(["apply", "-f", "-"], postgresBrokerManifest(provider, name, 1));
+  const created = await settledAt(provider, name, 1, 120_000);
   expect(created.status?.membershipEpoch).toBe(1);
 
   // 2. Publish and subscribe through a pod address.
@@ -145,7 +93,7 @@ export async function runScaleScenario(provider: Provider): Promise<ScaleScenari
     await sleep(2000);
     let started = Date.now();
     await provider.kubectl(["scale", `messagebroker/${name}`, "--replicas=3"]);
-    const up = await settled(provider, 3);
+    const up = await settledAt(provider, name, 3, 120_000);
     scaleUpMs = Date.now() - started;
     expect(up.status?.membershipEpoch).toBe(2);
     await sleep(2000);
@@ -163,14 +111,14 @@ export async function runScaleScenario(provider: Provider): Promise<ScaleScenari
     await until(
       "the scale-down to 2 under way",
       async () => {
-        const { status } = await readBroker(provider);
+        const { status } = await readBroker(provider, name);
         // Rarely it is already done: the kill then tests a restart on a settled cluster.
         return status?.scaling?.to === 2 || (status?.membershipEpoch ?? 0) >= 3 ? true : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 200 },
     );
     await provider.killOperator();
-    const down = await settled(provider, 2);
+    const down = await settledAt(provider, name, 2, 120_000);
     scaleDownMs = Date.now() - started;
     expect(down.status?.membershipEpoch).toBe(3);
     await sleep(2000);
