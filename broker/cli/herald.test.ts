@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { tokenSha256 } from "../security/auth-file.ts";
 import { MemoryStore } from "../store/memory/memory-store.ts";
-import { createCa, issue } from "../test/certificates.ts";
+import { createCa, issue, serverTls } from "../test/certificates.ts";
 import { startTestBroker, type TestBroker, uniqueSubject } from "../test/harness.ts";
 import { until } from "../../testing/until.ts";
 
@@ -239,12 +239,7 @@ describe("herald CLI", { timeout: 30_000 }, () => {
     );
     const secure = await startTestBroker(new MemoryStore({ maxMessagesPerSubject: 100 }), {
       security: {
-        tls: {
-          certFile: leaf.certFile,
-          keyFile: leaf.keyFile,
-          clientCaFile: undefined,
-          clusterCaFile: undefined,
-        },
+        tls: serverTls(leaf),
         authFile,
         jwt: undefined,
         reloadIntervalMs: 1000,

@@ -20,7 +20,7 @@ import { rendezvousOwner } from "../cluster/hrw.ts";
 import { startTestCluster, type TestCluster } from "../cluster/test/cluster-harness.ts";
 import type { SecurityConfig } from "../config.ts";
 import { MemoryStore } from "../store/memory/memory-store.ts";
-import { createCa, issue, type TestCa, type TestLeaf } from "../test/certificates.ts";
+import { createCa, issue, serverTls, type TestCa, type TestLeaf } from "../test/certificates.ts";
 import { collect, expectStatus, failureOf } from "../test/expectations.ts";
 import { startTestBroker, type TestBroker, uniqueSubject } from "../test/harness.ts";
 import { until } from "../../testing/until.ts";
@@ -622,12 +622,7 @@ describe("a two-member cluster over mTLS with authentication", () => {
       security: (name) => {
         const leaf = issue(members, name);
         return security({
-          tls: {
-            certFile: leaf.certFile,
-            keyFile: leaf.keyFile,
-            clientCaFile: undefined,
-            clusterCaFile: members.certFile,
-          },
+          tls: serverTls(leaf, { clusterCaFile: members.certFile }),
         });
       },
       clientOptions: { tls: { ca: members.pem }, token: writerToken, callTimeoutMs: 5000 },
@@ -669,12 +664,10 @@ describe("a two-member cluster over mTLS with client certificates", () => {
       security: (name) => {
         const leaf = issue(members, name);
         return security({
-          tls: {
-            certFile: leaf.certFile,
-            keyFile: leaf.keyFile,
+          tls: serverTls(leaf, {
             clientCaFile: clientCa.certFile,
             clusterCaFile: members.certFile,
-          },
+          }),
         });
       },
       clientOptions: {
@@ -733,12 +726,7 @@ describe("the owner of a forwarded call authorizes it under its own auth file", 
         );
         return {
           ...security({
-            tls: {
-              certFile: leaf.certFile,
-              keyFile: leaf.keyFile,
-              clientCaFile: undefined,
-              clusterCaFile: members.certFile,
-            },
+            tls: serverTls(leaf, { clusterCaFile: members.certFile }),
           }),
           authFile: file,
         };

@@ -11,7 +11,7 @@ import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { MemoryStore } from "../store/memory/memory-store.ts";
-import { createCa, issue } from "../test/certificates.ts";
+import { createCa, issue, serverTls } from "../test/certificates.ts";
 import { expectStatus } from "../test/expectations.ts";
 import { startTestBroker, type TestBroker, uniqueSubject } from "../test/harness.ts";
 import { connect, createNamespace } from "../../testing/kube-cluster.ts";
@@ -84,12 +84,7 @@ describe("Kubernetes ServiceAccount tokens", () => {
     );
     broker = await startTestBroker(new MemoryStore({ maxMessagesPerSubject: 100 }), {
       security: {
-        tls: {
-          certFile: leaf.certFile,
-          keyFile: leaf.keyFile,
-          clientCaFile: undefined,
-          clusterCaFile: undefined,
-        },
+        tls: serverTls(leaf),
         authFile,
         jwt: {
           issuer: env.kube.serviceAccountIssuer,

@@ -116,3 +116,16 @@ export function issue(
   writeFileSync(keyFile, key);
   return { certFile, keyFile, cert, key, serial };
 }
+
+/** The broker's TLS file settings for `leaf`; the CAs are optional (mTLS, cluster members). */
+export function serverTls(
+  leaf: TestLeaf,
+  cas: { readonly clientCaFile?: string; readonly clusterCaFile?: string } = {},
+) {
+  return {
+    certFile: leaf.certFile,
+    keyFile: leaf.keyFile,
+    clientCaFile: cas.clientCaFile,
+    clusterCaFile: cas.clusterCaFile,
+  };
+}

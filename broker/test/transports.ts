@@ -9,7 +9,7 @@ import { stringify } from "yaml";
 import type { BrokerSettings } from "../broker.ts";
 import type { HeraldClientOptions } from "../client/herald-client.ts";
 import { tokenSha256 } from "../security/auth-file.ts";
-import { createCa, issue } from "./certificates.ts";
+import { createCa, issue, serverTls } from "./certificates.ts";
 
 export interface Transport {
   readonly name: string;
@@ -49,12 +49,7 @@ export function tlsWithToken(): Transport {
     name: "TLS with a token",
     settings: {
       security: {
-        tls: {
-          certFile: leaf.certFile,
-          keyFile: leaf.keyFile,
-          clientCaFile: undefined,
-          clusterCaFile: undefined,
-        },
+        tls: serverTls(leaf),
         authFile,
         jwt: undefined,
         reloadIntervalMs: 2000,

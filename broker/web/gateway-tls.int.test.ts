@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { until } from "../../testing/until.ts";
 import { tokenSha256 } from "../security/auth-file.ts";
-import { createCa, issue, type TestCa, type TestLeaf } from "../test/certificates.ts";
+import { createCa, issue, serverTls, type TestCa, type TestLeaf } from "../test/certificates.ts";
 import { startTestBroker, type TestBroker, uniqueSubject } from "../test/harness.ts";
 import { brokerTestStores } from "../test/test-stores.ts";
 import { startTestGateway, type TestGateway } from "./test/web-client.ts";
@@ -92,12 +92,7 @@ beforeAll(async () => {
       ],
     }),
   );
-  const files = {
-    certFile: leaf.certFile,
-    keyFile: leaf.keyFile,
-    clientCaFile: ca.certFile,
-    clusterCaFile: undefined,
-  };
+  const files = serverTls(leaf, { clientCaFile: ca.certFile });
   broker = await startTestBroker(
     brokerTestStores(inject("testEnv"), "memory", "web_tls").newStore(),
     {
