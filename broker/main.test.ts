@@ -1,9 +1,8 @@
-import { spawn, spawnSync } from "node:child_process";
-import { once } from "node:events";
+import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:net";
-import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startupLogs } from "./test/broker-process.ts";
 
 const mainPath = join(import.meta.dirname, "main.ts");
 
@@ -80,28 +79,12 @@ describe("broker process configuration", { timeout: 30_000 }, () => {
   });
 
   it("starts despite an unknown HERALD_* variable, naming it in one warning", async () => {
-    const child = spawn(process.execPath, [mainPath], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        HERALD_GRPC_ADDR: "127.0.0.1:0",
-        HERALD_HTTP_ADDR: "127.0.0.1:0",
-        HERALD_SETTING_FROM_A_NEWER_OPERATOR: "1",
-      },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    const exited = once(child, "exit");
-    const lines: { level: number; msg: string }[] = [];
-    for await (const line of createInterface({ input: child.stdout })) {
-      lines.push(JSON.parse(line) as { level: number; msg: string });
-      if (lines.at(-1)?.msg === "http listening") break;
-    }
-    child.kill("SIGTERM");
-    const [code] = (await exited) as [number | null];
+    const { lines, exitCode } = await startupLogs({ HERALD_SETTING_FROM_A_NEWER_OPERATOR: "1" });
     // Other warnings (authentication off) may come too; one names the variable.
     const warnings = lines.filter((line) => line.level === 40).map((line) => line.msg);
     expect(warnings.filter((msg) => msg.includes("HERALD_SETTING_FROM_A_NEWER_OPERATOR"))).toEqual([
       "ignoring unknown variables: HERALD_SETTING_FROM_A_NEWER_OPERATOR",
     ]);
-    expect(code).toBe(0);
+    expect(exitCode).toBe(0);
   });
 });

@@ -3,12 +3,11 @@
  * and a certificate, key or auth file that cannot be used stops it with one line naming its
  * variable and exit code 2.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { once } from "node:events";
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { beforeAll, describe, expect, it } from "vitest";
+import { startupLogs } from "../test/broker-process.ts";
 import { createCa, issue, type TestCa, type TestLeaf } from "../test/certificates.ts";
 
 const mainPath = join(import.meta.dirname, "..", "main.ts");
@@ -17,23 +16,6 @@ const baseEnv = {
   HERALD_GRPC_ADDR: "127.0.0.1:0",
   HERALD_HTTP_ADDR: "127.0.0.1:0",
 };
-
-/** The log lines of a broker until it listens, then stops it. */
-async function startupLogs(env: Record<string, string>): Promise<{ level: number; msg: string }[]> {
-  const child = spawn(process.execPath, [mainPath], {
-    env: { ...baseEnv, ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const exited = once(child, "exit");
-  const lines: { level: number; msg: string }[] = [];
-  for await (const line of createInterface({ input: child.stdout })) {
-    lines.push(JSON.parse(line) as { level: number; msg: string });
-    if (lines.at(-1)?.msg === "http listening") break;
-  }
-  child.kill("SIGTERM");
-  await exited;
-  return lines;
-}
 
 describe("broker startup with security settings", { timeout: 60_000 }, () => {
   let ca: TestCa;
@@ -47,9 +29,9 @@ describe("broker startup with security settings", { timeout: 60_000 }, () => {
   });
 
   it("warns once that authentication is off, and not when an auth file is set", async () => {
-    const off = await startupLogs({});
+    const { lines: off } = await startupLogs({});
     expect(off.filter((line) => line.msg.startsWith("authentication is off"))).toHaveLength(1);
-    const on = await startupLogs({
+    const { lines: on } = await startupLogs({
       HERALD_TLS_CERT_FILE: leaf.certFile,
       HERALD_TLS_KEY_FILE: leaf.keyFile,
       HERALD_AUTH_FILE: authFile,

@@ -65,6 +65,26 @@ export async function startBrokerProcess(env: Record<string, string>): Promise<B
   return { child, address: address ?? "", httpUrl: `http://127.0.0.1:${httpPort}`, exited, logs };
 }
 
+const LogLine = z.object({ level: z.number(), msg: z.string() });
+export type LogLine = z.infer<typeof LogLine>;
+
+/**
+ * Starts a broker, stops it with SIGTERM once it listens, and returns its JSON log lines (up to
+ * the listening line) and its exit code.
+ */
+export async function startupLogs(
+  env: Record<string, string>,
+): Promise<{ lines: LogLine[]; exitCode: number | string }> {
+  const broker = await startBrokerProcess(env);
+  const listened = broker.logs.length;
+  broker.child.kill("SIGTERM");
+  const exitCode = await broker.exited;
+  const lines = broker.logs
+    .slice(0, listened)
+    .flatMap((line) => LogLine.safeParse(safeJson(line)).data ?? []);
+  return { lines, exitCode };
+}
+
 function safeJson(line: string): unknown {
   try {
     return JSON.parse(line);
