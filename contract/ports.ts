@@ -7,4 +7,6 @@ export const brokerPorts = {
   grpc: { name: "grpc", port: 50051 },
   /** /metrics, /healthz, /readyz and /cluster. */
   http: { name: "http", port: 9464 },
+  /** The HTTP/WebSocket gateway, when the broker is given HERALD_WEB_ADDR. */
+  web: { name: "web", port: 8080 },
 } as const;

@@ -61,6 +61,7 @@ const everyField = {
     terminationGracePeriodSeconds: 45,
   },
   service: { type: "LoadBalancer", annotations: { "lb.example/internal": "true" } },
+  web: { enabled: true, service: { port: 80 } },
 } satisfies MessageBrokerSpecInput;
 
 const storeVariants: Record<string, MessageBrokerSpecInput> = {

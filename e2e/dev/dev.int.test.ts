@@ -97,6 +97,16 @@ test("make dev: a Ready broker that the printed commands use, and Ctrl-C stops w
   subscriber.child.kill("SIGINT");
   expect(await subscriber.exited).toBe(0);
 
+  // The printed console: the gateway on a pod IP serves the same subject, and status has its URL.
+  const webConsole = /web console: (http:\/\/127\.0\.10\.\d+:8080) \(in the cluster: (\S+)\)/.exec(
+    printed,
+  );
+  expect(webConsole?.[2]).toBe(`http://orders.${namespace}.svc.cluster.local:8080`);
+  const overHttp = await fetch(`${webConsole?.[1] ?? ""}/v1/subjects/${subject}/messages/2`, {
+    signal: AbortSignal.timeout(5000),
+  });
+  expect(await overHttp.text()).toBe("live");
+
   const kubectl = await runCommand(
     env.kube.kubectl,
     [`--namespace=${namespace}`, "get", "mb", "orders", "--no-headers"],

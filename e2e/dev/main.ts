@@ -28,13 +28,14 @@ import { envDown, envUp } from "../env/cli.ts";
 import { isAlive } from "../env/daemon.ts";
 import { readTestEnv, type TestEnv } from "../../testing/test-env.ts";
 import { repoRoot, stateDir } from "../../testing/paths.ts";
+import { brokerPorts } from "../../contract/ports.ts";
 import { sampleObjects } from "./sample.ts";
 import { until } from "../../testing/until.ts";
 
 const fieldManager = "herald-dev";
 /** Logs of one session: operator, kubelet and pods; one directory per namespace. */
 const sessionDir = (namespace: string) => join(stateDir, "dev", namespace);
-const grpcPort = 50051;
+const grpcPort = brokerPorts.grpc.port;
 /** A real cluster: subjects spread over three brokers, any of which accepts any call. */
 const defaultReplicas = 3;
 
@@ -148,6 +149,7 @@ const brokerStatusSchema = z.object({
     .object({
       observedGeneration: z.number().optional(),
       phase: z.string().optional(),
+      endpoints: z.object({ web: z.string().optional() }).optional(),
       readyReplicas: z.number().optional(),
       replicas: z.number().optional(),
       conditions: z
@@ -183,6 +185,7 @@ function instructions({
   env,
   pods,
   operatorMetrics,
+  webURL,
   seconds,
   warnings,
 }: {
@@ -190,11 +193,14 @@ function instructions({
   env: TestEnv;
   pods: { name: string; ip: string }[];
   operatorMetrics: string;
+  /** status.endpoints.web: the gateway through the client Service, inside the cluster. */
+  webURL: string | undefined;
   seconds: number;
   warnings: string[];
 }): string {
   const [first] = pods;
   const address = `${first?.ip ?? "127.0.10.1"}:${grpcPort}`;
+  const gateway = `http://${first?.ip ?? "127.0.10.1"}:${brokerPorts.web.port}`;
   const rel = (path: string) => relative(process.cwd(), path) || ".";
   const dir = sessionDir(options.namespace);
   const cli = `${process.execPath} ${join(repoRoot, "broker/cli/herald.ts")}`;
@@ -212,7 +218,8 @@ function instructions({
 Herald is running (ready in ${seconds.toFixed(1)} s).
 
   MessageBroker ${ns}/${options.name}: ${pods.length} broker pod(s), storage PostgreSQL ${options.database} at ${new URL(env.postgres.url).host}
-${pods.map((pod) => `    ${pod.name.padEnd(12)} grpc ${pod.ip}:${grpcPort}   metrics http://${pod.ip}:9464/metrics`).join("\n")}
+${pods.map((pod) => `    ${pod.name.padEnd(12)} grpc ${pod.ip}:${grpcPort}   metrics http://${pod.ip}:9464/metrics   web http://${pod.ip}:${brokerPorts.web.port}`).join("\n")}
+  web console: ${gateway} (in the cluster: ${webURL ?? "not in status yet"})
   operator metrics: ${operatorMetrics}
 ${warnings.map((warning) => `\n  Warning: ${warning}\n`).join("")}
 Publish and subscribe, in another terminal:
@@ -223,6 +230,11 @@ Publish and subscribe, in another terminal:
   herald publish greetings 'hello, herald'  # prints the id, e.g. published greetings#1
   herald fetch greetings 1
   herald subscribe greetings --from 1       # replays from id 1, then continues live
+
+Or over HTTP, through the gateway:
+
+  curl -X POST --data 'hello, http' ${gateway}/v1/subjects/greetings/messages
+  curl ${gateway}/v1/subjects/greetings/messages/1
 
 kubectl:
 
@@ -454,6 +466,7 @@ async function main(): Promise<number> {
         env,
         pods,
         operatorMetrics: `http://127.0.0.1:${operatorPort}/metrics`,
+        webURL: readyStatus.endpoints?.web,
         seconds: (performance.now() - started) / 1000,
         warnings,
       }),

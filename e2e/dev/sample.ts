@@ -1,6 +1,7 @@
 /**
  * The sample `make dev` deploys: a namespace, a Secret with the test environment's PostgreSQL
- * credentials, and a MessageBroker whose brokers use that PostgreSQL as an external store.
+ * credentials, and a MessageBroker whose brokers use that PostgreSQL as an external store and
+ * serve the HTTP/WebSocket gateway.
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { MessageBrokerSpecInput } from "../../operator/api/v1alpha1/index.ts";
@@ -31,6 +32,7 @@ export function sampleObjects(options: SampleOptions): KubernetesObject[] {
         },
       },
     },
+    web: { enabled: true },
   };
   return [
     { apiVersion: "v1", kind: "Namespace", metadata: { name: options.namespace } },

@@ -64,8 +64,17 @@ describe("planProcess", () => {
 });
 
 test("pinListenAddresses keeps the configured port, else the program's default", () => {
-  const ports = { A_ADDR: 1000, B_ADDR: 2000, C_ADDR: 3000 };
+  const ports = { A_ADDR: 1000, B_ADDR: 2000, C_ADDR: 3000, D_ADDR: null, E_ADDR: null };
   expect(
-    pinListenAddresses({ A_ADDR: "0.0.0.0:7000", B_ADDR: "[::]:7001" }, ports, "127.0.10.3"),
-  ).toEqual({ A_ADDR: "127.0.10.3:7000", B_ADDR: "127.0.10.3:7001", C_ADDR: "127.0.10.3:3000" });
+    pinListenAddresses(
+      { A_ADDR: "0.0.0.0:7000", B_ADDR: "[::]:7001", D_ADDR: "0.0.0.0:8080" },
+      ports,
+      "127.0.10.3",
+    ),
+  ).toEqual({
+    A_ADDR: "127.0.10.3:7000",
+    B_ADDR: "127.0.10.3:7001",
+    C_ADDR: "127.0.10.3:3000",
+    D_ADDR: "127.0.10.3:8080",
+  });
 });

@@ -17,17 +17,18 @@ export interface ImageProgram {
   /** The program the image's ENTRYPOINT runs, relative to the repository root. */
   script: string;
   /**
-   * Variables holding `host:port` listen addresses, with the program's default port. Every pod
-   * shares the host's network, so the kubelet binds them to the pod's own loopback address.
+   * Variables holding `host:port` listen addresses, with the program's default port, or null for a
+   * listener that is off while its variable is unset. Every pod shares the host's network, so the
+   * kubelet binds them to the pod's own loopback address.
    */
-  listenAddresses: Readonly<Record<string, number>>;
+  listenAddresses: Readonly<Record<string, number | null>>;
 }
 
 export const imagePrograms: Readonly<Record<string, ImageProgram>> = {
   "herald-broker": {
     script: "broker/main.ts",
-    // The broker's defaults, 0.0.0.0:50051 and 0.0.0.0:9464 (broker/README.md).
-    listenAddresses: { HERALD_GRPC_ADDR: 50051, HERALD_HTTP_ADDR: 9464 },
+    // The broker's defaults, 0.0.0.0:50051 and 0.0.0.0:9464, and the gateway only when set (broker/README.md).
+    listenAddresses: { HERALD_GRPC_ADDR: 50051, HERALD_HTTP_ADDR: 9464, HERALD_WEB_ADDR: null },
   },
 };
 
@@ -90,16 +91,19 @@ export function planProcess(input: PlanInput): ProcessPlan {
   };
 }
 
-/** Each listen address on the pod's IP, keeping its port (the program's default when unset). */
+/**
+ * Each listen address on the pod's IP, keeping its port (the program's default when unset; a
+ * listener without a default stays off).
+ */
 export function pinListenAddresses(
   env: Readonly<Record<string, string>>,
-  listenAddresses: Readonly<Record<string, number>>,
+  listenAddresses: Readonly<Record<string, number | null>>,
   podIP: string,
 ): Record<string, string> {
   const pinned: Record<string, string> = {};
   for (const [name, defaultPort] of Object.entries(listenAddresses)) {
-    const port = /:(\d{1,5})$/.exec(env[name] ?? "")?.[1] ?? String(defaultPort);
-    pinned[name] = `${podIP}:${port}`;
+    const port = /:(\d{1,5})$/.exec(env[name] ?? "")?.[1] ?? defaultPort;
+    if (port !== null) pinned[name] = `${podIP}:${port}`;
   }
   return pinned;
 }

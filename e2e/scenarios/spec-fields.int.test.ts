@@ -9,6 +9,7 @@ import type {
   V1ConfigMap,
   V1Container,
   V1EnvVar,
+  V1NetworkPolicy,
   V1Node,
   V1PersistentVolumeClaim,
   V1Pod,
@@ -120,6 +121,7 @@ function fieldsSpec(): MessageBrokerSpecInput {
       terminationGracePeriodSeconds: 20,
     },
     service: { type: "NodePort", annotations: { "example.com/load-balancer": "internal" } },
+    web: { enabled: true, service: { port: 8081 } },
   };
 }
 
@@ -169,6 +171,10 @@ const configMap = async (name: string) =>
   (await mustGet<V1ConfigMap>(provider, "configmap", name)).data ?? {};
 const service = (name: string) => mustGet<V1Service>(provider, "service", name);
 const statefulSet = (name: string) => mustGet<V1StatefulSet>(provider, "statefulset", name);
+const networkPolicy = (name: string) => mustGet<V1NetworkPolicy>(provider, "networkpolicy", name);
+const webEndpoint = async (name: string) =>
+  (await mustGet<{ status?: { endpoints?: { web?: string } } }>(provider, "messagebroker", name))
+    .status?.endpoints?.web;
 
 function container(of: V1Pod, name = "broker"): V1Container {
   const found = of.spec?.containers.find((candidate) => candidate.name === name);
@@ -473,6 +479,7 @@ const expandedFields = [
   "tracing",
   "podTemplate",
   "service",
+  "web",
 ];
 
 const cases: FieldCase[] = [
@@ -1096,6 +1103,49 @@ const cases: FieldCase[] = [
       expect(
         (await service("fields-headless")).metadata?.annotations?.["example.com/load-balancer"],
       ).toBeUndefined();
+    },
+  },
+  {
+    field: "web.enabled",
+    shows:
+      "the gateway on a pod's web port: a message POSTed there is read back over HTTP and gRPC, the NetworkPolicy admits the port; the default serves no gateway",
+    async check() {
+      const subject = ownedSubject("web");
+      const gateway = `http://${await podIP("fields-0")}:8080/v1/subjects/${subject}/messages`;
+      const posted = await fetch(`${gateway}?ttl=60`, {
+        method: "POST",
+        body: "over http",
+        signal: AbortSignal.timeout(5000),
+      });
+      expect(posted.status).toBe(201);
+      const { id } = z.object({ id: z.number() }).parse(await posted.json());
+      const read = await fetch(`${gateway}/${id}`, { signal: AbortSignal.timeout(5000) });
+      expect(read.status).toBe(200);
+      expect(await read.text()).toBe("over http");
+      expect(await fetchOutcome("fields-0", subject, id)).toEqual({ ok: true, body: "over http" });
+      const webPort = (policy: V1NetworkPolicy) =>
+        policy.spec?.ingress?.flatMap((rule) => rule.ports ?? []).filter((p) => p.port === "web");
+      expect(webPort(await networkPolicy("fields"))).toEqual([{ protocol: "TCP", port: "web" }]);
+
+      const plainGateway = `http://${await podIP("plain-0")}:8080/v1/subjects/${subject}/messages/1`;
+      await expect(fetch(plainGateway, { signal: AbortSignal.timeout(5000) })).rejects.toThrow();
+      expect(webPort(await networkPolicy("plain"))).toEqual([]);
+      expect(container(await pod("plain-0")).ports?.map((p) => p.name)).not.toContain("web");
+      expect(await webEndpoint("plain")).toBeUndefined();
+    },
+  },
+  {
+    field: "web.service",
+    shows:
+      "port 8081 on the client Service leads to the pods' web port, and status.endpoints.web is its URL; no web port by default",
+    async check() {
+      const webPort = (svc: V1Service) => svc.spec?.ports?.find((p) => p.name === "web");
+      expect(webPort(await service("fields"))).toMatchObject({ port: 8081, targetPort: "web" });
+      expect(container(await pod("fields-0")).ports).toContainEqual(
+        expect.objectContaining({ name: "web", containerPort: 8080 }),
+      );
+      expect(await webEndpoint("fields")).toMatch(/^http:\/\/fields\.[^:]+\.svc\.[^:]+:8081$/);
+      expect(webPort(await service("plain"))).toBeUndefined();
     },
   },
 ];

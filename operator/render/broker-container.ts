@@ -31,6 +31,9 @@ export function brokerContainer(broker: MessageBroker, ctx: RenderContext): V1Co
     ports: [
       { name: ports.grpc.name, containerPort: ports.grpc.port, protocol: "TCP" },
       { name: ports.http.name, containerPort: ports.http.port, protocol: "TCP" },
+      ...(spec.web.enabled
+        ? [{ name: ports.web.name, containerPort: ports.web.port, protocol: "TCP" }]
+        : []),
     ],
     envFrom: [{ configMapRef: { name: names.config } }],
     env: [
@@ -41,6 +44,7 @@ export function brokerContainer(broker: MessageBroker, ctx: RenderContext): V1Co
         renderBrokerEnv({
           HERALD_GRPC_ADDR: { host: "0.0.0.0", port: ports.grpc.port },
           HERALD_HTTP_ADDR: { host: "0.0.0.0", port: ports.http.port },
+          HERALD_WEB_ADDR: spec.web.enabled ? { host: "0.0.0.0", port: ports.web.port } : undefined,
           HERALD_MEMBERSHIP_CONFIGMAP: names.membership,
         }),
       ).map(([name, value]) => ({ name, value })),

@@ -86,6 +86,17 @@ describe("renderBrokerStatefulSet", () => {
     expect(env(sts)).toContainEqual({ name: "HERALD_HTTP_ADDR", value: "0.0.0.0:9464" });
   });
 
+  it("listens for the gateway on the web port only when spec.web is on", () => {
+    expect(envNames(render())).not.toContain("HERALD_WEB_ADDR");
+    const sts = render({ web: { enabled: true } });
+    expect(env(sts)).toContainEqual({ name: "HERALD_WEB_ADDR", value: "0.0.0.0:8080" });
+    expect(brokerContainer(sts).ports?.map((p) => [p.name, p.containerPort])).toEqual([
+      ["grpc", 50051],
+      ["http", 9464],
+      ["web", 8080],
+    ]);
+  });
+
   it("takes store credentials only through secretKeyRef", () => {
     const sts = render(managedPostgresSpec);
     expect(env(sts)).toContainEqual({

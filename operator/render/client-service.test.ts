@@ -25,6 +25,20 @@ describe("renderClientService", () => {
     expect(service.spec?.ports?.[0]).toMatchObject({ port: 50051, targetPort: "grpc-limited" });
   });
 
+  it("publishes the gateway on the spec's port, leading to the web container port", () => {
+    const service = renderClientService(
+      brokerFixture({ web: { enabled: true, service: { port: 80 } } }),
+    );
+    expect(service.spec?.ports?.map((p) => [p.name, p.port, p.targetPort])).toEqual([
+      ["grpc", 50051, "grpc"],
+      ["metrics", 9464, "http"],
+      ["web", 80, "web"],
+    ]);
+    expect(clientEndpoints(brokerFixture({ web: { enabled: true } }), "cluster.local").web).toBe(
+      "http://orders.shop.svc.cluster.local:8080",
+    );
+  });
+
   it("reports the in-cluster endpoints", () => {
     expect(clientEndpoints(brokerFixture(), "cluster.local")).toEqual({
       grpc: "orders.shop.svc.cluster.local:50051",

@@ -7,10 +7,12 @@ import { ports } from "./ports.ts";
 
 /**
  * What clients dial: port 50051 on ready brokers. With rate limiting on it leads to the Envoy
- * sidecar instead of the broker, so the clients' address never changes.
+ * sidecar instead of the broker, so the clients' address never changes. The gateway, when on, is
+ * one more port here rather than a Service of its own: browsers and gRPC clients reach the same
+ * brokers, under the same type and annotations.
  */
 export function renderClientService(broker: MessageBroker): V1Service {
-  const { service, rateLimit } = broker.spec;
+  const { service, rateLimit, web } = broker.spec;
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -32,6 +34,17 @@ export function renderClientService(broker: MessageBroker): V1Service {
           appProtocol: "kubernetes.io/h2c",
         },
         { name: "metrics", port: ports.http.port, targetPort: ports.http.name, protocol: "TCP" },
+        ...(web.enabled
+          ? [
+              {
+                name: ports.web.name,
+                port: web.service.port,
+                targetPort: ports.web.name,
+                protocol: "TCP",
+                appProtocol: "http",
+              },
+            ]
+          : []),
       ],
     },
   };
@@ -43,5 +56,6 @@ export function clientEndpoints(broker: MessageBroker, clusterDomain: string) {
   return {
     grpc: `${host}:${ports.grpc.port}`,
     metrics: `http://${host}:${ports.http.port}/metrics`,
+    ...(broker.spec.web.enabled ? { web: `http://${host}:${broker.spec.web.service.port}` } : {}),
   };
 }

@@ -33,4 +33,11 @@ describe("renderNetworkPolicy", () => {
     expect(clients?.ports?.map((p) => p.port)).toEqual(["grpc-limited", "http"]);
     expect(peers?.ports?.map((p) => p.port)).toEqual(["grpc"]);
   });
+
+  it("admits clients on the gateway port when spec.web is on", () => {
+    const [clients, peers] =
+      renderNetworkPolicy(brokerFixture({ web: { enabled: true } })).spec?.ingress ?? [];
+    expect(clients?.ports?.map((p) => p.port)).toEqual(["grpc", "http", "web"]);
+    expect(peers?.ports?.map((p) => p.port)).toEqual(["grpc"]);
+  });
 });

@@ -6,7 +6,7 @@ import { ports } from "./ports.ts";
 
 /**
  * Ingress to the brokers: clients reach the client port (Envoy's when rate limiting is on, so it
- * cannot be bypassed), anyone may scrape metrics, and only peers reach the broker's own gRPC port
+ * cannot be bypassed) and the gateway when it is on, anyone may scrape metrics, and only peers reach the broker's own gRPC port
  * to forward calls. Egress stays open: brokers dial the API server, their store and the collector.
  */
 export function renderNetworkPolicy(broker: MessageBroker): V1NetworkPolicy {
@@ -27,6 +27,7 @@ export function renderNetworkPolicy(broker: MessageBroker): V1NetworkPolicy {
           ports: [
             { protocol: "TCP", port: clientPort },
             { protocol: "TCP", port: ports.http.name },
+            ...(broker.spec.web.enabled ? [{ protocol: "TCP", port: ports.web.name }] : []),
           ],
         },
         { _from: [{ podSelector: brokers }], ports: [{ protocol: "TCP", port: ports.grpc.name }] },

@@ -178,6 +178,16 @@ export const celCases: CelCase[] = [
       "rateLimit.burst must be at least requestsPerSecond (the bucket refills requestsPerSecond tokens each second)",
   },
   {
+    name: "the gateway on its own Service port",
+    spec: { web: { enabled: true, service: { port: 80 } } },
+  },
+  {
+    name: "the gateway on the client Service's gRPC port",
+    spec: { web: { enabled: true, service: { port: 50051 } } },
+    rejectedWith:
+      "web.service.port must differ from the client Service's gRPC (50051) and metrics (9464) ports",
+  },
+  {
     name: "tracing with an endpoint",
     spec: { tracing: { enabled: true, endpoint: "http://jaeger:4317" } },
   },

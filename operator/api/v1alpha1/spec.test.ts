@@ -17,6 +17,7 @@ describe("MessageBroker spec schema", () => {
       resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
       podTemplate: { labels: {}, annotations: {}, terminationGracePeriodSeconds: 30 },
       service: { type: "ClusterIP", annotations: {} },
+      web: { enabled: false, service: { port: 8080 } },
     });
   });
 

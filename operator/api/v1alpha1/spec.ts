@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { maxDedupWindowSeconds } from "../../../contract/broker-env.ts";
+import { brokerPorts } from "../../../contract/ports.ts";
 import { celRules } from "./cel.ts";
 import {
   affinitySchema,
@@ -175,6 +176,35 @@ const serviceSchema = z
   })
   .describe("The client Service that spreads gRPC calls over the broker pods.");
 
+const webSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe("Serve the brokers' HTTP/WebSocket gateway and publish it on the client Service."),
+    service: z
+      .object({
+        port: z
+          .int32()
+          .min(1)
+          .max(65535)
+          .default(8080)
+          .describe("Port of the gateway on the client Service."),
+      })
+      .prefault({})
+      .describe(
+        "How the client Service exposes the gateway; its type and annotations are spec.service's.",
+      ),
+  })
+  .meta(
+    // The client Service already serves these; a Service with a port twice is refused later and less clearly.
+    celRules({
+      rule: `self.service.port != ${brokerPorts.grpc.port} && self.service.port != ${brokerPorts.http.port}`,
+      message: `web.service.port must differ from the client Service's gRPC (${brokerPorts.grpc.port}) and metrics (${brokerPorts.http.port}) ports`,
+    }),
+  )
+  .describe("The brokers' HTTP/WebSocket gateway, for browsers and curl.");
+
 const defaultBrokerResources = {
   requests: { cpu: "100m", memory: "128Mi" },
   limits: { memory: "512Mi" },
@@ -225,6 +255,7 @@ export const messageBrokerSpecSchema = z
     ),
     podTemplate: podTemplateSchema.prefault({}),
     service: serviceSchema.prefault({}),
+    web: webSchema.prefault({}),
   })
   .meta(
     celRules({

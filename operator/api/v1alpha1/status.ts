@@ -69,6 +69,13 @@ export const messageBrokerStatusSchema = z
           .max(512)
           .optional()
           .describe("URL of a broker's Prometheus metrics, through the client Service."),
+        web: z
+          .string()
+          .max(512)
+          .optional()
+          .describe(
+            "URL of the HTTP/WebSocket gateway on the client Service, when spec.web is on.",
+          ),
       })
       .optional()
       .describe("Addresses clients use inside the cluster."),
