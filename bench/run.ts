@@ -27,10 +27,17 @@ import {
   type Params,
   type PublishPoint,
 } from "./load/scenarios.ts";
+import {
+  consumeThroughput,
+  redeliveryLatency,
+  type ConsumePoint,
+  type GroupParams,
+} from "./load/groups.ts";
 import { operatorBench } from "./operator/operator.ts";
 import {
   BenchResultSchema,
   type BenchResult,
+  type GroupsSection,
   type OperatorSection,
   type TargetResult,
 } from "./report/schema.ts";
@@ -39,6 +46,7 @@ import { startCeiling, type CeilingTarget } from "./targets/ceiling.ts";
 import { clusterBench } from "./targets/cluster.ts";
 import { ensureDebianPackage } from "./targets/debian.ts";
 import {
+  heraldGroups,
   keyedPublishTarget,
   publishStreamTarget,
   startHerald,
@@ -47,23 +55,24 @@ import {
 } from "./targets/herald.ts";
 import { natsServerPath, startNats, type NatsServer } from "./targets/nats.ts";
 import { rawPostgresInserts } from "./targets/postgres-raw.ts";
-import { rabbitmqServerPath, startRabbitmq } from "./targets/rabbitmq.ts";
+import { rabbitmqServerPath, startRabbitmq, type RabbitmqServer } from "./targets/rabbitmq.ts";
 import { secureHeraldOptions } from "./targets/secure.ts";
-import type { Target } from "./targets/target.ts";
+import type { GroupTarget, Target } from "./targets/target.ts";
 
 const quick = process.env.QUICK === "1" || process.argv.includes("--quick");
 const root = join(import.meta.dirname, "..");
 const workDir = join(root, ".herald", "bench");
 
-const params: Params & {
-  fetchClients: number;
-  fetchStored: number;
-  latencyBodyBytes: number;
-  operatorLatencySamples: number;
-  operatorFleet: number;
-  operatorSteadyMs: number;
-  streamInFlight: number;
-} = quick
+const params: Params &
+  GroupParams & {
+    fetchClients: number;
+    fetchStored: number;
+    latencyBodyBytes: number;
+    operatorLatencySamples: number;
+    operatorFleet: number;
+    operatorSteadyMs: number;
+    streamInFlight: number;
+  } = quick
   ? {
       warmupMs: 400,
       durationMs: 1_200,
@@ -84,6 +93,11 @@ const params: Params & {
       operatorFleet: 50,
       operatorSteadyMs: 20_000,
       streamInFlight: 16,
+      groupMembers: [1, 4, 16],
+      groupMessages: 10_000,
+      groupInFlight: 64,
+      groupTimeoutMs: 30_000,
+      redeliverySamples: 5,
     }
   : {
       warmupMs: 1_500,
@@ -105,6 +119,11 @@ const params: Params & {
       operatorFleet: 500,
       operatorSteadyMs: 60_000,
       streamInFlight: 16,
+      groupMembers: [1, 4, 16],
+      groupMessages: 50_000,
+      groupInFlight: 64,
+      groupTimeoutMs: 60_000,
+      redeliverySamples: 20,
     };
 
 /** Stores whose broker is also measured through PublishStream. */
@@ -150,6 +169,8 @@ interface Servers {
   /** The memory broker with TLS only: what TLS costs apart from authentication and authorization. */
   readonly tlsOnly: Up<HeraldTarget>;
   readonly peers: ReadonlyMap<string, Up<Target>>;
+  /** Consumer groups: Herald memory and PostgreSQL, RabbitMQ, JetStream. */
+  readonly groups: ReadonlyMap<string, Up<GroupTarget>>;
   stop(): Promise<void>;
 }
 
@@ -170,7 +191,7 @@ async function startServers(env: TestEnv): Promise<Servers> {
     "path" in nats
       ? await attempt("nats-server", () => startNats(join(workDir, "nats")))
       : { status: `not available: ${nats.unavailable}` };
-  const rabbitmq: Up<Target> =
+  const rabbitmq: Up<RabbitmqServer> =
     "path" in rabbit
       ? await attempt("rabbitmq-server", () => startRabbitmq(join(workDir, "rabbitmq")))
       : { status: `not available: ${rabbit.unavailable}` };
@@ -183,6 +204,14 @@ async function startServers(env: TestEnv): Promise<Servers> {
       ["nats", isUp(natsServer) ? natsServer.core : natsServer],
       ["jetstream", isUp(natsServer) ? natsServer.jetstream : natsServer],
       ["rabbitmq", rabbitmq],
+    ]),
+    groups: new Map<string, Up<GroupTarget>>([
+      ...streamStores.map((store): [string, Up<GroupTarget>] => {
+        const herald = heralds.get(store) ?? { status: "not started" };
+        return [store, isUp(herald) ? heraldGroups(herald) : herald];
+      }),
+      ["rabbitmq", isUp(rabbitmq) ? rabbitmq.groups : rabbitmq],
+      ["jetstream", isUp(natsServer) ? natsServer.jetstreamGroups : natsServer],
     ]),
     async stop() {
       await ceiling.stop();
@@ -374,6 +403,39 @@ async function measureBrokers(servers: Servers): Promise<Pick<BenchResult, "ceil
   };
 }
 
+/**
+ * Consume-and-ack throughput with the systems taking turns at each member count (as the publish
+ * matrix does), then redelivery after a disconnect system by system.
+ */
+async function measureGroups(servers: Servers): Promise<GroupsSection> {
+  section("consumer groups (systems in turns)");
+  const up = [...servers.groups].filter((entry): entry is [string, GroupTarget] => isUp(entry[1]));
+  const consume = new Map<string, (ConsumePoint | { members: number; status: string })[]>(
+    up.map(([name]) => [name, []]),
+  );
+  for (const members of params.groupMembers)
+    for (const [name, target] of up) {
+      const point = await attempt(`${name} consume, ${members} members`, () =>
+        consumeThroughput(target, members, params),
+      );
+      consume.get(name)?.push({ members, ...point });
+    }
+  section("consumer groups: redelivery after a disconnect");
+  const targets: GroupsSection["targets"] = [];
+  for (const [name, target] of servers.groups) {
+    if (!isUp(target)) {
+      targets.push({ name, consume: [], redelivery: target });
+      continue;
+    }
+    const redelivery =
+      target.noRedelivery === undefined
+        ? await attempt(`${name} redelivery`, () => redeliveryLatency(target, params))
+        : { status: target.noRedelivery };
+    targets.push({ name, consume: consume.get(name) ?? [], redelivery });
+  }
+  return { messages: params.groupMessages, inFlight: params.groupInFlight, targets };
+}
+
 async function main(): Promise<void> {
   const started = new Date();
   const commit = git("rev-parse", "--short=12", "HEAD");
@@ -384,8 +446,10 @@ async function main(): Promise<void> {
   section("starting servers");
   const servers = await startServers(env);
   let brokers: Pick<BenchResult, "ceiling" | "targets">;
+  let groups: BenchResult["groups"];
   try {
     brokers = await measureBrokers(servers);
+    groups = await attempt("consumer groups", () => measureGroups(servers));
   } finally {
     section("stopping servers");
     await servers.stop();
@@ -454,11 +518,17 @@ async function main(): Promise<void> {
       loadAverage,
     },
     notes,
-    parameters: { ...params, clients: [...params.clients], bodies: [...params.bodies] },
+    parameters: {
+      ...params,
+      clients: [...params.clients],
+      bodies: [...params.bodies],
+      groupMembers: [...params.groupMembers],
+    },
     ...brokers,
     storageCeiling: { postgres },
     operator,
     cluster,
+    groups,
   };
   const result = BenchResultSchema.parse({
     ...partial,

@@ -112,6 +112,44 @@ export const ClusterSchema = z.object({
   viaNonOwner: Loop,
 });
 
+export const GroupsSchema = z.object({
+  /** Backlog each throughput point consumes, and each member's unacknowledged window. */
+  messages: z.number().int(),
+  inFlight: z.number().int(),
+  targets: z.array(
+    z.object({
+      name: z.string(),
+      /** Per member count; a point that could not be measured says why. */
+      consume: z.array(
+        z.union([
+          z.object({
+            members: z.number().int(),
+            messages: z.number().int(),
+            consumed: z.number().int(),
+            redelivered: z.number().int(),
+            durationMs: z.number(),
+            msgsPerSec: z.number(),
+            complete: z.boolean(),
+          }),
+          z.object({ members: z.number().int(), status: z.string() }),
+        ]),
+      ),
+      /** From the disconnect of the member holding a message to another member receiving it. */
+      redelivery: z.union([
+        z.object({
+          samples: z.number().int(),
+          p50Ms: z.number(),
+          maxMs: z.number(),
+          valuesMs: z.array(z.number()),
+        }),
+        Unavailable,
+      ]),
+    }),
+  ),
+});
+
+export type GroupsSection = z.infer<typeof GroupsSchema>;
+
 export const RatioSchema = z.object({
   label: z.string(),
   herald: z.number(),
@@ -153,6 +191,7 @@ export const BenchResultSchema = z.object({
   }),
   operator: z.union([OperatorSchema, Unavailable]),
   cluster: z.union([ClusterSchema, Unavailable]),
+  groups: z.union([GroupsSchema, Unavailable]),
   ratios: z.array(RatioSchema),
 });
 export type BenchResult = z.infer<typeof BenchResultSchema>;

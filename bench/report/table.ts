@@ -171,7 +171,56 @@ export function computeRatios(result: BenchResult): Ratio[] {
         peerFanOut.deliveriesPerSec,
       );
   }
+  if (!("status" in result.groups)) {
+    const { targets } = result.groups;
+    for (const store of ["memory", "postgres"])
+      for (const peerName of ["rabbitmq", "jetstream"])
+        for (const { members } of targets.find((t) => t.name === store)?.consume ?? [])
+          add(
+            `${store} ÷ ${peerName}: consume and ack (${members} member${members === 1 ? "" : "s"})`,
+            consumeRate(targets, store, members),
+            consumeRate(targets, peerName, members),
+          );
+  }
   return ratios;
+}
+
+type GroupTargets = Exclude<BenchResult["groups"], { status: string }>["targets"];
+
+function consumeRate(targets: GroupTargets, name: string, members: number): number {
+  const point = targets
+    .find((candidate) => candidate.name === name)
+    ?.consume.find((candidate) => candidate.members === members);
+  return point !== undefined && "msgsPerSec" in point && point.complete ? point.msgsPerSec : NaN;
+}
+
+function groupsTable(groups: BenchResult["groups"]): string {
+  if ("status" in groups) return `consumer groups: ${groups.status}`;
+  const memberCounts = [
+    ...new Set(groups.targets.flatMap((t) => t.consume.map((point) => point.members))),
+  ];
+  const header = [
+    `consumer groups (${groups.messages} messages, ${groups.inFlight} in flight per member)`,
+    ...groups.targets.map((t) => t.name),
+  ];
+  const rows = memberCounts.map((members) => [
+    `consume and ack msgs/s, ${members} member${members === 1 ? "" : "s"}`,
+    ...groups.targets.map((t) => {
+      const point = t.consume.find((candidate) => candidate.members === members);
+      if (point === undefined) return "n/a";
+      if ("status" in point) return point.status;
+      return `${compact(point.msgsPerSec)}${point.complete ? "" : ` (${point.consumed} consumed)`}`;
+    }),
+  ]);
+  rows.push([
+    "redelivery after a disconnect, p50 / max ms",
+    ...groups.targets.map((t) =>
+      "status" in t.redelivery
+        ? t.redelivery.status
+        : `${compact(t.redelivery.p50Ms)} / ${compact(t.redelivery.maxMs)} (${t.redelivery.samples})`,
+    ),
+  ]);
+  return table(header, rows);
 }
 
 function brokerTable(result: BenchResult): string {
@@ -343,6 +392,7 @@ export function renderReport(result: BenchResult): string {
         ),
   );
   sections.push(clusterTable(result.cluster));
+  sections.push(groupsTable(result.groups));
   sections.push(result.notes.map((note) => `- ${note}`).join("\n"));
   return `${sections.join("\n\n")}\n`;
 }

@@ -18,7 +18,8 @@ import {
   type GrpcClient,
 } from "../load/grpc-client.ts";
 import { startService } from "./process.ts";
-import type { Target } from "./target.ts";
+import type { GroupTarget, Target } from "./target.ts";
+import { HeraldClient } from "../../broker/client/herald-client.ts";
 import { until } from "../../testing/until.ts";
 
 export type StoreKind = "memory" | "postgres" | "cassandra";
@@ -195,5 +196,42 @@ export function publishStreamTarget(herald: HeraldTarget): HeraldTarget {
     ...herald,
     name: `${herald.name} stream`,
     connect: () => grpcStreamClient(herald.address, herald.security),
+  };
+}
+
+/** The broker's consumer groups, each member one HeraldClient (one connection) on rpc Consume. */
+export function heraldGroups(herald: HeraldTarget): GroupTarget {
+  return {
+    name: herald.name,
+    connect: () => herald.connect(),
+    // A group is created by its first member; startId 1 gives it the subject from its first message.
+    createGroup: () => Promise.resolve(),
+    async join(group, subject, onMessage, { maxInFlight, ack }) {
+      const client = new HeraldClient(herald.address);
+      const abort = new AbortController();
+      let joined = () => {};
+      const isJoined = new Promise<void>((resolve) => (joined = resolve));
+      // Never settles: a held message stays unacknowledged until the member leaves.
+      const held = new Promise<void>(() => undefined);
+      const consuming = client.consume(
+        group,
+        subject,
+        (message) => {
+          onMessage(message.body);
+          return ack ? undefined : held;
+        },
+        { maxInFlight, startId: 1, onJoined: () => joined(), signal: abort.signal },
+      );
+      await Promise.race([isJoined, consuming]);
+      return {
+        async close() {
+          abort.abort();
+          await consuming;
+          client.close();
+        },
+      };
+    },
+    // Groups stay in the broker's own namespace, dropped when it stops.
+    deleteGroup: () => Promise.resolve(),
   };
 }

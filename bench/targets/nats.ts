@@ -11,10 +11,17 @@ import { execFile } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { connect, consumerOpts, StorageType, type NatsConnection } from "nats";
+import {
+  AckPolicy,
+  connect,
+  consumerOpts,
+  DeliverPolicy,
+  StorageType,
+  type NatsConnection,
+} from "nats";
 import { freePort } from "../../testing/free-port.ts";
 import { startService, type Service } from "./process.ts";
-import type { Subscriber, Target } from "./target.ts";
+import type { GroupTarget, Subscriber, Target } from "./target.ts";
 
 export const natsServerPath = "/usr/sbin/nats-server";
 const streamName = "BENCH";
@@ -24,6 +31,8 @@ export interface NatsServer {
   readonly version: string;
   readonly core: Target;
   readonly jetstream: Target;
+  /** A group is a durable pull consumer of the stream filtered to the subject, explicit acks. */
+  readonly jetstreamGroups: GroupTarget;
   stop(): Promise<void>;
 }
 
@@ -127,11 +136,48 @@ export async function startNats(dataDir: string): Promise<NatsServer> {
     stop: () => Promise.resolve(),
   };
 
+  const jetstreamGroups: GroupTarget = {
+    name: "jetstream",
+    connect: () => jetstream.connect(),
+    async createGroup(group, subject) {
+      await manager.consumers.add(streamName, {
+        durable_name: group,
+        filter_subject: subject,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+      });
+    },
+    async join(group, _subject, onMessage, { maxInFlight, ack }) {
+      const nc = await natsConnection(url);
+      const consumer = await nc.jetstream().consumers.get(streamName, group);
+      const messages = await consumer.consume({
+        max_messages: maxInFlight,
+        callback: (message) => {
+          onMessage(message.data);
+          if (ack) message.ack();
+        },
+      });
+      return {
+        async close() {
+          await messages.close();
+          await nc.close();
+        },
+      };
+    },
+    async deleteGroup(group, subject) {
+      await manager.consumers.delete(streamName, group);
+      await manager.streams.purge(streamName, { filter: subject });
+    },
+    noRedelivery:
+      "n/a: a JetStream consumer has no member connections to lose; an unacknowledged message comes again only after ack_wait (30 s by default)",
+  };
+
   return {
     url,
     version,
     core,
     jetstream,
+    jetstreamGroups,
     async stop() {
       await admin.close().catch(() => undefined);
       await service.stop();

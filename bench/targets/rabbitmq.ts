@@ -16,12 +16,17 @@ import { promisify } from "node:util";
 import { connect, type ChannelModel } from "amqplib";
 import { freePort } from "../../testing/free-port.ts";
 import { onEarlyExit, startService } from "./process.ts";
-import type { Target } from "./target.ts";
+import type { GroupTarget, Target } from "./target.ts";
 
 export const rabbitmqServerPath = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 const epmdPath = "/usr/bin/epmd";
 
-export async function startRabbitmq(baseDir: string): Promise<Target> {
+export interface RabbitmqServer extends Target {
+  /** A group is the subject's durable queue, each member a connection consuming it with manual acks. */
+  readonly groups: GroupTarget;
+}
+
+export async function startRabbitmq(baseDir: string): Promise<RabbitmqServer> {
   await rm(baseDir, { recursive: true, force: true });
   await mkdir(baseDir, { recursive: true });
   await writeFile(join(baseDir, "enabled_plugins"), "[].\n");
@@ -78,32 +83,36 @@ export async function startRabbitmq(baseDir: string): Promise<Target> {
   const admin: ChannelModel = await connect(url, { noDelay: true });
   const adminChannel = await admin.createChannel();
 
+  const prepare = async (subject: string) => {
+    await adminChannel.assertExchange(subject, "fanout", { durable: true });
+    await adminChannel.assertQueue(subject, { durable: true });
+    await adminChannel.bindQueue(subject, subject, "");
+  };
+  const release = async (subject: string) => {
+    await adminChannel.deleteQueue(subject);
+    await adminChannel.deleteExchange(subject);
+  };
+  const connectPublisher = async () => {
+    const connection = await connect(url, { noDelay: true });
+    const channel = await connection.createConfirmChannel();
+    return {
+      publish: (subject: string, body: Buffer) =>
+        new Promise<void>((resolve, reject) => {
+          channel.publish(subject, "", body, { persistent: true }, (err: unknown) =>
+            err ? reject(new Error(`publish to ${subject} not confirmed`)) : resolve(),
+          );
+        }),
+      close: () => connection.close(),
+    };
+  };
+
   return {
     name: "rabbitmq",
     version: `rabbitmq-server ${version}, durable classic queue, publisher confirms`,
-    async prepare(subject) {
-      await adminChannel.assertExchange(subject, "fanout", { durable: true });
-      await adminChannel.assertQueue(subject, { durable: true });
-      await adminChannel.bindQueue(subject, subject, "");
-    },
+    prepare,
     serverCpuMs: () => service.cpuMs(),
-    async release(subject) {
-      await adminChannel.deleteQueue(subject);
-      await adminChannel.deleteExchange(subject);
-    },
-    async connect() {
-      const connection = await connect(url, { noDelay: true });
-      const channel = await connection.createConfirmChannel();
-      return {
-        publish: (subject, body) =>
-          new Promise<void>((resolve, reject) => {
-            channel.publish(subject, "", body, { persistent: true }, (err: unknown) =>
-              err ? reject(new Error(`publish to ${subject} not confirmed`)) : resolve(),
-            );
-          }),
-        close: () => connection.close(),
-      };
-    },
+    release,
+    connect: connectPublisher,
     async subscriber() {
       const connection = await connect(url, { noDelay: true });
       const channel = await connection.createChannel();
@@ -125,6 +134,27 @@ export async function startRabbitmq(baseDir: string): Promise<Target> {
         },
         close: () => connection.close(),
       };
+    },
+    groups: {
+      name: "rabbitmq",
+      connect: connectPublisher,
+      createGroup: (_group, subject) => prepare(subject),
+      async join(_group, subject, onMessage, { maxInFlight, ack }) {
+        const connection = await connect(url, { noDelay: true });
+        const channel = await connection.createChannel();
+        await channel.prefetch(maxInFlight);
+        await channel.consume(
+          subject,
+          (message) => {
+            if (!message) return;
+            onMessage(message.content);
+            if (ack) channel.ack(message);
+          },
+          { noAck: false },
+        );
+        return { close: () => connection.close() };
+      },
+      deleteGroup: (_group, subject) => release(subject),
     },
     async stop() {
       await admin.close().catch(() => undefined);

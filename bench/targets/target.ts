@@ -38,3 +38,34 @@ export interface Target {
   release(subject: string): Promise<void>;
   stop(): Promise<void>;
 }
+
+export interface GroupMember {
+  /** Disconnects: what it held unacknowledged goes back to the group. */
+  close(): Promise<void>;
+}
+
+/**
+ * A consumer group as each system has it (Herald: a Consume group; RabbitMQ: a durable queue
+ * consumed with manual acks; JetStream: a durable pull consumer): members share its messages,
+ * each held by one member until acknowledged.
+ */
+export interface GroupTarget {
+  readonly name: string;
+  /** Publishes into the group's subject. */
+  connect(): Promise<TargetClient>;
+  /** Makes the group over `subject`, so that what is published from now on waits for members. */
+  createGroup(group: string, subject: string): Promise<void>;
+  /**
+   * Joins; resolves once joined. `ack`: each message is acknowledged as soon as `onMessage`
+   * returned; otherwise held until the member disconnects.
+   */
+  join(
+    group: string,
+    subject: string,
+    onMessage: (body: Uint8Array) => void,
+    options: { readonly maxInFlight: number; readonly ack: boolean },
+  ): Promise<GroupMember>;
+  deleteGroup(group: string, subject: string): Promise<void>;
+  /** Why redelivery on disconnect is not measured; absent when it is. */
+  readonly noRedelivery?: string;
+}
