@@ -36,9 +36,12 @@ export type BrokerSettings = Pick<
   | "maxMessageBytes"
   | "subscriberBufferSize"
   | "publishStreamMaxInflight"
+  | "publishStreamMaxInflightBytes"
   | "storeTimeoutMs"
   | "purgeIntervalMs"
   | "maxConnectionAgeMs"
+  | "maxConnectionIdleMs"
+  | "maxConcurrentStreams"
   | "shutdownGraceMs"
   | "retention"
 > & {

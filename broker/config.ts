@@ -64,11 +64,17 @@ export interface BrokerConfig {
   readonly subscriberBufferSize: number;
   /** Un-acked messages per PublishStream before the server stops reading it. */
   readonly publishStreamMaxInflight: number;
+  /** Un-acked body bytes per PublishStream before the server stops reading it. */
+  readonly publishStreamMaxInflightBytes: number;
   /** Upper bound on any single store call; past it the call fails with UNAVAILABLE. */
   readonly storeTimeoutMs: number;
   readonly purgeIntervalMs: number;
   /** 0 = unlimited. A finite age makes clients reconnect, spreading them over pods. */
   readonly maxConnectionAgeMs: number;
+  /** 0 = never. Closes connections that hold no call, so idle clients cannot pile up. */
+  readonly maxConnectionIdleMs: number;
+  /** Concurrent calls per gRPC connection. */
+  readonly maxConcurrentStreams: number;
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;
   readonly cluster: ClusterConfig;
@@ -254,9 +260,12 @@ export function loadConfig(
     maxMessageBytes: env.HERALD_MAX_MESSAGE_BYTES,
     subscriberBufferSize: env.HERALD_SUBSCRIBER_BUFFER,
     publishStreamMaxInflight: env.HERALD_PUBLISH_STREAM_MAX_INFLIGHT,
+    publishStreamMaxInflightBytes: env.HERALD_PUBLISH_STREAM_MAX_INFLIGHT_BYTES,
     storeTimeoutMs: env.HERALD_STORE_TIMEOUT_MS,
     purgeIntervalMs: env.HERALD_PURGE_INTERVAL_MS,
     maxConnectionAgeMs: env.HERALD_MAX_CONNECTION_AGE_MS,
+    maxConnectionIdleMs: env.HERALD_MAX_CONNECTION_IDLE_MS,
+    maxConcurrentStreams: env.HERALD_MAX_CONCURRENT_STREAMS,
     shutdownGraceMs: env.HERALD_SHUTDOWN_GRACE_MS,
     logLevel: env.HERALD_LOG_LEVEL,
     retention: {

@@ -112,6 +112,11 @@ export const brokerEnvSchema = z.object({
   HERALD_PUBLISH_STREAM_MAX_INFLIGHT: envInteger(1, maxQueuedMessages)
     .default(1024)
     .describe("Un-acknowledged messages per PublishStream before the server stops reading it."),
+  HERALD_PUBLISH_STREAM_MAX_INFLIGHT_BYTES: envInteger(1, 1024 * mebibyte)
+    .default(16 * mebibyte)
+    .describe(
+      "Un-acknowledged body bytes per PublishStream before the server stops reading it; at most 1 GiB.",
+    ),
   HERALD_STORE_TIMEOUT_MS: envMilliseconds(1)
     .default(5000)
     .describe("Bound on one store call; past it the call fails with UNAVAILABLE."),
@@ -121,6 +126,13 @@ export const brokerEnvSchema = z.object({
   HERALD_MAX_CONNECTION_AGE_MS: envMilliseconds(0)
     .default(300_000)
     .describe("Clients reconnect after this age, spreading them over pods; 0 = never."),
+  HERALD_MAX_CONNECTION_IDLE_MS: envMilliseconds(0)
+    .default(60_000)
+    .describe("A gRPC connection with no call for this long is closed; 0 = never."),
+  // Members forward to each other over one connection, so the default leaves room for their calls.
+  HERALD_MAX_CONCURRENT_STREAMS: envInteger(1, 10_000)
+    .default(1000)
+    .describe("Concurrent calls per gRPC connection; HTTP/2 makes the client queue further calls."),
   HERALD_SHUTDOWN_GRACE_MS: envMilliseconds(1)
     .default(20_000)
     .describe("Time the drain on SIGTERM may take."),

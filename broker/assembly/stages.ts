@@ -241,6 +241,7 @@ export function publishStage(
     maxMessageBytes: settings.maxMessageBytes,
     retention: settings.retention,
     maxInflight: settings.publishStreamMaxInflight,
+    maxInflightBytes: settings.publishStreamMaxInflightBytes,
     onMessage: (ok, startedMs) => metrics.methods.record("publish_stream", ok, startedMs),
     failure: (err) => callFailure(logger, "PublishStream", err),
   });
@@ -326,6 +327,8 @@ export async function servingStage(
     health,
     maxMessageBytes: settings.maxMessageBytes,
     maxConnectionAgeMs: settings.maxConnectionAgeMs,
+    maxConnectionIdleMs: settings.maxConnectionIdleMs,
+    maxConcurrentStreams: settings.maxConcurrentStreams,
   });
   const port = await bind(
     server,

@@ -22,6 +22,9 @@ export interface GrpcServerOptions {
   readonly maxMessageBytes: number;
   /** 0 = unlimited. */
   readonly maxConnectionAgeMs: number;
+  /** 0 = never. */
+  readonly maxConnectionIdleMs: number;
+  readonly maxConcurrentStreams: number;
 }
 
 /** Room for the subject and framing around a body of the maximum size. */
@@ -51,6 +54,11 @@ export function createGrpcServer(options: GrpcServerOptions): Server {
     ...(options.maxConnectionAgeMs > 0
       ? { "grpc.max_connection_age_ms": options.maxConnectionAgeMs }
       : {}),
+    // Bound what one client holds: idle connections close, and calls beyond the limit wait in the client.
+    ...(options.maxConnectionIdleMs > 0
+      ? { "grpc.max_connection_idle_ms": options.maxConnectionIdleMs }
+      : {}),
+    "grpc.max_concurrent_streams": options.maxConcurrentStreams,
   };
   const server = new Server(serverOptions);
   server.addService(brokerServiceDefinition, options.service);

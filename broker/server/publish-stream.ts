@@ -6,9 +6,10 @@
  * client's sequence and goes out in send order once the message is durable,
  * or carries the error Publish would have answered, and the stream goes on.
  *
- * Back-pressure: at most `maxInflight` messages per stream are un-acked
- * (publishing, or acked but held while the client is not reading); at the
- * bound the stream stops reading, so a fast client cannot grow server memory.
+ * Back-pressure: at most `maxInflight` messages, and about `maxInflightBytes`
+ * of bodies, per stream are un-acked (publishing, or acked but held while the
+ * client is not reading); at either bound the stream stops reading, so a fast
+ * client cannot grow server memory, whatever the size of its messages.
  */
 import type { ServerDuplexStream, StatusObject } from "@grpc/grpc-js";
 import type {
@@ -32,6 +33,8 @@ export interface PublishStreamsOptions {
   /** Applied to every message: a stream always comes from a client (forwards are unary). */
   readonly retention: Retention;
   readonly maxInflight: number;
+  /** Un-acked body bytes; the message that reaches it is still taken, so one message always fits. */
+  readonly maxInflightBytes: number;
   /** One answered message, from receipt to its response (the per-message metrics). */
   readonly onMessage?: (ok: boolean, startedMs: number) => void;
   /** A message failed; returns the status to answer (logs what is unexpected). */
@@ -58,7 +61,8 @@ export class PublishStreams {
     const options = this.#options;
     const route = options.openRoute(call);
     /** Responses in send order; undefined until that message is answered. */
-    const queue: { response: PublishStreamResponse | undefined }[] = [];
+    const queue: { response: PublishStreamResponse | undefined; bytes: number }[] = [];
+    let inflightBytes = 0;
     let paused = false;
     let writable = true;
     let halfClosed = false;
@@ -73,14 +77,17 @@ export class PublishStreams {
       end();
       drained();
     };
+    const full = () =>
+      queue.length >= options.maxInflight || inflightBytes >= options.maxInflightBytes;
     const pump = () => {
       // While draining, answers go out regardless of the client's reading, so a stalled client cannot hold the drain.
       while (!done && (writable || draining) && queue[0]?.response !== undefined) {
-        const { response } = queue.shift() ?? { response: undefined };
+        const { response, bytes } = queue.shift() ?? { response: undefined, bytes: 0 };
+        inflightBytes -= bytes;
         if (response !== undefined) writable = call.write(response);
       }
       if (queue.length === 0) drained();
-      if (paused && queue.length < options.maxInflight && !draining) {
+      if (paused && !full() && !draining) {
         paused = false;
         call.resume();
       }
@@ -101,9 +108,13 @@ export class PublishStreams {
 
     call.on("data", (request: PublishStreamRequest) => {
       const started = performance.now();
-      const entry: (typeof queue)[number] = { response: undefined };
+      const entry: (typeof queue)[number] = {
+        response: undefined,
+        bytes: request.message?.body.length ?? 0,
+      };
       queue.push(entry);
-      if (queue.length >= options.maxInflight && !paused) {
+      inflightBytes += entry.bytes;
+      if (full() && !paused) {
         paused = true;
         call.pause();
       }

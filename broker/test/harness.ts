@@ -30,9 +30,12 @@ export const defaultTestSettings: BrokerSettings = {
   maxMessageBytes: 64 * 1024,
   subscriberBufferSize: 1024,
   publishStreamMaxInflight: 1024,
+  publishStreamMaxInflightBytes: 16 * 1024 * 1024,
   storeTimeoutMs: 5_000,
   purgeIntervalMs: 60_000,
   maxConnectionAgeMs: 0,
+  maxConnectionIdleMs: 0,
+  maxConcurrentStreams: 100,
   shutdownGraceMs: 5_000,
   retention: { defaultExpirationSeconds: undefined, maxExpirationSeconds: undefined },
 };

@@ -166,6 +166,30 @@ describe.each(storeKinds)("PublishStream on the %s store", (kind) => {
     }
   });
 
+  it("stops reading at the in-flight byte bound while the store is frozen, then completes", async () => {
+    const store = new SwitchableStore(stores.newStore());
+    const bounded = await startTestBroker(store, { publishStreamMaxInflightBytes: 4 * 60 * 1024 });
+    try {
+      const subject = uniqueSubject("stream.bytes");
+      const publisher = bounded.client().publisher();
+      await publisher.publish(subject, "warm");
+      const release = store.hold();
+      const pending = range(1, 40).map(() => publisher.publish(subject, randomBytes(60 * 1024)));
+      await until(
+        "a pending batch message",
+        async () => (await bounded.metric("herald_batch_pending_messages")) > 0,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Far under the message bound (1024): the bytes stopped the reading.
+      expect(await bounded.metric("herald_batch_pending_messages")).toBeLessThanOrEqual(4);
+      release();
+      expect(await Promise.all(pending)).toEqual(range(2, 41));
+      await publisher.close();
+    } finally {
+      await bounded.stop();
+    }
+  });
+
   it("answers UNAVAILABLE per message quickly while the store is unreachable, then recovers", async () => {
     const store = new SwitchableStore(stores.newStore());
     const outage = await startTestBroker(store, { storeTimeoutMs: 300 });
