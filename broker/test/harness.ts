@@ -35,7 +35,7 @@ export const defaultTestSettings: BrokerSettings = {
   purgeIntervalMs: 60_000,
   maxConnectionAgeMs: 0,
   maxConnectionIdleMs: 0,
-  maxConcurrentStreams: 100,
+  maxConcurrentStreams: 1000,
   shutdownGraceMs: 5_000,
   retention: { defaultExpirationSeconds: undefined, maxExpirationSeconds: undefined },
 };
