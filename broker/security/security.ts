@@ -51,7 +51,7 @@ export async function startSecurity(
         );
   if (config === undefined || (config.authFile === undefined && config.jwt === undefined)) {
     logger.warn(
-      "authentication is off: any client may publish, fetch and subscribe on every subject " +
+      "authentication is off: every client may publish, fetch and subscribe on every subject " +
         "(set HERALD_AUTH_FILE or HERALD_JWT_ISSUER)",
     );
     return { tls, access: undefined, close: () => tls?.close() };
