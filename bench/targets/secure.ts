@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { tokenSha256 } from "../../broker/security/auth-file.ts";
+import { tokenSha256 } from "../../contract/auth-file.ts";
 import { createCa, issue } from "../../broker/test/certificates.ts";
 import type { HeraldOptions } from "./herald.ts";
 

@@ -6,7 +6,7 @@ import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { tokenSha256 } from "../security/auth-file.ts";
+import { tokenSha256 } from "../../contract/auth-file.ts";
 import { MemoryStore } from "../store/memory/memory-store.ts";
 import { createCa, issue, serverTls } from "../test/certificates.ts";
 import { startTestBroker, type TestBroker, uniqueSubject } from "../test/harness.ts";

@@ -35,9 +35,9 @@ import { PermissionDeniedError, toGrpcStatus, UnauthenticatedError } from "../er
 import { maxTimerMs } from "../../lib/process/env.ts";
 import type { BrokerHandlers } from "../server/broker-service.ts";
 import type { PublishStreamCall } from "../server/publish-stream.ts";
-import { certificateNames, tokenSha256 } from "./auth-file.ts";
+import { tokenSha256, type Verb } from "../../contract/auth-file.ts";
+import { certificateNames } from "./auth-file.ts";
 import type { JwtVerifier } from "./jwt.ts";
-import type { Verb } from "./permissions.ts";
 import { type Credential, type Directory, type Principal, resolvePrincipal } from "./principal.ts";
 import type { TlsMaterial } from "./tls-reloader.ts";
 

@@ -24,7 +24,7 @@ import { createCa, issue, serverTls, type TestCa, type TestLeaf } from "../test/
 import { collect, expectStatus, failureOf } from "../test/expectations.ts";
 import { startTestBroker, type TestBroker, uniqueSubject } from "../test/harness.ts";
 import { until } from "../../testing/until.ts";
-import { type AuthFile, tokenSha256 } from "./auth-file.ts";
+import { type AuthFile, tokenSha256 } from "../../contract/auth-file.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "herald-access-"));
 const authPath = join(dir, "auth.yaml");

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { certificateNames, parseAuthFile, tokenSha256 } from "./auth-file.ts";
+import { tokenSha256 } from "../../contract/auth-file.ts";
+import { certificateNames, parseAuthFile } from "./auth-file.ts";
 
 const token = "s3cret";
 

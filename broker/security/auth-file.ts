@@ -2,52 +2,13 @@
  * The auth file (HERALD_AUTH_FILE, broker/README.md#security): the users a broker knows, each named
  * by a bearer token's SHA-256, a client certificate's subject alternative name, or a JWT subject
  * (a Kubernetes ServiceAccount is `system:serviceaccount:<namespace>:<name>`), with permissions per
- * verb. The file is strict: a misspelt key is an error rather than a silently missing rule.
+ * verb. Its shape is contract/auth-file.ts; this module turns it into lookups.
  */
-import { createHash } from "node:crypto";
 import { parse } from "yaml";
-import { z } from "zod";
-import { compilePermissions, permissionsSchema } from "./permissions.ts";
+import { authFileSchema } from "../../contract/auth-file.ts";
+import { compilePermissions } from "./permissions.ts";
 import type { Directory, Principal } from "./principal.ts";
 
-const userSchema = z.strictObject({
-  name: z.string().min(1),
-  tokenSha256: z
-    .string()
-    .regex(/^[0-9a-fA-F]{64}$/, "expected 64 hex digits")
-    .transform((hex) => hex.toLowerCase())
-    .optional(),
-  /** A DNS, URI, IP or email SAN, with or without its type (`DNS:client.example`). */
-  certificateSan: z.string().min(1).optional(),
-  jwtSubject: z.string().min(1).optional(),
-  permissions: permissionsSchema.default(permissionsSchema.parse({})),
-});
-
-const authFileSchema = z
-  .strictObject({ users: z.array(userSchema).default([]) })
-  .superRefine(({ users }, ctx) => {
-    const keys = ["name", "tokenSha256", "certificateSan", "jwtSubject"] as const;
-    for (const key of keys) {
-      const seen = new Set<string>();
-      users.forEach((user, index) => {
-        const value = user[key];
-        if (value === undefined) return;
-        if (seen.has(value)) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["users", index, key],
-            message: `two users have the same ${key}`,
-          });
-        }
-        seen.add(value);
-      });
-    }
-  });
-
-export type AuthFile = z.input<typeof authFileSchema>;
-
-/** The SHA-256 of a bearer token as the auth file spells it. */
-export const tokenSha256 = (token: string) => createHash("sha256").update(token).digest("hex");
 
 /** Parses the file's text; throws an Error naming the first problem and where it is. */
 export function parseAuthFile(text: string): Directory {

@@ -18,7 +18,8 @@ import {
 import { z } from "zod";
 import type { Logger } from "../../lib/process/logger.ts";
 import type { JwtConfig } from "../config.ts";
-import { compilePermissions, noPermissions, permissionsSchema } from "./permissions.ts";
+import { permissionsSchema } from "../../contract/auth-file.ts";
+import { compilePermissions, noPermissions } from "./permissions.ts";
 import type { Credential } from "./principal.ts";
 import { watchFiles, type WatchedFiles } from "./watched-files.ts";
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compilePermissions, covers, overlaps, permissionsSchema } from "./permissions.ts";
+import { permissionsSchema } from "../../contract/auth-file.ts";
+import { compilePermissions, covers, overlaps } from "./permissions.ts";
 
 const permissions = (input: Parameters<typeof permissionsSchema.parse>[0]) =>
   compilePermissions(permissionsSchema.parse(input));

@@ -4,33 +4,9 @@
  * optional `deny` patterns that win over them. The same shape is read from the auth file and from
  * a JWT claim. Decisions are cached per compiled set, so a reload (a new set) starts afresh.
  */
-import { z } from "zod";
-import { compilePattern, isPattern, patternProblem } from "../../contract/subjects.ts";
+import { compilePattern, isPattern } from "../../contract/subjects.ts";
+import type { PermissionsSpec, Verb } from "../../contract/auth-file.ts";
 
-export const verbs = ["publish", "subscribe", "fetch", "consume"] as const;
-export type Verb = (typeof verbs)[number];
-
-const patterns = z
-  .array(
-    z.string().superRefine((pattern, ctx) => {
-      const problem = patternProblem(pattern);
-      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
-    }),
-  )
-  .default([]);
-
-const verbPatterns = z.strictObject({
-  publish: patterns,
-  subscribe: patterns,
-  fetch: patterns,
-  consume: patterns,
-});
-
-export const permissionsSchema = verbPatterns.extend({
-  deny: verbPatterns.default({ publish: [], subscribe: [], fetch: [], consume: [] }),
-});
-export type PermissionsInput = z.input<typeof permissionsSchema>;
-export type PermissionsSpec = z.output<typeof permissionsSchema>;
 
 /** Nothing at all: a verified JWT without a permissions claim or a mapping. */
 export const noPermissions: PermissionsSpec = {

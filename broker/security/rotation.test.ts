@@ -14,7 +14,7 @@ import { createCa, issue, type TestCa } from "../test/certificates.ts";
 import { collect } from "../test/expectations.ts";
 import { uniqueSubject } from "../test/harness.ts";
 import { until } from "../../testing/until.ts";
-import { tokenSha256 } from "./auth-file.ts";
+import { tokenSha256 } from "../../contract/auth-file.ts";
 
 const token = "rotation-token-0123456789";
 

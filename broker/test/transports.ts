@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import type { BrokerSettings } from "../broker.ts";
 import type { HeraldClientOptions } from "../client/herald-client.ts";
-import { tokenSha256 } from "../security/auth-file.ts";
+import { tokenSha256 } from "../../contract/auth-file.ts";
 import { createCa, issue, serverTls } from "./certificates.ts";
 
 export interface Transport {

@@ -10,7 +10,7 @@ import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { until } from "../../testing/until.ts";
-import { tokenSha256 } from "../security/auth-file.ts";
+import { tokenSha256 } from "../../contract/auth-file.ts";
 import { createCa, issue, serverTls, type TestCa, type TestLeaf } from "../test/certificates.ts";
 import { startTestBroker, type TestBroker, uniqueSubject } from "../test/harness.ts";
 import { brokerTestStores } from "../test/test-stores.ts";

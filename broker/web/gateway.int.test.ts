@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { until } from "../../testing/until.ts";
 import type { HeraldClient } from "../client/herald-client.ts";
-import { tokenSha256 } from "../security/auth-file.ts";
+import { tokenSha256 } from "../../contract/auth-file.ts";
 import { startTestBroker, type TestBroker, uniqueSubject } from "../test/harness.ts";
 import { brokerTestStores } from "../test/test-stores.ts";
 import {
