@@ -45,6 +45,7 @@ export async function renderContextFor(
     serviceMonitorCrdInstalled: sources.serviceMonitorsInstalled,
     membership: membershipFor(broker, scale.members, published, settings.clusterDomain),
     statefulSetReplicas: scale.statefulSetReplicas,
+    authFile: { users: [] },
     ...(await postgresPassword(broker, names.postgresCredentials, sources)),
   };
 }

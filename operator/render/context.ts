@@ -1,3 +1,4 @@
+import type { AuthFile } from "../../contract/auth-file.ts";
 import type { Membership } from "../../contract/membership.ts";
 
 /**
@@ -28,6 +29,15 @@ export interface RenderContext {
   postgresPassword?: string;
   /** Cluster DNS domain, for the stable names in endpoints and seeds. */
   clusterDomain: string;
+  /** The users of the auth file, from the broker's MessageBrokerUsers (operator/users). */
+  authFile: AuthFile;
+  /**
+   * The API server as a JWT issuer, when a MessageBrokerUser names a ServiceAccount: its issuer
+   * URL and current JWKS (JSON text), which the operator fetches and refreshes.
+   */
+  serviceAccountIssuer?: { issuer: string; jwks: string };
+  /** PEM CA bundle clients trust for the brokers' certificate; undefined while TLS is off or pending. */
+  clientCaBundle?: string;
 }
 
 export const defaultImages = {

@@ -20,6 +20,14 @@ export function childNames(broker: MessageBroker) {
     postgresCredentials: `${name}-postgres-credentials`,
     cassandra: `${name}-cassandra`,
     storageNetworkPolicy: `${name}-storage`,
+    /** The brokers' auth file, rendered from the broker's MessageBrokerUsers. */
+    auth: `${name}-auth`,
+    /** The Kubernetes API server's signing keys, for ServiceAccount-token users. */
+    jwks: `${name}-jwks`,
+    /** The operator-managed cluster CA (certificate and key); never mounted into pods. */
+    certificateAuthority: `${name}-ca`,
+    /** The brokers' certificate, key and CA bundle (tls.crt, tls.key, ca.crt). */
+    tls: `${name}-tls`,
   };
 }
 

@@ -28,6 +28,7 @@ export function contextFixture(overrides: Partial<RenderContext> = {}): RenderCo
     statefulSetReplicas: 1,
     postgresPassword: "s3cret-password",
     clusterDomain: "cluster.local",
+    authFile: { users: [] },
     ...overrides,
   };
 }
