@@ -5,6 +5,7 @@ import { EnvError } from "../../testing/env-error.ts";
 import { isAlive } from "./daemon.ts";
 import { readTestEnv, writeTestEnv, type TestEnv } from "../../testing/test-env.ts";
 import { cassandraPart } from "./parts/cassandra.ts";
+import { chromiumPart } from "./parts/chromium.ts";
 import { etcdPart } from "./parts/etcd.ts";
 import { kubePart } from "./parts/kube.ts";
 import { postgresPart } from "./parts/postgres.ts";
@@ -19,6 +20,8 @@ export async function envUp(): Promise<TestEnv> {
     cassandraPart.up(),
     etcdPart.up().then(async (etcd) => [etcd, await kubePart(etcd).up()] as const),
   ]);
+  // Installed, not started, and after the others: two apt-get runs at once contend for its lock.
+  await chromiumPart.up();
   const env: TestEnv = { postgres, prometheus, cassandra, etcd, kube };
   await writeTestEnv(env);
   console.error(
