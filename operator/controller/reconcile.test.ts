@@ -3,8 +3,9 @@ import { pino } from "pino";
 import { beforeEach, describe, expect, test } from "vitest";
 import type { MessageBrokerInput } from "../api/v1alpha1/index.ts";
 import type { BrokerEvent, EventRecorder } from "../kube/event-recorder.ts";
+import { optionalOwnedKinds } from "../kube/owned-kinds.ts";
 import { isControlledBy } from "../kube/owner.ts";
-import { kindId } from "../../lib/kube/resource-kind.ts";
+import { kindId, resourceKindId } from "../../lib/kube/resource-kind.ts";
 import { toWire } from "../../lib/kube/wire-format.ts";
 import type { BrokerRef, ClusterWriter } from "../kube/writer.ts";
 import { pvcCleanupFinalizer } from "./finalizer.ts";
@@ -23,7 +24,8 @@ class FakeCluster implements CacheReader {
   readonly notReady = new Map<string, string>();
   clock = new Date("2026-01-01T00:00:00Z");
   readonly events: BrokerEvent[] = [];
-  serviceMonitorsInstalled = false;
+  /** Optional kinds whose CRD is installed, by kind id. */
+  readonly installedKinds = new Set<string>();
   failApplyOf: string | undefined;
   claims = ["data-orders-postgres-0"];
 
@@ -34,8 +36,12 @@ class FakeCluster implements CacheReader {
   broker(namespace: string, name: string): KubernetesObject | undefined {
     return this.objects.get(FakeCluster.id("herald.dev/v1alpha1 MessageBroker", namespace, name));
   }
+  installed(id: string): boolean {
+    return this.installedKinds.has(id);
+  }
   watches(id: string): boolean {
-    return id !== "monitoring.coreos.com/v1 ServiceMonitor" || this.serviceMonitorsInstalled;
+    const optional = optionalOwnedKinds.some(({ kind }) => resourceKindId(kind) === id);
+    return !optional || this.installed(id);
   }
   child(id: string, namespace: string, name: string): KubernetesObject | undefined {
     return this.objects.get(FakeCluster.id(id, namespace, name));
@@ -432,7 +438,7 @@ describe("reconcile", () => {
       }),
     );
 
-    cluster.serviceMonitorsInstalled = true;
+    cluster.installedKinds.add("monitoring.coreos.com/v1 ServiceMonitor");
     const after = await cluster.reconcile();
     expect(after).toContain("apply monitoring.coreos.com/v1 ServiceMonitor/orders");
     expect(cluster.status().conditions).toContainEqual(

@@ -6,7 +6,12 @@ import {
   type MessageBroker,
   type MessageBrokerStatus,
 } from "../api/v1alpha1/index.ts";
-import { childNames, renderChildren, serviceMonitorSkipped } from "../render/index.ts";
+import {
+  certificateSkipped,
+  childNames,
+  renderChildren,
+  serviceMonitorSkipped,
+} from "../render/index.ts";
 import { resolveStore } from "../render/store.ts";
 import type { EventRecorder } from "../kube/event-recorder.ts";
 import type { BrokerRef, ClusterWriter } from "../kube/writer.ts";
@@ -35,7 +40,8 @@ export interface ReconcileResult {
 
 export interface CacheReader extends ChildCaches {
   broker(namespace: string, name: string): KubernetesObject | undefined;
-  readonly serviceMonitorsInstalled: boolean;
+  /** Whether the CRD of an optional kind (operator/kube/owned-kinds.ts) is installed. */
+  installed(kindId: string): boolean;
 }
 
 export interface ReconcilerDeps extends StallDeps {
@@ -107,8 +113,9 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
         kindId === "v1 ConfigMap" && childName === names.membership
           ? membershipMap
           : cache.child(kindId, namespace, childName),
-      serviceMonitorsInstalled: cache.serviceMonitorsInstalled,
+      installed: (kindId) => cache.installed(kindId),
       writer,
+      now: (deps.now ?? (() => new Date()))(),
     },
     plan,
   );
@@ -126,6 +133,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     statefulSet: (statefulSetName) =>
       cache.child("apps/v1 StatefulSet", namespace, statefulSetName),
     serviceMonitorSkipped: serviceMonitorSkipped(broker, ctx),
+    certificateSkipped: certificateSkipped(broker, ctx),
     reconcileError: children.error,
     scalingStall: await scalingStall(
       { broker, input: scalingInput, plan, membership: ctx.membership },
@@ -154,11 +162,20 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   if (children.error !== undefined) throw new ReconcileError(children.error);
   if (children.waiting) return { requeueAfterMs: waitForCacheMs };
   if (plan.pollEpochs) return { requeueAfterMs: epochPollMs };
-  // A step no watch may wake (new pods that never get Ready) is still looked at when it stalls.
-  return plan.scaling
-    ? { requeueAfterMs: stallCheckDelayMs(plan.scaling, now, deps.scalingStallAfterMs) }
-    : {};
+  // A step no watch may wake (new pods that never get Ready) is still looked at when it stalls;
+  // an operator-managed certificate is re-issued when due, which no watch announces either.
+  const delays = [
+    plan.scaling && stallCheckDelayMs(plan.scaling, now, deps.scalingStallAfterMs),
+    ctx.operatorPki && renewalDelayMs(ctx.operatorPki.renewAt, Date.parse(now)),
+  ].filter((delay) => delay !== undefined);
+  return delays.length === 0 ? {} : { requeueAfterMs: Math.min(...delays) };
 }
+
+/** Timers hold at most 2^31-1 ms; a renewal further out is looked at again after a day. */
+const maxRenewalDelayMs = 24 * 60 * 60 * 1000;
+
+const renewalDelayMs = (renewAt: Date, nowMs: number) =>
+  Math.min(Math.max(renewAt.getTime() - nowMs, 1000), maxRenewalDelayMs);
 
 /**
  * The membership ConfigMap: the cached one, or the API server's when the cache is behind the
@@ -214,6 +231,7 @@ function observe(
   seen: {
     statefulSet: (name: string) => KubernetesObject | undefined;
     serviceMonitorSkipped: boolean;
+    certificateSkipped: boolean;
     reconcileError: string | undefined;
     scalingStall: string | undefined;
     membershipEpoch: number;
@@ -233,6 +251,7 @@ function observe(
           ? { kind: "managed", workload: observeStatefulSet(seen.statefulSet(storeStatefulSet)) }
           : { kind: "external" },
     serviceMonitorSkipped: seen.serviceMonitorSkipped,
+    certificateSkipped: seen.certificateSkipped,
     reconcileError: seen.reconcileError,
     scalingStall: seen.scalingStall,
     membershipEpoch: seen.membershipEpoch,

@@ -9,6 +9,9 @@ import {
 import { resolveStore } from "../render/store.ts";
 import type { ClusterWriter } from "../kube/writer.ts";
 import { membershipFor, publishedMembership } from "./membership.ts";
+import { tlsContext } from "./tls-context.ts";
+import { resourceKindId } from "../../lib/kube/resource-kind.ts";
+import { certificateKind, serviceMonitorKind } from "../kube/owned-kinds.ts";
 
 /** Operator settings every render gets. */
 export interface RenderSettings {
@@ -19,8 +22,11 @@ export interface RenderSettings {
 export interface ContextSources {
   /** A cached child by kind id ("v1 ConfigMap") and name, in the broker's namespace. */
   child(kindId: string, name: string): KubernetesObject | undefined;
-  serviceMonitorsInstalled: boolean;
+  /** Whether the CRD of an optional kind (operator/kube/owned-kinds.ts) is installed. */
+  installed(kindId: string): boolean;
   writer: Pick<ClusterWriter, "readSecret">;
+  /** The reconcile's clock, for certificates that are due. */
+  now: Date;
 }
 
 /**
@@ -42,11 +48,13 @@ export async function renderContextFor(
   return {
     images: settings.images,
     clusterDomain: settings.clusterDomain,
-    serviceMonitorCrdInstalled: sources.serviceMonitorsInstalled,
+    serviceMonitorCrdInstalled: sources.installed(resourceKindId(serviceMonitorKind)),
+    certManagerInstalled: sources.installed(resourceKindId(certificateKind)),
     membership: membershipFor(broker, scale.members, published, settings.clusterDomain),
     statefulSetReplicas: scale.statefulSetReplicas,
     authFile: { users: [] },
     ...(await postgresPassword(broker, names.postgresCredentials, sources)),
+    ...(await tlsContext(broker, settings.clusterDomain, sources, sources.now)),
   };
 }
 

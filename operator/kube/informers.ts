@@ -7,8 +7,7 @@ import {
   alwaysOwnedKinds,
   customResourceDefinitionKind,
   messageBrokerKind,
-  serviceMonitorCrdName,
-  serviceMonitorKind,
+  optionalOwnedKinds,
 } from "./owned-kinds.ts";
 import { controllingBroker, isControlledBy } from "./owner.ts";
 import { resourceKindId, type ResourceKind } from "../../lib/kube/resource-kind.ts";
@@ -37,6 +36,14 @@ export function objectKey(object: KubernetesObject): string {
   return `${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
 }
 
+/** A kind of another project's CRD, and its cache while that CRD is installed. */
+interface OptionalKind {
+  kind: ResourceKind;
+  crdName: string;
+  crd: KindCache<KubernetesObject>;
+  objects: KindCache<KubernetesObject> | undefined;
+}
+
 /**
  * Informers on MessageBrokers and every kind they own. Every event becomes the key of the
  * broker it concerns; reconciles read these caches and nothing else.
@@ -44,8 +51,7 @@ export function objectKey(object: KubernetesObject): string {
 export class Informers {
   readonly brokers: KindCache<KubernetesObject>;
   readonly #children = new Map<string, KindCache<KubernetesObject>>();
-  readonly #serviceMonitorCrd: KindCache<KubernetesObject>;
-  #serviceMonitors: KindCache<KubernetesObject> | undefined;
+  readonly #optional = new Map<string, OptionalKind>();
   readonly #options: InformerOptions;
 
   constructor(options: InformerOptions) {
@@ -55,30 +61,34 @@ export class Informers {
     );
     for (const kind of alwaysOwnedKinds)
       this.#children.set(resourceKindId(kind), this.#ownedKindCache(kind));
-    // The CRD is cluster-scoped; one object, watched by name.
-    this.#serviceMonitorCrd = this.#cache(
-      customResourceDefinitionKind,
-      [],
-      () => this.#onCrdChange(),
-      {
-        fieldSelector: `metadata.name=${serviceMonitorCrdName}`,
-      },
-    );
+    for (const { kind, crdName } of optionalOwnedKinds) {
+      const optional: OptionalKind = {
+        kind,
+        crdName,
+        // The CRD is cluster-scoped; one object, watched by name.
+        crd: this.#cache(customResourceDefinitionKind, [], () => this.#onCrdChange(optional), {
+          fieldSelector: `metadata.name=${crdName}`,
+        }),
+        objects: undefined,
+      };
+      this.#optional.set(resourceKindId(kind), optional);
+    }
   }
 
   /** Whether every cache has completed its first list. */
   get synced(): boolean {
     return (
       this.brokers.synced &&
-      this.#serviceMonitorCrd.synced &&
-      [...this.#children.values()].every((cache) => cache.synced) &&
-      (this.#serviceMonitors?.synced ?? true)
+      [...this.#optional.values()].every((optional) => optional.crd.synced) &&
+      this.#childCaches().every((cache) => cache.synced)
     );
   }
 
-  /** Whether the ServiceMonitor CRD is installed and established. */
-  get serviceMonitorsInstalled(): boolean {
-    const crd = crdConditionsSchema.safeParse(this.#serviceMonitorCrd.get(serviceMonitorCrdName));
+  /** Whether the CRD of an optional kind ("monitoring.coreos.com/v1 ServiceMonitor") is established. */
+  installed(kindId: string): boolean {
+    const optional = this.#optional.get(kindId);
+    if (!optional) return false;
+    const crd = crdConditionsSchema.safeParse(optional.crd.get(optional.crdName));
     const conditions = crd.success ? crd.data.status.conditions : [];
     return conditions.some((c) => c.type === "Established" && c.status === "True");
   }
@@ -104,28 +114,29 @@ export class Informers {
   }
 
   async start(): Promise<void> {
+    const crds = [...this.#optional.values()].map((optional) => optional.crd);
     await Promise.all([
       this.brokers.start(),
-      this.#serviceMonitorCrd.start(),
+      ...crds.map((crd) => crd.start()),
       ...this.#childCaches().map((cache) => cache.start()),
     ]);
-    this.#onCrdChange();
+    for (const optional of this.#optional.values()) this.#onCrdChange(optional);
   }
 
   async stop(): Promise<void> {
-    await Promise.all(
-      [this.brokers, this.#serviceMonitorCrd, ...this.#childCaches()].map((cache) => cache.stop()),
-    );
+    const crds = [...this.#optional.values()].map((optional) => optional.crd);
+    await Promise.all([this.brokers, ...crds, ...this.#childCaches()].map((cache) => cache.stop()));
   }
 
   #childCache(kindId: string): KindCache<KubernetesObject> | undefined {
-    if (kindId === resourceKindId(serviceMonitorKind)) return this.#serviceMonitors;
-    return this.#children.get(kindId);
+    return this.#children.get(kindId) ?? this.#optional.get(kindId)?.objects;
   }
 
   #childCaches(): KindCache<KubernetesObject>[] {
-    const caches = [...this.#children.values()];
-    return this.#serviceMonitors ? [...caches, this.#serviceMonitors] : caches;
+    const optional = [...this.#optional.values()].flatMap(({ objects }) =>
+      objects ? [objects] : [],
+    );
+    return [...this.#children.values(), ...optional];
   }
 
   #cache(
@@ -158,15 +169,16 @@ export class Informers {
     );
   }
 
-  /** Starts or stops watching ServiceMonitors as their CRD comes and goes; every broker then re-renders. */
-  #onCrdChange(): void {
-    const installed = this.serviceMonitorsInstalled;
-    if (installed && !this.#serviceMonitors) {
-      this.#serviceMonitors = this.#ownedKindCache(serviceMonitorKind);
-      void this.#serviceMonitors.start().then(() => this.#enqueueAllBrokers());
-    } else if (!installed && this.#serviceMonitors) {
-      void this.#serviceMonitors.stop();
-      this.#serviceMonitors = undefined;
+  /** Starts or stops watching an optional kind as its CRD comes and goes; every broker then re-renders. */
+  #onCrdChange(optional: OptionalKind): void {
+    const installed = this.installed(resourceKindId(optional.kind));
+    if (installed && !optional.objects) {
+      const objects = this.#ownedKindCache(optional.kind);
+      optional.objects = objects;
+      void objects.start().then(() => this.#enqueueAllBrokers());
+    } else if (!installed && optional.objects) {
+      void optional.objects.stop();
+      optional.objects = undefined;
     }
     this.#enqueueAllBrokers();
   }

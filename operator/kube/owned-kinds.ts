@@ -18,6 +18,22 @@ export const serviceMonitorKind: ResourceKind = {
 
 export const serviceMonitorCrdName = `${serviceMonitorKind.plural}.${serviceMonitorKind.group}`;
 
+/** cert-manager's Certificate: owned only while its CRD is installed (spec.tls.issuerRef). */
+export const certificateKind: ResourceKind = {
+  group: "cert-manager.io",
+  version: "v1",
+  kind: "Certificate",
+  plural: "certificates",
+};
+
+export const certificateCrdName = `${certificateKind.plural}.${certificateKind.group}`;
+
+/** Kinds of other projects' CRDs: watched, rendered and owned only while their CRD is installed. */
+export const optionalOwnedKinds: readonly { kind: ResourceKind; crdName: string }[] = [
+  { kind: serviceMonitorKind, crdName: serviceMonitorCrdName },
+  { kind: certificateKind, crdName: certificateCrdName },
+];
+
 export const customResourceDefinitionKind: ResourceKind = {
   group: "apiextensions.k8s.io",
   version: "v1",

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { alwaysOwnedKinds, serviceMonitorKind } from "../kube/owned-kinds.ts";
+import { alwaysOwnedKinds, optionalOwnedKinds } from "../kube/owned-kinds.ts";
 import { apiVersionOf } from "../../lib/kube/resource-kind.ts";
 import { renderChildren } from "../render/index.ts";
 import { brokerFixture, contextFixture, managedPostgresSpec } from "../test/fixtures.ts";
@@ -44,7 +44,7 @@ describe("operator RBAC", () => {
       }),
       contextFixture(),
     );
-    const watched = [...alwaysOwnedKinds, serviceMonitorKind];
+    const watched = [...alwaysOwnedKinds, ...optionalOwnedKinds.map(({ kind }) => kind)];
     for (const child of children) {
       const kind = watched.find(
         (k) => apiVersionOf(k) === child.apiVersion && k.kind === child.kind,
@@ -62,11 +62,11 @@ describe("operator RBAC", () => {
     for (const verb of ["get", "list", "watch"]) expect(allows("", "configmaps", verb)).toBe(true);
   });
 
-  it("reads only the ServiceMonitor CRD at cluster scope", () => {
+  it("reads only the optional kinds' CRDs at cluster scope", () => {
     expect(clusterRules).toEqual([
       expect.objectContaining({
         resources: ["customresourcedefinitions"],
-        resourceNames: ["servicemonitors.monitoring.coreos.com"],
+        resourceNames: ["servicemonitors.monitoring.coreos.com", "certificates.cert-manager.io"],
       }),
     ]);
   });

@@ -2,9 +2,8 @@ import type { V1PolicyRule } from "@kubernetes/client-node";
 import { group as brokerGroup, plural as brokers } from "../api/v1alpha1/index.ts";
 import {
   alwaysOwnedKinds,
+  optionalOwnedKinds,
   persistentVolumeClaimKind,
-  serviceMonitorCrdName,
-  serviceMonitorKind,
 } from "../kube/owned-kinds.ts";
 import type { ResourceKind } from "../../lib/kube/resource-kind.ts";
 
@@ -37,7 +36,7 @@ export const namespacedRules: V1PolicyRule[] = [
   { apiGroups: [brokerGroup], resources: [`${brokers}/status`], verbs: ["get", "patch"] },
   // Setting blockOwnerDeletion on children needs update on the owner's finalizers.
   { apiGroups: [brokerGroup], resources: [`${brokers}/finalizers`], verbs: ["update"] },
-  ...rulesFor([...alwaysOwnedKinds, serviceMonitorKind], childVerbs),
+  ...rulesFor([...alwaysOwnedKinds, ...optionalOwnedKinds.map(({ kind }) => kind)], childVerbs),
   // Scaling reads broker pod readiness; deletionPolicy Delete removes managed-store claims.
   { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
   {
@@ -49,14 +48,14 @@ export const namespacedRules: V1PolicyRule[] = [
 ];
 
 /**
- * Cluster-scoped: whether the ServiceMonitor CRD is installed. resourceNames limits list and
+ * Cluster-scoped: whether the CRDs of the optional kinds (ServiceMonitor, cert-manager's Certificate) are installed. resourceNames limits list and
  * watch to requests with `fieldSelector=metadata.name=<crd>`, which is how the operator watches it.
  */
 export const clusterRules: V1PolicyRule[] = [
   {
     apiGroups: ["apiextensions.k8s.io"],
     resources: ["customresourcedefinitions"],
-    resourceNames: [serviceMonitorCrdName],
+    resourceNames: optionalOwnedKinds.map(({ crdName }) => crdName),
     verbs: ["get", "list", "watch"],
   },
 ];

@@ -8,6 +8,8 @@ import { resourceRequirements } from "./resources.ts";
 import { restrictedContainerSecurityContext } from "./security.ts";
 import { storeConnection } from "./store-connection.ts";
 import { tracingEnv } from "./tracing-env.ts";
+import { serviceAccountTokenAudience } from "./auth-secret.ts";
+import { authFileKey, jwksKey, securityMounts, securityVolumeMounts } from "./tls.ts";
 
 export const tmpVolume = "tmp";
 
@@ -46,6 +48,7 @@ export function brokerContainer(broker: MessageBroker, ctx: RenderContext): V1Co
           HERALD_HTTP_ADDR: { host: "0.0.0.0", port: ports.http.port },
           HERALD_WEB_ADDR: spec.web.enabled ? { host: "0.0.0.0", port: ports.web.port } : undefined,
           HERALD_MEMBERSHIP_CONFIGMAP: names.membership,
+          ...securityEnv(broker, ctx),
         }),
       ).map(([name, value]) => ({ name, value })),
       ...storeConnection(broker).credentialEnv,
@@ -57,6 +60,35 @@ export function brokerContainer(broker: MessageBroker, ctx: RenderContext): V1Co
     readinessProbe: { ...probe("/readyz"), periodSeconds: 5, failureThreshold: 2 },
     resources: resourceRequirements(spec.resources),
     securityContext: restrictedContainerSecurityContext(),
-    volumeMounts: [{ name: tmpVolume, mountPath: "/tmp" }],
+    volumeMounts: [
+      { name: tmpVolume, mountPath: "/tmp" },
+      ...securityVolumeMounts(broker, ctx.serviceAccountIssuer !== undefined),
+    ],
+  };
+}
+
+/**
+ * TLS from the mounted Secret, members trusting its CA bundle; the auth file; and, when a user
+ * names a ServiceAccount, the API server as a JWT issuer with its keys from the mounted ConfigMap.
+ */
+function securityEnv(broker: MessageBroker, ctx: RenderContext) {
+  const { tls, auth } = broker.spec;
+  const issuer = auth.enabled ? ctx.serviceAccountIssuer : undefined;
+  return {
+    ...(tls.enabled
+      ? {
+          HERALD_TLS_CERT_FILE: `${securityMounts.tls}/tls.crt`,
+          HERALD_TLS_KEY_FILE: `${securityMounts.tls}/tls.key`,
+          HERALD_TLS_CLUSTER_CA_FILE: `${securityMounts.tls}/ca.crt`,
+        }
+      : {}),
+    ...(auth.enabled ? { HERALD_AUTH_FILE: `${securityMounts.auth}/${authFileKey}` } : {}),
+    ...(issuer
+      ? {
+          HERALD_JWT_ISSUER: issuer.issuer,
+          HERALD_JWT_AUDIENCE: serviceAccountTokenAudience,
+          HERALD_JWT_JWKS_FILE: `${securityMounts.jwks}/${jwksKey}`,
+        }
+      : {}),
   };
 }

@@ -9,6 +9,7 @@ import { envoyConfigVolume, envoySidecar } from "./envoy-sidecar.ts";
 import { childMetadata, selectorLabels, standardLabels } from "./metadata.ts";
 import { childNames } from "./names.ts";
 import { restrictedPodSecurityContext } from "./security.ts";
+import { securityVolumes } from "./tls.ts";
 
 /**
  * The brokers. Pods start in parallel (membership, not ordinals, orders the cluster); the config
@@ -58,6 +59,7 @@ export function renderBrokerStatefulSet(broker: MessageBroker, ctx: RenderContex
           volumes: [
             { name: tmpVolume, emptyDir: {} },
             ...(rateLimit.enabled ? [envoyConfigVolume(broker)] : []),
+            ...securityVolumes(broker, ctx.serviceAccountIssuer !== undefined),
           ],
         },
       },

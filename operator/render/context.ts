@@ -1,5 +1,6 @@
 import type { AuthFile } from "../../contract/auth-file.ts";
 import type { Membership } from "../../contract/membership.ts";
+import type { ManagedPki } from "../pki/managed-pki.ts";
 
 /**
  * Everything a render needs besides the MessageBroker itself. The controller gathers it from the
@@ -18,6 +19,10 @@ export interface RenderContext {
   };
   /** Whether the monitoring.coreos.com ServiceMonitor CRD is installed. */
   serviceMonitorCrdInstalled: boolean;
+  /** Whether cert-manager's Certificate CRD is installed (spec.tls.issuerRef needs it). */
+  certManagerInstalled: boolean;
+  /** The operator-managed CA and certificate, when spec.tls uses neither an issuer nor a Secret. */
+  operatorPki?: ManagedPki;
   /** The membership the operator publishes now (docs/architecture.md#cluster-protocol). */
   membership: Membership;
   /** Replicas of the broker StatefulSet: spec.replicas, except mid-scale where the operator steps it. */

@@ -20,6 +20,10 @@ import { renderServiceAccount } from "./service-account.ts";
 import { renderServiceMonitor } from "./service-monitor.ts";
 import { renderStorageNetworkPolicy } from "./storage-network-policy.ts";
 import { resolveStore } from "./store.ts";
+import { renderAuthSecret, renderJwksConfigMap } from "./auth-secret.ts";
+import { renderCertificate } from "./certificate.ts";
+import { renderCaSecret, renderTlsSecret } from "./tls-secrets.ts";
+import { tlsSource } from "./tls.ts";
 
 /**
  * Every child a MessageBroker owns, in apply order (identity and config before the pods that use
@@ -34,6 +38,7 @@ export function renderChildren(broker: MessageBroker, ctx: RenderContext): Kuber
     renderRoleBinding(broker),
     renderBrokerConfigMap(broker),
     renderMembershipConfigMap(broker, ctx.membership),
+    ...renderSecurity(broker, ctx),
     ...(rateLimit.enabled ? [renderEnvoyConfigMap(broker)] : []),
     ...renderManagedStore(broker, ctx),
     renderHeadlessService(broker),
@@ -45,6 +50,30 @@ export function renderChildren(broker: MessageBroker, ctx: RenderContext): Kuber
       ? [renderServiceMonitor(broker)]
       : []),
   ];
+}
+
+/** The brokers' certificate (or what makes cert-manager issue it), auth file and issuer keys. */
+function renderSecurity(broker: MessageBroker, ctx: RenderContext): KubernetesObject[] {
+  const source = tlsSource(broker);
+  const tls: KubernetesObject[] =
+    source.kind === "operator" && ctx.operatorPki
+      ? [renderCaSecret(broker, ctx.operatorPki), renderTlsSecret(broker, ctx.operatorPki)]
+      : source.kind === "cert-manager" && ctx.certManagerInstalled
+        ? [renderCertificate(broker, source, ctx.clusterDomain)]
+        : [];
+  if (!broker.spec.auth.enabled) return tls;
+  return [
+    ...tls,
+    renderAuthSecret(broker, ctx),
+    ...(ctx.serviceAccountIssuer
+      ? [renderJwksConfigMap(broker, ctx.serviceAccountIssuer.jwks)]
+      : []),
+  ];
+}
+
+/** True when spec.tls.issuerRef asks for a Certificate that cannot be created; status reports it. */
+export function certificateSkipped(broker: MessageBroker, ctx: RenderContext): boolean {
+  return tlsSource(broker).kind === "cert-manager" && !ctx.certManagerInstalled;
 }
 
 function renderManagedStore(broker: MessageBroker, ctx: RenderContext): KubernetesObject[] {

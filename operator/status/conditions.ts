@@ -1,8 +1,8 @@
 import type { Condition, ConditionType } from "../api/v1alpha1/index.ts";
 
 /** A condition as computed, before it gets its transition time. */
-export interface ConditionState {
-  type: ConditionType;
+export interface ConditionState<T extends string = ConditionType> {
+  type: T;
   status: Condition["status"];
   reason: string;
   message: string;
@@ -20,14 +20,16 @@ export function conditionStates(type: ConditionType) {
 
 /**
  * metav1.Condition semantics: lastTransitionTime changes only when the status changes, so a
- * reconcile that finds nothing new produces the very same conditions (and writes nothing).
+ * reconcile that finds nothing new produces the very same conditions (and writes nothing). Any
+ * kind's conditions: a MessageBroker's or a MessageBrokerUser's.
  */
-export function withTransitionTime(
-  state: ConditionState,
-  previous: readonly Condition[] | undefined,
+export function withTransitionTime<T extends string>(
+  state: ConditionState<T>,
+  previous:
+    readonly (Pick<Condition, "status" | "lastTransitionTime"> & { type: string })[] | undefined,
   observedGeneration: number | undefined,
   now: string,
-): Condition {
+): ConditionState<T> & Pick<Condition, "observedGeneration" | "lastTransitionTime"> {
   const before = previous?.find((condition) => condition.type === state.type);
   const lastTransitionTime =
     before && before.status === state.status ? before.lastTransitionTime : now;

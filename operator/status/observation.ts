@@ -11,6 +11,8 @@ export interface Observation {
     { kind: "memory" } | { kind: "external" } | { kind: "managed"; workload: Workload | undefined };
   /** monitoring.serviceMonitor.enabled while the ServiceMonitor CRD is missing. */
   serviceMonitorSkipped: boolean;
+  /** tls.issuerRef while cert-manager's Certificate CRD is missing: the brokers have no certificate. */
+  certificateSkipped: boolean;
   /** Why this reconcile failed to apply or delete a child, if it did. */
   reconcileError: string | undefined;
   /** What a scale step has waited for past the stall threshold (operator/scaling/stall.ts), if one has. */

@@ -25,6 +25,7 @@ function observation(overrides: Partial<Observation> = {}): Observation {
     brokers: healthy,
     store: { kind: "memory" },
     serviceMonitorSkipped: false,
+    certificateSkipped: false,
     reconcileError: undefined,
     scalingStall: undefined,
     membershipEpoch: 1,

@@ -1,5 +1,6 @@
 import type { Condition, MessageBrokerStatus } from "../api/v1alpha1/index.ts";
 import { clientEndpoints } from "../render/client-service.ts";
+import { securityStatus } from "./security.ts";
 import { selectorLabels } from "../render/metadata.ts";
 import { withTransitionTime } from "./conditions.ts";
 import { degraded } from "./degraded.ts";
@@ -37,6 +38,7 @@ export function computeStatus(observation: Observation, now: string): MessageBro
     readyReplicas: brokers?.ready ?? 0,
     selector,
     endpoints: clientEndpoints(broker, observation.clusterDomain),
+    security: securityStatus(broker),
     membershipEpoch: observation.membershipEpoch,
     conditions: mergeConditions(previous, computed),
   };

@@ -188,6 +188,25 @@ export const celCases: CelCase[] = [
       "web.service.port must differ from the client Service's gRPC (50051) and metrics (9464) ports",
   },
   {
+    name: "TLS from a cert-manager issuer",
+    spec: { tls: { issuerRef: { name: "cluster-ca", kind: "ClusterIssuer" } } },
+  },
+  {
+    name: "TLS from both an issuer and a Secret",
+    spec: { tls: { issuerRef: { name: "cluster-ca" }, secretName: "orders-tls" } },
+    rejectedWith: "tls.issuerRef and tls.secretName are alternatives: set at most one",
+  },
+  {
+    name: "plaintext without authentication",
+    spec: { tls: { enabled: false }, auth: { enabled: false } },
+  },
+  {
+    name: "authentication over plaintext",
+    spec: { tls: { enabled: false } },
+    rejectedWith:
+      "auth.enabled needs tls.enabled: tokens would cross the network in clear, and members prove they are members with certificates",
+  },
+  {
     name: "tracing with an endpoint",
     spec: { tracing: { enabled: true, endpoint: "http://jaeger:4317" } },
   },

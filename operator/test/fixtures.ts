@@ -24,6 +24,7 @@ export function contextFixture(overrides: Partial<RenderContext> = {}): RenderCo
   return {
     images: { broker: "herald-broker:0.1.0", ...defaultImages },
     serviceMonitorCrdInstalled: true,
+    certManagerInstalled: true,
     membership: { epoch: 1, members: [{ name: "orders-0", address: "10.1.0.5:50051" }] },
     statefulSetReplicas: 1,
     postgresPassword: "s3cret-password",

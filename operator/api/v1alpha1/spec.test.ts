@@ -18,6 +18,8 @@ describe("MessageBroker spec schema", () => {
       podTemplate: { labels: {}, annotations: {}, terminationGracePeriodSeconds: 30 },
       service: { type: "ClusterIP", annotations: {} },
       web: { enabled: false, service: { port: 8080 } },
+      tls: { enabled: true },
+      auth: { enabled: true },
     });
   });
 

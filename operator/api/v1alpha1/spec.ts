@@ -205,6 +205,60 @@ const webSchema = z
   )
   .describe("The brokers' HTTP/WebSocket gateway, for browsers and curl.");
 
+const issuerRefSchema = z
+  .object({
+    name: objectName("Name of the cert-manager Issuer or ClusterIssuer."),
+    kind: z
+      .enum(["Issuer", "ClusterIssuer"])
+      .default("Issuer")
+      .describe("Issuer (in the broker's namespace) or ClusterIssuer."),
+    group: z
+      .string()
+      .min(1)
+      .max(253)
+      .default("cert-manager.io")
+      .describe("API group of the issuer; an external issuer's group, if not cert-manager's own."),
+  })
+  .describe(
+    "A cert-manager issuer: the operator creates a Certificate and cert-manager keeps the brokers' Secret renewed.",
+  );
+
+const tlsSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Serve gRPC (and the gateway) over TLS, members talking mTLS. On by default; false serves plaintext.",
+      ),
+    issuerRef: issuerRefSchema.optional(),
+    secretName: objectName(
+      "Your own Secret with tls.crt, tls.key and ca.crt (the CA that signed tls.crt, which members trust). Its certificate needs the SANs docs/security.md lists.",
+    ).optional(),
+  })
+  .meta(
+    celRules({
+      rule: "!(has(self.issuerRef) && has(self.secretName))",
+      message: "tls.issuerRef and tls.secretName are alternatives: set at most one",
+    }),
+  )
+  .describe(
+    "Certificates of the brokers: from a cert-manager issuer (issuerRef), your Secret (secretName), or, with neither, a CA the operator keeps per MessageBroker. Renewed certificates are reloaded without restarting pods.",
+  );
+
+const authSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Authenticate every call and authorize it against the MessageBrokerUsers of this broker. On by default.",
+      ),
+  })
+  .describe(
+    "Client authentication: tokens of MessageBrokerUsers, and ServiceAccount tokens of users that name one.",
+  );
+
 const defaultBrokerResources = {
   requests: { cpu: "100m", memory: "128Mi" },
   limits: { memory: "512Mi" },
@@ -256,14 +310,24 @@ export const messageBrokerSpecSchema = z
     podTemplate: podTemplateSchema.prefault({}),
     service: serviceSchema.prefault({}),
     web: webSchema.prefault({}),
+    tls: tlsSchema.prefault({}),
+    auth: authSchema.prefault({}),
   })
   .meta(
-    celRules({
-      rule: "self.storage.type != 'memory' || self.replicas <= 1",
-      message:
-        "storage.type memory keeps messages in one pod: replicas above 1 need postgres or cassandra",
-      fieldPath: ".replicas",
-    }),
+    celRules(
+      {
+        rule: "!self.auth.enabled || self.tls.enabled",
+        message:
+          "auth.enabled needs tls.enabled: tokens would cross the network in clear, and members prove they are members with certificates",
+        fieldPath: ".auth.enabled",
+      },
+      {
+        rule: "self.storage.type != 'memory' || self.replicas <= 1",
+        message:
+          "storage.type memory keeps messages in one pod: replicas above 1 need postgres or cassandra",
+        fieldPath: ".replicas",
+      },
+    ),
   )
   .describe("Desired state of the broker cluster.");
 

@@ -79,6 +79,19 @@ export const messageBrokerStatusSchema = z
       })
       .optional()
       .describe("Addresses clients use inside the cluster."),
+    security: z
+      .object({
+        tls: z
+          .enum(["OperatorCA", "CertManager", "Secret", "Disabled"])
+          .describe(
+            "Where the brokers' certificate comes from: the operator's CA, a cert-manager issuer, your Secret, or Disabled (plaintext).",
+          ),
+        auth: z
+          .enum(["Enabled", "Disabled"])
+          .describe("Whether calls are authenticated against the broker's MessageBrokerUsers."),
+      })
+      .optional()
+      .describe("How clients reach the brokers securely."),
     membershipEpoch: z
       .int()
       .min(0)
