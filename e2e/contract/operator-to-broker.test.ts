@@ -62,6 +62,11 @@ const everyField = {
   },
   service: { type: "LoadBalancer", annotations: { "lb.example/internal": "true" } },
   web: { enabled: true, service: { port: 80 } },
+  tls: {
+    enabled: true,
+    issuerRef: { name: "cluster-ca", kind: "ClusterIssuer", group: "cert-manager.io" },
+  },
+  auth: { enabled: true },
 } satisfies MessageBrokerSpecInput;
 
 const storeVariants: Record<string, MessageBrokerSpecInput> = {
@@ -126,7 +131,9 @@ const isKind =
 /** The broker container's environment in pod `<name>-0`, as the kubelet builds it. */
 function brokerPodEnv(spec: MessageBrokerSpecInput): Record<string, string> {
   const broker = brokerFixture(spec);
-  const children = renderChildren(broker, contextFixture());
+  // A user names a ServiceAccount, so the JWT settings are rendered too.
+  const issuer = { issuer: "https://kubernetes.default.svc", jwks: '{"keys":[]}' };
+  const children = renderChildren(broker, contextFixture({ serviceAccountIssuer: issuer }));
   const statefulSet = children
     .filter(isKind<V1StatefulSet>("StatefulSet"))
     .find((candidate) => candidate.metadata?.name === broker.metadata.name);

@@ -3,7 +3,12 @@ import { describe, expect, it } from "vitest";
 import type { MessageBrokerSpecInput } from "../api/v1alpha1/index.ts";
 import { renderBrokerStatefulSet } from "./broker-statefulset.ts";
 import { configHashAnnotation } from "./config-hash.ts";
-import { brokerFixture, contextFixture, managedPostgresSpec } from "../test/fixtures.ts";
+import {
+  brokerFixture,
+  contextFixture,
+  managedPostgresSpec,
+  plaintextSpec,
+} from "../test/fixtures.ts";
 
 const render = (spec: MessageBrokerSpecInput = {}, ctx = contextFixture()) =>
   renderBrokerStatefulSet(brokerFixture(spec), ctx);
@@ -204,9 +209,56 @@ describe("renderBrokerStatefulSet", () => {
       name: "envoy-config",
       configMap: { name: "orders-envoy" },
     });
-    const plain = render();
+    const plain = render(plaintextSpec);
     expect(podSpec(plain)?.initContainers).toBeUndefined();
     expect(podSpec(plain)?.volumes).toEqual([{ name: "tmp", emptyDir: {} }]);
+  });
+
+  it("mounts the certificate and auth file read-only and points the broker at them", () => {
+    const secure = render();
+    expect(podSpec(secure)?.volumes).toEqual([
+      { name: "tmp", emptyDir: {} },
+      { name: "tls", secret: { secretName: "orders-tls", defaultMode: 0o444 } },
+      { name: "auth", secret: { secretName: "orders-auth", defaultMode: 0o444 } },
+    ]);
+    expect(podSpec(secure)?.containers[0]?.volumeMounts).toContainEqual({
+      name: "tls",
+      mountPath: "/var/run/secrets/herald/tls",
+      readOnly: true,
+    });
+    expect(env(secure)).toEqual(
+      expect.arrayContaining([
+        { name: "HERALD_TLS_CERT_FILE", value: "/var/run/secrets/herald/tls/tls.crt" },
+        { name: "HERALD_TLS_KEY_FILE", value: "/var/run/secrets/herald/tls/tls.key" },
+        { name: "HERALD_TLS_CLUSTER_CA_FILE", value: "/var/run/secrets/herald/tls/ca.crt" },
+        { name: "HERALD_AUTH_FILE", value: "/var/run/secrets/herald/auth/auth.yaml" },
+      ]),
+    );
+    expect(envNames(secure)).not.toContain("HERALD_JWT_ISSUER");
+    expect(envNames(render(plaintextSpec)).filter((name) => /TLS|AUTH|JWT/.test(name))).toEqual([]);
+  });
+
+  it("accepts the API server's ServiceAccount tokens once a user names a ServiceAccount", () => {
+    const issuer = { issuer: "https://kubernetes.default.svc", jwks: "{}" };
+    const withIssuer = render({}, contextFixture({ serviceAccountIssuer: issuer }));
+    expect(env(withIssuer)).toEqual(
+      expect.arrayContaining([
+        { name: "HERALD_JWT_ISSUER", value: "https://kubernetes.default.svc" },
+        { name: "HERALD_JWT_AUDIENCE", value: "herald" },
+        { name: "HERALD_JWT_JWKS_FILE", value: "/var/run/secrets/herald/jwks/jwks.json" },
+      ]),
+    );
+    expect(podSpec(withIssuer)?.volumes).toContainEqual({
+      name: "jwks",
+      configMap: { name: "orders-jwks", defaultMode: 0o444 },
+    });
+  });
+
+  it("mounts the user's own certificate Secret", () => {
+    expect(podSpec(render({ tls: { secretName: "my-tls" } }))?.volumes).toContainEqual({
+      name: "tls",
+      secret: { secretName: "my-tls", defaultMode: 0o444 },
+    });
   });
 
   it("exports traces only when tracing is enabled, after the pod identity it expands", () => {

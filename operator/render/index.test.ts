@@ -1,13 +1,14 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import type { MessageBrokerSpecInput } from "../api/v1alpha1/index.ts";
-import { renderChildren, serviceMonitorSkipped } from "./index.ts";
+import { certificateSkipped, renderChildren, serviceMonitorSkipped } from "./index.ts";
 import {
   brokerFixture,
   contextFixture,
   externalPostgresSpec,
   managedCassandraSpec,
   managedPostgresSpec,
+  plaintextSpec,
 } from "../test/fixtures.ts";
 
 const kinds = (children: KubernetesObject[]) =>
@@ -21,6 +22,9 @@ const brokerChildren = [
   "RoleBinding/orders-broker",
   "ConfigMap/orders-config",
   "ConfigMap/orders-membership",
+  "Secret/orders-ca",
+  "Secret/orders-tls",
+  "Secret/orders-auth",
 ];
 const brokerWorkload = [
   "Service/orders-headless",
@@ -58,6 +62,53 @@ describe("renderChildren", () => {
 
   it("adds nothing for an external store", () => {
     expect(kinds(render(externalPostgresSpec))).toEqual([...brokerChildren, ...brokerWorkload]);
+  });
+
+  it("renders no certificate or auth file for a plaintext broker", () => {
+    expect(kinds(render(plaintextSpec))).toEqual([
+      ...brokerChildren.filter((child) => !child.startsWith("Secret/")),
+      ...brokerWorkload,
+    ]);
+  });
+
+  it("asks cert-manager for the certificate with an issuerRef, once its CRD exists", () => {
+    const issued = { tls: { issuerRef: { name: "cluster-ca" } } };
+    const children = render(issued);
+    expect(kinds(children)).toContain("Certificate/orders-tls");
+    expect(kinds(children)).not.toContain("Secret/orders-ca");
+    const certificate = children.find((child) => child.kind === "Certificate");
+    expect(certificate).toMatchObject({
+      spec: {
+        secretName: "orders-tls",
+        issuerRef: { name: "cluster-ca", kind: "Issuer", group: "cert-manager.io" },
+        usages: ["digital signature", "server auth", "client auth"],
+        dnsNames: expect.arrayContaining([
+          "orders.shop.svc",
+          "*.orders-headless.shop.svc.cluster.local",
+        ]),
+        secretTemplate: { labels: { "app.kubernetes.io/managed-by": "herald-operator" } },
+      },
+    });
+    const withoutCrd = contextFixture({ certManagerInstalled: false });
+    expect(kinds(render(issued, withoutCrd))).not.toContain("Certificate/orders-tls");
+    expect(certificateSkipped(brokerFixture(issued), withoutCrd)).toBe(true);
+    expect(certificateSkipped(brokerFixture(), withoutCrd)).toBe(false);
+  });
+
+  it("renders no certificate for the user's own Secret", () => {
+    const own = kinds(render({ tls: { secretName: "my-tls" } }));
+    expect(own.filter((child) => child.startsWith("Secret/") || child.startsWith("Cert"))).toEqual([
+      "Secret/orders-auth",
+    ]);
+  });
+
+  it("publishes the API server's keys once a user names a ServiceAccount", () => {
+    const issuer = { issuer: "https://kubernetes.default.svc", jwks: '{"keys":[]}' };
+    const children = render({}, contextFixture({ serviceAccountIssuer: issuer }));
+    expect(children.find((child) => child.metadata?.name === "orders-jwks")).toMatchObject({
+      kind: "ConfigMap",
+      data: { "jwks.json": '{"keys":[]}' },
+    });
   });
 
   it("adds the Envoy ConfigMap with rate limiting", () => {

@@ -20,6 +20,21 @@ export function brokerFixture(spec: MessageBrokerSpecInput = {}, name = "orders"
   });
 }
 
+/** Stand-in PEM text: renders copy it, never parse it (operator/pki has the real issuing tests). */
+const fixturePki = {
+  ca: { certificate: "CA CERTIFICATE PEM\n", privateKey: "CA KEY PEM\n" },
+  previousCa: undefined,
+  leaf: { certificate: "BROKER CERTIFICATE PEM\n", privateKey: "BROKER KEY PEM\n" },
+  caBundle: "CA CERTIFICATE PEM\n",
+  renewAt: new Date("2027-01-30T00:00:00Z"),
+};
+
+/** A broker without TLS or authentication, for tests about something else. */
+export const plaintextSpec: MessageBrokerSpecInput = {
+  tls: { enabled: false },
+  auth: { enabled: false },
+};
+
 export function contextFixture(overrides: Partial<RenderContext> = {}): RenderContext {
   return {
     images: { broker: "herald-broker:0.1.0", ...defaultImages },
@@ -30,6 +45,8 @@ export function contextFixture(overrides: Partial<RenderContext> = {}): RenderCo
     postgresPassword: "s3cret-password",
     clusterDomain: "cluster.local",
     authFile: { users: [] },
+    operatorPki: fixturePki,
+    clientCaBundle: fixturePki.caBundle,
     ...overrides,
   };
 }
