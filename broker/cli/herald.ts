@@ -12,8 +12,9 @@
  * Global options: --addr HOST:PORT (default $HERALD_ADDR or 127.0.0.1:50051)
  * and --json (one JSON object per line instead of human-readable text). Security
  * (broker/README.md#security): --tls-ca FILE (or $HERALD_TLS_CA) turns TLS on,
- * --tls-cert/--tls-key FILE present a client certificate, --token (or
- * $HERALD_TOKEN) sends a bearer token.
+ * --tls-cert/--tls-key FILE present a client certificate, --tls-server-name
+ * NAME (or $HERALD_TLS_SERVER_NAME) checks the certificate for NAME instead of
+ * the address's host, --token (or $HERALD_TOKEN) sends a bearer token.
  */
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { readFileSync } from "node:fs";
@@ -45,6 +46,7 @@ interface GlobalOptions {
   readonly tlsCa?: string;
   readonly tlsCert?: string;
   readonly tlsKey?: string;
+  readonly tlsServerName?: string;
   readonly token?: string;
 }
 
@@ -55,8 +57,16 @@ function securityOptions(options: GlobalOptions): HeraldClientOptions {
   }
   const read = (path: string | undefined) => (path === undefined ? undefined : readFileSync(path));
   const tls =
-    options.tls || options.tlsCa !== undefined || options.tlsCert !== undefined
-      ? { ca: read(options.tlsCa), cert: read(options.tlsCert), key: read(options.tlsKey) }
+    options.tls ||
+    options.tlsCa !== undefined ||
+    options.tlsCert !== undefined ||
+    options.tlsServerName !== undefined
+      ? {
+          ca: read(options.tlsCa),
+          cert: read(options.tlsCert),
+          key: read(options.tlsKey),
+          serverName: options.tlsServerName,
+        }
       : undefined;
   return { tls, token: options.token };
 }
@@ -205,6 +215,11 @@ const program = new Command("herald")
   )
   .option("--tls-cert <file>", "PEM client certificate (mTLS); implies --tls")
   .option("--tls-key <file>", "PEM key of --tls-cert")
+  .option(
+    "--tls-server-name <name>",
+    "name the broker's certificate must carry when --addr is an IP (a pod IP, a port-forward); implies --tls",
+    process.env.HERALD_TLS_SERVER_NAME,
+  )
   .option("--token <token>", "bearer token (auth-file token or JWT)", process.env.HERALD_TOKEN)
   .showHelpAfterError();
 

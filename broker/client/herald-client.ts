@@ -108,6 +108,11 @@ export interface TlsOptions {
   /** PEM client certificate and key, for a broker that requires one (mTLS). */
   readonly cert?: Buffer;
   readonly key?: Buffer;
+  /**
+   * The name the broker's certificate must carry, when the address does not say it: a pod IP or
+   * a port-forward to a broker whose certificate names its Service.
+   */
+  readonly serverName?: string | undefined;
 }
 
 /** A publish that failed with these may or may not be stored: repeated with its keys, it is safe. */
@@ -136,6 +141,12 @@ export class HeraldClient {
         : credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
     this.#authorization = options.token === undefined ? undefined : `Bearer ${options.token}`;
     this.#client = new BrokerClient(address, channelCredentials, {
+      ...(tls?.serverName === undefined
+        ? {}
+        : {
+            "grpc.ssl_target_name_override": tls.serverName,
+            "grpc.default_authority": tls.serverName,
+          }),
       "grpc.enable_channelz": 0,
       "grpc.max_receive_message_length": -1,
       "grpc.max_send_message_length": -1,
