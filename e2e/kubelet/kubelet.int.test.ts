@@ -26,6 +26,7 @@ import { portOpen } from "../env/daemon.ts";
 import { repoRoot, stateDir } from "../../testing/paths.ts";
 import { startProcessKubelet, type ProcessKubelet } from "./kubelet.ts";
 import type { PodProcessInfo } from "./pod-runtime.ts";
+import { plainBrokerSpec } from "./test-pods.ts";
 import { connect, createNamespace } from "../../testing/kube-cluster.ts";
 import { until } from "../../testing/until.ts";
 
@@ -38,6 +39,11 @@ const nodeName = `kubelet-int-${randomBytes(3).toString("hex")}`;
 const logDir = join(stateDir, "kubelet");
 const secretValue = `s3cret-${randomBytes(4).toString("hex")}`;
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+/** Where the broker container mounts a Secret and a ConfigMap that the tests then change. */
+const followedMounts = {
+  secret: "/var/run/secrets/herald-kubelet-test/secret",
+  configMap: "/var/run/secrets/herald-kubelet-test/config",
+};
 let namespace: Awaited<ReturnType<typeof createNamespace>>;
 let ns: string;
 let kubelet: ProcessKubelet;
@@ -116,7 +122,8 @@ beforeAll(async () => {
   namespace = await createNamespace(cluster, "kubelet");
   ns = namespace.name;
   // The broker as the operator renders it; no owner (no MessageBroker exists to own it).
-  const broker = brokerFixture({ storage: { type: "memory" } }, "orders");
+  // Plaintext and open: the security tests bring their own certificates and users.
+  const broker = brokerFixture({ storage: { type: "memory" }, ...plainBrokerSpec }, "orders");
   broker.metadata.namespace = ns;
   const unowned = <T extends { metadata?: { ownerReferences?: unknown } }>(object: T): T => {
     if (object.metadata) delete object.metadata.ownerReferences;
@@ -145,6 +152,17 @@ beforeAll(async () => {
     namespace: ns,
     body: { metadata: { name: "extra" }, stringData: { value: secretValue } },
   });
+  await cluster.core.createNamespacedSecret({
+    namespace: ns,
+    body: {
+      metadata: { name: "followed" },
+      stringData: { "tls.crt": "cert-1", "tls.key": "key-1" },
+    },
+  });
+  await cluster.core.createNamespacedConfigMap({
+    namespace: ns,
+    body: { metadata: { name: "followed" }, data: { "settings.json": '{"generation":1}' } },
+  });
   const statefulSet = unowned(renderBrokerStatefulSet(broker, contextFixture()));
   const container = statefulSet.spec?.template.spec?.containers[0];
   if (!container) throw new Error("the rendered StatefulSet has no broker container");
@@ -154,6 +172,20 @@ beforeAll(async () => {
     { name: "TEST_SECRET", valueFrom: { secretKeyRef: { name: "extra", key: "value" } } },
     { name: "TEST_ADDRESS", value: "$(POD_NAME).$(POD_NAMESPACE):$(KUBERNETES_SERVICE_PORT)" },
   );
+  // Volumes the kubelet must keep in step with their Secret and ConfigMap.
+  const podSpec = statefulSet.spec?.template.spec;
+  if (podSpec) {
+    podSpec.volumes = [
+      ...(podSpec.volumes ?? []),
+      { name: "followed-secret", secret: { secretName: "followed" } },
+      { name: "followed-config", configMap: { name: "followed" } },
+    ];
+  }
+  container.volumeMounts = [
+    ...(container.volumeMounts ?? []),
+    { name: "followed-secret", mountPath: followedMounts.secret, readOnly: true },
+    { name: "followed-config", mountPath: followedMounts.configMap, readOnly: true },
+  ];
   await apps.createNamespacedStatefulSet({ namespace: ns, body: statefulSet });
   kubelet = await startKubelet();
 });
@@ -324,6 +356,40 @@ describe("the process kubelet", () => {
     const response = await fetch(`http://${first.podIP}:9464/cluster`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ epoch: 7, self: "orders-0" });
+  });
+
+  test("follows a mounted Secret and ConfigMap as they change, without restarting the process", async () => {
+    const inside = async (path: string) =>
+      (await run("nsenter", ["--target", String(firstPid), "--mount", "cat", path])).stdout;
+    const secretFile = (key: string) => join(followedMounts.secret, key);
+    const configFile = join(followedMounts.configMap, "settings.json");
+    expect(await inside(secretFile("tls.crt"))).toBe("cert-1");
+    expect(await inside(configFile)).toBe('{"generation":1}');
+
+    await cluster.core.replaceNamespacedSecret({
+      namespace: ns,
+      name: "followed",
+      body: {
+        metadata: { name: "followed" },
+        stringData: { "tls.crt": "cert-2", "tls.key": "key-2" },
+      },
+    });
+    await cluster.core.patchNamespacedConfigMap(
+      { namespace: ns, name: "followed", body: { data: { "settings.json": '{"generation":2}' } } },
+      mergePatch,
+    );
+    await until(
+      "the new Secret and ConfigMap in the pod's volumes",
+      async () =>
+        (await inside(secretFile("tls.crt"))) === "cert-2" &&
+        (await inside(configFile)) === '{"generation":2}',
+      { timeoutMs: 15_000 },
+    );
+    expect(await inside(secretFile("tls.key"))).toBe("key-2");
+    // The same process saw the change: no restart, as with the kubelet's volumes.
+    expect(alive(firstPid)).toBe(true);
+    const [broker] = runningPod("orders-0")?.containers ?? [];
+    expect(broker).toMatchObject({ pid: firstPid, restartCount: 0 });
   });
 
   test("restarts a process that dies, counting the restart", async () => {

@@ -5,7 +5,12 @@
  * controller-manager it makes a true local cluster, in which the operator and the brokers run
  * unmodified. This module wires the parts together (see README.md).
  */
-import { KubeConfig, KubernetesObjectApi, type V1Pod } from "@kubernetes/client-node";
+import {
+  KubeConfig,
+  KubernetesObjectApi,
+  type KubernetesObject,
+  type V1Pod,
+} from "@kubernetes/client-node";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { pino, type Logger } from "pino";
@@ -60,6 +65,11 @@ export interface ProcessKubelet {
 
 const hostIP = "127.0.0.1";
 const podResource = { group: "", version: "v1", kind: "Pod", plural: "pods" };
+/** What pods' volumes read; watched so that the volumes follow them, as the kubelet's do. */
+const volumeObjectResources = [
+  { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps" },
+  { group: "", version: "v1", kind: "Secret", plural: "secrets" },
+] as const;
 const fieldManager = "herald-process-kubelet";
 
 export async function startProcessKubelet(options: ProcessKubeletOptions): Promise<ProcessKubelet> {
@@ -112,8 +122,23 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
       worker.enqueue(`${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`),
     log,
   });
+  const volumeObjects = volumeObjectResources.map(
+    (resource) =>
+      new KindCache<KubernetesObject>({
+        resource,
+        namespaces: options.namespaces ?? [],
+        create: (namespace) => makeListWatch(kubeConfig, objects, resource, namespace),
+        onChange: (object) =>
+          worker.objectChanged({
+            kind: resource.kind,
+            namespace: object.metadata?.namespace ?? "",
+            name: object.metadata?.name ?? "",
+          }),
+        log,
+      }),
+  );
   worker.attach(pods);
-  await pods.start();
+  await Promise.all([pods, ...volumeObjects].map((cache) => cache.start()));
   log.info({ namespaces: options.namespaces ?? "all" }, "process kubelet running");
 
   let stopping: Promise<void> | undefined;
@@ -122,7 +147,7 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
     pods: () => worker.pods(),
     stop() {
       stopping ??= (async () => {
-        await pods.stop();
+        await Promise.all([pods, ...volumeObjects].map((cache) => cache.stop()));
         await worker.stop(options.stopGraceMs ?? 30_000);
         await node.stop({ deleteNode: options.deleteNodeOnStop ?? false });
         log.info("process kubelet stopped");

@@ -85,6 +85,8 @@ export class PodRuntime {
   #pod: Pod;
   #volumesWritten: Promise<void> | undefined;
   #renewAt: number | undefined;
+  /** A ConfigMap or Secret its volumes read has changed since they were written. */
+  #volumesStale = false;
   #stopping: Promise<void> | undefined;
   #stopped = false;
 
@@ -153,16 +155,38 @@ export class PodRuntime {
     return join(this.#dir, "hosts");
   }
 
+  /** The pod as last synced. */
+  get pod(): Pod {
+    return this.#pod;
+  }
+
   /** The latest pod object: downward-API values for later starts come from it. */
   update(pod: Pod): void {
     this.#pod = pod;
   }
 
-  /** Rewrites the volumes (renewing tokens) if due; returns when they are next due. */
+  /** A ConfigMap or Secret its volumes read changed: the next renewVolumes rewrites them. */
+  markVolumesStale(): void {
+    this.#volumesStale = true;
+  }
+
+  /**
+   * Rewrites the volumes once written, when a token is due or they are stale; returns when they
+   * are next due. An object that cannot be read now (a Secret deleted that is not optional)
+   * leaves them as they are, as the kubelet does, until it changes again.
+   */
   async renewVolumes(now: number): Promise<number | undefined> {
-    if (this.#renewAt !== undefined && now >= this.#renewAt) {
-      this.#volumesWritten = undefined;
-      await this.#ensureVolumes();
+    const due = this.#renewAt !== undefined && now >= this.#renewAt;
+    if (!this.#volumesWritten || !(due || this.#volumesStale)) return this.#renewAt;
+    this.#volumesStale = false;
+    try {
+      await this.#writeVolumes(now);
+    } catch (err) {
+      if (!(err instanceof VolumeError)) {
+        this.#volumesStale = true; // the retry rewrites them
+        throw err;
+      }
+      this.#deps.log.warn({ uid: this.uid, error: err.message }, "volumes not updated");
     }
     return this.#renewAt;
   }
@@ -295,16 +319,21 @@ export class PodRuntime {
   }
 
   #ensureVolumes(): Promise<void> {
-    this.#volumesWritten ??= (async () => {
-      const runnable = this.#pod.spec.containers;
-      const { renewAt, warnings } = await this.#volumes.write(runnable);
-      this.#renewAt = renewAt;
-      for (const warning of warnings) this.#deps.log.warn({ uid: this.uid }, warning);
-    })().catch((err: unknown) => {
+    this.#volumesWritten ??= this.#writeVolumes(Date.now()).catch((err: unknown) => {
       this.#volumesWritten = undefined; // try again at the next start
       throw err;
     });
     return this.#volumesWritten;
+  }
+
+  async #writeVolumes(now: number): Promise<void> {
+    const { renewAt, updated, warnings } = await this.#volumes.write(
+      this.#pod.spec.containers,
+      now,
+    );
+    this.#renewAt = renewAt;
+    for (const warning of warnings) this.#deps.log.warn({ uid: this.uid }, warning);
+    if (updated.length > 0) this.#deps.log.debug({ uid: this.uid, updated }, "volumes written");
   }
 
   /** Everything a start needs, resolved afresh: volumes, env, command line, mounts. */

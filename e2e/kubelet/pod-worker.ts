@@ -2,7 +2,8 @@
  * The kubelet's pod workers. The informer only enqueues pod keys; `sync(key)` then makes one
  * pod's processes and status match its spec, never two syncs of one pod at once (the operator's
  * work queue). Level-triggered: each sync reads the cached pod and binds it, starts it, reports
- * its status, or stops and removes it.
+ * its status, or stops and removes it. Changes to the ConfigMaps and Secrets that pods' volumes
+ * read enqueue those pods too.
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
@@ -16,8 +17,9 @@ import { isHeraldBrokerPod, shouldBind } from "./binding.ts";
 import type { PodApi } from "./kube-api.ts";
 import type { RegisteredNode } from "./node-registration.ts";
 import { PodRuntime, type PodProcessInfo, type RuntimeDeps } from "./pod-runtime.ts";
-import { podSchema, type Pod } from "./pod-schema.ts";
+import { podKey, podSchema, type Pod } from "./pod-schema.ts";
 import { desiredPodStatus, statusUpToDate } from "./pod-status.ts";
+import { podsAffectedBy, type ObjectRef } from "./volume-sources.ts";
 
 const workerCount = 4;
 
@@ -54,6 +56,19 @@ export class PodWorker {
 
   enqueue(key: string): void {
     this.#queue.add(key);
+  }
+
+  /**
+   * A ConfigMap or Secret was created, updated or deleted: the running pods whose volumes read
+   * it are marked and enqueued, and their next sync rewrites what changed.
+   */
+  objectChanged(changed: ObjectRef): void {
+    const pods = [...this.#runtimes.values()].map((runtime) => runtime.pod);
+    for (const pod of podsAffectedBy(changed, pods)) {
+      const key = podKey(pod);
+      this.#runtimes.get(key)?.markVolumesStale();
+      this.enqueue(key);
+    }
   }
 
   attach(cache: { get(name: string, namespace?: string): V1Pod | undefined }): void {

@@ -32,6 +32,12 @@ function podOf(statefulSet: V1StatefulSet, ordinal = 0): Pod {
   });
 }
 
+/** A broker without TLS and auth: its pod mounts no certificate or auth file Secrets. */
+export const plainBrokerSpec: MessageBrokerSpecInput = {
+  tls: { enabled: false },
+  auth: { enabled: false },
+};
+
 /** A broker pod of the operator's rendered StatefulSet. */
 export function brokerPod(spec: MessageBrokerSpecInput = {}, ordinal = 0): Pod {
   return podOf(renderBrokerStatefulSet(brokerFixture(spec), contextFixture()), ordinal);

@@ -1,10 +1,10 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { PodApi, PodRef } from "./kube-api.ts";
 import { podSchema, type Pod } from "./pod-schema.ts";
-import { brokerPod } from "./test-pods.ts";
+import { brokerPod, plainBrokerSpec } from "./test-pods.ts";
 import { PodVolumes, serviceAccountMountPath, VolumeError } from "./volumes.ts";
 
 let dir: string;
@@ -35,7 +35,7 @@ function fakeApi(configMaps: Record<string, Record<string, string>> = {}) {
 
 /** The broker pod after the API server's ServiceAccount admission added its token volume. */
 function admittedBrokerPod(extraVolumes: object[] = [], extraMounts: object[] = []): Pod {
-  const pod = brokerPod();
+  const pod = brokerPod(plainBrokerSpec);
   const [broker] = pod.spec.containers;
   return podSchema.parse({
     ...pod,
@@ -75,6 +75,10 @@ function admittedBrokerPod(extraVolumes: object[] = [], extraMounts: object[] = 
   });
 }
 
+/** What a process sees in a volume directory: the kubelet's `..` bookkeeping is hidden. */
+const visible = async (path: string) =>
+  (await readdir(path)).filter((name) => !name.startsWith("..")).sort();
+
 const volumesOf = (pod: Pod, api: PodApi) =>
   new PodVolumes(() => ({ pod, podIP: "127.0.10.2", hostIP: "127.0.0.1" }), api, dir);
 
@@ -86,10 +90,10 @@ describe("PodVolumes", () => {
     const pod = admittedBrokerPod();
     const volumes = volumesOf(pod, api);
     const before = Date.now();
-    const { renewAt, warnings } = await volumes.write(pod.spec.containers);
+    const { renewAt, warnings } = await volumes.write(pod.spec.containers, before);
     expect(warnings).toEqual([]);
     const sa = volumes.dirOf("kube-api-access-x1");
-    expect((await readdir(sa)).sort()).toEqual(["ca.crt", "namespace", "token"]);
+    expect(await visible(sa)).toEqual(["ca.crt", "namespace", "token"]);
     expect(await readFile(join(sa, "token"), "utf8")).toBe("token-1");
     expect(await readFile(join(sa, "namespace"), "utf8")).toBe("shop");
     expect(await readFile(join(sa, "ca.crt"), "utf8")).toContain("BEGIN CERTIFICATE");
@@ -105,19 +109,65 @@ describe("PodVolumes", () => {
     expect(renewAt).toBeLessThanOrEqual(Date.now() + 0.8 * 3607_000 + 1000);
   });
 
-  test("a rewrite renews the token in place and keeps the scratch volume's files", async () => {
+  test("a rewrite renews the token in place once due and keeps the scratch volume's files", async () => {
     const { api } = fakeApi(rootCa);
     const pod = admittedBrokerPod();
     const volumes = volumesOf(pod, api);
-    await volumes.write(pod.spec.containers);
+    const { renewAt } = await volumes.write(pod.spec.containers, Date.now());
     const sa = volumes.dirOf("kube-api-access-x1");
     const inode = (await stat(sa)).ino;
     await writeFile(join(volumes.dirOf("tmp"), "scratch"), "mine");
-    await volumes.write(pod.spec.containers);
+    await volumes.write(pod.spec.containers, renewAt ?? Infinity);
     expect(await readFile(join(sa, "token"), "utf8")).toBe("token-2");
     expect((await stat(sa)).ino).toBe(inode); // a bind mount of it still sees the new token
     expect(await readFile(join(volumes.dirOf("tmp"), "scratch"), "utf8")).toBe("mine");
-    expect((await readdir(sa)).sort()).toEqual(["ca.crt", "namespace", "token"]);
+    expect(await visible(sa)).toEqual(["ca.crt", "namespace", "token"]);
+  });
+
+  test("a rewrite before the token is due keeps it, and unchanged volumes are not touched", async () => {
+    const data: Record<string, Record<string, string>> = { ...rootCa, app: { a: "1" } };
+    const { api, requests } = fakeApi(data);
+    const mount = { name: "app", mountPath: "/tmp" };
+    const pod = admittedBrokerPod([{ name: "app", configMap: { name: "app" } }], [mount]);
+    const volumes = volumesOf(pod, api);
+    const first = await volumes.write(pod.spec.containers, Date.now());
+    expect(first.updated.sort()).toEqual(["app", "kube-api-access-x1"]);
+    const sa = volumes.dirOf("kube-api-access-x1");
+    const generation = await readlink(join(sa, "..data"));
+
+    const again = await volumes.write(pod.spec.containers, Date.now());
+    expect(again).toEqual({ renewAt: first.renewAt, updated: [], warnings: [] });
+    expect(requests).toHaveLength(1);
+    expect(await readlink(join(sa, "..data"))).toBe(generation);
+
+    data.app = { a: "2" };
+    expect((await volumes.write(pod.spec.containers, Date.now())).updated).toEqual(["app"]);
+    expect(await readFile(join(volumes.dirOf("app"), "a"), "utf8")).toBe("2");
+    expect(await readFile(join(sa, "token"), "utf8")).toBe("token-1");
+  });
+
+  test("a new set of files replaces the old at once, through a swapped ..data link", async () => {
+    const data: Record<string, Record<string, string>> = {
+      ...rootCa,
+      tls: { "tls.crt": "cert-1", "tls.key": "key-1", "old.pem": "x" },
+    };
+    const { api } = fakeApi(data);
+    const mount = { name: "tls", mountPath: "/tmp" };
+    const pod = admittedBrokerPod([{ name: "tls", configMap: { name: "tls" } }], [mount]);
+    const volumes = volumesOf(pod, api);
+    await volumes.write(pod.spec.containers, Date.now());
+    const dir = volumes.dirOf("tls");
+    const before = await readlink(join(dir, "..data"));
+
+    data.tls = { "tls.crt": "cert-2", "tls.key": "key-2" };
+    await volumes.write(pod.spec.containers, Date.now());
+    const after = await readlink(join(dir, "..data"));
+    expect(after).not.toBe(before);
+    expect(await readlink(join(dir, "tls.crt"))).toBe("..data/tls.crt");
+    expect(await readFile(join(dir, "tls.crt"), "utf8")).toBe("cert-2");
+    expect(await readFile(join(dir, "tls.key"), "utf8")).toBe("key-2");
+    // Only the current generation and its link remain.
+    expect((await readdir(dir)).sort()).toEqual(["..data", after, "tls.crt", "tls.key"].sort());
   });
 
   test("configMap volumes follow their ConfigMap's keys; a missing one waits unless optional", async () => {
@@ -126,22 +176,25 @@ describe("PodVolumes", () => {
     const mount = { name: "app", mountPath: "/tmp" };
     const pod = admittedBrokerPod([{ name: "app", configMap: { name: "app" } }], [mount]);
     const volumes = volumesOf(pod, api);
-    await volumes.write(pod.spec.containers);
-    expect((await readdir(volumes.dirOf("app"))).sort()).toEqual(["a", "b"]);
+    await volumes.write(pod.spec.containers, Date.now());
+    expect(await visible(volumes.dirOf("app"))).toEqual(["a", "b"]);
     data.app = { b: "3" };
-    await volumes.write(pod.spec.containers);
-    expect(await readdir(volumes.dirOf("app"))).toEqual(["b"]);
+    await volumes.write(pod.spec.containers, Date.now());
+    expect(await visible(volumes.dirOf("app"))).toEqual(["b"]);
     expect(await readFile(join(volumes.dirOf("app"), "b"), "utf8")).toBe("3");
 
     delete data.app;
-    await expect(volumes.write(pod.spec.containers)).rejects.toThrow(
+    await expect(volumes.write(pod.spec.containers, Date.now())).rejects.toThrow(
       new VolumeError('configmap "app" not found'),
     );
+    expect(await readFile(join(volumes.dirOf("app"), "b"), "utf8")).toBe("3"); // left as it was
     const optional = admittedBrokerPod(
       [{ name: "app", configMap: { name: "app", optional: true } }],
       [mount],
     );
-    await expect(volumesOf(optional, api).write(optional.spec.containers)).resolves.toBeDefined();
+    await expect(
+      volumesOf(optional, api).write(optional.spec.containers, Date.now()),
+    ).resolves.toBeDefined();
   });
 
   test("volumes nobody mounts are not written; unsupported kinds are skipped with a warning", async () => {
@@ -154,7 +207,7 @@ describe("PodVolumes", () => {
       [{ name: "data", mountPath: "/tmp" }],
     );
     const volumes = volumesOf(pod, api);
-    const { warnings } = await volumes.write(pod.spec.containers);
+    const { warnings } = await volumes.write(pod.spec.containers, Date.now());
     expect(warnings).toEqual(["volume data: this kind of volume is not supported; not mounted"]);
     const container = pod.spec.containers[0];
     if (!container) throw new Error("no container");
@@ -172,7 +225,7 @@ describe("PodVolumes", () => {
       ],
     );
     const volumes = volumesOf(pod, api);
-    await volumes.write(pod.spec.containers);
+    await volumes.write(pod.spec.containers, Date.now());
     const container = pod.spec.containers[0];
     if (!container) throw new Error("no container");
     const { mounts, warnings } = await volumes.mountsOf(container);

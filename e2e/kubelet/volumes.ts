@@ -3,22 +3,24 @@
  * Supported: emptyDir, configMap, secret, downwardAPI and projected volumes, including the
  * service-account token volume the API server adds to every pod (kube-api-access-*): the token
  * is minted with the TokenRequest API, bound to the pod, and renewed at 80% of its lifetime as
- * the kubelet does. Volumes of other kinds are left out, with a warning.
+ * the kubelet does. Volumes of other kinds are left out, with a warning. Every write compares
+ * with what is there and swaps in only the volumes whose content changed (atomic-writer.ts), so
+ * rewriting after any change to a ConfigMap or Secret is cheap and quiet.
  */
-import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { mkdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { writeAtomically, type Files } from "./atomic-writer.ts";
 import { fieldValue, type PodFacts } from "./env.ts";
 import type { PodApi } from "./kube-api.ts";
 import type { Container, Volume } from "./pod-schema.ts";
 import type { BindMount } from "./sandbox.ts";
+import { mountedVolumes } from "./volume-sources.ts";
 
 /** Where in-cluster clients look for their token, CA and namespace. */
 export const serviceAccountMountPath = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /** The kubelet renews a projected token once 80% of its lifetime has passed. */
 const renewShare = 0.8;
-
-type Files = Map<string, string>;
 
 interface VolumeContent {
   /** Undefined for scratch space (emptyDir): created once, then the containers' own. */
@@ -30,6 +32,8 @@ interface VolumeContent {
 export interface VolumeState {
   /** The next time the volumes must be written again (token renewal), if any. */
   renewAt: number | undefined;
+  /** The volumes whose files this write changed. */
+  updated: string[];
   warnings: string[];
 }
 
@@ -39,6 +43,11 @@ export class VolumeError extends Error {
     super(message);
     this.name = "VolumeError";
   }
+}
+
+interface MintedFor {
+  token: string;
+  renewAt: number;
 }
 
 interface KeyedSource {
@@ -52,6 +61,10 @@ export class PodVolumes {
   readonly #currentFacts: () => PodFacts;
   readonly #api: PodApi;
   readonly #root: string;
+  /** Tokens by volume and path, kept until due for renewal: a rewrite for another reason keeps them. */
+  readonly #tokens = new Map<string, MintedFor>();
+  /** Writes run one at a time: the directory swaps of two would interleave. */
+  #writing: Promise<unknown> = Promise.resolve();
 
   /** `facts` gives the latest pod, so rewritten downward-API files follow label changes. */
   constructor(facts: () => PodFacts, api: PodApi, podDir: string) {
@@ -68,26 +81,35 @@ export class PodVolumes {
     return join(this.#root, volume);
   }
 
-  /** Writes every volume the runnable containers mount; throws VolumeError while one cannot be. */
-  async write(containers: readonly Container[]): Promise<VolumeState> {
-    const mounted = new Set(
-      containers.flatMap((container) => (container.volumeMounts ?? []).map((m) => m.name)),
-    );
+  /**
+   * Writes every volume the runnable containers mount, renewing tokens due by `now`; throws
+   * VolumeError while one cannot be written, leaving the volumes as they were.
+   */
+  write(containers: readonly Container[], now: number): Promise<VolumeState> {
+    const done = this.#writing.catch(() => undefined).then(() => this.#write(containers, now));
+    this.#writing = done;
+    return done;
+  }
+
+  async #write(containers: readonly Container[], now: number): Promise<VolumeState> {
     const warnings: string[] = [];
-    let renewAt: number | undefined;
-    for (const volume of this.#facts.pod.spec.volumes ?? []) {
-      if (!mounted.has(volume.name)) continue;
-      const content = await this.#content(volume);
-      if (!content) {
+    const contents: [string, VolumeContent][] = [];
+    for (const volume of mountedVolumes(this.#facts.pod.spec.volumes ?? [], containers)) {
+      const content = await this.#content(volume, now);
+      if (content) contents.push([volume.name, content]);
+      else
         warnings.push(`volume ${volume.name}: this kind of volume is not supported; not mounted`);
-        continue;
-      }
-      const dir = this.dirOf(volume.name);
-      if (content.files) await this.#sync(dir, content.files);
-      else await mkdir(dir, { recursive: true });
+    }
+    // Written only once every volume could be read: a failure changes nothing.
+    const updated: string[] = [];
+    let renewAt: number | undefined;
+    for (const [name, content] of contents) {
+      const dir = this.dirOf(name);
+      if (!content.files) await mkdir(dir, { recursive: true });
+      else if (await writeAtomically(dir, content.files, 0o644)) updated.push(name);
       if (content.renewAt !== undefined) renewAt = Math.min(renewAt ?? Infinity, content.renewAt);
     }
-    return { renewAt, warnings };
+    return { renewAt, updated, warnings };
   }
 
   /** The bind mounts of one container, creating missing mount points under /var/run/secrets only. */
@@ -117,7 +139,7 @@ export class PodVolumes {
     await rm(this.#root, { recursive: true, force: true });
   }
 
-  async #content(volume: Volume): Promise<VolumeContent | undefined> {
+  async #content(volume: Volume, now: number): Promise<VolumeContent | undefined> {
     if (volume.emptyDir) return {};
     if (volume.configMap)
       return { files: new Map(await this.#keyed("configmap", volume.configMap)) };
@@ -126,7 +148,7 @@ export class PodVolumes {
       return { files: new Map(await this.#keyed("secret", { name: secretName, ...rest })) };
     }
     if (volume.downwardAPI) return { files: this.#downward(volume.downwardAPI.items ?? []) };
-    if (volume.projected) return this.#projected(volume.projected.sources ?? []);
+    if (volume.projected) return this.#projected(volume.name, volume.projected.sources ?? [], now);
     return undefined;
   }
 
@@ -150,7 +172,7 @@ export class PodVolumes {
   }
 
   #downward(items: readonly { path: string; fieldRef?: { fieldPath: string } }[]): Files {
-    const files: Files = new Map();
+    const files = new Map<string, string>();
     for (const item of items) {
       if (item.fieldRef) files.set(item.path, fieldValue(item.fieldRef.fieldPath, this.#facts));
     }
@@ -158,25 +180,23 @@ export class PodVolumes {
   }
 
   async #projected(
+    volumeName: string,
     sources: NonNullable<NonNullable<Volume["projected"]>["sources"]>,
+    now: number,
   ): Promise<VolumeContent> {
-    const { pod } = this.#facts;
-    const files: Files = new Map();
+    const files = new Map<string, string>();
     let renewAt: number | undefined;
     for (const source of sources) {
       if (source.serviceAccountToken) {
-        const { path, audience, expirationSeconds = 3600 } = source.serviceAccountToken;
-        const serviceAccount = pod.spec.serviceAccountName ?? "default";
-        const issuedAt = Date.now();
-        const minted = await this.#api
-          .requestToken(pod.metadata, serviceAccount, { audience, expirationSeconds })
-          .catch((err: unknown) => {
-            const reason = err instanceof Error ? err.message : String(err);
-            throw new VolumeError(`token for service account ${serviceAccount}: ${reason}`);
-          });
+        const { path } = source.serviceAccountToken;
+        const key = `${volumeName}/${path}`;
+        let minted = this.#tokens.get(key);
+        if (!minted || now >= minted.renewAt) {
+          minted = await this.#mint(source.serviceAccountToken);
+          this.#tokens.set(key, minted);
+        }
         files.set(path, minted.token);
-        const due = issuedAt + (minted.expiresAt.getTime() - issuedAt) * renewShare;
-        renewAt = Math.min(renewAt ?? Infinity, due);
+        renewAt = Math.min(renewAt ?? Infinity, minted.renewAt);
       }
       const entries = [
         ...(source.configMap ? await this.#keyed("configmap", source.configMap) : []),
@@ -188,23 +208,25 @@ export class PodVolumes {
     return { files, renewAt };
   }
 
-  /**
-   * Makes `dir` hold exactly `files`. Each file is replaced by a rename, so a process reading
-   * its token never sees half of one; the directory itself stays, since it is bind-mounted.
-   */
-  async #sync(dir: string, files: Files): Promise<void> {
-    await mkdir(dir, { recursive: true, mode: 0o755 });
-    for (const [path, content] of files) {
-      const target = join(dir, path);
-      await mkdir(dirname(target), { recursive: true });
-      const draft = join(dirname(target), `..${process.pid}.tmp`);
-      await writeFile(draft, content, { mode: 0o644 });
-      await rename(draft, target);
-    }
-    const wanted = new Set([...files.keys()].map((path) => path.split("/")[0]));
-    for (const entry of await readdir(dir)) {
-      if (!wanted.has(entry)) await rm(join(dir, entry), { recursive: true, force: true });
-    }
+  /** A token bound to the pod, with when it is due for renewal. */
+  async #mint({
+    audience,
+    expirationSeconds = 3600,
+  }: {
+    audience?: string | undefined;
+    expirationSeconds?: number | undefined;
+  }): Promise<MintedFor> {
+    const { pod } = this.#facts;
+    const serviceAccount = pod.spec.serviceAccountName ?? "default";
+    const issuedAt = Date.now();
+    const minted = await this.#api
+      .requestToken(pod.metadata, serviceAccount, { audience, expirationSeconds })
+      .catch((err: unknown) => {
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new VolumeError(`token for service account ${serviceAccount}: ${reason}`);
+      });
+    const renewAt = issuedAt + (minted.expiresAt.getTime() - issuedAt) * renewShare;
+    return { token: minted.token, renewAt };
   }
 }
 
