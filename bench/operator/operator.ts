@@ -17,7 +17,7 @@ import { Watch, type KubernetesObject } from "@kubernetes/client-node";
 import { spawnSync } from "node:child_process";
 import type { TestEnv } from "../../testing/test-env.ts";
 import { auditMark, describeWrite, writesSince } from "../../operator/test/audit-log.ts";
-import { installMessageBrokerCrd, operatorKubeconfig } from "../../operator/test/cluster.ts";
+import { installHeraldCrds, operatorKubeconfig } from "../../operator/test/cluster.ts";
 import {
   startOperatorProcess,
   waitUntilReconciling,
@@ -116,7 +116,7 @@ async function waitForFleet(
 
 export async function operatorBench(env: TestEnv, params: OperatorParams): Promise<OperatorResult> {
   const cluster = connect(env);
-  await installMessageBrokerCrd(cluster);
+  await installHeraldCrds(cluster);
   const namespace = await createNamespace(cluster, "bench-operator");
   const identity = await operatorKubeconfig(cluster, namespace.name, namespace.name);
 

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { z } from "zod";
-import { applyMessageBrokerCrd } from "../../operator/crd/install.ts";
+import { applyHeraldCrds } from "../../operator/crd/install.ts";
 import { operatorRbac } from "../../operator/rbac/rules.ts";
 import { tail } from "../../operator/test/operator-fixture.ts";
 import {
@@ -47,7 +47,7 @@ const cleanups: (() => Promise<unknown>)[] = [];
 
 // The examples are MessageBrokers: on a fresh cluster the CRD must be served (Established)
 // before they are dry-run, whichever test file happens to install it first.
-beforeAll(() => applyMessageBrokerCrd(cluster.kubeConfig, "herald-chart-test"));
+beforeAll(() => applyHeraldCrds(cluster.kubeConfig, "herald-chart-test"));
 
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);

@@ -4,7 +4,7 @@ import { isMap, isScalar, parse, parseAllDocuments, parseDocument, type YAMLMap 
 import { describe, expect, test } from "vitest";
 import { z } from "zod";
 import { messageBrokerSpecSchema } from "../../operator/api/v1alpha1/index.ts";
-import { chartCrdFile, crdYaml } from "../../tools/crd/crd-file.ts";
+import { crdFiles } from "../../tools/crd/crd-file.ts";
 import { chartDir } from "./tools.ts";
 
 const chartFile = (path: string) => readFile(`${chartDir}${path}`, "utf8");
@@ -15,8 +15,13 @@ interface SchemaNode {
 }
 
 describe("charts/herald", () => {
-  test("its CRD is the generated one (run `npm run crd:generate`)", async () => {
-    expect(await readFile(chartCrdFile, "utf8")).toBe(crdYaml());
+  test("its CRDs are the generated ones, and only those (run `npm run crd:generate`)", async () => {
+    const files = crdFiles();
+    for (const { chartFile, yaml } of files) expect(await readFile(chartFile, "utf8")).toBe(yaml);
+    const committed = await readdir(`${chartDir}crds`);
+    expect(committed.sort()).toEqual(
+      files.map(({ file }) => file.pathname.split("/").at(-1)).sort(),
+    );
   });
 
   test("its appVersion is the package version, so the default images match the code", async () => {

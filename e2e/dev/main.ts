@@ -23,7 +23,7 @@ import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { z } from "zod";
-import { applyMessageBrokerCrd } from "../../operator/crd/install.ts";
+import { applyHeraldCrds } from "../../operator/crd/install.ts";
 import { envDown, envUp } from "../env/cli.ts";
 import { isAlive } from "../env/daemon.ts";
 import { readTestEnv, type TestEnv } from "../../testing/test-env.ts";
@@ -345,8 +345,8 @@ async function main(): Promise<number> {
     const dir = sessionDir(options.namespace);
     await mkdir(join(dir, "pods"), { recursive: true });
     await ensureDatabase(env, options.database);
-    await applyMessageBrokerCrd(kubeConfig, fieldManager);
-    log("CRD messagebrokers.herald.dev installed");
+    await applyHeraldCrds(kubeConfig, fieldManager);
+    log("CRDs messagebrokers.herald.dev and messagebrokerusers.herald.dev installed");
 
     const [namespace, ...sample] = sampleObjects({
       namespace: options.namespace,

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, test, type TestContext }
 import { z } from "zod";
 import { HeraldClient } from "../../broker/client/herald-client.ts";
 import { freePort } from "../../testing/free-port.ts";
-import { applyMessageBrokerCrd } from "../../operator/crd/install.ts";
+import { applyHeraldCrds } from "../../operator/crd/install.ts";
 import { repoRoot } from "../../testing/paths.ts";
 import { buildImages, type BuildResult, type Program } from "./build.ts";
 import { Container } from "./container.ts";
@@ -198,7 +198,7 @@ describe("the operator image", () => {
   test("reconciles a MessageBroker on the test API server and stops gracefully", async (ctx) => {
     const image = imageOf(ctx, "operator");
     const cluster = connect(env);
-    await applyMessageBrokerCrd(cluster.kubeConfig, "herald-images-test");
+    await applyHeraldCrds(cluster.kubeConfig, "herald-images-test");
     const namespace = await createNamespace(cluster, "images");
     cleanups.push(() => namespace.remove());
 

@@ -12,7 +12,7 @@ import {
   type V1StatefulSet,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { applyMessageBrokerCrd } from "../crd/install.ts";
+import { applyHeraldCrds } from "../crd/install.ts";
 import { renderChildren } from "../render/index.ts";
 import { contextFixture } from "../test/fixtures.ts";
 import { celCases } from "../test/cel-cases.ts";
@@ -76,7 +76,7 @@ async function refusal(request: Promise<unknown>): Promise<string | undefined> {
 }
 
 beforeAll(async () => {
-  await applyMessageBrokerCrd(kubeConfig, fieldManager);
+  await applyHeraldCrds(kubeConfig, fieldManager);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
 });
 

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { apply, applyYaml, type Cluster } from "../../testing/kube-cluster.ts";
 import { until } from "../../testing/until.ts";
 import { operatorRbac } from "../rbac/rules.ts";
+import { crdFiles } from "../../tools/crd/crd-file.ts";
 
 async function waitEstablished(cluster: Cluster, name: string): Promise<void> {
   const api = cluster.kubeConfig.makeApiClient(ApiextensionsV1Api);
@@ -15,11 +16,12 @@ async function waitEstablished(cluster: Cluster, name: string): Promise<void> {
   });
 }
 
-/** Installs the MessageBroker CRD from crds/, as users do. */
-export async function installMessageBrokerCrd(cluster: Cluster): Promise<void> {
-  const file = new URL("../../crds/herald.dev_messagebrokers.yaml", import.meta.url);
-  await applyYaml(cluster, await readFile(file, "utf8"));
-  await waitEstablished(cluster, "messagebrokers.herald.dev");
+/** Installs every herald.dev CRD from crds/, as users do. */
+export async function installHeraldCrds(cluster: Cluster): Promise<void> {
+  for (const { file, crd } of crdFiles()) {
+    await applyYaml(cluster, await readFile(file, "utf8"));
+    await waitEstablished(cluster, crd.metadata.name);
+  }
 }
 
 /** A test copy of Prometheus Operator's ServiceMonitor CRD: the same identity, an open schema. */

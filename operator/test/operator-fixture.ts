@@ -1,7 +1,7 @@
 import { PatchStrategy, type KubernetesObject } from "@kubernetes/client-node";
 import type { TestEnv } from "../../testing/test-env.ts";
 import type { MessageBrokerInput } from "../api/v1alpha1/index.ts";
-import { installMessageBrokerCrd, operatorKubeconfig } from "./cluster.ts";
+import { installHeraldCrds, operatorKubeconfig } from "./cluster.ts";
 import { startOperatorProcess, type OperatorProcess } from "./operator-process.ts";
 import { apply, connect, createNamespace, read } from "../../testing/kube-cluster.ts";
 
@@ -11,7 +11,7 @@ import { apply, connect, createNamespace, read } from "../../testing/kube-cluste
  */
 export async function operatorFixture(env: TestEnv, prefix: string) {
   const cluster = connect(env);
-  await installMessageBrokerCrd(cluster);
+  await installHeraldCrds(cluster);
   const namespace = await createNamespace(cluster, prefix);
   const identity = await operatorKubeconfig(cluster, namespace.name, namespace.name);
   const operators: OperatorProcess[] = [];

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { referenceFile, referenceMarkdown } from "./reference-file.ts";
+import { referenceFiles } from "./reference-file.ts";
 import { renderReference } from "./reference.ts";
 import type { SchemaNode } from "../../operator/crd/schema-node.ts";
 
@@ -109,8 +109,11 @@ describe("renderReference", () => {
   });
 });
 
-describe("MessageBroker reference", () => {
-  it("is committed as generated (run `npm run crd:generate`)", async () => {
-    expect(await readFile(referenceFile, "utf8")).toBe(await referenceMarkdown());
-  });
-});
+describe.each(referenceFiles.map((reference) => ({ name: reference.file.pathname, reference })))(
+  "reference $name",
+  ({ reference }) => {
+    it("is committed as generated (run `npm run crd:generate`)", async () => {
+      expect(await readFile(reference.file, "utf8")).toBe(await reference.markdown());
+    });
+  },
+);

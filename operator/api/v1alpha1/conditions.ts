@@ -19,33 +19,38 @@ export const conditionTypes = {
 export type ConditionType = keyof typeof conditionTypes;
 export const conditionTypeNames = Object.keys(conditionTypes) as ConditionType[];
 
-const conditionTypeList = conditionTypeNames
-  .map((type) => `${type}: ${conditionTypes[type]}`)
-  .join(" ");
+/**
+ * metav1.Condition, with the type restricted to `types` (each type with what it means), for the
+ * status of a `kind`.
+ */
+export function conditionSchemaOf<T extends string>(types: Record<T, string>, kind: string) {
+  const names = Object.keys(types) as [T, ...T[]];
+  const typeList = names.map((type) => `${type}: ${types[type]}`).join(" ");
+  return z
+    .object({
+      type: z.enum(names).describe(`Condition type. ${typeList}`),
+      status: z
+        .enum(["True", "False", "Unknown"])
+        .describe("Whether the condition holds: True, False or Unknown."),
+      observedGeneration: z
+        .int()
+        .min(0)
+        .optional()
+        .describe(`metadata.generation of the ${kind} that the condition was computed from.`),
+      lastTransitionTime: z.iso
+        .datetime({ offset: true })
+        .describe("When the status last changed."),
+      reason: z
+        .string()
+        .min(1)
+        .max(1024)
+        .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/)
+        .describe("Machine-readable CamelCase reason for the last transition."),
+      message: z.string().max(32768).describe("Human-readable details of the last transition."),
+    })
+    .describe("A condition in the metav1.Condition shape.");
+}
 
-/** metav1.Condition, with the type restricted to the declared ones. */
-export const conditionSchema = z
-  .object({
-    type: z
-      .enum(conditionTypeNames as [ConditionType, ...ConditionType[]])
-      .describe(`Condition type. ${conditionTypeList}`),
-    status: z
-      .enum(["True", "False", "Unknown"])
-      .describe("Whether the condition holds: True, False or Unknown."),
-    observedGeneration: z
-      .int()
-      .min(0)
-      .optional()
-      .describe("metadata.generation of the MessageBroker that the condition was computed from."),
-    lastTransitionTime: z.iso.datetime({ offset: true }).describe("When the status last changed."),
-    reason: z
-      .string()
-      .min(1)
-      .max(1024)
-      .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/)
-      .describe("Machine-readable CamelCase reason for the last transition."),
-    message: z.string().max(32768).describe("Human-readable details of the last transition."),
-  })
-  .describe("A condition in the metav1.Condition shape.");
+export const conditionSchema = conditionSchemaOf(conditionTypes, "MessageBroker");
 
 export type Condition = z.infer<typeof conditionSchema>;

@@ -8,3 +8,10 @@ export const plural = "messagebrokers";
 export const singular = "messagebroker";
 export const shortNames = ["mb"];
 export const categories = ["herald"];
+
+/** The MessageBrokerUser API, in the same group and version: one user of a MessageBroker. */
+export const userKind = "MessageBrokerUser";
+export const userListKind = "MessageBrokerUserList";
+export const userPlural = "messagebrokerusers";
+export const userSingular = "messagebrokeruser";
+export const userShortNames = ["mbu"];

@@ -1,4 +1,4 @@
-/** herald.dev/v1alpha1: the MessageBroker API. The zod schemas are the source of the types and the CRD. */
+/** herald.dev/v1alpha1: the MessageBroker and MessageBrokerUser APIs. The zod schemas are the source of the types and the CRDs. */
 export * from "./group.ts";
 export {
   conditionTypes,
@@ -32,3 +32,14 @@ export {
   type MessageBroker,
   type MessageBrokerInput,
 } from "./message-broker.ts";
+export {
+  messageBrokerUserSchema,
+  messageBrokerUserSpecSchema,
+  messageBrokerUserStatusSchema,
+  userConditionTypes,
+  userPermissionsSchema,
+  type MessageBrokerUser,
+  type MessageBrokerUserInput,
+  type MessageBrokerUserStatus,
+  type UserConditionType,
+} from "./message-broker-user.ts";

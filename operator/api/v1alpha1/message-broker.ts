@@ -15,7 +15,7 @@ export const maxNameLength = 42;
  * The metadata fields the operator reads; the API server owns and validates the rest, so the CRD
  * schema leaves metadata out (the generator emits only spec, status and the root rules).
  */
-const objectMetaSchema = z.looseObject({
+export const objectMetaSchema = z.looseObject({
   name: z.string(),
   namespace: z.string(),
   uid: z.string(),
