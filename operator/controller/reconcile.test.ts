@@ -137,6 +137,11 @@ class FakeCluster implements CacheReader {
       podReadiness: (_namespace, names) =>
         Promise.resolve(names.map((name) => this.notReady.get(name))),
       scalingStallAfterMs: 300_000,
+      // A broker without MessageBrokerUsers (operator/users has their own tests).
+      users: {
+        renderInputs: () => Promise.resolve({ authFile: { users: [] } }),
+        brokerMissing: () => Promise.resolve(),
+      },
       settings: {
         images: {
           broker: "herald-broker:test",

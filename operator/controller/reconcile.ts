@@ -30,6 +30,8 @@ import { stallCheckDelayMs } from "../scaling/stall.ts";
 import { scalingStall, type StallDeps } from "./scaling-stall.ts";
 import { ports } from "../render/index.ts";
 import { transitionEvents } from "./transition-events.ts";
+import { issuerRefreshMs } from "../users/service-account-issuer.ts";
+import type { BrokerUsers } from "../users/sync.ts";
 
 export const pausedAnnotation = "herald.dev/paused";
 
@@ -51,6 +53,8 @@ export interface ReconcilerDeps extends StallDeps {
   settings: RenderSettings;
   /** The membership epoch each broker pod reports, for scale-down (operator/scaling). */
   epochs: EpochReader;
+  /** The MessageBrokerUsers of each broker: credentials, statuses, the auth file (operator/users). */
+  users: BrokerUsers;
   log: Logger;
   now?: () => Date;
 }
@@ -73,7 +77,11 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const { cache, writer, log } = deps;
   const [namespace = "", name = ""] = key.split("/");
   const raw = cache.broker(namespace, name);
-  if (!raw) return {}; // deleted: garbage collection removes the children
+  if (!raw) {
+    // Deleted, or never made: garbage collection removes the children; its users say so.
+    await deps.users.brokerMissing(namespace, name);
+    return {};
+  }
   const parsed = messageBrokerSchema.safeParse(raw);
   if (!parsed.success) {
     // The CRD's schema admits no such object; a newer CRD version might. Nothing to retry.
@@ -116,6 +124,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
       installed: (kindId) => cache.installed(kindId),
       writer,
       now: (deps.now ?? (() => new Date()))(),
+      users: (owner, clientCaBundle) => deps.users.renderInputs(owner, clientCaBundle),
     },
     plan,
   );
@@ -167,6 +176,8 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const delays = [
     plan.scaling && stallCheckDelayMs(plan.scaling, now, deps.scalingStallAfterMs),
     ctx.operatorPki && renewalDelayMs(ctx.operatorPki.renewAt, Date.parse(now)),
+    // The API server's signing keys rotate; the brokers get the current ones this often.
+    ctx.serviceAccountIssuer && issuerRefreshMs,
   ].filter((delay) => delay !== undefined);
   return delays.length === 0 ? {} : { requeueAfterMs: Math.min(...delays) };
 }

@@ -12,6 +12,7 @@ import { membershipFor, publishedMembership } from "./membership.ts";
 import { tlsContext } from "./tls-context.ts";
 import { resourceKindId } from "../../lib/kube/resource-kind.ts";
 import { certificateKind, serviceMonitorKind } from "../kube/owned-kinds.ts";
+import type { BrokerUsers } from "../users/sync.ts";
 
 /** Operator settings every render gets. */
 export interface RenderSettings {
@@ -27,11 +28,13 @@ export interface ContextSources {
   writer: Pick<ClusterWriter, "readSecret">;
   /** The reconcile's clock, for certificates that are due. */
   now: Date;
+  /** The broker's MessageBrokerUsers, brought in line and rendered (operator/users). */
+  users: BrokerUsers["renderInputs"];
 }
 
 /**
  * The RenderContext of one reconcile, from the caches: the published membership, the managed
- * store's password and whether ServiceMonitors exist. `scale` is the current step of a scale
+ * store's password, whether ServiceMonitors exist, the TLS material and the broker's users. `scale` is the current step of a scale
  * (operator/scaling); without one both counts are spec.replicas.
  */
 export async function renderContextFor(
@@ -45,6 +48,7 @@ export async function renderContextFor(
 ): Promise<RenderContext> {
   const names = childNames(broker);
   const published = publishedMembership(sources.child("v1 ConfigMap", names.membership));
+  const tls = await tlsContext(broker, settings.clusterDomain, sources, sources.now);
   return {
     images: settings.images,
     clusterDomain: settings.clusterDomain,
@@ -52,9 +56,10 @@ export async function renderContextFor(
     certManagerInstalled: sources.installed(resourceKindId(certificateKind)),
     membership: membershipFor(broker, scale.members, published, settings.clusterDomain),
     statefulSetReplicas: scale.statefulSetReplicas,
-    authFile: { users: [] },
     ...(await postgresPassword(broker, names.postgresCredentials, sources)),
-    ...(await tlsContext(broker, settings.clusterDomain, sources, sources.now)),
+    ...tls,
+    // After TLS: the users' credentials Secrets carry the CA bundle clients trust.
+    ...(await sources.users(broker, tls.clientCaBundle)),
   };
 }
 

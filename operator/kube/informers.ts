@@ -7,9 +7,12 @@ import {
   alwaysOwnedKinds,
   customResourceDefinitionKind,
   messageBrokerKind,
+  messageBrokerUserKind,
   optionalOwnedKinds,
 } from "./owned-kinds.ts";
 import { controllingBroker, isControlledBy } from "./owner.ts";
+import { brokerKeyOfUser } from "../users/broker-key.ts";
+import { controllingUserName } from "../users/credentials-secret.ts";
 import { resourceKindId, type ResourceKind } from "../../lib/kube/resource-kind.ts";
 import type { SupervisionOptions } from "../../lib/kube/supervised-informer.ts";
 
@@ -45,11 +48,13 @@ interface OptionalKind {
 }
 
 /**
- * Informers on MessageBrokers and every kind they own. Every event becomes the key of the
- * broker it concerns; reconciles read these caches and nothing else.
+ * Informers on MessageBrokers, their users and every kind they own. Every event becomes the key
+ * of the broker it concerns; reconciles read these caches and nothing else.
  */
 export class Informers {
   readonly brokers: KindCache<KubernetesObject>;
+  /** MessageBrokerUsers: each event re-renders its broker's auth file (operator/users). */
+  readonly users: KindCache<KubernetesObject>;
   readonly #children = new Map<string, KindCache<KubernetesObject>>();
   readonly #optional = new Map<string, OptionalKind>();
   readonly #options: InformerOptions;
@@ -59,6 +64,10 @@ export class Informers {
     this.brokers = this.#cache(messageBrokerKind, options.namespaces, (broker) =>
       options.enqueue(objectKey(broker)),
     );
+    this.users = this.#cache(messageBrokerUserKind, options.namespaces, (user) => {
+      const key = brokerKeyOfUser(user);
+      if (key) options.enqueue(key);
+    });
     for (const kind of alwaysOwnedKinds)
       this.#children.set(resourceKindId(kind), this.#ownedKindCache(kind));
     for (const { kind, crdName } of optionalOwnedKinds) {
@@ -79,6 +88,7 @@ export class Informers {
   get synced(): boolean {
     return (
       this.brokers.synced &&
+      this.users.synced &&
       [...this.#optional.values()].every((optional) => optional.crd.synced) &&
       this.#childCaches().every((cache) => cache.synced)
     );
@@ -117,6 +127,7 @@ export class Informers {
     const crds = [...this.#optional.values()].map((optional) => optional.crd);
     await Promise.all([
       this.brokers.start(),
+      this.users.start(),
       ...crds.map((crd) => crd.start()),
       ...this.#childCaches().map((cache) => cache.start()),
     ]);
@@ -125,7 +136,9 @@ export class Informers {
 
   async stop(): Promise<void> {
     const crds = [...this.#optional.values()].map((optional) => optional.crd);
-    await Promise.all([this.brokers, ...crds, ...this.#childCaches()].map((cache) => cache.stop()));
+    await Promise.all(
+      [this.brokers, this.users, ...crds, ...this.#childCaches()].map((cache) => cache.stop()),
+    );
   }
 
   #childCache(kindId: string): KindCache<KubernetesObject> | undefined {
@@ -162,8 +175,13 @@ export class Informers {
       resource,
       namespaces,
       (child) => {
+        const namespace = child.metadata?.namespace ?? "";
         const owner = controllingBroker(child);
-        if (owner) enqueue(`${child.metadata?.namespace ?? ""}/${owner.name}`);
+        if (owner) enqueue(`${namespace}/${owner.name}`);
+        // A user's credentials Secret, changed or deleted by hand, is put back by its broker.
+        const user = controllingUserName(child);
+        const userKey = user && brokerKeyOfUser(this.users.get(user, namespace) ?? {});
+        if (userKey) enqueue(userKey);
       },
       { labelSelector: childLabelSelector },
     );

@@ -8,6 +8,14 @@ export const messageBrokerKind: ResourceKind = {
   plural: "messagebrokers",
 };
 
+/** A user of a MessageBroker (operator/users): watched, never owned. */
+export const messageBrokerUserKind: ResourceKind = {
+  group: "herald.dev",
+  version: "v1alpha1",
+  kind: "MessageBrokerUser",
+  plural: "messagebrokerusers",
+};
+
 /** Prometheus Operator's ServiceMonitor: owned only while its CRD is installed. */
 export const serviceMonitorKind: ResourceKind = {
   group: "monitoring.coreos.com",

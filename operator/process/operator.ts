@@ -12,6 +12,12 @@ import { clusterWriter } from "../kube/writer.ts";
 // The broker serves the same three endpoints; one implementation serves both programs.
 import { startHttpServer } from "../../lib/process/http-server.ts";
 import type { OperatorConfig } from "./config.ts";
+import {
+  fetchServiceAccountIssuer,
+  serviceAccountIssuerReader,
+} from "../users/service-account-issuer.ts";
+import { userStatusWriter } from "../users/status-writer.ts";
+import { brokerUsers } from "../users/sync.ts";
 import { defaultLeaseNamespace } from "./kube-config.ts";
 import { operatorMetrics } from "./metrics.ts";
 
@@ -57,13 +63,23 @@ export async function startOperator(options: {
   });
   log.info({ port: http.port, namespaces: config.WATCH_NAMESPACE }, "operator http listening");
 
+  const writer = clusterWriter(kubeConfig);
   const deps = {
     cache: informers,
-    writer: clusterWriter(kubeConfig),
+    writer,
     epochs: brokerEpochReader(kubeConfig),
     podReadiness: podReadinessReader(kubeConfig),
     scalingStallAfterMs: config.HERALD_SCALING_STALL_AFTER_SECONDS * 1000,
     events: eventRecorder(kubeConfig, config.POD_NAME, log),
+    users: brokerUsers({
+      users: (namespace) => informers.users.list(namespace),
+      secret: (namespace, name) => informers.child("v1 Secret", namespace, name),
+      writer,
+      writeStatus: userStatusWriter(kubeConfig),
+      issuer: serviceAccountIssuerReader(() => fetchServiceAccountIssuer(kubeConfig)),
+      clusterDomain: config.HERALD_CLUSTER_DOMAIN,
+      log,
+    }),
     settings: {
       images: {
         broker: config.HERALD_BROKER_IMAGE,

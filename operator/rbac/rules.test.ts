@@ -62,12 +62,24 @@ describe("operator RBAC", () => {
     for (const verb of ["get", "list", "watch"]) expect(allows("", "configmaps", verb)).toBe(true);
   });
 
-  it("reads only the optional kinds' CRDs at cluster scope", () => {
+  it("reads only the optional kinds' CRDs and the ServiceAccount token issuer at cluster scope", () => {
     expect(clusterRules).toEqual([
       expect.objectContaining({
         resources: ["customresourcedefinitions"],
         resourceNames: ["servicemonitors.monitoring.coreos.com", "certificates.cert-manager.io"],
       }),
+      {
+        nonResourceURLs: ["/.well-known/openid-configuration", "/openid/v1/jwks"],
+        verbs: ["get"],
+      },
     ]);
+  });
+
+  it("reads MessageBrokerUsers and writes only their status", () => {
+    for (const verb of ["get", "list", "watch"])
+      expect(allows("herald.dev", "messagebrokerusers", verb)).toBe(true);
+    for (const verb of ["create", "patch", "update", "delete"])
+      expect(allows("herald.dev", "messagebrokerusers", verb)).toBe(false);
+    expect(allows("herald.dev", "messagebrokerusers/status", "patch")).toBe(true);
   });
 });

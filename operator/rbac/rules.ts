@@ -1,11 +1,16 @@
 import type { V1PolicyRule } from "@kubernetes/client-node";
-import { group as brokerGroup, plural as brokers } from "../api/v1alpha1/index.ts";
+import {
+  group as brokerGroup,
+  plural as brokers,
+  userPlural as users,
+} from "../api/v1alpha1/index.ts";
 import {
   alwaysOwnedKinds,
   optionalOwnedKinds,
   persistentVolumeClaimKind,
 } from "../kube/owned-kinds.ts";
 import type { ResourceKind } from "../../lib/kube/resource-kind.ts";
+import { serviceAccountIssuerPaths } from "../users/service-account-issuer.ts";
 
 /**
  * The operator's permissions, in one place: the Helm chart templates the generated YAML, and
@@ -36,6 +41,9 @@ export const namespacedRules: V1PolicyRule[] = [
   { apiGroups: [brokerGroup], resources: [`${brokers}/status`], verbs: ["get", "patch"] },
   // Setting blockOwnerDeletion on children needs update on the owner's finalizers.
   { apiGroups: [brokerGroup], resources: [`${brokers}/finalizers`], verbs: ["update"] },
+  // Users are read, never changed: their credentials Secrets and auth file are the brokers' children.
+  { apiGroups: [brokerGroup], resources: [users], verbs: ["get", "list", "watch"] },
+  { apiGroups: [brokerGroup], resources: [`${users}/status`], verbs: ["get", "patch"] },
   ...rulesFor([...alwaysOwnedKinds, ...optionalOwnedKinds.map(({ kind }) => kind)], childVerbs),
   // Scaling reads broker pod readiness; deletionPolicy Delete removes managed-store claims.
   { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
@@ -50,6 +58,8 @@ export const namespacedRules: V1PolicyRule[] = [
 /**
  * Cluster-scoped: whether the CRDs of the optional kinds (ServiceMonitor, cert-manager's Certificate) are installed. resourceNames limits list and
  * watch to requests with `fieldSelector=metadata.name=<crd>`, which is how the operator watches it.
+ * And the API server's ServiceAccount token issuer and public keys, which the brokers of
+ * MessageBrokerUsers naming a ServiceAccount verify tokens with.
  */
 export const clusterRules: V1PolicyRule[] = [
   {
@@ -58,6 +68,7 @@ export const clusterRules: V1PolicyRule[] = [
     resourceNames: optionalOwnedKinds.map(({ crdName }) => crdName),
     verbs: ["get", "list", "watch"],
   },
+  { nonResourceURLs: serviceAccountIssuerPaths, verbs: ["get"] },
 ];
 
 /** In the operator's own namespace only (a Role): the leader-election Lease. */
