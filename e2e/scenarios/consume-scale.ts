@@ -7,6 +7,7 @@
  */
 import { expect } from "vitest";
 import { type ConsumedMessage, HeraldClient } from "../../broker/client/herald-client.ts";
+import { clientOptionsFor } from "./credentials.ts";
 import type { Provider } from "./provider.ts";
 import { until } from "../../testing/until.ts";
 import { postgresBrokerManifest, settledAt } from "./postgres-broker.ts";
@@ -44,11 +45,12 @@ export async function runConsumeScaleScenario(provider: Provider): Promise<Consu
   expect((await settledAt(provider, name, 1, 90_000)).status?.membershipEpoch).toBe(1);
   // The first pod stays through 1 → 3 → 1: clients connect there and follow the cluster from it.
   const address = await provider.podAddress(`${name}-0`);
+  const security = await clientOptionsFor(provider, name);
 
   const abort = new AbortController();
   const clients: HeraldClient[] = [];
   const client = () => {
-    const created = new HeraldClient(address, { callTimeoutMs: 10_000 });
+    const created = new HeraldClient(address, { ...security, callTimeoutMs: 10_000 });
     clients.push(created);
     return created;
   };

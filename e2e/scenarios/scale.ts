@@ -8,6 +8,7 @@ import { expect } from "vitest";
 import { HeraldClient } from "../../broker/client/herald-client.ts";
 import type { Provider } from "./provider.ts";
 import { startTraffic, type Traffic } from "./traffic.ts";
+import { clientOptionsFor } from "./credentials.ts";
 import { until } from "../../testing/until.ts";
 import { postgresBrokerManifest, readBroker, settledAt } from "./postgres-broker.ts";
 
@@ -73,8 +74,10 @@ export async function runScaleScenario(provider: Provider): Promise<ScaleScenari
   expect(created.status?.membershipEpoch).toBe(1);
 
   // 2. Publish and subscribe through a pod address.
+  // Secure by default: the scenario's clients hold a MessageBrokerUser's token and the CA.
+  const security = await clientOptionsFor(provider, name);
   const address = await provider.podAddress(`${name}-0`);
-  const client = new HeraldClient(address);
+  const client = new HeraldClient(address, security);
   try {
     const id = await client.publish("e2e.hello", "hello");
     expect((await client.fetch("e2e.hello", id)).body.toString()).toBe("hello");
@@ -85,7 +88,7 @@ export async function runScaleScenario(provider: Provider): Promise<ScaleScenari
   }
 
   // 3. Continuous traffic while scaling to 3, then to 2.
-  const traffic = await startTraffic({ address, subjects, ratePerSecond: 150 });
+  const traffic = await startTraffic({ address, client: security, subjects, ratePerSecond: 150 });
   const watch = watchSteps(provider);
   let scaleUpMs: number;
   let scaleDownMs: number;
@@ -144,7 +147,7 @@ export async function runScaleScenario(provider: Provider): Promise<ScaleScenari
   checkTraffic(traffic);
 
   // Every acknowledged publish is fetchable afterwards.
-  const reader = new HeraldClient(await provider.podAddress(`${name}-1`));
+  const reader = new HeraldClient(await provider.podAddress(`${name}-1`), security);
   try {
     for (const subject of subjects) {
       for (const { id, body } of traffic.acked.get(subject) ?? []) {

@@ -3,10 +3,16 @@
  * subscriber per subject, recording what was acknowledged and what was received, so that the
  * scenario can check Herald's promises across scale steps.
  */
-import { HeraldClient, type ReceivedMessage } from "../../broker/client/herald-client.ts";
+import {
+  HeraldClient,
+  type HeraldClientOptions,
+  type ReceivedMessage,
+} from "../../broker/client/herald-client.ts";
 
 export interface TrafficOptions {
   address: string;
+  /** TLS and token of the scenario's user (credentials.ts). */
+  client: HeraldClientOptions;
   subjects: readonly string[];
   /** Publishes per second over all subjects. */
   ratePerSecond: number;
@@ -23,8 +29,8 @@ export interface Traffic {
 }
 
 export async function startTraffic(options: TrafficOptions): Promise<Traffic> {
-  const publisher = new HeraldClient(options.address, { callTimeoutMs: 10_000 });
-  const subscriber = new HeraldClient(options.address);
+  const publisher = new HeraldClient(options.address, { ...options.client, callTimeoutMs: 10_000 });
+  const subscriber = new HeraldClient(options.address, options.client);
   const acked = new Map(
     options.subjects.map((subject) => [subject, [] as { id: number; body: string }[]]),
   );

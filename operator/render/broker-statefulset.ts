@@ -54,7 +54,7 @@ export function renderBrokerStatefulSet(broker: MessageBroker, ctx: RenderContex
           ...(podTemplate.imagePullSecrets
             ? { imagePullSecrets: podTemplate.imagePullSecrets.map((name) => ({ name })) }
             : {}),
-          ...(rateLimit.enabled ? { initContainers: [envoySidecar(ctx)] } : {}),
+          ...(rateLimit.enabled ? { initContainers: [envoySidecar(broker, ctx)] } : {}),
           containers: [brokerContainer(broker, ctx)],
           volumes: [
             { name: tmpVolume, emptyDir: {} },

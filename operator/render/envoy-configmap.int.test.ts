@@ -1,7 +1,7 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, test } from "vitest";
 import { checkEnvoyConfig, ensureEnvoyCheck } from "../../testing/envoy-check.ts";
-import { envoyConfigKey } from "./envoy-configmap.ts";
+import { envoyConfigKey, envoySdsResources } from "./envoy-configmap.ts";
 import { childNames, renderChildren } from "./index.ts";
 import { brokerFixture, contextFixture } from "../test/fixtures.ts";
 
@@ -12,8 +12,12 @@ beforeAll(async () => {
 }, 900_000);
 
 /** The Envoy bootstrap exactly as the operator would apply it, via the list of children. */
-function renderedEnvoyConfig(requestsPerSecond: number, burst: number): string {
-  const broker = brokerFixture({ rateLimit: { enabled: true, requestsPerSecond, burst } });
+function renderedEnvoyConfig(requestsPerSecond: number, burst: number, tls = true): string {
+  const broker = brokerFixture({
+    rateLimit: { enabled: true, requestsPerSecond, burst },
+    tls: { enabled: tls },
+    auth: { enabled: tls },
+  });
   const name = childNames(broker).envoyConfig;
   const configMap = renderChildren(broker, contextFixture()).find(
     (c): c is V1ConfigMap => c.kind === "ConfigMap" && c.metadata?.name === name,
@@ -38,4 +42,19 @@ describe("the rendered Envoy sidecar bootstrap", () => {
       expect(await checkEnvoyConfig(text)).toEqual({ ok: true, violations: [] });
     },
   );
+
+  test("passes without TLS too", async () => {
+    expect(await checkEnvoyConfig(renderedEnvoyConfig(100, 200, false))).toEqual({
+      ok: true,
+      violations: [],
+    });
+  });
+
+  test("holds SDS resources Envoy accepts as TLS secrets", async () => {
+    // The checker reads bootstraps; the same Secret messages are valid as static secrets.
+    const { certificate, trust } = envoySdsResources();
+    const asStatic = ({ "@type": _type, ...secret }: Record<string, unknown>) => secret;
+    const bootstrap = { static_resources: { secrets: [asStatic(certificate), asStatic(trust)] } };
+    expect(await checkEnvoyConfig(JSON.stringify(bootstrap))).toEqual({ ok: true, violations: [] });
+  });
 });

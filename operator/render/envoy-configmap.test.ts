@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { envoyConfigKey, renderEnvoyConfigMap } from "./envoy-configmap.ts";
-import { brokerFixture } from "../test/fixtures.ts";
+import { brokerFixture, plaintextSpec } from "../test/fixtures.ts";
 
 interface Bootstrap {
   admin: { address: { socket_address: { address: string; port_value: number } } };
@@ -30,6 +30,7 @@ interface HttpConnectionManager {
 
 function bootstrap(): Bootstrap {
   const broker = brokerFixture({
+    ...plaintextSpec,
     rateLimit: { enabled: true, requestsPerSecond: 200, burst: 500 },
   });
   const text = renderEnvoyConfigMap(broker).data?.[envoyConfigKey];
@@ -89,5 +90,58 @@ describe("renderEnvoyConfigMap", () => {
       "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
       "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
     ]);
+  });
+
+  describe("with TLS", () => {
+    const broker = brokerFixture({ rateLimit: { enabled: true } });
+    const data = renderEnvoyConfigMap(broker).data ?? {};
+    const text = data[envoyConfigKey] ?? "";
+
+    it("serves the brokers' certificate to clients and dials the broker over TLS, both re-read when the Secret changes", () => {
+      const config = parse(text) as {
+        static_resources: {
+          listeners: { filter_chains: { transport_socket: unknown }[] }[];
+          clusters: { transport_socket: unknown }[];
+        };
+      };
+      const watched = { watched_directory: { path: "/var/run/secrets/herald/tls" } };
+      expect(
+        config.static_resources.listeners[0]?.filter_chains[0]?.transport_socket,
+      ).toMatchObject({
+        typed_config: {
+          common_tls_context: {
+            alpn_protocols: ["h2"],
+            tls_certificate_sds_secret_configs: [
+              {
+                name: "broker_certificate",
+                sds_config: {
+                  path_config_source: { path: "/etc/envoy/sds-certificate.yaml", ...watched },
+                },
+              },
+            ],
+          },
+        },
+      });
+      expect(config.static_resources.clusters[0]?.transport_socket).toMatchObject({
+        typed_config: {
+          sni: "orders.shop.svc",
+          common_tls_context: {
+            validation_context_sds_secret_config: {
+              name: "broker_ca",
+              sds_config: { path_config_source: { path: "/etc/envoy/sds-ca.yaml", ...watched } },
+            },
+          },
+        },
+      });
+    });
+
+    it("holds the SDS resources next to the bootstrap", () => {
+      expect(parse(data["sds-certificate.yaml"] ?? "")).toEqual({
+        resources: [expect.objectContaining({ name: "broker_certificate" })],
+      });
+      expect(parse(data["sds-ca.yaml"] ?? "")).toEqual({
+        resources: [expect.objectContaining({ name: "broker_ca" })],
+      });
+    });
   });
 });

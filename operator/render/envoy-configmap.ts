@@ -4,8 +4,14 @@ import type { MessageBroker } from "../api/v1alpha1/index.ts";
 import { childMetadata } from "./metadata.ts";
 import { childNames } from "./names.ts";
 import { ports } from "./ports.ts";
+import { securityMounts } from "./tls.ts";
 
 export const envoyConfigKey = "envoy.yaml";
+/** Where the sidecar mounts its ConfigMap: the bootstrap and the certificate files' SDS resources. */
+export const envoyConfigDir = "/etc/envoy";
+const certificateSdsKey = "sds-certificate.yaml";
+const trustSdsKey = "sds-ca.yaml";
+const tlsSecretType = "envoy.extensions.transport_sockets.tls.v3.Secret";
 
 const typeUrl = (name: string) => `type.googleapis.com/${name}`;
 
@@ -18,6 +24,7 @@ const typeUrl = (name: string) => `type.googleapis.com/${name}`;
 export function envoyBootstrap(broker: MessageBroker) {
   const { requestsPerSecond, burst } = broker.spec.rateLimit;
   const brokerCluster = "broker";
+  const tls = broker.spec.tls.enabled;
   return {
     admin: {
       address: { socket_address: { address: "127.0.0.1", port_value: ports.envoyAdmin.port } },
@@ -29,6 +36,7 @@ export function envoyBootstrap(broker: MessageBroker) {
           address: { socket_address: { address: "0.0.0.0", port_value: ports.envoyGrpc.port } },
           filter_chains: [
             {
+              ...(tls ? { transport_socket: downstreamTls() } : {}),
               filters: [
                 {
                   name: "envoy.filters.network.http_connection_manager",
@@ -97,6 +105,7 @@ export function envoyBootstrap(broker: MessageBroker) {
           name: brokerCluster,
           type: "STATIC",
           connect_timeout: "1s",
+          ...(tls ? { transport_socket: upstreamTls(broker) } : {}),
           typed_extension_protocol_options: {
             "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
               "@type": typeUrl("envoy.extensions.upstreams.http.v3.HttpProtocolOptions"),
@@ -125,11 +134,80 @@ export function envoyBootstrap(broker: MessageBroker) {
   };
 }
 
+/**
+ * The certificate files as SDS resources Envoy reads from disk and reads again when the mounted
+ * Secret changes (Kubernetes swaps its files through a symlink in that directory), so a renewed
+ * certificate reaches the sidecar without a restart, as it reaches the broker.
+ */
+export function envoySdsResources() {
+  return {
+    certificate: {
+      "@type": typeUrl(tlsSecretType),
+      name: "broker_certificate",
+      tls_certificate: {
+        certificate_chain: { filename: `${securityMounts.tls}/tls.crt` },
+        private_key: { filename: `${securityMounts.tls}/tls.key` },
+      },
+    },
+    trust: {
+      "@type": typeUrl(tlsSecretType),
+      name: "broker_ca",
+      validation_context: { trusted_ca: { filename: `${securityMounts.tls}/ca.crt` } },
+    },
+  };
+}
+
+const sdsFrom = (name: string, key: string) => ({
+  name,
+  sds_config: {
+    resource_api_version: "V3",
+    path_config_source: {
+      path: `${envoyConfigDir}/${key}`,
+      watched_directory: { path: securityMounts.tls },
+    },
+  },
+});
+
+/** Clients' TLS ends at the sidecar, with the brokers' own certificate. */
+const downstreamTls = () => ({
+  name: "envoy.transport_sockets.tls",
+  typed_config: {
+    "@type": typeUrl("envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"),
+    common_tls_context: {
+      alpn_protocols: ["h2"],
+      tls_certificate_sds_secret_configs: [sdsFrom("broker_certificate", certificateSdsKey)],
+    },
+  },
+});
+
+/** The broker's port only speaks TLS: the sidecar dials it as a client that checks its name. */
+const upstreamTls = (broker: MessageBroker) => ({
+  name: "envoy.transport_sockets.tls",
+  typed_config: {
+    "@type": typeUrl("envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"),
+    sni: `${childNames(broker).clientService}.${broker.metadata.namespace}.svc`,
+    common_tls_context: {
+      alpn_protocols: ["h2"],
+      validation_context_sds_secret_config: sdsFrom("broker_ca", trustSdsKey),
+    },
+  },
+});
+
 export function renderEnvoyConfigMap(broker: MessageBroker): V1ConfigMap {
+  const sds = envoySdsResources();
+  const text = (value: unknown) => stringify(value, { lineWidth: 0 });
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
     metadata: childMetadata(broker, { name: childNames(broker).envoyConfig, component: "broker" }),
-    data: { [envoyConfigKey]: stringify(envoyBootstrap(broker), { lineWidth: 0 }) },
+    data: {
+      [envoyConfigKey]: text(envoyBootstrap(broker)),
+      ...(broker.spec.tls.enabled
+        ? {
+            [certificateSdsKey]: text({ resources: [sds.certificate] }),
+            [trustSdsKey]: text({ resources: [sds.trust] }),
+          }
+        : {}),
+    },
   };
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { envoyConfigVolume, envoySidecar } from "./envoy-sidecar.ts";
-import { brokerFixture, contextFixture } from "../test/fixtures.ts";
+import { brokerFixture, contextFixture, plaintextSpec } from "../test/fixtures.ts";
 
 describe("envoySidecar", () => {
-  const sidecar = envoySidecar(contextFixture());
+  const sidecar = envoySidecar(brokerFixture(), contextFixture());
 
   it("runs as a native sidecar from the operator's Envoy image with the mounted bootstrap", () => {
     expect(sidecar).toMatchObject({
@@ -11,8 +11,14 @@ describe("envoySidecar", () => {
       image: "envoyproxy/envoy:v1.34.1",
       restartPolicy: "Always",
       command: ["envoy"],
-      volumeMounts: [{ name: "envoy-config", mountPath: "/etc/envoy", readOnly: true }],
+      volumeMounts: [
+        { name: "envoy-config", mountPath: "/etc/envoy", readOnly: true },
+        { name: "tls", mountPath: "/var/run/secrets/herald/tls", readOnly: true },
+      ],
     });
+    expect(envoySidecar(brokerFixture(plaintextSpec), contextFixture()).volumeMounts).toEqual([
+      { name: "envoy-config", mountPath: "/etc/envoy", readOnly: true },
+    ]);
     expect(sidecar.args?.slice(0, 2)).toEqual(["--config-path", "/etc/envoy/envoy.yaml"]);
     expect(envoyConfigVolume(brokerFixture())).toEqual({
       name: "envoy-config",

@@ -1,13 +1,13 @@
 import type { V1Container, V1Volume } from "@kubernetes/client-node";
 import type { MessageBroker } from "../api/v1alpha1/index.ts";
 import type { RenderContext } from "./context.ts";
-import { envoyConfigKey } from "./envoy-configmap.ts";
+import { envoyConfigDir, envoyConfigKey } from "./envoy-configmap.ts";
 import { childNames } from "./names.ts";
 import { ports } from "./ports.ts";
 import { restrictedContainerSecurityContext } from "./security.ts";
+import { securityVolumeMounts } from "./tls.ts";
 
 const configVolume = "envoy-config";
-const configDir = "/etc/envoy";
 /** The envoy user of the official image, which otherwise starts as root. */
 const envoyUid = 101;
 
@@ -15,7 +15,7 @@ const envoyUid = 101;
  * The rate-limit proxy as a native sidecar (an init container that keeps running): it starts
  * before the broker and stops after it, so draining streams still pass through it on shutdown.
  */
-export function envoySidecar(ctx: RenderContext): V1Container {
+export function envoySidecar(broker: MessageBroker, ctx: RenderContext): V1Container {
   return {
     name: "envoy",
     image: ctx.images.envoy,
@@ -23,7 +23,7 @@ export function envoySidecar(ctx: RenderContext): V1Container {
     command: ["envoy"],
     args: [
       "--config-path",
-      `${configDir}/${envoyConfigKey}`,
+      `${envoyConfigDir}/${envoyConfigKey}`,
       "--log-level",
       "warn",
       "--disable-hot-restart",
@@ -36,7 +36,11 @@ export function envoySidecar(ctx: RenderContext): V1Container {
       runAsUser: envoyUid,
       runAsGroup: envoyUid,
     },
-    volumeMounts: [{ name: configVolume, mountPath: configDir, readOnly: true }],
+    volumeMounts: [
+      { name: configVolume, mountPath: envoyConfigDir, readOnly: true },
+      // The brokers' certificate, which the sidecar serves to clients (envoy-configmap.ts).
+      ...securityVolumeMounts(broker, false).filter((mount) => mount.name === "tls"),
+    ],
   };
 }
 
