@@ -27,6 +27,8 @@ import { startSecurity } from "./security/security.ts";
 import type { BrokerHandlers } from "./server/broker-service.ts";
 import { brokerServiceName } from "./server/grpc-server.ts";
 import type { MessageStore } from "./store/message-store.ts";
+import type { ConsoleSource } from "./web/console-source.ts";
+import { readGroupActivity } from "./web/group-activity.ts";
 
 export type BrokerSettings = Pick<
   BrokerConfig,
@@ -72,6 +74,8 @@ export interface Broker {
   notReadyReason(): string | undefined;
   /** The adopted membership (`/cluster`). */
   cluster(): ClusterSnapshot;
+  /** What the web console's read-only routes show. */
+  readonly console: ConsoleSource;
   /** Resolves once the store has opened. */
   storeOpened(): Promise<void>;
   /** Runs the drain order: refuse new calls, flush batches, end streams, stop the server, close the store. */
@@ -154,6 +158,15 @@ export async function startBroker({
     ready: () => notReadyReason() === undefined,
     notReadyReason,
     cluster: () => cluster.view.snapshot(),
+    console: {
+      authenticate: serving.authenticateConsole,
+      cluster: () => cluster.view.snapshot(),
+      ownerOf: (subject) => cluster.view.ownerOf(subject)?.name,
+      notReadyReason,
+      subjects: publishing.activity,
+      retention: settings.retention,
+      groupActivity: () => readGroupActivity(registry, grouping.groups.stats()),
+    },
     storeOpened: () => storage.guard.waitUntilAvailable(),
     shutdown: async () => {
       if (lifecycle.draining) return;

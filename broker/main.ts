@@ -20,6 +20,7 @@ import { createMetricsRegistry } from "./metrics.ts";
 import { drainOnSignals } from "../lib/process/shutdown.ts";
 import { shutdownTracing, tracingEnabled } from "./telemetry/tracing.ts";
 import { createStore } from "./store/create-store.ts";
+import { consoleBuildDir } from "./web/console-build-dir.ts";
 import { startWebGateway } from "./web/gateway.ts";
 
 /** Exit code of a failed startup (a bad variable, an unbindable address), distinct from a crash. */
@@ -82,6 +83,8 @@ async function main(): Promise<void> {
       : await startWebGateway({
           ...config.web,
           handlers: broker.service,
+          console: broker.console,
+          consoleDir: consoleBuildDir(),
           maxMessageBytes: config.maxMessageBytes,
           tls:
             config.security.tls === undefined

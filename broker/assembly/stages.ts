@@ -41,6 +41,7 @@ import type { Security } from "../security/security.ts";
 import type { MessageRecord, MessageStore } from "../store/message-store.ts";
 import { StoreGuard } from "../store/store-guard.ts";
 import { SubscriptionHub } from "../subscriptions/subscription-hub.ts";
+import { SubjectActivity } from "../web/subject-activity.ts";
 import { link } from "./link.ts";
 
 const replayPageSize = 256;
@@ -195,6 +196,7 @@ export function publishStage(
     void
   >("the consumer groups' feed");
   const groupFlush = link<[], Promise<void>>("the consumer groups' flush");
+  const activity = new SubjectActivity();
   const publisher = new Publisher({
     store: guard,
     sequencer,
@@ -205,6 +207,7 @@ export function publishStage(
       hub.deliver(records);
       groupFeed.call(records, publishSpans);
       metrics.messagesPublished.inc(records.length);
+      activity.record(records);
     },
     onBatch: (report) => {
       metrics.batchMessages.observe(report.weight);
@@ -245,7 +248,7 @@ export function publishStage(
     onMessage: (ok, startedMs) => metrics.methods.record("publish_stream", ok, startedMs),
     failure: (err) => callFailure(logger, "PublishStream", err),
   });
-  return { publisher, streams, admission, groupFeed, groupFlush };
+  return { publisher, streams, admission, groupFeed, groupFlush, activity };
 }
 type Publishing = ReturnType<typeof publishStage>;
 
@@ -321,6 +324,11 @@ export async function servingStage(
   });
   // Outside forwarding: the member a client calls refuses what it may not do before routing it.
   const service = observeService(access?.secureBroker(forwarding) ?? forwarding, metrics.methods);
+  // The web console's read-only routes authenticate as ListGroups does, answered here with nothing.
+  const authenticateConsole = access?.secureBroker({
+    ...forwarding,
+    listGroups: (_call, callback) => callback(null, { groups: [] }),
+  }).listGroups;
   const server = createGrpcServer({
     service,
     cluster: access?.secureCluster(ownership.service()) ?? ownership.service(),
@@ -335,7 +343,13 @@ export async function servingStage(
     settings.grpcAddress,
     security.tls?.server ?? ServerCredentials.createInsecure(),
   );
-  return { server, service, port, address: formatHostPort({ ...settings.grpcAddress, port }) };
+  return {
+    server,
+    service,
+    authenticateConsole,
+    port,
+    address: formatHostPort({ ...settings.grpcAddress, port }),
+  };
 }
 type Serving = Awaited<ReturnType<typeof servingStage>>;
 

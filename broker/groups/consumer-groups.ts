@@ -84,6 +84,8 @@ export interface GroupStats {
   readonly ackPending: number;
   /** Per subject: the subject's last id minus the group's floor, summed. */
   readonly lag: number;
+  /** Members joined here. */
+  readonly members: number;
 }
 
 /** One subject of a group, as GroupStats counts it. */
@@ -266,7 +268,13 @@ export class ConsumerGroups {
         ackPending += subject.ackPending;
         lag += subject.lag;
       }
-      return { group: group.settings.name, pending, ackPending, lag };
+      return {
+        group: group.settings.name,
+        pending,
+        ackPending,
+        lag,
+        members: group.members.length,
+      };
     });
   }
 

@@ -24,6 +24,9 @@ import { asBuffer } from "../api/wire.ts";
 import type { WebConfig } from "../config.ts";
 import { GatewayRefusalError, InvalidArgumentError, toHttpFailure } from "../errors.ts";
 import type { BrokerHandlers } from "../server/broker-service.ts";
+import { loadConsoleAssets } from "./console-assets.ts";
+import { consoleRouteBody } from "./console-routes.ts";
+import type { ConsoleSource } from "./console-source.ts";
 import { corsHeaders, preflightHeaders } from "./cors.ts";
 import { type GatewayTlsSettings, loadGatewayTls } from "./gateway-tls.ts";
 import { serveEventStream } from "./event-stream.ts";
@@ -37,6 +40,10 @@ import { isPattern } from "../../contract/subjects.ts";
 export interface WebGatewayOptions extends WebConfig {
   /** The Broker service as the gRPC port serves it. */
   readonly handlers: BrokerHandlers;
+  /** What the console's read-only routes show (console-routes.ts); undefined: they answer 404. */
+  readonly console: ConsoleSource | undefined;
+  /** The console's build (dist/console); undefined or not built: `/` answers 404. */
+  readonly consoleDir: string | undefined;
   readonly maxMessageBytes: number;
   /** The gRPC port's TLS files (undefined: plain HTTP). */
   readonly tls: GatewayTlsSettings | undefined;
@@ -58,6 +65,7 @@ export async function startWebGateway(options: WebGatewayOptions): Promise<WebGa
   const { handlers, logger, corsOrigins } = options;
   const slots = new StreamSlots(options.maxStreams);
   const responses = new Set<ServerResponse>();
+  const consoleFile = await loadConsoleAssets(options.consoleDir);
 
   const sendJson = (
     response: ServerResponse,
@@ -129,6 +137,20 @@ export async function startWebGateway(options: WebGatewayOptions): Promise<WebGa
       }
       case "ws":
         throw new InvalidArgumentError("GET /v1/ws expects a WebSocket upgrade");
+      case "cluster":
+      case "subjects":
+      case "groups": {
+        if (options.console === undefined) {
+          throw new GatewayRefusalError(404, `this gateway has no ${request.url ?? ""} route`);
+        }
+        const body = await consoleRouteBody(route.kind, options.console, handlers, origin);
+        return sendJson(response, 200, body, { ...headers, "cache-control": "no-store" });
+      }
+      case "console": {
+        const file = consoleFile(route.file);
+        response.writeHead(200, { ...headers, ...file.headers });
+        return void response.end(file.body);
+      }
     }
   };
 

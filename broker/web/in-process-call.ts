@@ -141,12 +141,27 @@ export function callUnary<Req, Res>(
   request: Req,
   origin: CallOrigin,
 ): Promise<Res> {
+  return runUnary(handler, unaryCall(request, origin));
+}
+
+/** A unary call not yet run, for a caller that reads it afterwards (its registered principal). */
+export function unaryCall<Req>(
+  request: Req,
+  origin: CallOrigin,
+): InProcessStream<Req, never, never> {
+  return new InProcessStream<Req, never, never>(request, origin, {
+    onOpen: () => undefined,
+    onMessage: () => true,
+    onEnd: () => undefined,
+  });
+}
+
+/** Runs `handler` on `call`; a refusal rejects with its status as a PeerCallError. */
+export function runUnary<Req, Res>(
+  handler: Unary<Req, Res>,
+  call: InProcessStream<Req, never, never>,
+): Promise<Res> {
   return new Promise((resolve, reject) => {
-    const call = new InProcessStream<Req, never, never>(request, origin, {
-      onOpen: () => undefined,
-      onMessage: () => true,
-      onEnd: () => undefined,
-    });
     // The handlers read only the members InProcessStream has (see the top of this file).
     handler(call as unknown as ServerUnaryCall<Req, Res>, (err, value) => {
       if (err === null || err === undefined) resolve(value as Res);

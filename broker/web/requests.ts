@@ -17,7 +17,11 @@ export type Route =
   | { readonly kind: "publish"; readonly subject: string }
   | { readonly kind: "fetch"; readonly subject: string; readonly id: string }
   | { readonly kind: "events"; readonly subject: string }
-  | { readonly kind: "ws" };
+  | { readonly kind: "ws" }
+  | { readonly kind: "cluster" | "subjects" | "groups" }
+  | { readonly kind: "console"; readonly file: string };
+
+const consoleFile = (file: string): Route => ({ kind: "console", file });
 
 const routes: readonly {
   pattern: RegExp;
@@ -40,6 +44,16 @@ const routes: readonly {
     route: ([subject = ""]) => ({ kind: "events", subject: pathSegment(subject) }),
   },
   { pattern: /^\/v1\/ws$/, method: "GET", route: () => ({ kind: "ws" }) },
+  { pattern: /^\/v1\/cluster$/, method: "GET", route: () => ({ kind: "cluster" }) },
+  { pattern: /^\/v1\/subjects$/, method: "GET", route: () => ({ kind: "subjects" }) },
+  { pattern: /^\/v1\/groups$/, method: "GET", route: () => ({ kind: "groups" }) },
+  // The web console: its page at / and its bundles (console-assets.ts).
+  { pattern: /^\/(?:index\.html)?$/, method: "GET", route: () => consoleFile("index.html") },
+  {
+    pattern: /^\/assets\/([\w.-]+)$/,
+    method: "GET",
+    route: ([name = ""]) => consoleFile(`assets/${name}`),
+  },
 ];
 
 function pathSegment(raw: string): string {

@@ -25,6 +25,8 @@ export async function startTestGateway(
     corsOrigins: [],
     maxStreams: 100,
     handlers: broker.service,
+    console: broker.console,
+    consoleDir: undefined,
     maxMessageBytes: 64 * 1024,
     tls: undefined,
     logger: pino({ level: process.env.HERALD_TEST_LOG_LEVEL ?? "silent" }),

@@ -1,0 +1,65 @@
+/** The cluster: this member's health, the members of the adopted epoch and who owns each subject. */
+import { html } from "htm/preact";
+import type { VNode } from "preact";
+import { ClusterBody } from "../schemas.ts";
+import { polledPage } from "./polled-section.ts";
+
+export function ClusterTables({ body }: { body: ClusterBody }): VNode {
+  const { health } = body;
+  return html`<p>
+      Epoch <strong id="epoch">${body.epoch}</strong> · this member <strong>${body.self}</strong> is
+      <span class=${health.ready ? "badge ok" : "badge bad"} id="health"
+        >${health.ready ? "ready" : `not ready: ${health.reason ?? ""}`}</span
+      >
+    </p>
+    <h3>Members</h3>
+    <table id="members">
+      <thead>
+        <tr>
+          <th>Name</th>
+          <th>Address</th>
+          <th></th>
+        </tr>
+      </thead>
+      <tbody>
+        ${body.members.map(
+          (member) =>
+            html`<tr key=${member.name}>
+              <td>${member.name}</td>
+              <td><code>${member.address}</code></td>
+              <td>${member.self ? "this member" : ""}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    <h3>Subject owners</h3>
+    ${
+      body.subjects.length === 0
+        ? html`<p class="muted">No subject known yet.</p>`
+        : html`<table id="owners">
+            <thead>
+              <tr>
+                <th>Subject</th>
+                <th>Owner</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${body.subjects.map(
+                ({ subject, owner }) =>
+                  html`<tr key=${subject}>
+                    <td><code>${subject}</code></td>
+                    <td>${owner ?? "none (no membership)"}</td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+    }`;
+}
+
+export const Cluster = polledPage(
+  "Cluster",
+  "/v1/cluster",
+  ClusterBody,
+  5000,
+  (body: ClusterBody) => html`<${ClusterTables} body=${body} />`,
+);

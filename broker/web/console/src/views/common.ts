@@ -1,0 +1,23 @@
+/** Pieces every view shows: a failure, a loading line, numbers and durations. */
+import { html } from "htm/preact";
+import type { VNode } from "preact";
+import { ApiError, describeError } from "../api.ts";
+import { href } from "../route.ts";
+
+/** A failure as the gateway stated it; a refused credential links to the sign-in page. */
+export function ErrorBanner({ error }: { error: unknown }): VNode | null {
+  if (error === undefined) return null;
+  const signIn = error instanceof ApiError && (error.status === 401 || error.status === 403);
+  return html`<div class="error" role="alert">
+    <strong>${describeError(error)}</strong>
+    ${signIn ? html` <a href=${href("signin")}>Sign in with another token</a>` : null}
+  </div>`;
+}
+
+export const Loading = (): VNode => html`<p class="muted">Loading…</p>`;
+
+export const formatRate = (perSecond: number): string =>
+  perSecond === 0 ? "0" : perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond).toString();
+
+export const formatSeconds = (seconds: number | null): string =>
+  seconds === null ? "none" : seconds === 0 ? "never" : `${seconds} s`;

@@ -1,0 +1,67 @@
+/** Consumer groups (ListGroups): settings, members, pending, redeliveries and dead letters. */
+import { html } from "htm/preact";
+import type { VNode } from "preact";
+import { href } from "../route.ts";
+import { GroupsBody } from "../schemas.ts";
+import { polledPage } from "./polled-section.ts";
+
+export function GroupsTable({ body }: { body: GroupsBody }): VNode {
+  if (body.groups.length === 0) return html`<p class="muted">No consumer group yet.</p>`;
+  return html`<table id="groups">
+    <thead>
+      <tr>
+        <th>Group</th>
+        <th>Subject</th>
+        <th class="number">Members</th>
+        <th class="number">Pending</th>
+        <th class="number">Ack pending</th>
+        <th class="number">Lag</th>
+        <th class="number">Redelivered</th>
+        <th class="number">Dead letters</th>
+        <th>Settings</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${body.groups.map(
+        (group) =>
+          html`<tr key=${group.group} data-group=${group.group}>
+            <td><strong>${group.group}</strong></td>
+            <td>
+              <code>${group.subject}</code>
+              ${group.subjects.map(
+                (subject) =>
+                  html`<div class="muted small" key=${subject.subject}>
+                    ${subject.subject}: ${subject.pending} pending, ${subject.ackPending} held, lag
+                    ${subject.lag}
+                  </div>`,
+              )}
+            </td>
+            <td class="number members">${group.members}</td>
+            <td class="number">${group.pending}</td>
+            <td class="number">${group.ackPending}</td>
+            <td class="number">${group.lag}</td>
+            <td class="number">${group.redelivered}</td>
+            <td class="number">
+              ${
+                group.deadLettered > 0
+                  ? html`<a href=${href("tail", `$DLQ.${group.group}.>`)}>${group.deadLettered}</a>`
+                  : "0"
+              }
+            </td>
+            <td class="small">
+              ack wait ${group.ackWaitMs} ms, ${group.maxDeliveries} deliveries, from
+              ${group.startId === 0 ? "new messages" : `id ${group.startId}`}
+            </td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
+export const Groups = polledPage(
+  "Consumer groups",
+  "/v1/groups",
+  GroupsBody,
+  2000,
+  (body: GroupsBody) => html`<${GroupsTable} body=${body} />`,
+);

@@ -1,0 +1,37 @@
+/** The publish rate over the last minute, one point per second, drawn by uPlot. */
+import { html } from "htm/preact";
+import type { VNode } from "preact";
+import { useEffect, useRef } from "preact/hooks";
+import uPlot from "uplot";
+
+/** The x values (seconds before now) and y values (messages) of `perSecond`; pure. */
+export function chartData(perSecond: readonly number[]): uPlot.AlignedData {
+  const count = perSecond.length;
+  return [perSecond.map((_, index) => index - count + 1), [...perSecond]];
+}
+
+const options = (width: number): uPlot.Options => ({
+  width,
+  height: 180,
+  legend: { show: false },
+  cursor: { show: false },
+  scales: { x: { time: false } },
+  axes: [
+    { label: "seconds ago", values: (_, ticks) => ticks.map((tick) => String(-tick)) },
+    { label: "messages / s" },
+  ],
+  series: [{}, { label: "published", stroke: "#2563eb", fill: "rgba(37, 99, 235, 0.15)" }],
+});
+
+export function RateChart({ perSecond }: { perSecond: readonly number[] }): VNode {
+  const container = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  useEffect(() => {
+    const element = container.current;
+    if (element === null) return;
+    plot.current = new uPlot(options(Math.max(element.clientWidth, 320)), [[], []], element);
+    return () => plot.current?.destroy();
+  }, []);
+  useEffect(() => plot.current?.setData(chartData(perSecond)), [perSecond]);
+  return html`<div class="chart" ref=${container}></div>`;
+}

@@ -1,0 +1,63 @@
+/** The landing page: every subject the caller may read, with its last id, rate and retention. */
+import { html } from "htm/preact";
+import type { VNode } from "preact";
+import { href } from "../route.ts";
+import { SubjectsBody } from "../schemas.ts";
+import { RateChart } from "./rate-chart.ts";
+import { formatRate, formatSeconds } from "./common.ts";
+import { polledPage } from "./polled-section.ts";
+
+/** Messages per second summed over the subjects, oldest second first; pure. */
+export const totalPerSecond = (body: SubjectsBody): number[] =>
+  Array.from({ length: body.windowSeconds }, (_, index) =>
+    body.subjects.reduce((sum, subject) => sum + (subject.perSecond[index] ?? 0), 0),
+  );
+
+export function SubjectsTable({ body }: { body: SubjectsBody }): VNode {
+  const { retention } = body;
+  return html`<p class="muted">
+      Retention: default expiry ${formatSeconds(retention.defaultExpirationSeconds)}, maximum
+      ${formatSeconds(retention.maxExpirationSeconds)} (every subject)
+    </p>
+    ${
+      body.subjects.length === 0
+        ? html`<p class="muted">No subject has messages stored through this broker yet.</p>`
+        : html`<table id="subjects">
+            <thead>
+              <tr>
+                <th>Subject</th>
+                <th class="number">Last id</th>
+                <th class="number">Messages / s</th>
+                <th>Retention</th>
+                <th></th>
+              </tr>
+            </thead>
+            <tbody>
+              ${body.subjects.map(
+                (subject) =>
+                  html`<tr key=${subject.subject} data-subject=${subject.subject}>
+                    <td><code>${subject.subject}</code></td>
+                    <td class="number last-id">${subject.lastId}</td>
+                    <td class="number">${formatRate(subject.ratePerSecond)}</td>
+                    <td>${formatSeconds(retention.defaultExpirationSeconds)}</td>
+                    <td>
+                      <a href=${href("tail", subject.subject)}>Tail</a> ·
+                      <a href=${href("publish", subject.subject)}>Publish</a>
+                    </td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+    }`;
+}
+
+export const Subjects = polledPage(
+  "Subjects",
+  "/v1/subjects",
+  SubjectsBody,
+  2000,
+  (body: SubjectsBody) =>
+    html`<h3>Published, all subjects, last ${body.windowSeconds} s</h3>
+      <${RateChart} perSecond=${totalPerSecond(body)} />
+      <${SubjectsTable} body=${body} />`,
+);
