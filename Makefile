@@ -61,7 +61,7 @@ test: deps ## everything CI runs: lint, unit, integration and e2e tests on the r
 test-unit: deps ## unit tests only (no test environment)
 	@npm run --silent test:unit
 
-env-up: deps ## install (cached) and start PostgreSQL, Cassandra, etcd, kube-apiserver, controller-manager, Prometheus
+env-up: deps ## install (cached) and start PostgreSQL, Cassandra, etcd, kube-apiserver, controller-manager, Prometheus, cert-manager
 	@npm run --silent env:up
 
 env-down: deps ## stop every test-environment service

@@ -38,6 +38,15 @@ export const TestEnvSchema = z.object({
     targetsDir: z.string(),
     pid: z.number().int(),
   }),
+  certManager: z.object({
+    version: z.string(),
+    pid: z.number().int(),
+    /** The controller's log: what it did with each Certificate, request and issuer. */
+    logFile: z.string(),
+    metricsUrl: z.string(),
+    /** Where the Secrets that ClusterIssuers refer to must live. */
+    clusterResourceNamespace: z.string(),
+  }),
 });
 export type TestEnv = z.infer<typeof TestEnvSchema>;
 

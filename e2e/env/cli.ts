@@ -5,6 +5,7 @@ import { EnvError } from "../../testing/env-error.ts";
 import { isAlive } from "./daemon.ts";
 import { readTestEnv, writeTestEnv, type TestEnv } from "../../testing/test-env.ts";
 import { cassandraPart } from "./parts/cassandra.ts";
+import { certManagerPart } from "./parts/cert-manager.ts";
 import { chromiumPart } from "./parts/chromium.ts";
 import { etcdPart } from "./parts/etcd.ts";
 import { kubePart } from "./parts/kube.ts";
@@ -14,15 +15,18 @@ import { envFile } from "../../testing/paths.ts";
 
 export async function envUp(): Promise<TestEnv> {
   const started = Date.now();
-  const [postgres, prometheus, cassandra, [etcd, kube]] = await Promise.all([
+  const [postgres, prometheus, cassandra, [etcd, kube, certManager]] = await Promise.all([
     postgresPart.up(),
     prometheusPart.up(),
     cassandraPart.up(),
-    etcdPart.up().then(async (etcd) => [etcd, await kubePart(etcd).up()] as const),
+    etcdPart.up().then(async (etcd) => {
+      const kube = await kubePart(etcd).up();
+      return [etcd, kube, await certManagerPart(kube).up()] as const;
+    }),
   ]);
   // Installed, not started, and after the others: two apt-get runs at once contend for its lock.
   await chromiumPart.up();
-  const env: TestEnv = { postgres, prometheus, cassandra, etcd, kube };
+  const env: TestEnv = { postgres, prometheus, cassandra, etcd, kube, certManager };
   await writeTestEnv(env);
   console.error(
     `env-up: ready in ${((Date.now() - started) / 1000).toFixed(1)}s; facts in ${envFile}`,
@@ -31,7 +35,9 @@ export async function envUp(): Promise<TestEnv> {
 }
 
 export async function envDown(): Promise<void> {
-  // The API server before etcd, so it does not spin on a vanished backend.
+  // cert-manager before the API server it watches, the API server before etcd,
+  // so neither spins on a vanished backend.
+  await certManagerPart({ kubeconfig: "" }).down();
   await kubePart({ url: "" }).down();
   await Promise.all([
     etcdPart.down(),

@@ -10,7 +10,7 @@ declare module "vitest" {
 }
 
 function pids(env: TestEnv): number[] {
-  const { postgres, cassandra, etcd, kube, prometheus } = env;
+  const { postgres, cassandra, etcd, kube, prometheus, certManager } = env;
   return [
     postgres.pid,
     cassandra.pid,
@@ -18,6 +18,7 @@ function pids(env: TestEnv): number[] {
     kube.apiServerPid,
     kube.controllerManagerPid,
     prometheus.pid,
+    certManager.pid,
   ];
 }
 

@@ -28,20 +28,28 @@ export interface WrapperVersions {
 
 let versions: WrapperVersions | undefined;
 
-export async function wrapperVersions(): Promise<WrapperVersions> {
-  if (versions) return versions;
-  const gomod = await readFile(join(wrapperDir, "go.mod"), "utf8");
-  const required = (module: string): string => {
+/** The versions a wrapper module's go.mod requires of `modules`, in order. */
+export async function requiredVersions(
+  part: string,
+  moduleDir: string,
+  modules: string[],
+): Promise<string[]> {
+  const gomod = await readFile(join(moduleDir, "go.mod"), "utf8");
+  return modules.map((module) => {
     const m = new RegExp(`^\\s*${module.replaceAll(".", "\\.")} (v\\S+)`, "m").exec(gomod);
     if (!m?.[1])
-      throw new EnvError(
-        "kube-build",
-        `go.mod does not require ${module}`,
-        `fix ${wrapperDir}/go.mod`,
-      );
+      throw new EnvError(part, `go.mod does not require ${module}`, `fix ${moduleDir}/go.mod`);
     return m[1];
-  };
-  versions = { kube: required("k8s.io/kubernetes"), etcd: required("go.etcd.io/etcd/server/v3") };
+  });
+}
+
+export async function wrapperVersions(): Promise<WrapperVersions> {
+  if (versions) return versions;
+  const [kube = "", etcd = ""] = await requiredVersions("kube-build", wrapperDir, [
+    "k8s.io/kubernetes",
+    "go.etcd.io/etcd/server/v3",
+  ]);
+  versions = { kube, etcd };
   return versions;
 }
 
@@ -96,6 +104,8 @@ export interface GoBinary {
   versionArgs?: string[];
   /** Run `go mod download` in the wrapper first (for a clear proxy error). */
   needsWrapperModules: boolean;
+  /** The wrapper module to build in (default: kube-build). */
+  moduleDir?: string;
 }
 
 /**
@@ -119,9 +129,10 @@ export async function ensureGoBinary(b: GoBinary): Promise<string> {
   await mkdir(b.binDir, { recursive: true });
   await mkdir(dirname(b.logFile), { recursive: true });
   const skip = `or set ${b.envVar} to a prebuilt ${b.name}`;
+  const moduleDir = b.moduleDir ?? wrapperDir;
   if (b.needsWrapperModules) {
     await run(go, ["mod", "download"], {
-      cwd: wrapperDir,
+      cwd: moduleDir,
       env: goEnv(),
       part: b.part,
       logFile: b.logFile,
@@ -139,7 +150,7 @@ export async function ensureGoBinary(b: GoBinary): Promise<string> {
   await mkdir(tmpDir, { recursive: true });
   try {
     await run(go, await b.goArgs(tmp, tmpDir), {
-      cwd: b.standalone ? tmpDir : wrapperDir,
+      cwd: b.standalone ? tmpDir : moduleDir,
       env: { ...goEnv(), GOBIN: tmpDir },
       part: b.part,
       logFile: b.logFile,
@@ -244,4 +255,24 @@ export async function kubectlMinor(kubectl: string): Promise<number | undefined>
   } catch {
     return undefined;
   }
+}
+
+const DownloadedModule = z.object({ Dir: z.string() });
+
+/** The unpacked source of a module the wrapper in `moduleDir` requires (fetched once from the proxy). */
+export async function moduleSourceDir(
+  part: string,
+  moduleDir: string,
+  module: string,
+  logFile: string,
+): Promise<string> {
+  const go = await goCommand(part);
+  const out = await run(go, ["mod", "download", "-json", module], {
+    cwd: moduleDir,
+    env: goEnv(),
+    part,
+    logFile,
+    remedy: "the Go module proxy (GOPROXY) must be reachable to fetch the sources once",
+  });
+  return DownloadedModule.parse(JSON.parse(out)).Dir;
 }
