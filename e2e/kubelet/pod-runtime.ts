@@ -173,11 +173,18 @@ export class PodRuntime {
   /**
    * Rewrites the volumes once written, when a token is due or they are stale; returns when they
    * are next due. An object that cannot be read now (a Secret deleted that is not optional)
-   * leaves them as they are, as the kubelet does, until it changes again.
+   * leaves them as they are, as the kubelet does, until it changes again. Before they were ever
+   * written, a change retries the waiting starts instead.
    */
   async renewVolumes(now: number): Promise<number | undefined> {
+    if (!this.#volumesWritten) {
+      // Never written: a start waits for an object; the change may be the one it waits for.
+      if (this.#volumesStale) this.#retryStarts();
+      this.#volumesStale = false;
+      return this.#renewAt;
+    }
     const due = this.#renewAt !== undefined && now >= this.#renewAt;
-    if (!this.#volumesWritten || !(due || this.#volumesStale)) return this.#renewAt;
+    if (!(due || this.#volumesStale)) return this.#renewAt;
     this.#volumesStale = false;
     try {
       await this.#writeVolumes(now);
@@ -316,6 +323,10 @@ export class PodRuntime {
     };
     this.#containers.set(container.name, running);
     running.supervisor.start();
+  }
+
+  #retryStarts(): void {
+    for (const { supervisor } of this.#containers.values()) supervisor.retryPrepareNow();
   }
 
   #ensureVolumes(): Promise<void> {

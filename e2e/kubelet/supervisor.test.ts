@@ -165,6 +165,26 @@ describe("Supervisor", () => {
     expect(later.restartCount).toBe(0); // failed preparations are not restarts
   });
 
+  test("a preparation that waits for something is retried at once when asked, not after its backoff", async () => {
+    let ready = false;
+    let attempts = 0;
+    const supervisor = supervise(
+      () => {
+        attempts++;
+        return ready
+          ? program("setInterval(() => {}, 1000)")
+          : { notStartable: { reason: "ContainerCreating", message: "no secret", retry: true } };
+      },
+      // A retry of its own would come long after the test's bound.
+      { backoff: { initialMs: 600_000, maxMs: 600_000 } },
+    );
+    await until("waiting", () => supervisor.state.kind === "waiting" && attempts === 1, often);
+    ready = true;
+    supervisor.retryPrepareNow();
+    await until("running", () => supervisor.state.kind === "running", often);
+    expect(attempts).toBe(2);
+  });
+
   test("a resumed container's first start counts as a restart", async () => {
     const supervisor = supervise(() => program("setInterval(() => {}, 1000)"), {
       restartCount: 4,

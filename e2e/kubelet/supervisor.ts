@@ -84,6 +84,8 @@ export class Supervisor {
   #stopping = false;
   #started: boolean;
   #failures = 0;
+  /** A start could not be prepared and its retry is scheduled. */
+  #awaitingPrepare = false;
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
@@ -114,6 +116,14 @@ export class Supervisor {
   }
 
   /**
+   * Something a failed preparation waited for may be there now (a Secret created): the
+   * scheduled retry runs at once. Running or crash-looping containers are left alone.
+   */
+  retryPrepareNow(): void {
+    if (this.#awaitingPrepare && !this.#stopping) this.#schedule(0);
+  }
+
+  /**
    * Ends the current run (SIGTERM, then SIGKILL after `graceMs`); the restart policy then applies
    * as after any exit. Used when a liveness or startup probe fails.
    */
@@ -140,6 +150,7 @@ export class Supervisor {
   }
 
   async #run(): Promise<void> {
+    this.#awaitingPrepare = false;
     if (this.#stopping) return;
     let prepared: Prepared;
     try {
@@ -158,7 +169,10 @@ export class Supervisor {
       const { reason, message, retry } = prepared.notStartable;
       this.#setState({ kind: "waiting", reason, message });
       this.#options.log.warn({ reason, message }, "cannot start");
-      if (retry) this.#schedule(this.#backoff.when("prepare"));
+      if (retry) {
+        this.#awaitingPrepare = true;
+        this.#schedule(this.#backoff.when("prepare"));
+      }
       return;
     }
     this.#backoff.forget("prepare");
