@@ -7,7 +7,7 @@
  */
 import { expect } from "vitest";
 import { type ConsumedMessage, HeraldClient } from "../../broker/client/herald-client.ts";
-import { clientOptionsFor } from "./credentials.ts";
+import { clientOptionsFor, untilAccepted } from "./credentials.ts";
 import type { Provider } from "./provider.ts";
 import { until } from "../../testing/until.ts";
 import { postgresBrokerManifest, settledAt } from "./postgres-broker.ts";
@@ -46,6 +46,7 @@ export async function runConsumeScaleScenario(provider: Provider): Promise<Consu
   // The first pod stays through 1 → 3 → 1: clients connect there and follow the cluster from it.
   const address = await provider.podAddress(`${name}-0`);
   const security = await clientOptionsFor(provider, name);
+  await untilAccepted(address, security);
 
   const abort = new AbortController();
   const clients: HeraldClient[] = [];

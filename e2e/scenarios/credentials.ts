@@ -5,7 +5,8 @@
  * (scenarios dial pod IPs, which no certificate names).
  */
 import { z } from "zod";
-import type { HeraldClientOptions } from "../../broker/client/herald-client.ts";
+import { status, type ServiceError } from "@grpc/grpc-js";
+import { HeraldClient, type HeraldClientOptions } from "../../broker/client/herald-client.ts";
 import { until } from "../../testing/until.ts";
 import type { Provider } from "./provider.ts";
 
@@ -80,6 +81,34 @@ export async function clientOptionsFor(
     token: decode(credentials.token).toString("utf8"),
     ...(tls && ca !== undefined ? { tls: { ca: decode(ca), serverName } } : {}),
   };
+}
+
+/**
+ * Resolves once the broker at `address` accepts the credentials: a new user's token reaches the
+ * brokers when they reload their auth file, a moment after its Secret appears.
+ */
+export async function untilAccepted(
+  address: string,
+  options: HeraldClientOptions,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const client = new HeraldClient(address, { ...options, callTimeoutMs: 5000 });
+  try {
+    await until(
+      `${address} to accept the scenario's credentials`,
+      () =>
+        client.listGroups().then(
+          () => true,
+          (err: ServiceError) => {
+            if (err.code === status.UNAUTHENTICATED) return undefined;
+            throw err;
+          },
+        ),
+      { timeoutMs, intervalMs: 250 },
+    );
+  } finally {
+    client.close();
+  }
 }
 
 async function secretKey(

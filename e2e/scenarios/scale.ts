@@ -8,7 +8,7 @@ import { expect } from "vitest";
 import { HeraldClient } from "../../broker/client/herald-client.ts";
 import type { Provider } from "./provider.ts";
 import { startTraffic, type Traffic } from "./traffic.ts";
-import { clientOptionsFor } from "./credentials.ts";
+import { clientOptionsFor, untilAccepted } from "./credentials.ts";
 import { until } from "../../testing/until.ts";
 import { postgresBrokerManifest, readBroker, settledAt } from "./postgres-broker.ts";
 
@@ -77,6 +77,7 @@ export async function runScaleScenario(provider: Provider): Promise<ScaleScenari
   // Secure by default: the scenario's clients hold a MessageBrokerUser's token and the CA.
   const security = await clientOptionsFor(provider, name);
   const address = await provider.podAddress(`${name}-0`);
+  await untilAccepted(address, security);
   const client = new HeraldClient(address, security);
   try {
     const id = await client.publish("e2e.hello", "hello");
