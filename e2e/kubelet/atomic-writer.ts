@@ -7,6 +7,7 @@
  * the rename. The volume directory itself stays, since it is bind-mounted.
  */
 import {
+  chmod,
   lstat,
   mkdir,
   mkdtemp,
@@ -61,6 +62,7 @@ export async function writeAtomically(dir: string, files: Files, mode: number): 
   if (previous !== undefined && sameFiles(await readTree(join(dir, previous)), files)) return false;
 
   const generation = await mkdtemp(join(dir, generationPrefix(new Date())));
+  await chmod(generation, 0o755); // mkdtemp's 0700 would hide the files from other users
   for (const [path, content] of files) {
     const target = join(generation, path);
     await mkdir(dirname(target), { recursive: true });

@@ -166,6 +166,7 @@ describe("PodVolumes", () => {
     expect(await readlink(join(dir, "tls.crt"))).toBe("..data/tls.crt");
     expect(await readFile(join(dir, "tls.crt"), "utf8")).toBe("cert-2");
     expect(await readFile(join(dir, "tls.key"), "utf8")).toBe("key-2");
+    expect((await stat(join(dir, after))).mode & 0o777).toBe(0o755);
     // Only the current generation and its link remain.
     expect((await readdir(dir)).sort()).toEqual(["..data", after, "tls.crt", "tls.key"].sort());
   });
