@@ -5,6 +5,7 @@
  */
 import type { GroupInfo, ListGroupsResponse } from "../api/gen/broker.ts";
 import type { BrokerHandlers } from "../server/broker-service.ts";
+import { resolveExpiration } from "../server/validation.ts";
 import { authenticate, mayRead } from "./console-access.ts";
 import type { ConsoleSource, GroupActivity } from "./console-source.ts";
 import { type CallOrigin, callUnary } from "./in-process-call.ts";
@@ -33,7 +34,8 @@ export function subjectsView(
 ) {
   return {
     retention: {
-      defaultExpirationSeconds: retention.defaultExpirationSeconds ?? null,
+      // What a publish without an expiry gets (0: never expires), as the publish path resolves it.
+      defaultExpirationSeconds: resolveExpiration(0, retention),
       maxExpirationSeconds: retention.maxExpirationSeconds ?? null,
     },
     windowSeconds: activityWindowSeconds,

@@ -14,7 +14,7 @@ export type ClusterBody = Infer<typeof ClusterBody>;
 
 export const SubjectsBody = object({
   retention: object({
-    defaultExpirationSeconds: nullable(number()),
+    defaultExpirationSeconds: number(),
     maxExpirationSeconds: nullable(number()),
   }),
   windowSeconds: number(),

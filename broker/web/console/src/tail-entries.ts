@@ -1,6 +1,9 @@
 /** What the live tail shows of each event: id, subject and a preview of the body; pure. */
 import type { ServerSentEvent } from "./sse.ts";
 
+/** Patterns (`*`, `>` tokens) are live only, as on the gateway. */
+export { isPattern } from "../../../../contract/subjects.ts";
+
 export interface TailEntry {
   readonly subject: string;
   readonly id: number;
@@ -33,7 +36,3 @@ const base64Bytes = (text: string) =>
 
 export const addEntry = (entries: readonly TailEntry[], entry: TailEntry): TailEntry[] =>
   [entry, ...entries].slice(0, maxEntries);
-
-/** Patterns (`*`, `>` tokens) are live only, as on the gateway. */
-export const isPattern = (subject: string): boolean =>
-  subject.split(".").some((token) => token === "*" || token === ">");

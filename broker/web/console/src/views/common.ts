@@ -19,5 +19,6 @@ export const Loading = (): VNode => html`<p class="muted">Loading…</p>`;
 export const formatRate = (perSecond: number): string =>
   perSecond === 0 ? "0" : perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond).toString();
 
+/** An expiry: 0 never expires; null (a maximum) has no limit. */
 export const formatSeconds = (seconds: number | null): string =>
-  seconds === null ? "none" : seconds === 0 ? "never" : `${seconds} s`;
+  seconds === null ? "no limit" : seconds === 0 ? "never" : `${seconds} s`;
