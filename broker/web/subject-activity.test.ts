@@ -26,8 +26,16 @@ describe("SubjectActivity", () => {
     const activity = new SubjectActivity();
     activity.record(records("orders", [1, 2]), at(2000));
     activity.record(records("orders", [3]), at(2059));
-    expect(activity.snapshot(all, at(2059))[0]?.perSecond).toEqual([2, ...Array<number>(58).fill(0), 1]);
-    expect(activity.snapshot(all, at(2060))[0]?.perSecond).toEqual([...Array<number>(58).fill(0), 1, 0]);
+    expect(activity.snapshot(all, at(2059))[0]?.perSecond).toEqual([
+      2,
+      ...Array<number>(58).fill(0),
+      1,
+    ]);
+    expect(activity.snapshot(all, at(2060))[0]?.perSecond).toEqual([
+      ...Array<number>(58).fill(0),
+      1,
+      0,
+    ]);
     expect(activity.snapshot(all, at(5000))[0]).toMatchObject({
       lastId: 3,
       ratePerSecond: 0,
