@@ -1,20 +1,13 @@
-import {
-  ApiextensionsV1Api,
-  KubeConfig,
-  KubernetesObjectApi,
-  PatchStrategy,
-} from "@kubernetes/client-node";
 import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { fromWire } from "../../../lib/kube/wire-format.ts";
 import { freePort } from "../../../testing/free-port.ts";
 import { cacheDir, partDir } from "../../../testing/paths.ts";
 import type { TestEnv } from "../../../testing/test-env.ts";
-import { until } from "../../../testing/until.ts";
 import { ensureDir, readPid, startDaemon, stopDaemon, waitUntil } from "../daemon.ts";
 import type { Part } from "../part.ts";
 import { crdTemplates, renderCrd } from "./cert-manager/crds.ts";
+import { install } from "./cert-manager/install.ts";
 import { ensureGoBinary, goBuildArgs, moduleSourceDir, requiredVersions } from "./kube/go-build.ts";
 import { probe } from "./kube/probe.ts";
 
@@ -31,7 +24,6 @@ const module = "github.com/cert-manager/cert-manager";
 const buildDir = resolve(import.meta.dirname, "../cert-manager-build");
 /** Where the Secrets of ClusterIssuers live (cert-manager's default name). */
 const clusterResourceNamespace = "cert-manager";
-const fieldManager = "herald-test-env";
 
 const dir = partDir(part);
 const spec = {
@@ -84,37 +76,9 @@ async function installCrds(kubeconfig: string, v: string): Promise<void> {
   const templates = await crdTemplates(join(cacheDir, `cert-manager-${v}`, "crds"), () =>
     moduleSourceDir(part, buildDir, module, buildLog),
   );
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  const objects = KubernetesObjectApi.makeApiClient(kc);
-  const crds = templates.map(renderCrd);
-  for (const crd of [...crds, namespace()]) {
-    await objects.patch(
-      fromWire(crd),
-      undefined,
-      undefined,
-      fieldManager,
-      true,
-      PatchStrategy.ServerSideApply,
-    );
-  }
-  const extensions = kc.makeApiClient(ApiextensionsV1Api);
-  for (const crd of crds) {
-    await until(
-      `CRD ${crd.metadata.name} Established`,
-      async () => {
-        const { status } = await extensions.readCustomResourceDefinition({
-          name: crd.metadata.name,
-        });
-        return status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
-      },
-      { timeoutMs: 30_000, intervalMs: 100 },
-    );
-  }
-}
-
-function namespace() {
-  return { apiVersion: "v1", kind: "Namespace", metadata: { name: clusterResourceNamespace } };
+  await install(kubeconfig, templates.map(renderCrd), [
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: clusterResourceNamespace } },
+  ]);
 }
 
 function controllerArgs(kubeconfig: string, listen: Listen): string[] {
