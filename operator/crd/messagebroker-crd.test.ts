@@ -35,6 +35,8 @@ describe("MessageBroker CRD", () => {
       "Replicas",
       "Ready",
       "Storage",
+      "TLS",
+      "Auth",
       "Phase",
       "Age",
     ]);

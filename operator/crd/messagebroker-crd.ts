@@ -44,6 +44,18 @@ export function messageBrokerCrd() {
         description: "Message store.",
       },
       {
+        name: "TLS",
+        type: "string",
+        jsonPath: ".status.security.tls",
+        description: "Where the brokers' certificate comes from, or Disabled.",
+      },
+      {
+        name: "Auth",
+        type: "string",
+        jsonPath: ".status.security.auth",
+        description: "Whether clients must authenticate.",
+      },
+      {
         name: "Phase",
         type: "string",
         jsonPath: ".status.phase",
