@@ -67,6 +67,8 @@ export interface CaIssuer {
   /** The Issuer's name, also its CA Certificate's and that Certificate's Secret's. */
   name: string;
   namespace: string;
+  /** What a Certificate (or a MessageBroker's spec.tls.issuerRef) names to be signed by it. */
+  issuerRef: { group: string; kind: "Issuer"; name: string };
 }
 
 /**
@@ -106,7 +108,7 @@ export async function createCaIssuer(
     spec: { ca: { secretName: name } },
   });
   await waitReady(cluster, "issuers", namespace, name);
-  return { name, namespace };
+  return { name, namespace, issuerRef: { group, kind: "Issuer", name } };
 }
 
 /**

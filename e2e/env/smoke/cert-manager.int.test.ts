@@ -55,7 +55,7 @@ test("a CA Issuer issues a leaf with DNS SANs that verifies against ca.crt, and 
       duration: "2160h",
       privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
       usages: ["server auth", "client auth"],
-      issuerRef: { group: "cert-manager.io", kind: "Issuer", name: ca.name },
+      issuerRef: ca.issuerRef,
     },
   });
   await waitReady(cluster, "certificates", namespace.name, leafName);
@@ -63,6 +63,8 @@ test("a CA Issuer issues a leaf with DNS SANs that verifies against ca.crt, and 
     tlsSecret(leafName),
   );
 
+  // ca.crt is the certificate the Issuer signs with: the CA Certificate's own.
+  expect(first.caCrt).toBe((await tlsSecret(ca.name))?.crt);
   const caCert = new X509Certificate(first.caCrt);
   const leaf = new X509Certificate(first.crt);
   expect(caCert.ca).toBe(true);

@@ -8,9 +8,10 @@ import { have, run } from "../../../../testing/run.ts";
 
 /**
  * Builds of the Go parts (etcd, kube-apiserver, kube-controller-manager,
- * kubectl, helm) from the Go module proxy into the version-keyed cache.
- * Versions come from the wrapper module's go.mod, so bumping a version there
- * is the only edit needed and lands in a fresh cache directory.
+ * kubectl, helm, the cert-manager controller) from the Go module proxy into
+ * the version-keyed cache. Versions come from the wrapper modules' go.mod, so
+ * bumping a version there is the only edit needed and lands in a fresh cache
+ * directory.
  */
 
 /** The wrapper Go module (e2e/env/kube-build). */
