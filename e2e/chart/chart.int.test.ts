@@ -591,6 +591,25 @@ describe("helm install, the operator on the chart's identity, helm uninstall", (
     expect(
       await canI(serviceAccount, "get", "customresourcedefinitions/messagebrokers.herald.dev"),
     ).toBe(false);
+    // MessageBrokerUsers are read and their status written, never changed.
+    expect(
+      await canI(
+        serviceAccount,
+        "watch",
+        "messagebrokerusers.herald.dev",
+        `--namespace=${watched}`,
+      ),
+    ).toBe(true);
+    expect(
+      await canI(
+        serviceAccount,
+        "patch",
+        "messagebrokerusers.herald.dev",
+        `--namespace=${watched}`,
+      ),
+    ).toBe(false);
+    for (const path of ["/.well-known/openid-configuration", "/openid/v1/jwks"])
+      expect(await canI(serviceAccount, "get", path), path).toBe(true);
   });
 
   test("helm uninstall removes the operator and keeps the CRD and the MessageBrokers", async () => {

@@ -30,7 +30,6 @@ import { stallCheckDelayMs } from "../scaling/stall.ts";
 import { scalingStall, type StallDeps } from "./scaling-stall.ts";
 import { ports } from "../render/index.ts";
 import { transitionEvents } from "./transition-events.ts";
-import { issuerRefreshMs } from "../users/service-account-issuer.ts";
 import type { BrokerUsers } from "../users/sync.ts";
 
 export const pausedAnnotation = "herald.dev/paused";
@@ -176,8 +175,6 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const delays = [
     plan.scaling && stallCheckDelayMs(plan.scaling, now, deps.scalingStallAfterMs),
     ctx.operatorPki && renewalDelayMs(ctx.operatorPki.renewAt, Date.parse(now)),
-    // The API server's signing keys rotate; the brokers get the current ones this often.
-    ctx.serviceAccountIssuer && issuerRefreshMs,
   ].filter((delay) => delay !== undefined);
   return delays.length === 0 ? {} : { requeueAfterMs: Math.min(...delays) };
 }

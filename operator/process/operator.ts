@@ -78,6 +78,7 @@ export async function startOperator(options: {
       writeStatus: userStatusWriter(kubeConfig),
       issuer: serviceAccountIssuerReader(() => fetchServiceAccountIssuer(kubeConfig)),
       clusterDomain: config.HERALD_CLUSTER_DOMAIN,
+      lookAgainAfter: (key, delayMs) => queue.addAfter(key, delayMs),
       log,
     }),
     settings: {

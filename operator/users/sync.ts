@@ -25,7 +25,7 @@ import {
   renderCredentialsSecret,
   tokenFromSecret,
 } from "./credentials-secret.ts";
-import type { ServiceAccountIssuer } from "./service-account-issuer.ts";
+import { issuerRefreshMs, type ServiceAccountIssuer } from "./service-account-issuer.ts";
 import { brokerNotFound, statusChanged, userStatus } from "./status.ts";
 import type { UserStatusWriter } from "./status-writer.ts";
 
@@ -55,9 +55,14 @@ export interface BrokerUsersDeps {
   writeStatus: UserStatusWriter;
   issuer: () => Promise<ServiceAccountIssuer>;
   clusterDomain: string;
+  /** Reconciles the broker with this key again after a delay (the work queue's addAfter). */
+  lookAgainAfter(brokerKey: string, delayMs: number): void;
   log: Logger;
   now?: () => Date;
 }
+
+/** How soon a broker whose ServiceAccount users wait for the issuer tries again. */
+const issuerRetryMs = 30_000;
 
 export function brokerUsers(deps: BrokerUsersDeps): BrokerUsers {
   const now = () => metaTime((deps.now ?? (() => new Date()))());
@@ -138,6 +143,11 @@ export function brokerUsers(deps: BrokerUsersDeps): BrokerUsers {
       const wantsIssuer =
         authEnabled && users.some((user) => user.spec.serviceAccount !== undefined);
       const issuer = wantsIssuer ? await issuerOrProblem(deps) : undefined;
+      // No watch announces rotated keys or an issuer back up: the broker is looked at again.
+      if (issuer) {
+        const delay = "value" in issuer ? issuerRefreshMs : issuerRetryMs;
+        deps.lookAgainAfter(`${namespace}/${name}`, delay);
+      }
       const credentials = await Promise.all(
         users.map(async (user): Promise<UserCredentials> => {
           const account = user.spec.serviceAccount;
