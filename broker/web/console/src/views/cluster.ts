@@ -6,11 +6,11 @@ import { polledPage } from "./polled-section.ts";
 
 export function ClusterTables({ body }: { body: ClusterBody }): VNode {
   const { health } = body;
-  return html`<p>
-      Epoch <strong id="epoch">${body.epoch}</strong> · this member <strong>${body.self}</strong> is
-      <span class=${health.ready ? "badge ok" : "badge bad"} id="health"
-        >${health.ready ? "ready" : `not ready: ${health.reason ?? ""}`}</span
-      >
+  const healthText = health.ready ? "ready" : `not ready: ${health.reason ?? ""}`;
+  return html`<p class="facts">
+      <span>Epoch <strong id="epoch">${body.epoch}</strong></span>
+      <span>This member: <strong>${body.self}</strong></span>
+      <span class=${health.ready ? "badge ok" : "badge bad"} id="health">${healthText}</span>
     </p>
     <h3>Members</h3>
     <table id="members">

@@ -19,6 +19,16 @@ export const Loading = (): VNode => html`<p class="muted">Loading…</p>`;
 export const formatRate = (perSecond: number): string =>
   perSecond === 0 ? "0" : perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond).toString();
 
-/** An expiry: 0 never expires; null (a maximum) has no limit. */
-export const formatSeconds = (seconds: number | null): string =>
-  seconds === null ? "no limit" : seconds === 0 ? "never" : `${seconds} s`;
+const units: readonly [string, number][] = [
+  ["d", 86_400],
+  ["h", 3600],
+  ["min", 60],
+];
+
+/** An expiry or a wait: 0 never expires; null (a maximum) has no limit; whole days, hours or minutes when it is one. */
+export function formatSeconds(seconds: number | null): string {
+  if (seconds === null) return "no limit";
+  if (seconds === 0) return "never";
+  const unit = units.find(([, size]) => seconds % size === 0);
+  return unit === undefined ? `${seconds} s` : `${seconds / unit[1]} ${unit[0]}`;
+}

@@ -3,7 +3,19 @@ import { html } from "htm/preact";
 import type { VNode } from "preact";
 import { href } from "../route.ts";
 import { GroupsBody } from "../schemas.ts";
+import { formatSeconds } from "./common.ts";
 import { polledPage } from "./polled-section.ts";
+
+type Group = GroupsBody["groups"][number];
+
+/** One subject of a group in a line; pure. */
+export const describeSubject = (subject: Group["subjects"][number]): string =>
+  `${subject.subject}: ${subject.pending} pending, ${subject.ackPending} held, lag ${subject.lag}`;
+
+/** A group's settings in a line; pure. */
+export const describeSettings = (group: Group): string =>
+  `ack wait ${formatSeconds(group.ackWaitMs / 1000)}, ${group.maxDeliveries} deliveries, ` +
+  `from ${group.startId === 0 ? "new messages" : `id ${group.startId}`}`;
 
 export function GroupsTable({ body }: { body: GroupsBody }): VNode {
   if (body.groups.length === 0) return html`<p class="muted">No consumer group yet.</p>`;
@@ -31,8 +43,7 @@ export function GroupsTable({ body }: { body: GroupsBody }): VNode {
               ${group.subjects.map(
                 (subject) =>
                   html`<div class="muted small" key=${subject.subject}>
-                    ${subject.subject}: ${subject.pending} pending, ${subject.ackPending} held, lag
-                    ${subject.lag}
+                    ${describeSubject(subject)}
                   </div>`,
               )}
             </td>
@@ -48,10 +59,7 @@ export function GroupsTable({ body }: { body: GroupsBody }): VNode {
                   : "0"
               }
             </td>
-            <td class="small">
-              ack wait ${group.ackWaitMs} ms, ${group.maxDeliveries} deliveries, from
-              ${group.startId === 0 ? "new messages" : `id ${group.startId}`}
-            </td>
+            <td class="small">${describeSettings(group)}</td>
           </tr>`,
       )}
     </tbody>

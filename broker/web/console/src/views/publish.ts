@@ -60,8 +60,9 @@ export function Publish({ token, subject }: { token: string; subject: string }):
     ${
       outcome.id === undefined
         ? null
-        : html`<p class="ok" id="published" role="status">
-            Published <code>${outcome.subject}</code> id <strong>${outcome.id}</strong> ·
+        : html`<p class="ok facts" id="published" role="status">
+            <span>Published <code>${outcome.subject}</code></span>
+            <span>id <strong>${outcome.id}</strong></span>
             <a href=${href("tail", outcome.subject ?? "")}>tail it</a>
           </p>`
     }

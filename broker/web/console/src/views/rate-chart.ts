@@ -4,10 +4,13 @@ import type { VNode } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 
-/** The x values (seconds before now) and y values (messages) of `perSecond`; pure. */
+/**
+ * The x values (seconds before now) and y values (messages) of `perSecond`, without the current
+ * second, which is still counting; pure.
+ */
 export function chartData(perSecond: readonly number[]): uPlot.AlignedData {
-  const count = perSecond.length;
-  return [perSecond.map((_, index) => index - count + 1), [...perSecond]];
+  const whole = perSecond.slice(0, -1);
+  return [whole.map((_, index) => index - whole.length), whole];
 }
 
 const options = (width: number): uPlot.Options => ({
@@ -20,7 +23,15 @@ const options = (width: number): uPlot.Options => ({
     { label: "seconds ago", values: (_, ticks) => ticks.map((tick) => String(-tick)) },
     { label: "messages / s" },
   ],
-  series: [{}, { label: "published", stroke: "#2563eb", fill: "rgba(37, 99, 235, 0.15)" }],
+  series: [
+    {},
+    {
+      label: "published",
+      stroke: "#2563eb",
+      fill: "rgba(37, 99, 235, 0.15)",
+      points: { show: false },
+    },
+  ],
 });
 
 export function RateChart({ perSecond }: { perSecond: readonly number[] }): VNode {

@@ -13,12 +13,14 @@ export const totalPerSecond = (body: SubjectsBody): number[] =>
     body.subjects.reduce((sum, subject) => sum + (subject.perSecond[index] ?? 0), 0),
   );
 
+/** The broker's retention, which every subject has; pure. */
+export const retentionText = (retention: SubjectsBody["retention"]): string =>
+  `Retention (every subject): default expiry ${formatSeconds(retention.defaultExpirationSeconds)}, ` +
+  `maximum ${formatSeconds(retention.maxExpirationSeconds)}`;
+
 export function SubjectsTable({ body }: { body: SubjectsBody }): VNode {
   const { retention } = body;
-  return html`<p class="muted">
-      Retention: default expiry ${formatSeconds(retention.defaultExpirationSeconds)}, maximum
-      ${formatSeconds(retention.maxExpirationSeconds)} (every subject)
-    </p>
+  return html`<p class="muted">${retentionText(retention)}</p>
     ${
       body.subjects.length === 0
         ? html`<p class="muted">No subject has messages stored through this broker yet.</p>`
@@ -41,8 +43,10 @@ export function SubjectsTable({ body }: { body: SubjectsBody }): VNode {
                     <td class="number">${formatRate(subject.ratePerSecond)}</td>
                     <td>${formatSeconds(retention.defaultExpirationSeconds)}</td>
                     <td>
-                      <a href=${href("tail", subject.subject)}>Tail</a> ·
-                      <a href=${href("publish", subject.subject)}>Publish</a>
+                      <span class="facts">
+                        <a href=${href("tail", subject.subject)}>Tail</a>
+                        <a href=${href("publish", subject.subject)}>Publish</a>
+                      </span>
                     </td>
                   </tr>`,
               )}
