@@ -89,6 +89,7 @@ export class PodRuntime {
   #volumesStale = false;
   #stopping: Promise<void> | undefined;
   #stopped = false;
+  #released = false;
 
   private constructor(pod: Pod, podIP: string, deps: RuntimeDeps) {
     this.#pod = pod;
@@ -148,7 +149,10 @@ export class PodRuntime {
   /** Rewrites this pod's /etc/hosts to list `pods` (the node's pods) besides itself. */
   async updateHosts(pods: readonly PodHost[]): Promise<void> {
     const content = renderHosts(this.host, pods, this.#deps.clusterDomain);
-    await writeHostsFile(this.#hostsFile, content);
+    await writeHostsFile(this.#hostsFile, content).catch((err: unknown) => {
+      // Another worker released this pod meanwhile: its directory, hosts file included, is gone.
+      if (!this.#released) throw err;
+    });
   }
 
   get #hostsFile(): string {
@@ -275,6 +279,7 @@ export class PodRuntime {
 
   /** After stop: frees the address and removes the volumes. */
   async release(): Promise<void> {
+    this.#released = true;
     await this.#volumes.remove();
     await rm(this.#dir, { recursive: true, force: true });
     await this.#deps.addresses.release(this.podIP);
