@@ -13,6 +13,7 @@ import {
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { tokenSha256 } from "../../contract/auth-file.ts";
+import { describeApiError } from "../../lib/kube/api-error.ts";
 import type { MessageBrokerUserInput, MessageBrokerUserStatus } from "../api/v1alpha1/index.ts";
 import { operatorFixture, tail, type OperatorFixture } from "../test/operator-fixture.ts";
 import { waitUntilReconciling, type OperatorProcess } from "../test/operator-process.ts";
@@ -159,6 +160,22 @@ describe("token users", () => {
       async () => (await readSecret("alice-credentials")) === undefined,
     );
   });
+});
+
+test("the API server refuses a malformed pattern and a change of broker", async () => {
+  const refusal = (spec: MessageBrokerUserInput["spec"]) =>
+    applyUser("erin", spec).then(
+      () => "accepted",
+      (err: unknown) => describeApiError(err),
+    );
+  // The API server's message escapes > and quotes as JSON does.
+  expect(await refusal({ broker: "orders", permissions: { publish: ["orders.>.eu"] } })).toMatch(
+    /spec\.permissions\.publish\[0\]: Invalid value: .*orders\..*eu.* should match/,
+  );
+  expect(await refusal({ broker: "orders" })).toBe("accepted");
+  expect(await refusal({ broker: "payments" })).toContain(
+    "broker is immutable: make another MessageBrokerUser for another MessageBroker",
+  );
 });
 
 test("a user of a MessageBroker that does not exist is BrokerNotFound, and gets no Secret", async () => {
