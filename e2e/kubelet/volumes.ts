@@ -45,7 +45,7 @@ export class VolumeError extends Error {
   }
 }
 
-interface MintedFor {
+interface HeldToken {
   token: string;
   renewAt: number;
 }
@@ -62,7 +62,7 @@ export class PodVolumes {
   readonly #api: PodApi;
   readonly #root: string;
   /** Tokens by volume and path, kept until due for renewal: a rewrite for another reason keeps them. */
-  readonly #tokens = new Map<string, MintedFor>();
+  readonly #tokens = new Map<string, HeldToken>();
   /** Writes run one at a time: the directory swaps of two would interleave. */
   #writing: Promise<unknown> = Promise.resolve();
 
@@ -215,7 +215,7 @@ export class PodVolumes {
   }: {
     audience?: string | undefined;
     expirationSeconds?: number | undefined;
-  }): Promise<MintedFor> {
+  }): Promise<HeldToken> {
     const { pod } = this.#facts;
     const serviceAccount = pod.spec.serviceAccountName ?? "default";
     const issuedAt = Date.now();
