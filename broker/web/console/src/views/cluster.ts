@@ -2,6 +2,7 @@
 import { html } from "htm/preact";
 import type { VNode } from "preact";
 import { ClusterBody } from "../schemas.ts";
+import { TableHead } from "./common.ts";
 import { polledPage } from "./polled-section.ts";
 
 export function ClusterTables({ body }: { body: ClusterBody }): VNode {
@@ -14,13 +15,7 @@ export function ClusterTables({ body }: { body: ClusterBody }): VNode {
     </p>
     <h3>Members</h3>
     <table id="members">
-      <thead>
-        <tr>
-          <th>Name</th>
-          <th>Address</th>
-          <th></th>
-        </tr>
-      </thead>
+      <${TableHead} columns=${["Name", "Address", ""]} />
       <tbody>
         ${body.members.map(
           (member) =>
@@ -37,12 +32,7 @@ export function ClusterTables({ body }: { body: ClusterBody }): VNode {
       body.subjects.length === 0
         ? html`<p class="muted">No subject known yet.</p>`
         : html`<table id="owners">
-            <thead>
-              <tr>
-                <th>Subject</th>
-                <th>Owner</th>
-              </tr>
-            </thead>
+            <${TableHead} columns=${["Subject", "Owner"]} />
             <tbody>
               ${body.subjects.map(
                 ({ subject, owner }) =>

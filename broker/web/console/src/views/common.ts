@@ -32,3 +32,19 @@ export function formatSeconds(seconds: number | null): string {
   const unit = units.find(([, size]) => seconds % size === 0);
   return unit === undefined ? `${seconds} s` : `${seconds / unit[1]} ${unit[0]}`;
 }
+
+/** A table's header row; the `numeric` columns are right-aligned, as their cells are. */
+export const TableHead = ({
+  columns,
+  numeric = [],
+}: {
+  columns: readonly string[];
+  numeric?: readonly string[];
+}): VNode =>
+  html`<thead>
+    <tr>
+      ${columns.map(
+        (label) => html`<th class=${numeric.includes(label) ? "number" : undefined}>${label}</th>`,
+      )}
+    </tr>
+  </thead>`;

@@ -3,10 +3,12 @@ import { html } from "htm/preact";
 import type { VNode } from "preact";
 import { href } from "../route.ts";
 import { GroupsBody } from "../schemas.ts";
-import { formatSeconds } from "./common.ts";
+import { formatSeconds, TableHead } from "./common.ts";
 import { polledPage } from "./polled-section.ts";
 
 type Group = GroupsBody["groups"][number];
+
+const counts = ["Members", "Pending", "Ack pending", "Lag", "Redelivered", "Dead letters"];
 
 /** One subject of a group in a line; pure. */
 export const describeSubject = (subject: Group["subjects"][number]): string =>
@@ -20,19 +22,7 @@ export const describeSettings = (group: Group): string =>
 export function GroupsTable({ body }: { body: GroupsBody }): VNode {
   if (body.groups.length === 0) return html`<p class="muted">No consumer group yet.</p>`;
   return html`<table id="groups">
-    <thead>
-      <tr>
-        <th>Group</th>
-        <th>Subject</th>
-        <th class="number">Members</th>
-        <th class="number">Pending</th>
-        <th class="number">Ack pending</th>
-        <th class="number">Lag</th>
-        <th class="number">Redelivered</th>
-        <th class="number">Dead letters</th>
-        <th>Settings</th>
-      </tr>
-    </thead>
+    <${TableHead} columns=${["Group", "Subject", ...counts, "Settings"]} numeric=${counts} />
     <tbody>
       ${body.groups.map(
         (group) =>

@@ -4,7 +4,7 @@ import type { VNode } from "preact";
 import { href } from "../route.ts";
 import { SubjectsBody } from "../schemas.ts";
 import { RateChart } from "./rate-chart.ts";
-import { formatRate, formatSeconds } from "./common.ts";
+import { formatRate, formatSeconds, TableHead } from "./common.ts";
 import { polledPage } from "./polled-section.ts";
 
 /** Messages per second summed over the subjects, oldest second first; pure. */
@@ -12,6 +12,8 @@ export const totalPerSecond = (body: SubjectsBody): number[] =>
   Array.from({ length: body.windowSeconds }, (_, index) =>
     body.subjects.reduce((sum, subject) => sum + (subject.perSecond[index] ?? 0), 0),
   );
+
+const counts = ["Last id", "Messages / s"];
 
 /** The broker's retention, which every subject has; pure. */
 export const retentionText = (retention: SubjectsBody["retention"]): string =>
@@ -25,15 +27,7 @@ export function SubjectsTable({ body }: { body: SubjectsBody }): VNode {
       body.subjects.length === 0
         ? html`<p class="muted">No subject has messages stored through this broker yet.</p>`
         : html`<table id="subjects">
-            <thead>
-              <tr>
-                <th>Subject</th>
-                <th class="number">Last id</th>
-                <th class="number">Messages / s</th>
-                <th>Retention</th>
-                <th></th>
-              </tr>
-            </thead>
+            <${TableHead} columns=${["Subject", ...counts, "Retention", ""]} numeric=${counts} />
             <tbody>
               ${body.subjects.map(
                 (subject) =>

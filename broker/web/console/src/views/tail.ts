@@ -8,19 +8,13 @@ import type { VNode } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { openTail } from "../tail-stream.ts";
 import { addEntry, isPattern, type TailEntry, toEntry } from "../tail-entries.ts";
-import { ErrorBanner } from "./common.ts";
+import { ErrorBanner, TableHead } from "./common.ts";
 
 type Status = "stopped" | "connecting" | "live" | "paused" | "ended";
 
 export function TailEntries({ entries }: { entries: readonly TailEntry[] }): VNode {
   return html`<table id="tail-entries">
-    <thead>
-      <tr>
-        <th class="number">Id</th>
-        <th>Subject</th>
-        <th>Body</th>
-      </tr>
-    </thead>
+    <${TableHead} columns=${["Id", "Subject", "Body"]} numeric=${["Id"]} />
     <tbody>
       ${entries.map(
         (entry) =>
