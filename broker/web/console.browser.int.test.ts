@@ -3,7 +3,8 @@
  * gateway serving the console built as `npm run build` builds it: signing in (a wrong token shows
  * the gateway's 401, not a blank page), publishing through the form and seeing the message in the
  * live tail, pause and resume from the last id, the subjects page with its last id, the groups page
- * after a Consume, and the cluster page with this member.
+ * after a Consume, and the cluster page with this member. Without authentication: signing in with
+ * no token and a pattern tail that names each message's subject.
  */
 import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -162,6 +163,46 @@ describe("web console in Chromium", () => {
     expect(await waitForText(page, "#members tbody tr", self)).toContain("this member");
     expect(await textOf(page, "#health")).toBe("ready");
     expect(await textOf(page, "#epoch")).toBe("1");
+    await page.close();
+  });
+});
+
+describe("web console in Chromium on a broker without authentication", () => {
+  let broker: TestBroker;
+  let gateway: TestGateway;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    broker = await startTestBroker(
+      brokerTestStores(inject("testEnv"), "memory", "console_open").newStore(),
+    );
+    gateway = await startTestGateway(broker.broker, { consoleDir: await buildTestConsole() });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.gateway.close();
+    await broker?.stop();
+  });
+
+  it("signs in with no token and tails a pattern, naming each message's subject", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${gateway.url}/`);
+    await page.click("#no-token");
+    await page.waitForSelector("#nav-subjects.active");
+    expect(await storedState(page)).toEqual({ session: [""], local: 0, cookie: "" });
+
+    const prefix = uniqueSubject("console.pattern");
+    await page.goto(`${gateway.url}/#/tail/${encodeURIComponent(`${prefix}.*`)}`);
+    await page.click("#tail button[type=submit]");
+    await page.waitForSelector('#tail-status[data-status="live"]');
+    const client = broker.client();
+    await client.publish(`${prefix}.eu`, "to eu");
+    await client.publish(`${prefix}.us`, "to us");
+    await waitForText(page, "#tail-entries code.preview", "to us");
+    const subjects = await attributes(page, "#tail-entries tbody tr", "data-subject");
+    expect(subjects).toEqual([`${prefix}.us`, `${prefix}.eu`]);
     await page.close();
   });
 });

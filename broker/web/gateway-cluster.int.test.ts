@@ -25,14 +25,17 @@ afterAll(async () => {
   await stores.drop();
 });
 
-/** A fresh subject that member web-1 owns, so web-0's gateway must forward. */
-function subjectOwnedByB(name: string): string {
-  const membership = { epoch: 1, members: cluster.members.map((member) => member.member) };
+/** A fresh subject that `member` owns. */
+function subjectOwnedBy(member: string, name: string): string {
+  const membership = { epoch: 1, members: cluster.members.map((each) => each.member) };
   for (;;) {
     const subject = uniqueSubject(name);
-    if (cluster.ownerOf(subject, membership).member.name === "web-1") return subject;
+    if (cluster.ownerOf(subject, membership).member.name === member) return subject;
   }
 }
+
+/** A fresh subject that member web-1 owns, so web-0's gateway must forward. */
+const subjectOwnedByB = (name: string) => subjectOwnedBy("web-1", name);
 
 const metric = async (name: string, member: string) => {
   const values = (await cluster.byName(member).registry.getSingleMetric(name)?.get())?.values;
@@ -67,6 +70,23 @@ describe("web gateway in a cluster", () => {
       async () => (await fetch(`${url}/${id}`)).status === 410,
       { timeoutMs: 5000 },
     );
+  });
+
+  it("shows both members on the console's cluster route, with the owner of each subject this member stores", async () => {
+    const subject = subjectOwnedBy("web-0", "web.cluster.console");
+    const url = `${gateway.url}/v1/subjects/${encodeURIComponent(subject)}/messages`;
+    expect((await fetch(url, { method: "POST", body: "here" })).status).toBe(201);
+    const body = (await (await fetch(`${gateway.url}/v1/cluster`)).json()) as {
+      self: string;
+      members: { name: string; self: boolean }[];
+      subjects: { subject: string; owner: string }[];
+    };
+    expect(body.self).toBe("web-0");
+    expect(body.members.map(({ name, self }) => ({ name, self }))).toEqual([
+      { name: "web-0", self: true },
+      { name: "web-1", self: false },
+    ]);
+    expect(body.subjects).toContainEqual({ subject, owner: "web-0" });
   });
 
   it("streams events of a subject owned elsewhere, from an id and then live", async () => {

@@ -20,6 +20,26 @@ describe("gateway requests", () => {
     expect(matchRoute("GET", "/v1/ws")).toEqual({ kind: "ws" });
   });
 
+  it("routes the console's read-only JSON and its files, and nothing outside its assets", () => {
+    for (const kind of ["cluster", "subjects", "groups"]) {
+      expect(matchRoute("GET", `/v1/${kind}`)).toEqual({ kind });
+      expect(() => matchRoute("POST", `/v1/${kind}`)).toThrow(/POST is not allowed/);
+    }
+    expect(matchRoute("GET", "/")).toEqual({ kind: "console", file: "index.html" });
+    expect(matchRoute("GET", "/index.html")).toEqual({ kind: "console", file: "index.html" });
+    expect(matchRoute("GET", "/assets/app-X1.js")).toEqual({
+      kind: "console",
+      file: "assets/app-X1.js",
+    });
+    for (const path of [
+      "/assets/../index.html",
+      "/assets/a/b.js",
+      "/assets/%2e%2e",
+      "/src/main.ts",
+    ])
+      expect(() => matchRoute("GET", path)).toThrow(/no route/);
+  });
+
   it("refuses unknown routes (404), other methods (405) and bad percent-encoding (400)", () => {
     expect(() => matchRoute("GET", "/v1/subjects/x")).toThrow(GatewayRefusalError);
     expect(() => matchRoute("PUT", "/v1/subjects/x/messages")).toThrow(/PUT is not allowed/);

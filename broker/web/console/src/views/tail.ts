@@ -18,7 +18,11 @@ export function TailEntries({ entries }: { entries: readonly TailEntry[] }): VNo
     <tbody>
       ${entries.map(
         (entry) =>
-          html`<tr key=${`${entry.subject}#${entry.id}`} data-id=${entry.id}>
+          html`<tr
+            key=${`${entry.subject}#${entry.id}`}
+            data-id=${entry.id}
+            data-subject=${entry.subject}
+          >
             <td class="number">${entry.id}</td>
             <td><code>${entry.subject}</code></td>
             <td>
