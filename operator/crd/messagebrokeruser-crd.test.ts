@@ -1,24 +1,22 @@
 import { describe, expect, it } from "vitest";
 import { messageBrokerUserSchema, type MessageBrokerUserInput } from "../api/v1alpha1/index.ts";
-import { celViolations } from "../test/cel-evaluate.ts";
+import { specRuleMessages } from "../test/cel-evaluate.ts";
 import { messageBrokerUserCrd, messageBrokerUserOpenApiSchema } from "./messagebrokeruser-crd.ts";
 
 const schema = messageBrokerUserOpenApiSchema();
 
-function violations(
+const violations = (
   spec: MessageBrokerUserInput["spec"],
-  old?: MessageBrokerUserInput["spec"],
+  oldSpec?: MessageBrokerUserInput["spec"],
   name = "alice",
-): string[] {
-  const object = (s: MessageBrokerUserInput["spec"]) =>
-    messageBrokerUserSchema.parse({
-      apiVersion: "herald.dev/v1alpha1",
-      kind: "MessageBrokerUser",
-      metadata: { name, namespace: "default", uid: "u" },
-      spec: s,
-    });
-  return celViolations(schema, object(spec), old && object(old)).map((v) => v.message);
-}
+) =>
+  specRuleMessages(
+    schema,
+    (object) => messageBrokerUserSchema.parse(object),
+    { kind: "MessageBrokerUser", name },
+    spec,
+    oldSpec,
+  );
 
 describe("MessageBrokerUser CRD", () => {
   it("has the status subresource, printer columns and short name", () => {

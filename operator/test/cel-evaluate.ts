@@ -91,3 +91,24 @@ function additional(schema: SchemaNode | undefined): SchemaNode | undefined {
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/**
+ * The messages of the rules a `kind` named `name` with `spec` breaks (against `oldSpec` for
+ * transition rules), after `parse` applied zod's defaults, the same ones the API server applies.
+ */
+export function specRuleMessages<Spec>(
+  schema: SchemaNode,
+  parse: (object: unknown) => unknown,
+  resource: { kind: string; name: string },
+  spec: Spec,
+  oldSpec?: Spec,
+): string[] {
+  const object = (s: Spec) =>
+    parse({
+      apiVersion: "herald.dev/v1alpha1",
+      kind: resource.kind,
+      metadata: { name: resource.name, namespace: "default", uid: "u" },
+      spec: s,
+    });
+  return celViolations(schema, object(spec), oldSpec && object(oldSpec)).map((v) => v.message);
+}

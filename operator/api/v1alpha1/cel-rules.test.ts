@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { celViolations } from "../../test/cel-evaluate.ts";
+import { specRuleMessages } from "../../test/cel-evaluate.ts";
 import { messageBrokerOpenApiSchema } from "../../crd/messagebroker-crd.ts";
 import type { SchemaNode } from "../../crd/schema-node.ts";
 import { celCases as cases } from "../../test/cel-cases.ts";
@@ -8,20 +8,18 @@ import { messageBrokerSchema, type MessageBrokerSpecInput } from "./index.ts";
 const schema = messageBrokerOpenApiSchema();
 
 /** Defaults first (zod applies the same ones the API server does), then every CEL rule. */
-function violations(
+const violations = (
   spec: MessageBrokerSpecInput,
   oldSpec?: MessageBrokerSpecInput,
   name = "orders",
-): string[] {
-  const object = (s: MessageBrokerSpecInput) =>
-    messageBrokerSchema.parse({
-      apiVersion: "herald.dev/v1alpha1",
-      kind: "MessageBroker",
-      metadata: { name, namespace: "default", uid: "u" },
-      spec: s,
-    });
-  return celViolations(schema, object(spec), oldSpec && object(oldSpec)).map((v) => v.message);
-}
+) =>
+  specRuleMessages(
+    schema,
+    (object) => messageBrokerSchema.parse(object),
+    { kind: "MessageBroker", name },
+    spec,
+    oldSpec,
+  );
 
 describe("CEL rules of the MessageBroker CRD", () => {
   it.each(cases)("$name", ({ spec, old, metadataName, rejectedWith }) => {
