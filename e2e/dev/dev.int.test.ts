@@ -69,13 +69,36 @@ test("make dev: a Ready broker that the printed commands use, and Ctrl-C stops w
   expect(printed).toContain(`MessageBroker ${namespace}/orders`);
 
   const alias = /alias herald='([^']+)'/.exec(printed)?.[1]?.split(" ") ?? [];
-  const address = /export HERALD_ADDR=(\S+)/.exec(printed)?.[1] ?? "";
   const kubeconfig = /export KUBECONFIG=(\S+)/.exec(printed)?.[1] ?? "";
+  const secure = /export HERALD_ADDR=(\S+) HERALD_TLS_SERVER_NAME=(\S+) HERALD_TLS_CA=(\S+)/.exec(
+    printed,
+  );
+  const [, address = "", serverName = "", caFile = ""] = secure ?? [];
   expect(alias).toHaveLength(2);
   expect(address).toMatch(/^127\.0\.10\.\d+:50051$/);
+  expect(serverName).toBe(`orders.${namespace}.svc`);
+  // The printed setup, exactly as a user pastes it: exports (the token read from the generated
+  // Secret with kubectl) and the herald and hcurl aliases.
+  const setup = printed
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => /^(export |alias (herald|hcurl)=)/.test(line))
+    .join("\n");
+  const shell = (command: string) =>
+    runCommand("bash", ["-c", `shopt -s expand_aliases\n${setup}\n${command}`], {
+      timeoutMs: 15_000,
+    });
+  const token = (await shell('printf %s "$HERALD_TOKEN"')).stdout;
+  expect(token).toMatch(/^[\w-]{40,}$/);
+  const heraldEnv = {
+    HERALD_ADDR: address,
+    HERALD_TLS_SERVER_NAME: serverName,
+    HERALD_TLS_CA: caFile,
+    HERALD_TOKEN: token,
+  };
   const herald = (...args: string[]) =>
     runCommand(alias[0] ?? "", [...alias.slice(1), ...args], {
-      env: { HERALD_ADDR: address },
+      env: heraldEnv,
       timeoutMs: 15_000,
     });
 
@@ -86,9 +109,7 @@ test("make dev: a Ready broker that the printed commands use, and Ctrl-C stops w
   expect((await herald("fetch", subject, "1")).stdout.trim()).toBe(`${subject}#1\thello, herald`);
 
   // Replays #1 (so the subscription is registered), then receives #2 live.
-  const subscriber = start([...alias, "subscribe", subject, "--from", "1"], {
-    HERALD_ADDR: address,
-  });
+  const subscriber = start([...alias, "subscribe", subject, "--from", "1"], heraldEnv);
   await until("the replayed message", () =>
     subscriber.lines.includes(`${subject}#1\thello, herald`),
   );
@@ -97,15 +118,20 @@ test("make dev: a Ready broker that the printed commands use, and Ctrl-C stops w
   subscriber.child.kill("SIGINT");
   expect(await subscriber.exited).toBe(0);
 
-  // The printed console: the gateway on a pod IP serves the same subject, and status has its URL.
-  const webConsole = /web console: (http:\/\/127\.0\.10\.\d+:8080) \(in the cluster: (\S+)\)/.exec(
-    printed,
+  // The printed console: the gateway on a pod IP serves the same subject over TLS with the
+  // token, through the printed hcurl, and status has its URL.
+  const webConsole =
+    /web console: (https:\/\/127\.0\.10\.\d+:8080) \(in the cluster: ([^;\s]+);/.exec(printed);
+  expect(webConsole?.[2]).toBe(`https://orders.${namespace}.svc.cluster.local:8080`);
+  const readLine = /^\s*(hcurl https:\S+\/messages\/1)\s*$/m.exec(printed)?.[1] ?? "";
+  const overHttp = await shell(
+    readLine.replace(/greetings\/messages\/1$/, `${subject}/messages/2`),
   );
-  expect(webConsole?.[2]).toBe(`http://orders.${namespace}.svc.cluster.local:8080`);
-  const overHttp = await fetch(`${webConsole?.[1] ?? ""}/v1/subjects/${subject}/messages/2`, {
-    signal: AbortSignal.timeout(5000),
-  });
-  expect(await overHttp.text()).toBe("live");
+  expect(overHttp.stdout).toBe("live");
+  // Without the generated token the gateway refuses.
+  const url = readLine.split(" ").at(-1) ?? "";
+  const refused = await shell(`HERALD_TOKEN=wrong; hcurl -s -o /dev/null -w '%{http_code}' ${url}`);
+  expect(refused.stdout).toBe("401");
 
   const kubectl = await runCommand(
     env.kube.kubectl,

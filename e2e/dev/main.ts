@@ -17,7 +17,7 @@ import {
 import { Command, InvalidArgumentError } from "commander";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { delimiter, dirname, join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -29,7 +29,8 @@ import { isAlive } from "../env/daemon.ts";
 import { readTestEnv, type TestEnv } from "../../testing/test-env.ts";
 import { repoRoot, stateDir } from "../../testing/paths.ts";
 import { brokerPorts } from "../../contract/ports.ts";
-import { sampleObjects } from "./sample.ts";
+import { sampleCredentialsSecret, sampleObjects, sampleUser } from "./sample.ts";
+import { untilAccepted } from "../scenarios/credentials.ts";
 import { until } from "../../testing/until.ts";
 
 const fieldManager = "herald-dev";
@@ -184,6 +185,7 @@ function instructions({
   options,
   env,
   pods,
+  caFile,
   operatorMetrics,
   webURL,
   seconds,
@@ -192,6 +194,8 @@ function instructions({
   options: Options;
   env: TestEnv;
   pods: { name: string; ip: string }[];
+  /** The CA of the sample user's credentials, written out for the CLI and curl. */
+  caFile: string;
   operatorMetrics: string;
   /** status.endpoints.web: the gateway through the client Service, inside the cluster. */
   webURL: string | undefined;
@@ -199,15 +203,19 @@ function instructions({
   warnings: string[];
 }): string {
   const [first] = pods;
-  const address = `${first?.ip ?? "127.0.10.1"}:${grpcPort}`;
-  const gateway = `http://${first?.ip ?? "127.0.10.1"}:${brokerPorts.web.port}`;
+  const ip = first?.ip ?? "127.0.10.1";
+  const address = `${ip}:${grpcPort}`;
+  // The certificate names the client Service; the commands dial a pod IP and check that name.
+  const serviceName = `${options.name}.${options.namespace}.svc`;
+  const webPort = brokerPorts.web.port;
+  const gateway = `https://${serviceName}:${webPort}`;
   const rel = (path: string) => relative(process.cwd(), path) || ".";
   const dir = sessionDir(options.namespace);
   const cli = `${process.execPath} ${join(repoRoot, "broker/cli/herald.ts")}`;
   const kubectl = kubectlCommand(env);
   const ns = options.namespace;
   const kubectlLines = commented([
-    [`${kubectl} -n ${ns} get mb`, "Replicas, Ready, Storage, Phase"],
+    [`${kubectl} -n ${ns} get mb,mbu`, "Replicas, Ready, Storage, TLS, Auth, Phase; users"],
     [`${kubectl} -n ${ns} get pods,svc,statefulsets -o wide`, ""],
     [`${kubectl} -n ${ns} describe mb ${options.name}`, "conditions and events"],
     [`${kubectl} -n ${ns} get events`, "what the operator did"],
@@ -218,14 +226,17 @@ function instructions({
 Herald is running (ready in ${seconds.toFixed(1)} s).
 
   MessageBroker ${ns}/${options.name}: ${pods.length} broker pod(s), storage PostgreSQL ${options.database} at ${new URL(env.postgres.url).host}
-${pods.map((pod) => `    ${pod.name.padEnd(12)} grpc ${pod.ip}:${grpcPort}   metrics http://${pod.ip}:9464/metrics   web http://${pod.ip}:${brokerPorts.web.port}`).join("\n")}
-  web console: ${gateway} (in the cluster: ${webURL ?? "not in status yet"})
+${pods.map((pod) => `    ${pod.name.padEnd(12)} grpc ${pod.ip}:${grpcPort}   metrics http://${pod.ip}:9464/metrics   web https://${pod.ip}:${webPort}`).join("\n")}
+  TLS from the operator's CA; clients authenticate as MessageBrokerUser ${sampleUser} (Secret ${sampleCredentialsSecret})
+  web console: https://${ip}:${webPort} (in the cluster: ${webURL ?? "not in status yet"}; sign in with the token below)
   operator metrics: ${operatorMetrics}
 ${warnings.map((warning) => `\n  Warning: ${warning}\n`).join("")}
 Publish and subscribe, in another terminal:
 
+  export KUBECONFIG=${env.kube.kubeconfig}
   alias herald='${cli}'
-  export HERALD_ADDR=${address}
+  export HERALD_ADDR=${address} HERALD_TLS_SERVER_NAME=${serviceName} HERALD_TLS_CA=${rel(caFile)}
+  export HERALD_TOKEN=$(${kubectl} -n ${ns} get secret ${sampleCredentialsSecret} -o jsonpath='{.data.token}' | base64 -d)
   herald subscribe greetings                # prints messages as they arrive; Ctrl-C to stop
   herald publish greetings 'hello, herald'  # prints the id, e.g. published greetings#1
   herald fetch greetings 1
@@ -233,18 +244,47 @@ Publish and subscribe, in another terminal:
 
 Or over HTTP, through the gateway:
 
-  curl -X POST --data 'hello, http' ${gateway}/v1/subjects/greetings/messages
-  curl ${gateway}/v1/subjects/greetings/messages/1
+  alias hcurl='curl --cacert $HERALD_TLS_CA -H "Authorization: Bearer $HERALD_TOKEN" --connect-to ${serviceName}:${webPort}:${ip}:${webPort}'
+  hcurl -X POST --data 'hello, http' ${gateway}/v1/subjects/greetings/messages
+  hcurl ${gateway}/v1/subjects/greetings/messages/1
 
 kubectl:
 
-  export KUBECONFIG=${env.kube.kubeconfig}
 ${kubectlLines}
 
 Logs: ${rel(join(dir, "operator.log"))}, ${rel(join(dir, "kubelet.log"))}, broker pods in ${rel(join(dir, "pods"))}/
 
 Ctrl-C deletes namespace ${ns} and everything in it, stops the operator and the kubelet${"\n"}and its broker processes, and stops the test environment if make dev started it.
 `;
+}
+
+/**
+ * Waits for the sample user's credentials, writes their CA for the printed commands, and waits
+ * until the brokers accept the token (they reload their auth file a moment after it changes).
+ */
+async function writeSampleCredentials(
+  options: Options,
+  core: CoreV1Api,
+  caFile: string,
+  podIP: string,
+  running: Child[],
+) {
+  const secret = await until(
+    `Secret ${sampleCredentialsSecret}`,
+    async () => {
+      const found = await core
+        .readNamespacedSecret({ namespace: options.namespace, name: sampleCredentialsSecret })
+        .catch(() => undefined);
+      return found?.data?.token && found.data["ca.crt"] ? found.data : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 250, signal: whileRunning(running) },
+  );
+  const ca = Buffer.from(secret["ca.crt"] ?? "", "base64");
+  await writeFile(caFile, ca);
+  await untilAccepted(`${podIP}:${grpcPort}`, {
+    token: Buffer.from(secret.token ?? "", "base64").toString(),
+    tls: { ca, serverName: `${options.name}.${options.namespace}.svc` },
+  });
 }
 
 async function main(): Promise<number> {
@@ -454,6 +494,8 @@ async function main(): Promise<number> {
     const pods = list.items
       .map((pod) => ({ name: pod.metadata?.name ?? "", ip: pod.status?.podIP ?? "" }))
       .sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+    const caFile = join(sessionDir(options.namespace), "ca.crt");
+    await writeSampleCredentials(options, core, caFile, pods[0]?.ip ?? "", children);
     const degraded = readyStatus.conditions?.find((c) => c.type === "Degraded");
     const warnings = [
       ...(degraded?.status === "True"
@@ -465,6 +507,7 @@ async function main(): Promise<number> {
         options,
         env,
         pods,
+        caFile,
         operatorMetrics: `http://127.0.0.1:${operatorPort}/metrics`,
         webURL: readyStatus.endpoints?.web,
         seconds: (performance.now() - started) / 1000,

@@ -1,7 +1,8 @@
 /**
  * The sample `make dev` deploys: a namespace, a Secret with the test environment's PostgreSQL
- * credentials, and a MessageBroker whose brokers use that PostgreSQL as an external store and
- * serve the HTTP/WebSocket gateway.
+ * credentials, a MessageBroker whose brokers use that PostgreSQL as an external store and serve
+ * the HTTP/WebSocket gateway, secure by default (TLS from the operator's CA, authentication), and
+ * a MessageBrokerUser whose generated credentials the printed commands use.
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { MessageBrokerSpecInput } from "../../operator/api/v1alpha1/index.ts";
@@ -15,6 +16,10 @@ export interface SampleOptions {
   /** The database the sample uses, apart from the ones tests use. */
   database: string;
 }
+
+/** The sample's user: every verb on every subject, for trying things out. */
+export const sampleUser = "dev";
+export const sampleCredentialsSecret = `${sampleUser}-credentials`;
 
 export function sampleObjects(options: SampleOptions): KubernetesObject[] {
   const url = new URL(options.postgresUrl);
@@ -49,6 +54,15 @@ export function sampleObjects(options: SampleOptions): KubernetesObject[] {
       kind: "MessageBroker",
       metadata: { name: options.name, namespace: options.namespace },
       spec,
+    } as KubernetesObject,
+    {
+      apiVersion: "herald.dev/v1alpha1",
+      kind: "MessageBrokerUser",
+      metadata: { name: sampleUser, namespace: options.namespace },
+      spec: {
+        broker: options.name,
+        permissions: { publish: [">"], subscribe: [">"], fetch: [">"], consume: [">"] },
+      },
     } as KubernetesObject,
   ];
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { clientEndpoints, renderClientService } from "./client-service.ts";
-import { brokerFixture } from "../test/fixtures.ts";
+import type { MessageBrokerSpecInput } from "../api/v1alpha1/index.ts";
+import { brokerFixture, plaintextSpec } from "../test/fixtures.ts";
 
 describe("renderClientService", () => {
   it("serves gRPC on 50051 and metrics, with the type and annotations of the spec", () => {
@@ -35,8 +36,21 @@ describe("renderClientService", () => {
       ["web", 80, "web"],
     ]);
     expect(clientEndpoints(brokerFixture({ web: { enabled: true } }), "cluster.local").web).toBe(
+      "https://orders.shop.svc.cluster.local:8080",
+    );
+    const plain = brokerFixture({ ...plaintextSpec, web: { enabled: true } });
+    expect(clientEndpoints(plain, "cluster.local").web).toBe(
       "http://orders.shop.svc.cluster.local:8080",
     );
+  });
+
+  it("says which ports speak TLS", () => {
+    const protocols = (spec: MessageBrokerSpecInput) =>
+      renderClientService(brokerFixture({ ...spec, web: { enabled: true } })).spec?.ports?.map(
+        (p) => p.appProtocol,
+      );
+    expect(protocols({})).toEqual(["https", undefined, "https"]);
+    expect(protocols(plaintextSpec)).toEqual(["kubernetes.io/h2c", undefined, "http"]);
   });
 
   it("reports the in-cluster endpoints", () => {

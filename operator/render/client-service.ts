@@ -12,7 +12,7 @@ import { ports } from "./ports.ts";
  * brokers, under the same type and annotations.
  */
 export function renderClientService(broker: MessageBroker): V1Service {
-  const { service, rateLimit, web } = broker.spec;
+  const { service, rateLimit, web, tls } = broker.spec;
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -31,7 +31,8 @@ export function renderClientService(broker: MessageBroker): V1Service {
           port: ports.grpc.port,
           targetPort: rateLimit.enabled ? ports.envoyGrpc.name : ports.grpc.name,
           protocol: "TCP",
-          appProtocol: "kubernetes.io/h2c",
+          // gRPC is HTTP/2: in clear (h2c) or over TLS.
+          appProtocol: tls.enabled ? "https" : "kubernetes.io/h2c",
         },
         { name: "metrics", port: ports.http.port, targetPort: ports.http.name, protocol: "TCP" },
         ...(web.enabled
@@ -41,7 +42,7 @@ export function renderClientService(broker: MessageBroker): V1Service {
                 port: web.service.port,
                 targetPort: ports.web.name,
                 protocol: "TCP",
-                appProtocol: "http",
+                appProtocol: tls.enabled ? "https" : "http",
               },
             ]
           : []),
@@ -56,6 +57,10 @@ export function clientEndpoints(broker: MessageBroker, clusterDomain: string) {
   return {
     grpc: `${host}:${ports.grpc.port}`,
     metrics: `http://${host}:${ports.http.port}/metrics`,
-    ...(broker.spec.web.enabled ? { web: `http://${host}:${broker.spec.web.service.port}` } : {}),
+    ...(broker.spec.web.enabled
+      ? {
+          web: `${broker.spec.tls.enabled ? "https" : "http"}://${host}:${broker.spec.web.service.port}`,
+        }
+      : {}),
   };
 }
