@@ -3,7 +3,10 @@ import { readFile, readdir } from "node:fs/promises";
 import { isMap, isScalar, parse, parseAllDocuments, parseDocument, type YAMLMap } from "yaml";
 import { describe, expect, test } from "vitest";
 import { z } from "zod";
-import { messageBrokerSpecSchema } from "../../operator/api/v1alpha1/index.ts";
+import {
+  messageBrokerSpecSchema,
+  messageBrokerUserSpecSchema,
+} from "../../operator/api/v1alpha1/index.ts";
 import { crdFiles } from "../../tools/crd/crd-file.ts";
 import { chartDir } from "./tools.ts";
 
@@ -65,10 +68,11 @@ describe("charts/herald", () => {
     expect(undocumented(document.contents as YAMLMap, "")).toEqual([]);
   });
 
-  test("the examples are valid MessageBrokers, each with the fields it shows off", async () => {
+  test("the examples are valid MessageBrokers and users, each with the fields it shows off", async () => {
     const files = (await readdir(`${chartDir}examples`)).filter((file) => file.endsWith(".yaml"));
     const kinds: Record<string, string[]> = {};
     const specs: Record<string, z.infer<typeof messageBrokerSpecSchema>> = {};
+    const users: Record<string, z.infer<typeof messageBrokerUserSpecSchema>[]> = {};
     for (const file of files) {
       for (const document of parseAllDocuments(await chartFile(`examples/${file}`))) {
         expect(document.errors, file).toEqual([]);
@@ -86,6 +90,10 @@ describe("charts/herald", () => {
           expect(object.apiVersion).toBe("herald.dev/v1alpha1");
           specs[file] = messageBrokerSpecSchema.parse(object.spec);
         }
+        if (object.kind === "MessageBrokerUser") {
+          expect(object.apiVersion).toBe("herald.dev/v1alpha1");
+          (users[file] ??= []).push(messageBrokerUserSpecSchema.parse(object.spec));
+        }
       }
     }
     expect(specs["memory-dev.yaml"]?.storage.type).toBe("memory");
@@ -97,6 +105,15 @@ describe("charts/herald", () => {
       monitoring: { serviceMonitor: { enabled: true } },
     });
     expect(kinds["autoscaling.yaml"]).toEqual(["HorizontalPodAutoscaler"]);
+    // One token user and one ServiceAccount user of the memory example's broker.
+    const memoryBroker = parseAllDocuments(await chartFile("examples/memory-dev.yaml"))
+      .map((document) => document.toJS() as { metadata: { name: string } })
+      .at(0)?.metadata.name;
+    expect(users["users.yaml"]?.map((user) => user.broker)).toEqual([memoryBroker, memoryBroker]);
+    expect(users["users.yaml"]?.map((user) => user.serviceAccount)).toEqual([
+      undefined,
+      "billing-app",
+    ]);
   });
 
   test("the autoscaling example targets a MessageBroker that can scale", async () => {
