@@ -189,6 +189,30 @@ test("a user of a MessageBroker that does not exist is BrokerNotFound, and gets 
   expect(await readSecret("carol-credentials")).toBeUndefined();
 });
 
+test("a Secret of the same name that the user does not own is left alone: SecretConflict", async () => {
+  await world.cluster.core.createNamespacedSecret({
+    namespace: world.namespace,
+    body: { metadata: { name: "frank-credentials" }, stringData: { token: "mine" } },
+  });
+  await applyUser("frank", { broker: "orders" });
+  const frank = await userWhen("frank", "False");
+  expect(frank.status?.conditions?.[0]?.reason).toBe("SecretConflict");
+  const secret = await readSecret("frank-credentials");
+  expect(decoded(secret ?? {}, "token")).toBe("mine");
+  expect(secret?.metadata?.ownerReferences).toBeUndefined();
+});
+
+test("a user of a broker without authentication gets its Secret but is AuthDisabled", async () => {
+  await world.applyBroker("open", { auth: { enabled: false } });
+  await applyUser("gina", { broker: "open" });
+  const gina = await userWhen("gina", "False");
+  expect(gina.status?.conditions?.[0]).toMatchObject({
+    reason: "AuthDisabled",
+    message: "MessageBroker open has spec.auth.enabled false: it takes every client's calls",
+  });
+  expect(await until("gina's Secret", () => readSecret("gina-credentials"))).toBeDefined();
+});
+
 describe("a ServiceAccount user", () => {
   test("is Ready without a Secret", async () => {
     await world.cluster.core.createNamespacedServiceAccount({
@@ -206,6 +230,15 @@ describe("a ServiceAccount user", () => {
     await authFileWhen((text) =>
       text.includes(`jwtSubject: system:serviceaccount:${world.namespace}:billing-app`),
     );
+  });
+
+  test("a second user naming the same ServiceAccount is DuplicateServiceAccount", async () => {
+    await applyUser("billing-too", { broker: "orders", serviceAccount: "billing-app" });
+    const second = await userWhen("billing-too", "False");
+    expect(second.status?.conditions?.[0]).toMatchObject({
+      reason: "DuplicateServiceAccount",
+      message: "MessageBrokerUser billing already names ServiceAccount billing-app for this broker",
+    });
   });
 
   test("the issuer the operator reads with its own credentials verifies the ServiceAccount's tokens", async () => {
