@@ -1,10 +1,16 @@
 /**
  * Helpers of the spec-fields scenario: reading cluster objects through the provider's kubectl,
- * a broker pod's HTTP endpoints, gRPC errors and the process kubelet's pod logs.
+ * a broker pod's HTTP endpoints, its gateway and served certificate, gRPC errors and the process
+ * kubelet's pod logs.
  */
 import type { ServiceError } from "@grpc/grpc-js";
+import type { V1Pod, V1Secret } from "@kubernetes/client-node";
+import type { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { request as httpsRequest } from "node:https";
+import { connect as tlsConnect } from "node:tls";
 import { z } from "zod";
+import type { HeraldClientOptions } from "../../broker/client/herald-client.ts";
 import type { Provider } from "./provider.ts";
 
 /** An object of the provider's namespace (or a cluster-scoped one), or undefined when absent. */
@@ -41,6 +47,91 @@ export async function brokerHttp(podIP: string, path: string): Promise<string> {
   });
   if (!response.ok) throw new Error(`GET ${path} on ${podIP}: HTTP ${response.status}`);
   return response.text();
+}
+
+/** The entries of a Secret, decoded. */
+export async function secretData(
+  provider: Provider,
+  name: string,
+): Promise<Record<string, Buffer>> {
+  const secret = await mustGet<V1Secret>(provider, "secret", name);
+  return Object.fromEntries(
+    Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, "base64")]),
+  );
+}
+
+/** The process a pod's broker container runs as: the process kubelet reports `process://<pid>`. */
+export function brokerPid(of: V1Pod): number {
+  const status = of.status?.containerStatuses?.find((s) => s.name === "broker");
+  const match = /^process:\/\/(\d+)$/.exec(status?.containerID ?? "");
+  if (!match?.[1]) throw new Error(`pod ${of.metadata?.name} has no running broker process`);
+  return Number(match[1]);
+}
+
+export interface GatewayResponse {
+  status: number;
+  body: string;
+}
+
+/**
+ * One request to a broker's gateway over HTTPS as a client holding `security` does: trusting its
+ * CA, checking the certificate for the Service name (the URL names a pod IP), with the bearer token.
+ */
+export function gatewayRequest(
+  url: string,
+  security: HeraldClientOptions,
+  call: { method?: string; body?: string } = {},
+): Promise<GatewayResponse> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpsRequest(
+      url,
+      {
+        method: call.method ?? "GET",
+        ca: security.tls?.ca,
+        servername: security.tls?.serverName,
+        headers: security.token === undefined ? {} : { authorization: `Bearer ${security.token}` },
+        timeout: 5000,
+      },
+      (response) => {
+        let body = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => (body += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+      },
+    );
+    outgoing.once("timeout", () => outgoing.destroy(new Error(`no answer from ${url} within 5 s`)));
+    outgoing.once("error", reject);
+    outgoing.end(call.body);
+  });
+}
+
+/**
+ * The certificate a new TLS connection to `address` (host:port) is served, negotiated as a gRPC
+ * client does (ALPN h2, SNI `serverName`); the handshake fails unless `ca` signed it for that name.
+ */
+export function servedCertificate(
+  address: string,
+  ca: Buffer,
+  serverName: string,
+): Promise<X509Certificate> {
+  const [host, port] = address.split(":");
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({
+      host,
+      port: Number(port),
+      ca,
+      servername: serverName,
+      ALPNProtocols: ["h2"],
+    });
+    socket.setTimeout(5000, () => socket.destroy(new Error(`no handshake with ${address} in 5 s`)));
+    socket.once("secureConnect", () => {
+      const served = socket.getPeerX509Certificate();
+      socket.end();
+      if (served) resolve(served);
+      else reject(new Error(`${address} presented no certificate`));
+    });
+    socket.once("error", reject);
+  });
 }
 
 const clusterViewSchema = z.object({

@@ -1,8 +1,11 @@
 /**
  * One case per field of MessageBroker.spec, each shown on running brokers (or, where the local
- * provider cannot show it, on what reaches the cluster). Four MessageBrokers keep the process
- * count low: `fields` sets nearly every field at once, `plain` keeps the defaults as the
- * contrast, and `keep` / `drop` (no broker pods) carry the managed stores and deletionPolicy.
+ * provider cannot show it, on what reaches the cluster). Five MessageBrokers keep the process
+ * count low: `fields` sets nearly every field at once (its certificate from a Secret this test
+ * makes), `plain` keeps the defaults as the contrast (the operator's CA, authentication on),
+ * `issued` takes its certificate from a cert-manager CA Issuer, and `keep` / `drop` (no broker
+ * pods) carry the managed stores and deletionPolicy. Every client reaches the brokers as a user's
+ * does: over TLS, checking the Service's name, with a MessageBrokerUser's token.
  */
 import { credentials, Metadata, status } from "@grpc/grpc-js";
 import type {
@@ -13,55 +16,82 @@ import type {
   V1Node,
   V1PersistentVolumeClaim,
   V1Pod,
+  V1Secret,
   V1Service,
   V1StatefulSet,
 } from "@kubernetes/client-node";
 import { Client as CassandraClient } from "cassandra-driver";
-import { randomBytes } from "node:crypto";
+import { randomBytes, X509Certificate } from "node:crypto";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { BrokerClient } from "../../broker/api/gen/broker.ts";
-import { HeraldClient } from "../../broker/client/herald-client.ts";
+import { HeraldClient, type HeraldClientOptions } from "../../broker/client/herald-client.ts";
 import { rendezvousOwner } from "../../broker/cluster/hrw.ts";
 import { OtlpReceiver } from "../../broker/telemetry/test/otlp-receiver.ts";
+import { createCa, issue, type TestCa, type TestLeaf } from "../../broker/test/certificates.ts";
 import {
   messageBrokerSpecSchema,
   type MessageBrokerSpecInput,
+  type messageBrokerUserSpecSchema,
 } from "../../operator/api/v1alpha1/index.ts";
 import { configHashAnnotation } from "../../operator/render/config-hash.ts";
 import { serviceMonitorCrd } from "../../operator/test/cluster.ts";
+import { createCaIssuer, renewCertificate, type CaIssuer } from "../../testing/cert-manager.ts";
 import { checkEnvoyConfig } from "../../testing/envoy-check.ts";
+import { connect } from "../../testing/kube-cluster.ts";
 import { stateDir } from "../../testing/paths.ts";
 import { until } from "../../testing/until.ts";
 import { startLocalProvider } from "../providers/local.ts";
+import { clientOptionsFor, untilAccepted } from "./credentials.ts";
 import type { Provider } from "./provider.ts";
 import {
+  brokerPid,
   clusterView,
   brokerHttp,
+  gatewayRequest,
   getObject,
   grpcFailure,
   listObjects,
   mustGet,
   parseMetrics,
   podLogLines,
+  secretData,
+  servedCertificate,
   type ClusterView,
 } from "./spec-fields-support.ts";
 
 const env = inject("testEnv");
+const cluster = connect(env);
 const suffix = randomBytes(3).toString("hex");
 const keyspace = `herald_spec_${suffix}`;
 const customImage = "registry.example.com/herald/herald-broker:spec-fields";
 const priorityClass = { name: `herald-spec-fields-${suffix}`, value: 4242 };
 const crdName = serviceMonitorCrd.metadata.name;
+/** The Secret with the certificate `fields` serves, made by this test. */
+const ownTlsSecret = "fields-own-tls";
+
+/** The broker pods that serve calls, by MessageBroker. */
+const brokerPods = {
+  fields: ["fields-0", "fields-1"],
+  plain: ["plain-0"],
+  issued: ["issued-0"],
+} as const;
 
 let provider: Provider;
 let receiver: OtlpReceiver;
 let crdWasInstalled = false;
 /** The membership `fields-0` serves, for picking subjects that pod owns. */
 let fieldsMembers: ClusterView["members"];
+/** The CA and leaf certificate in `fields-own-tls`. */
+let ownTls: { ca: TestCa; leaf: TestLeaf };
+/** The cert-manager CA Issuer `issued` takes its certificate from. */
+let caIssuer: CaIssuer;
+/** Per broker: its CA, the Service name to check, and the token of a user with every permission. */
+const security = new Map<string, HeraldClientOptions>();
 
 // ---------------------------------------------------------------------------------------------
 // The MessageBrokers
@@ -122,6 +152,8 @@ function fieldsSpec(): MessageBrokerSpecInput {
     },
     service: { type: "NodePort", annotations: { "example.com/load-balancer": "internal" } },
     web: { enabled: true, service: { port: 8081 } },
+    tls: { secretName: ownTlsSecret },
+    auth: { enabled: true },
   };
 }
 
@@ -149,11 +181,53 @@ const keepSpec: MessageBrokerSpecInput = {
     cassandra: { managed: { replicas: 2, version: "4.1", storage: "2Gi" } },
   },
 };
+/** A certificate from cert-manager, otherwise the defaults. */
+const issuedSpec = (): MessageBrokerSpecInput => ({
+  replicas: 1,
+  storage: { type: "memory" },
+  tls: { issuerRef: { name: caIssuer.name, kind: "Issuer" } },
+});
 const dropSpec: MessageBrokerSpecInput = {
   replicas: 0,
   deletionPolicy: "Delete",
   storage: { type: "postgres", postgres: { managed: { version: "16", storage: "1Gi" } } },
 };
+
+/**
+ * `fields`'s own certificate Secret: a CA and a leaf this test makes with the openssl CLI, with
+ * the names docs/security.md#certificates asks for and both usages.
+ */
+async function createOwnTlsSecret(): Promise<{ ca: TestCa; leaf: TestLeaf }> {
+  const ns = provider.namespace;
+  const ca = createCa("spec-fields");
+  const names = ["fields", `fields.${ns}`, `fields.${ns}.svc`, `fields.${ns}.svc.cluster.local`];
+  const members = [`*.fields-headless.${ns}.svc`, `*.fields-headless.${ns}.svc.cluster.local`];
+  const leaf = issue(
+    ca,
+    "fields",
+    [...names, ...members].map((name) => `DNS:${name}`),
+  );
+  await provider.kubectl([
+    "create",
+    "secret",
+    "generic",
+    ownTlsSecret,
+    "--type=kubernetes.io/tls",
+    `--from-file=tls.crt=${leaf.certFile}`,
+    `--from-file=tls.key=${leaf.keyFile}`,
+    `--from-file=ca.crt=${ca.certFile}`,
+  ]);
+  return { ca, leaf };
+}
+
+/** The scenario's user of `broker`, with every permission, accepted by each of its pods. */
+async function connectAsScenarioUser(broker: string, pods: readonly string[]): Promise<void> {
+  const options = await clientOptionsFor(provider, broker);
+  for (const name of pods) {
+    await untilAccepted(await provider.podAddress(name), options);
+  }
+  security.set(broker, options);
+}
 
 const manifest = (name: string, spec: MessageBrokerSpecInput) =>
   JSON.stringify({
@@ -192,13 +266,28 @@ async function podIP(name: string): Promise<string> {
   return (await provider.podAddress(name)).replace(/:\d+$/, "");
 }
 
-async function withClient<T>(podName: string, work: (client: HeraldClient) => Promise<T>) {
-  const client = new HeraldClient(await provider.podAddress(podName));
+/** How a client of the broker running `podName` connects and authenticates. */
+function securityOf(podName: string): HeraldClientOptions {
+  const found = security.get(podName.replace(/-\d+$/, ""));
+  if (!found) throw new Error(`no client options for ${podName}`);
+  return found;
+}
+
+async function withClientAt<T>(
+  address: string,
+  options: HeraldClientOptions,
+  work: (client: HeraldClient) => Promise<T>,
+) {
+  const client = new HeraldClient(address, options);
   try {
     return await work(client);
   } finally {
     client.close();
   }
+}
+
+async function withClient<T>(podName: string, work: (client: HeraldClient) => Promise<T>) {
+  return withClientAt(await provider.podAddress(podName), securityOf(podName), work);
 }
 
 /** A fresh subject that `fields-0` owns, so its calls there are never forwarded. */
@@ -372,6 +461,16 @@ interface TracedRound {
 
 let tracedRound: Promise<TracedRound> | undefined;
 
+/** The generated gRPC client, for metadata HeraldClient does not send, over the broker's TLS. */
+async function rawClient(podName: string): Promise<BrokerClient> {
+  const { tls } = securityOf(podName);
+  const serverName = tls?.serverName ?? "";
+  return new BrokerClient(await provider.podAddress(podName), credentials.createSsl(tls?.ca), {
+    "grpc.ssl_target_name_override": serverName,
+    "grpc.default_authority": serverName,
+  });
+}
+
 /**
  * Once for the tracing cases: an unsampled publish, then one in a sampled W3C trace, both served
  * by fields-0; resolves once the traced call's server span reached the receiver.
@@ -384,12 +483,10 @@ function traceRound(): Promise<TracedRound> {
     await withClient("fields-0", (client) =>
       client.publish(untracedSubject, "no trace", { ttlSeconds: 60 }),
     );
-    const raw = new BrokerClient(
-      await provider.podAddress("fields-0"),
-      credentials.createInsecure(),
-    );
+    const raw = await rawClient("fields-0");
     try {
       const metadata = new Metadata();
+      metadata.set("authorization", `Bearer ${securityOf("fields-0").token ?? ""}`);
       metadata.set("traceparent", `00-${traceId}-${randomBytes(8).toString("hex")}-01`);
       await new Promise<void>((resolve, reject) =>
         raw.publish(
@@ -419,6 +516,170 @@ function traceRound(): Promise<TracedRound> {
     return { traceId, tracedSubject, untracedSubject };
   })();
   return tracedRound;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificates and users
+
+const securityStatus = async (name: string) =>
+  (
+    await mustGet<{ status?: { security?: { tls?: string; auth?: string } } }>(
+      provider,
+      "messagebroker",
+      name,
+    )
+  ).status?.security;
+
+/** One entry of a Secret's decoded data, which must be there. */
+function secretEntry(data: Record<string, Buffer>, key: string): Buffer {
+  const value = data[key];
+  if (value === undefined) throw new Error(`no ${key} in the Secret`);
+  return value;
+}
+
+/** Whether the CA certificate (the first of a PEM bundle) signed `certificate`. */
+function issuedBy(certificate: X509Certificate, caPem: Buffer): boolean {
+  const ca = new X509Certificate(caPem);
+  return certificate.checkIssued(ca) && certificate.verify(ca.publicKey);
+}
+
+/** The certificate a new connection to the pod's gRPC port gets, checked for the Service name. */
+async function servedBy(podName: string, ca: Buffer): Promise<X509Certificate> {
+  const serverName = securityOf(podName).tls?.serverName ?? "";
+  return servedCertificate(await provider.podAddress(podName), ca, serverName);
+}
+
+/** The fields of cert-manager's Certificate this test reads. */
+interface CertificateView {
+  spec: {
+    secretName: string;
+    dnsNames: string[];
+    issuerRef: { name: string; kind: string; group: string };
+  };
+}
+
+/** The serial of the certificate in a Secret's tls.crt. */
+async function secretSerial(name: string): Promise<string> {
+  return new X509Certificate(secretEntry(await secretData(provider, name), "tls.crt")).serialNumber;
+}
+
+/**
+ * Rotates the certificate in Secret `secret` with `rotate`, a Subscribe stream to `podName` open
+ * across it, and shows the rotation on the same broker process: new connections get the Secret's
+ * new certificate (still of `ca`), and the stream receives a message published after it. Resolves
+ * how long after `rotate` began the new certificate was first served.
+ */
+async function rotatedWithoutRestart(
+  podName: string,
+  secret: string,
+  ca: Buffer,
+  rotate: () => Promise<void>,
+): Promise<number> {
+  const pid = brokerPid(await pod(podName));
+  const before = await servedBy(podName, ca);
+  const subject = `rotation.${suffix}.${podName}`;
+  const received: string[] = [];
+  const abort = new AbortController();
+  const stream = withClient(podName, async (client) => {
+    const startId = await client.publish(subject, "before", { ttlSeconds: 60 });
+    for await (const message of client.subscribe(subject, { startId, signal: abort.signal })) {
+      received.push(message.body.toString());
+    }
+  });
+  await until(`the stream on ${podName} open`, () => received.includes("before"));
+  const started = Date.now();
+  await rotate();
+  const served = await until(
+    `${podName} serving a new certificate`,
+    async () => {
+      const now = await servedBy(podName, ca);
+      return now.serialNumber !== before.serialNumber ? now : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+  const ms = Date.now() - started;
+  await withClient(podName, (client) => client.publish(subject, "after", { ttlSeconds: 60 }));
+  await until(`the stream opened before the rotation receiving "after"`, () =>
+    received.includes("after"),
+  );
+  abort.abort();
+  await stream;
+  expect(received).toEqual(["before", "after"]);
+  expect(brokerPid(await pod(podName))).toBe(pid);
+  expect(served.serialNumber).toBe(await secretSerial(secret));
+  expect(issuedBy(served, ca)).toBe(true);
+  return ms;
+}
+
+type PlainUserSpec = Omit<z.input<typeof messageBrokerUserSpecSchema>, "broker">;
+
+/** Creates or changes a MessageBrokerUser of plain. */
+async function applyUser(name: string, spec: PlainUserSpec): Promise<void> {
+  await provider.kubectl(
+    ["apply", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "herald.dev/v1alpha1",
+      kind: "MessageBrokerUser",
+      metadata: { name, namespace: provider.namespace },
+      spec: { broker: "plain", ...spec },
+    }),
+  );
+}
+
+/** The token the operator generated for a user of plain, once its credentials Secret exists. */
+async function userToken(user: string): Promise<string> {
+  const token = await until(
+    `the credentials of ${user}`,
+    async () => (await getObject<V1Secret>(provider, "secret", `${user}-credentials`))?.data?.token,
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
+  return Buffer.from(token, "base64").toString("utf8");
+}
+
+/**
+ * A user naming a ServiceAccount: a token the API server mints for that account with the audience
+ * herald publishes within the user's permissions, and only there. The first such user also gives
+ * the brokers the API server as a token issuer, so plain-0 is awaited with those settings.
+ */
+async function serviceAccountUserPublishes(): Promise<void> {
+  await provider.kubectl(
+    ["apply", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "plain-app", namespace: provider.namespace },
+    }),
+  );
+  const before = await pod("plain-0");
+  await applyUser("plain-app", {
+    serviceAccount: "plain-app",
+    permissions: { publish: ["spec.sa.>"] },
+  });
+  const running = await until(
+    "plain-0 Ready with the API server as its token issuer",
+    async () => {
+      const now = await pod("plain-0");
+      const issuer = envVar(container(now), "HERALD_JWT_ISSUER");
+      return isReady(now) && issuer !== undefined ? now : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
+  const token = (
+    await provider.kubectl(["create", "token", "plain-app", "--audience", "herald"])
+  ).trim();
+  const address = await provider.podAddress("plain-0");
+  const app = { tls: securityOf("plain-0").tls, token };
+  await untilAccepted(address, app);
+  await withClientAt(address, app, async (client) => {
+    expect(await client.publish(`spec.sa.${suffix}`, "as a ServiceAccount")).toBeGreaterThan(0);
+    const denied = await grpcFailure(client.publish(`spec.other.${suffix}`, "beyond its user"));
+    expect(denied.code).toBe(status.PERMISSION_DENIED);
+    expect(denied.details).toBe(`plain-app may not publish "spec.other.${suffix}"`);
+  });
+  const restarted = running.metadata?.uid !== before.metadata?.uid;
+  process.stderr.write(
+    `spec-fields: the first ServiceAccount user ${restarted ? "replaced plain-0 (its pod template gained the token issuer)" : "reached plain-0 without a restart"}\n`,
+  );
 }
 
 async function withPostgres<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -480,6 +741,7 @@ const expandedFields = [
   "podTemplate",
   "service",
   "web",
+  "tls",
 ];
 
 const cases: FieldCase[] = [
@@ -1108,27 +1370,31 @@ const cases: FieldCase[] = [
   {
     field: "web.enabled",
     shows:
-      "the gateway on a pod's web port: a message POSTed there is read back over HTTP and gRPC, the NetworkPolicy admits the port; the default serves no gateway",
+      "the gateway on a pod's web port: a message POSTed there over HTTPS with a token is read back over HTTPS and gRPC, none without a token, the NetworkPolicy admits the port; the default serves no gateway",
     async check() {
       const subject = ownedSubject("web");
-      const gateway = `http://${await podIP("fields-0")}:8080/v1/subjects/${subject}/messages`;
-      const posted = await fetch(`${gateway}?ttl=60`, {
+      const fields = securityOf("fields-0");
+      const gateway = `https://${await podIP("fields-0")}:8080/v1/subjects/${subject}/messages`;
+      const posted = await gatewayRequest(`${gateway}?ttl=60`, fields, {
         method: "POST",
-        body: "over http",
-        signal: AbortSignal.timeout(5000),
+        body: "over https",
       });
       expect(posted.status).toBe(201);
-      const { id } = z.object({ id: z.number() }).parse(await posted.json());
-      const read = await fetch(`${gateway}/${id}`, { signal: AbortSignal.timeout(5000) });
-      expect(read.status).toBe(200);
-      expect(await read.text()).toBe("over http");
-      expect(await fetchOutcome("fields-0", subject, id)).toEqual({ ok: true, body: "over http" });
+      const { id } = z.object({ id: z.number() }).parse(JSON.parse(posted.body));
+      expect(await gatewayRequest(`${gateway}/${id}`, fields)).toEqual({
+        status: 200,
+        body: "over https",
+      });
+      // The gateway authenticates as the gRPC port does.
+      const anonymous = await gatewayRequest(`${gateway}/${id}`, { tls: fields.tls });
+      expect(anonymous.status).toBe(401);
+      expect(await fetchOutcome("fields-0", subject, id)).toEqual({ ok: true, body: "over https" });
       const webPort = (policy: V1NetworkPolicy) =>
         policy.spec?.ingress?.flatMap((rule) => rule.ports ?? []).filter((p) => p.port === "web");
       expect(webPort(await networkPolicy("fields"))).toEqual([{ protocol: "TCP", port: "web" }]);
 
-      const plainGateway = `http://${await podIP("plain-0")}:8080/v1/subjects/${subject}/messages/1`;
-      await expect(fetch(plainGateway, { signal: AbortSignal.timeout(5000) })).rejects.toThrow();
+      const plainGateway = `https://${await podIP("plain-0")}:8080/v1/subjects/${subject}/messages/1`;
+      await expect(gatewayRequest(plainGateway, securityOf("plain-0"))).rejects.toThrow();
       expect(webPort(await networkPolicy("plain"))).toEqual([]);
       expect(container(await pod("plain-0")).ports?.map((p) => p.name)).not.toContain("web");
       expect(await webEndpoint("plain")).toBeUndefined();
@@ -1137,15 +1403,153 @@ const cases: FieldCase[] = [
   {
     field: "web.service",
     shows:
-      "port 8081 on the client Service leads to the pods' web port, and status.endpoints.web is its URL; no web port by default",
+      "port 8081 on the client Service leads to the pods' web port, and status.endpoints.web is its https URL; no web port by default",
     async check() {
       const webPort = (svc: V1Service) => svc.spec?.ports?.find((p) => p.name === "web");
       expect(webPort(await service("fields"))).toMatchObject({ port: 8081, targetPort: "web" });
       expect(container(await pod("fields-0")).ports).toContainEqual(
         expect.objectContaining({ name: "web", containerPort: 8080 }),
       );
-      expect(await webEndpoint("fields")).toMatch(/^http:\/\/fields\.[^:]+\.svc\.[^:]+:8081$/);
+      // The gateway serves the brokers' TLS.
+      expect(await webEndpoint("fields")).toMatch(/^https:\/\/fields\.[^:]+\.svc\.[^:]+:8081$/);
       expect(webPort(await service("plain"))).toBeUndefined();
+    },
+  },
+  {
+    field: "tls.enabled",
+    shows:
+      "on by default: plain-0 serves its operator CA's certificate for the Service's name and refuses plaintext; a deleted certificate Secret is issued again and served without a restart while an open stream goes on",
+    timeoutMs: 120_000,
+    async check() {
+      expect((await securityStatus("plain"))?.tls).toBe("OperatorCA");
+      const ca = secretEntry(await secretData(provider, "plain-tls"), "ca.crt");
+      const served = await servedBy("plain-0", ca);
+      expect(issuedBy(served, ca)).toBe(true);
+      expect(served.serialNumber).toBe(await secretSerial("plain-tls"));
+      expect(served.subjectAltName?.split(", ")).toContain(`DNS:plain.${provider.namespace}.svc`);
+
+      const plaintext = new HeraldClient(await provider.podAddress("plain-0"), {
+        token: securityOf("plain-0").token,
+        callTimeoutMs: 5000,
+      });
+      try {
+        const refused = await grpcFailure(plaintext.publish(`plaintext.${suffix}`, "in clear"));
+        expect(refused.code).toBe(status.UNAVAILABLE);
+      } finally {
+        plaintext.close();
+      }
+
+      const ms = await rotatedWithoutRestart("plain-0", "plain-tls", ca, async () => {
+        await provider.kubectl(["delete", "secret", "plain-tls"]);
+      });
+      process.stderr.write(
+        `spec-fields: plain-0 served the re-issued certificate ${ms} ms after its Secret was deleted\n`,
+      );
+    },
+  },
+  {
+    field: "tls.secretName",
+    shows:
+      "both fields pods serve exactly the leaf of the Secret this test made, and members forward calls to each other with it; the operator issues none",
+    async check() {
+      expect((await securityStatus("fields"))?.tls).toBe("Secret");
+      for (const name of brokerPods.fields) {
+        const served = await servedBy(name, ownTls.ca.pem);
+        expect(served.serialNumber).toBe(ownTls.leaf.serial);
+      }
+      // fields-1 forwards a publish of a subject fields-0 owns over the members' mTLS.
+      const subject = ownedSubject("forwarded");
+      const id = await withClient("fields-1", (client) =>
+        client.publish(subject, "forwarded", { ttlSeconds: 60 }),
+      );
+      expect(await fetchOutcome("fields-0", subject, id)).toEqual({ ok: true, body: "forwarded" });
+      expect(await getObject(provider, "secret", "fields-tls")).toBeUndefined();
+      expect(await getObject(provider, "secret", "fields-ca")).toBeUndefined();
+    },
+  },
+  {
+    field: "tls.issuerRef",
+    shows:
+      "a Certificate naming the Issuer and the Service's names; issued-0 serves cert-manager's certificate, chained to the Issuer's CA, and a renewal is served without a restart while an open stream goes on",
+    timeoutMs: 120_000,
+    async check() {
+      expect((await securityStatus("issued"))?.tls).toBe("CertManager");
+      const { spec } = await mustGet<CertificateView>(
+        provider,
+        "certificates.cert-manager.io",
+        "issued-tls",
+      );
+      expect(spec.secretName).toBe("issued-tls");
+      expect(spec.issuerRef).toEqual({
+        name: caIssuer.name,
+        kind: "Issuer",
+        group: "cert-manager.io",
+      });
+      expect(spec.dnsNames).toEqual(
+        expect.arrayContaining([
+          `issued.${provider.namespace}.svc`,
+          `*.issued-headless.${provider.namespace}.svc`,
+        ]),
+      );
+      // The CA Certificate's own Secret holds the Issuer's signing certificate.
+      const issuerCa = secretEntry(await secretData(provider, caIssuer.name), "tls.crt");
+      const served = await servedBy("issued-0", issuerCa);
+      expect(issuedBy(served, issuerCa)).toBe(true);
+      expect(served.serialNumber).toBe(await secretSerial("issued-tls"));
+
+      const ms = await rotatedWithoutRestart("issued-0", "issued-tls", issuerCa, () =>
+        renewCertificate(cluster, provider.namespace, "issued-tls"),
+      );
+      process.stderr.write(
+        `spec-fields: issued-0 served the renewed certificate ${ms} ms after the renewal was requested\n`,
+      );
+    },
+  },
+  {
+    field: "auth",
+    shows:
+      "on by default: no token is UNAUTHENTICATED; a user's permissions are enforced, changed and revoked while the broker runs on; a ServiceAccount's token for the audience herald authenticates its user",
+    timeoutMs: 180_000,
+    async check() {
+      expect((await securityStatus("plain"))?.auth).toBe("Enabled");
+      const { tls } = securityOf("plain-0");
+      const address = await provider.podAddress("plain-0");
+      await withClientAt(address, { tls }, async (anonymous) => {
+        const refused = await grpcFailure(anonymous.publish(`spec.any.${suffix}`, "who?"));
+        expect(refused.code).toBe(status.UNAUTHENTICATED);
+      });
+      await withClient("plain-0", async (client) => {
+        expect(await client.publish(`spec.any.${suffix}`, "scenario")).toBeGreaterThan(0);
+      });
+
+      const pid = brokerPid(await pod("plain-0"));
+      const allowed = `spec.allowed.${suffix}`;
+      const other = `spec.other.${suffix}`;
+      await applyUser("plain-limited", { permissions: { publish: ["spec.allowed.>"] } });
+      const token = await userToken("plain-limited");
+      await untilAccepted(address, { tls, token });
+      await withClientAt(address, { tls, token }, async (limited) => {
+        expect(await limited.publish(allowed, "allowed")).toBeGreaterThan(0);
+        const denied = await grpcFailure(limited.publish(other, "not allowed"));
+        expect(denied.code).toBe(status.PERMISSION_DENIED);
+        expect(denied.details).toBe(`plain-limited may not publish "${other}"`);
+
+        await applyUser("plain-limited", {
+          permissions: { publish: ["spec.allowed.>", "spec.other.>"] },
+        });
+        await until("the widened permissions in force", () =>
+          limited.publish(other, "now allowed"),
+        );
+
+        await provider.kubectl(["delete", "messagebrokeruser", "plain-limited"]);
+        await until("the deleted user refused", async () => {
+          const revoked = await grpcFailure(limited.publish(allowed, "revoked"));
+          return revoked.code === status.UNAUTHENTICATED;
+        });
+      });
+      expect(brokerPid(await pod("plain-0"))).toBe(pid);
+
+      await serviceAccountUserPublishes();
     },
   },
 ];
@@ -1228,15 +1632,23 @@ describe("spec fields on running brokers", () => {
         value: priorityClass.value,
       }),
     );
+    ownTls = await createOwnTlsSecret();
+    caIssuer = await createCaIssuer(cluster, provider.namespace, "spec-fields-ca");
     for (const [name, spec] of [
       ["fields", fieldsSpec()],
       ["plain", plainSpec()],
+      ["issued", issuedSpec()],
       ["keep", keepSpec],
       ["drop", dropSpec],
     ] as const) {
       await provider.kubectl(["apply", "-f", "-"], manifest(name, spec));
     }
-    await Promise.all([readyBrokers("fields", 2), readyBrokers("plain", 1)]);
+    await Promise.all(
+      Object.entries(brokerPods).map(([name, pods]) => readyBrokers(name, pods.length)),
+    );
+    await Promise.all(
+      Object.entries(brokerPods).map(([name, pods]) => connectAsScenarioUser(name, pods)),
+    );
     // Both members adopted the same epoch before any subject is picked by owner.
     fieldsMembers = await until(
       "fields-0 serving a 2-member cluster",
@@ -1259,6 +1671,7 @@ describe("spec fields on running brokers", () => {
         .catch(() => "");
     }
     await receiver?.close();
+    if (ownTls) rmSync(ownTls.ca.dir, { recursive: true, force: true });
     await withCassandra((client) => client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`)).catch(
       () => undefined,
     );
