@@ -4,7 +4,8 @@
  * port serves (in-process-call.ts), so authentication, permissions, validation, retention,
  * forwarding to a subject's owner and metrics are those of gRPC. Failures answer the HTTP status
  * `toHttpFailure` (errors.ts) maps from the same typed errors, with a JSON body
- * `{"code", "message"}`.
+ * `{"code", "message"}`. It also serves the web console at `/` and the read-only JSON it shows
+ * (console-assets.ts, console-routes.ts).
  */
 import {
   createServer as createHttpServer,
@@ -40,8 +41,8 @@ import { isPattern } from "../../contract/subjects.ts";
 export interface WebGatewayOptions extends WebConfig {
   /** The Broker service as the gRPC port serves it. */
   readonly handlers: BrokerHandlers;
-  /** What the console's read-only routes show (console-routes.ts); undefined: they answer 404. */
-  readonly console: ConsoleSource | undefined;
+  /** What the console's read-only routes show (console-routes.ts). */
+  readonly console: ConsoleSource;
   /** The console's build (dist/console); undefined or not built: `/` answers 404. */
   readonly consoleDir: string | undefined;
   readonly maxMessageBytes: number;
@@ -140,9 +141,6 @@ export async function startWebGateway(options: WebGatewayOptions): Promise<WebGa
       case "cluster":
       case "subjects":
       case "groups": {
-        if (options.console === undefined) {
-          throw new GatewayRefusalError(404, `this gateway has no ${request.url ?? ""} route`);
-        }
         const body = await consoleRouteBody(route.kind, options.console, handlers, origin);
         return sendJson(response, 200, body, { ...headers, "cache-control": "no-store" });
       }
