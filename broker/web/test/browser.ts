@@ -13,8 +13,13 @@ export function launchChromium(): Promise<Browser> {
     executablePath: chromiumExecutable,
     headless: true,
     pipe: true,
-    // Root has no user namespace sandbox here; the pages are the console's own.
-    args: ["--no-sandbox", "--disable-dev-shm-usage", "--no-first-run"],
+    args: [
+      // Root has no user namespace sandbox here; the pages are the console's own.
+      "--no-sandbox",
+      // Beside puppeteer's own switches that stop background traffic: no host name resolves, so
+      // nothing but 127.0.0.1 is reached.
+      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    ],
     defaultViewport: { width: 1280, height: 860 },
   });
 }
