@@ -1,17 +1,37 @@
 /** The landing page: every subject the caller may read, with its last id, rate and retention. */
 import { html } from "htm/preact";
 import type { VNode } from "preact";
+import { useState } from "preact/hooks";
 import { href } from "../route.ts";
 import { SubjectsBody } from "../schemas.ts";
 import { RateChart } from "./rate-chart.ts";
 import { formatRate, formatSeconds, TableHead } from "./common.ts";
 import { polledPage } from "./polled-section.ts";
 
-/** Messages per second summed over the subjects, oldest second first; pure. */
-export const totalPerSecond = (body: SubjectsBody): number[] =>
+/** Messages per second of `chosen` (every subject when empty), oldest second first; pure. */
+export const perSecondOf = (body: SubjectsBody, chosen: string): number[] =>
   Array.from({ length: body.windowSeconds }, (_, index) =>
-    body.subjects.reduce((sum, subject) => sum + (subject.perSecond[index] ?? 0), 0),
+    body.subjects
+      .filter(({ subject }) => chosen === "" || subject === chosen)
+      .reduce((sum, subject) => sum + (subject.perSecond[index] ?? 0), 0),
   );
+
+/** The chart of the last minute, of every subject or of the one chosen. */
+function SubjectsChart({ body }: { body: SubjectsBody }): VNode {
+  const [chosen, setChosen] = useState("");
+  return html`<div class="facts">
+      <h3>Published, last ${body.windowSeconds} s</h3>
+      <select
+        id="chart-subject"
+        value=${chosen}
+        onChange=${(event: Event) => setChosen((event.currentTarget as HTMLSelectElement).value)}
+      >
+        <option value="">all subjects</option>
+        ${body.subjects.map(({ subject }) => html`<option value=${subject}>${subject}</option>`)}
+      </select>
+    </div>
+    <${RateChart} perSecond=${perSecondOf(body, chosen)} />`;
+}
 
 const counts = ["Last id", "Messages / s"];
 
@@ -54,8 +74,5 @@ export const Subjects = polledPage(
   "/v1/subjects",
   SubjectsBody,
   2000,
-  (body: SubjectsBody) =>
-    html`<h3>Published, all subjects, last ${body.windowSeconds} s</h3>
-      <${RateChart} perSecond=${totalPerSecond(body)} />
-      <${SubjectsTable} body=${body} />`,
+  (body: SubjectsBody) => html`<${SubjectsChart} body=${body} /> <${SubjectsTable} body=${body} />`,
 );
