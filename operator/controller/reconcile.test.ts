@@ -22,6 +22,8 @@ class FakeCluster implements CacheReader {
   reportedEpoch: number | undefined = undefined;
   /** Why a broker pod is not Ready, by name; a pod not listed is Ready. */
   readonly notReady = new Map<string, string>();
+  /** What a not-ready broker says about its store, if anything. */
+  storeUnavailable: string | undefined = undefined;
   clock = new Date("2026-01-01T00:00:00Z");
   readonly events: BrokerEvent[] = [];
   /** Optional kinds whose CRD is installed, by kind id. */
@@ -134,6 +136,7 @@ class FakeCluster implements CacheReader {
       writer: this.writer,
       events: this.recorder,
       epochs: (_namespace, names) => Promise.resolve(names.map(() => this.reportedEpoch)),
+      storeHealth: () => Promise.resolve(this.storeUnavailable),
       podReadiness: (_namespace, names) =>
         Promise.resolve(names.map((name) => this.notReady.get(name))),
       scalingStallAfterMs: 300_000,

@@ -26,9 +26,10 @@ import { renderContextFor, type RenderSettings } from "./render-context.ts";
 import { awaitsEpochs, planScaling, type ScalingInput, type ScalingPlan } from "../scaling/plan.ts";
 import { withScaling } from "../scaling/status.ts";
 import type { EpochReader } from "../scaling/epochs.ts";
+import type { StoreHealthReader } from "../status/store-health.ts";
 import { stallCheckDelayMs } from "../scaling/stall.ts";
 import { scalingStall, type StallDeps } from "./scaling-stall.ts";
-import { ports } from "../render/index.ts";
+import { brokerPodName, ports } from "../render/index.ts";
 import { transitionEvents } from "./transition-events.ts";
 import type { BrokerUsers } from "../users/sync.ts";
 
@@ -52,6 +53,8 @@ export interface ReconcilerDeps extends StallDeps {
   settings: RenderSettings;
   /** The membership epoch each broker pod reports, for scale-down (operator/scaling). */
   epochs: EpochReader;
+  /** What not-ready brokers say about their store, for StorageReady. */
+  storeHealth: StoreHealthReader;
   /** The MessageBrokerUsers of each broker: credentials, statuses, the auth file (operator/users). */
   users: BrokerUsers;
   log: Logger;
@@ -149,6 +152,11 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     ),
     membershipEpoch: ctx.membership.epoch,
     clusterDomain: ctx.clusterDomain,
+    storeUnavailable: await storeReport(
+      broker,
+      cache.child("apps/v1 StatefulSet", namespace, names.statefulSet),
+      deps,
+    ),
   });
   const scaling = plan.scaling && { ...plan.scaling, targetEpoch: ctx.membership.epoch };
   const status = withScaling(
@@ -244,6 +252,7 @@ function observe(
     scalingStall: string | undefined;
     membershipEpoch: number;
     clusterDomain: string;
+    storeUnavailable: string | undefined;
   },
 ): Observation {
   const names = childNames(broker);
@@ -264,7 +273,23 @@ function observe(
     scalingStall: seen.scalingStall,
     membershipEpoch: seen.membershipEpoch,
     clusterDomain: seen.clusterDomain,
+    storeUnavailable: seen.storeUnavailable,
   };
+}
+
+/** While some broker pods are not ready, what they say about a persistent store. */
+async function storeReport(
+  broker: MessageBroker,
+  statefulSet: KubernetesObject | undefined,
+  deps: ReconcilerDeps,
+): Promise<string | undefined> {
+  if (resolveStore(broker.spec.storage).type === "memory") return undefined;
+  const workload = observeStatefulSet(statefulSet);
+  if (!workload || workload.ready >= workload.current) return undefined;
+  const pods = Array.from({ length: workload.current }, (_, ordinal) =>
+    brokerPodName(broker, ordinal),
+  );
+  return deps.storeHealth(broker.metadata.namespace, pods, ports.http.port);
 }
 
 /** Writes status only when it differs from the cached one: a steady state writes nothing. */

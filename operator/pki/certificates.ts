@@ -24,14 +24,17 @@ const serialNumber = () => `01${randomBytes(15).toString("hex")}`;
 
 const day = 24 * 60 * 60 * 1000;
 
-async function privateKeyPem(key: CryptoKey): Promise<string> {
+/** WebCrypto's key type, named through the API itself: its global name depends on the typings. */
+type WebCryptoKey = Awaited<ReturnType<typeof subtle.importKey>>;
+
+async function privateKeyPem(key: WebCryptoKey): Promise<string> {
   const der = Buffer.from(await subtle.exportKey("pkcs8", key));
   return createPrivateKey({ key: der, format: "der", type: "pkcs8" })
     .export({ format: "pem", type: "pkcs8" })
     .toString();
 }
 
-async function signingKeyOf(pem: string): Promise<CryptoKey> {
+async function signingKeyOf(pem: string): Promise<WebCryptoKey> {
   const der = createPrivateKey(pem).export({ format: "der", type: "pkcs8" });
   return subtle.importKey("pkcs8", der, algorithm, false, ["sign"]);
 }

@@ -13,6 +13,8 @@ export interface Observation {
   serviceMonitorSkipped: boolean;
   /** tls.issuerRef while cert-manager's Certificate CRD is missing: the brokers have no certificate. */
   certificateSkipped: boolean;
+  /** A broker's report that it cannot reach its store, with the cause, if one reports it. */
+  storeUnavailable: string | undefined;
   /** Why this reconcile failed to apply or delete a child, if it did. */
   reconcileError: string | undefined;
   /** What a scale step has waited for past the stall threshold (operator/scaling/stall.ts), if one has. */

@@ -26,6 +26,7 @@ function observation(overrides: Partial<Observation> = {}): Observation {
     store: { kind: "memory" },
     serviceMonitorSkipped: false,
     certificateSkipped: false,
+    storeUnavailable: undefined,
     reconcileError: undefined,
     scalingStall: undefined,
     membershipEpoch: 1,
@@ -140,6 +141,21 @@ describe("computeStatus", () => {
     expect(condition(status, "Degraded")?.message).toContain(
       "servicemonitors.monitoring.coreos.com",
     );
+  });
+
+  test("an external store a broker cannot reach says why, in StorageReady", () => {
+    const cause = "orders-0: store unavailable: connect ECONNREFUSED 10.0.0.9:5432";
+    const status = computeStatus(
+      observation({ store: { kind: "external" }, storeUnavailable: cause }),
+      t0,
+    );
+    expect(condition(status, "StorageReady")).toMatchObject({
+      status: "False",
+      reason: "StoreUnavailable",
+      message: cause,
+    });
+    const memory = computeStatus(observation({ storeUnavailable: cause }), t0);
+    expect(condition(memory, "StorageReady")).toMatchObject({ status: "True" });
   });
 
   test("a managed store that is not ready holds Ready back", () => {

@@ -4,7 +4,11 @@ import type { Observation } from "./observation.ts";
 const state = conditionStates("StorageReady");
 
 /** StorageReady: the message store can take writes, as far as the operator can see. */
-export function storageReady({ store }: Observation): ConditionState {
+export function storageReady({ store, storeUnavailable }: Observation): ConditionState {
+  // Only the brokers see the store through their own network and credentials: their word wins.
+  if (store.kind !== "memory" && storeUnavailable !== undefined) {
+    return state("False", "StoreUnavailable", storeUnavailable);
+  }
   switch (store.kind) {
     case "memory":
       return state("True", "MemoryStore", "Messages live in the broker's memory.");
