@@ -42,8 +42,13 @@ describe("parseConsumeStart", () => {
     expect(() => parseConsumeStart({ ...start, ...change })).toThrow(message);
   });
 
-  it("takes a plain subject with empty tokens as a subject, not a pattern", () => {
-    expect(parseConsumeStart({ ...start, subject: "a..b" }).pattern).toBe("a..b");
+  it.each([
+    ["a..b", "subject has an empty token at byte 2"],
+    ["orders.", "subject has an empty token at byte 7"],
+    ["orders\u0000eu", "subject has the control character U+0000 at byte 6"],
+    ["s".repeat(256), "subject is 256 bytes; at most 255 allowed"],
+  ])("refuses the subject %j as Publish does", (subject, message) => {
+    expect(() => parseConsumeStart({ ...start, subject })).toThrow(message);
   });
 });
 

@@ -14,7 +14,7 @@ import { asBuffer } from "../api/wire.ts";
 import { InvalidArgumentError, toGrpcStatus } from "../errors.ts";
 import { authorize } from "../security/access-control.ts";
 import { type Admission, admit, callFailure } from "../server/broker-service.ts";
-import { maxSubjectBytes } from "../server/validation.ts";
+import { subjectProblem } from "../server/validation.ts";
 import {
   type AckRequest,
   type ConsumerGroups,
@@ -30,16 +30,10 @@ const maxInFlightLimit = 65_536;
 const maxAckWaitMs = 86_400_000;
 const maxDeliveriesLimit = 1000;
 
-const subjectOrPattern = z
-  .string()
-  .min(1, "subject must not be empty")
-  .refine((value) => Buffer.byteLength(value, "utf8") <= maxSubjectBytes, {
-    error: `subject is longer than ${maxSubjectBytes} bytes`,
-  })
-  .superRefine((value, context) => {
-    const problem = isPattern(value) ? patternProblem(value) : undefined;
-    if (problem !== undefined) context.addIssue({ code: "custom", message: problem });
-  });
+const subjectOrPattern = z.string().superRefine((value, context) => {
+  const problem = subjectProblem(value) ?? (isPattern(value) ? patternProblem(value) : undefined);
+  if (problem !== undefined) context.addIssue({ code: "custom", message: problem });
+});
 
 /** Zero takes the default; the bound keeps timers and memory finite. */
 const orDefault = (name: string, fallback: number, max: number) =>

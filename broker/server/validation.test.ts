@@ -55,6 +55,10 @@ describe("request validation", () => {
       Buffer.from([0x61, 0xff]).toString("utf8"),
       "subject is not valid UTF-8 (U+FFFD at byte 1)",
     ],
+    ["two dots in a row", "a..b", "subject has an empty token at byte 2"],
+    ["a leading dot", ".orders", "subject has an empty token at byte 0"],
+    ["a trailing dot", "日本.", "subject has an empty token at byte 7"],
+    ["a lone dot", ".", "subject has an empty token at byte 0"],
   ])("refuses a subject with %s on every request", (_, subject, message) => {
     const publish = { subject, body, expirationSeconds: 0 };
     expect(() => parsePublish(publish, 10)).toThrow(InvalidArgumentError);

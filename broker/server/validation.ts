@@ -12,6 +12,8 @@ export const maxSubjectBytes = 255;
 
 /** C0 controls, DEL and C1 controls: NUL breaks PostgreSQL text, and none of them shows in a log. */
 const controlCharacter = /\p{Cc}/u;
+/** The start of an empty token: a leading dot, a trailing dot or two dots in a row. */
+const emptyToken = /(?:^|\.)(?=\.|$)/;
 /** The decoder's stand-in for bytes that are not UTF-8: two byte strings would become one subject. */
 const replacementCharacter = "\uFFFD";
 
@@ -21,7 +23,8 @@ const codePoint = (character: string) =>
 
 /**
  * Why `value` cannot be a subject, or undefined: a subject is 1 to 255 bytes of valid UTF-8
- * without control characters (broker/README.md#subjects).
+ * without control characters, in dot-separated tokens none of which is empty
+ * (broker/README.md#subjects).
  */
 export function subjectProblem(value: string): string | undefined {
   if (value === "") return "subject must not be empty";
@@ -36,6 +39,10 @@ export function subjectProblem(value: string): string | undefined {
   const replaced = value.indexOf(replacementCharacter);
   if (replaced !== -1) {
     return `subject is not valid UTF-8 (U+FFFD at byte ${byteOffset(value, replaced)})`;
+  }
+  const empty = emptyToken.exec(value);
+  if (empty !== null) {
+    return `subject has an empty token at byte ${byteOffset(value, empty.index + empty[0].length)}`;
   }
   return undefined;
 }

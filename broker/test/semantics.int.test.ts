@@ -241,6 +241,38 @@ describe.each(cases)("broker semantics on the %s store over %s", (kind, _name, t
     );
   });
 
+  it("refuses a subject with an empty token on every call, before the store sees it", async () => {
+    const subject = uniqueSubject("tokens");
+    for (const [bad, byte] of [
+      [`${subject}..eu`, subject.length + 1],
+      [`.${subject}`, 0],
+      [`${subject}.`, subject.length + 1],
+    ] as const) {
+      const problem = new RegExp(`subject has an empty token at byte ${byte}$`);
+      await expectStatus(client.publish(bad, "x"), status.INVALID_ARGUMENT, problem);
+      await expectStatus(
+        client.publishBatch([
+          { subject, body: "fine" },
+          { subject: bad, body: "x" },
+        ]),
+        status.INVALID_ARGUMENT,
+        problem,
+      );
+      const publisher = client.publisher();
+      await expectStatus(publisher.publish(bad, "x"), status.INVALID_ARGUMENT, problem);
+      await publisher.close();
+      await expectStatus(client.fetch(bad, 1), status.INVALID_ARGUMENT, problem);
+      await expectStatus(collect(client, bad, 1).messages, status.INVALID_ARGUMENT, problem);
+      await expectStatus(
+        client.consume("tokens", bad, () => undefined),
+        status.INVALID_ARGUMENT,
+        problem,
+      );
+    }
+    // Nothing of the refused batch was stored: the subject's first id is still free.
+    expect(await client.publish(subject, "kept")).toBe(1);
+  });
+
   it("publishes a batch in one call, all in order", async () => {
     const a = uniqueSubject("batch.a");
     const b = uniqueSubject("batch.b");
