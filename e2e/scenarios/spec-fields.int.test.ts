@@ -1450,13 +1450,15 @@ const cases: FieldCase[] = [
   {
     field: "tls.secretName",
     shows:
-      "both fields pods serve exactly the leaf of the Secret this test made, and members forward calls to each other with it; the operator issues none",
+      "both fields pods serve exactly the leaf of the Secret this test made, users' credentials carry its CA, and members forward calls to each other with it; the operator issues none",
     async check() {
       expect((await securityStatus("fields"))?.tls).toBe("Secret");
       for (const name of brokerPods.fields) {
         const served = await servedBy(name, ownTls.ca.pem);
         expect(served.serialNumber).toBe(ownTls.leaf.serial);
       }
+      // Users' credentials carry the Secret's ca.crt as the CA to trust.
+      expect(securityOf("fields-0").tls?.ca).toEqual(ownTls.ca.pem);
       // fields-1 forwards a publish of a subject fields-0 owns over the members' mTLS.
       const subject = ownedSubject("forwarded");
       const id = await withClient("fields-1", (client) =>
