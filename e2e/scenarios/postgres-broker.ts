@@ -12,7 +12,7 @@ export interface BrokerView {
     readyReplicas?: number;
     membershipEpoch?: number;
     scaling?: { from: number; to: number; step: string };
-    conditions?: { type: string; status: string; reason: string }[];
+    conditions?: { type: string; status: string; reason: string; message?: string }[];
   };
 }
 
