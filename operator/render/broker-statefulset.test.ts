@@ -238,7 +238,7 @@ describe("renderBrokerStatefulSet", () => {
     expect(envNames(render(plaintextSpec)).filter((name) => /TLS|AUTH|JWT/.test(name))).toEqual([]);
   });
 
-  it("accepts the API server's ServiceAccount tokens once a user names a ServiceAccount", () => {
+  it("accepts the API server's ServiceAccount tokens once the operator knows the issuer", () => {
     const issuer = { issuer: "https://kubernetes.default.svc", jwks: "{}" };
     const withIssuer = render({}, contextFixture({ serviceAccountIssuer: issuer }));
     expect(env(withIssuer)).toEqual(

@@ -37,8 +37,9 @@ export interface RenderContext {
   /** The users of the auth file, from the broker's MessageBrokerUsers (operator/users). */
   authFile: AuthFile;
   /**
-   * The API server as a JWT issuer, when a MessageBrokerUser names a ServiceAccount: its issuer
-   * URL and current JWKS (JSON text), which the operator fetches and refreshes.
+   * The API server as a JWT issuer of ServiceAccount tokens: its issuer
+   * URL and current JWKS (JSON text), which the operator fetches and refreshes for every broker
+   * with authentication.
    */
   serviceAccountIssuer?: { issuer: string; jwks: string };
   /** PEM CA bundle clients trust for the brokers' certificate; undefined while TLS is off or pending. */

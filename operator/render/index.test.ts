@@ -102,7 +102,7 @@ describe("renderChildren", () => {
     ]);
   });
 
-  it("publishes the API server's keys once a user names a ServiceAccount", () => {
+  it("publishes the API server's keys once the operator knows the issuer", () => {
     const issuer = { issuer: "https://kubernetes.default.svc", jwks: '{"keys":[]}' };
     const children = render({}, contextFixture({ serviceAccountIssuer: issuer }));
     expect(children.find((child) => child.metadata?.name === "orders-jwks")).toMatchObject({

@@ -36,7 +36,7 @@ export type UsersRenderInputs = Pick<RenderContext, "authFile" | "serviceAccount
 export interface BrokerUsers {
   /**
    * Brings the broker's users in line (each token user's credentials Secret, every user's
-   * status) and returns its auth file and, when a user names a ServiceAccount, the issuer.
+   * status) and returns its auth file and, with authentication on, the API server's issuer.
    */
   renderInputs(
     broker: MessageBroker,
@@ -140,9 +140,10 @@ export function brokerUsers(deps: BrokerUsersDeps): BrokerUsers {
       const users = usersOf(namespace, name);
       const address = clientEndpoints(broker, deps.clusterDomain).grpc;
       const { enabled: authEnabled } = broker.spec.auth;
-      const wantsIssuer =
-        authEnabled && users.some((user) => user.spec.serviceAccount !== undefined);
-      const issuer = wantsIssuer ? await issuerOrProblem(deps) : undefined;
+      // Every broker with authentication trusts the issuer from the start, whether or not a user
+      // names a ServiceAccount yet: adding its settings later would change the pod template and
+      // restart the brokers, and a user's arrival should only be an auth-file reload.
+      const issuer = authEnabled ? await issuerOrProblem(deps) : undefined;
       // No watch announces rotated keys or an issuer back up: the broker is looked at again.
       if (issuer) {
         const delay = "value" in issuer ? issuerRefreshMs : issuerRetryMs;
