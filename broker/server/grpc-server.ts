@@ -12,6 +12,7 @@ import { BrokerService } from "../api/gen/broker.ts";
 import { type ClusterServer, ClusterService } from "../api/gen/cluster.ts";
 import { brokerFileDescriptorSet } from "../api/gen/broker-descriptor.ts";
 import type { BrokerHandlers } from "./broker-service.ts";
+import { decodePublishStreamFrame } from "./stream-frames.ts";
 
 export interface GrpcServerOptions {
   readonly service: BrokerHandlers;
@@ -32,10 +33,14 @@ const requestOverheadBytes = 64 * 1024;
 
 export const brokerServiceName = "broker.Broker";
 
-/** The generated definition, except that Subscribe writes MessageResponses already serialized by the hub. */
+/**
+ * The generated definition, except that Subscribe writes MessageResponses already serialized by the
+ * hub, and a PublishStream frame that does not decode is answered alone instead of ending the stream.
+ */
 const brokerServiceDefinition = {
   ...BrokerService,
   subscribe: { ...BrokerService.subscribe, responseSerialize: (frame: Buffer) => frame },
+  publishStream: { ...BrokerService.publishStream, requestDeserialize: decodePublishStreamFrame },
 };
 
 /** grpc.health.v1 statuses, NOT_SERVING until the store answers. */

@@ -17,8 +17,9 @@ import type {
   PublishStreamRequest,
   PublishStreamResponse,
 } from "../api/gen/broker.ts";
-import { ShuttingDownError, toGrpcStatus } from "../errors.ts";
+import { InvalidArgumentError, ShuttingDownError, toGrpcStatus } from "../errors.ts";
 import type { PublishInput } from "../publish/publisher.ts";
+import type { PublishStreamFrame } from "./stream-frames.ts";
 import { parsePublish, type Retention } from "./validation.ts";
 
 export type PublishStreamCall = ServerDuplexStream<PublishStreamRequest, PublishStreamResponse>;
@@ -106,7 +107,7 @@ export class PublishStreams {
     };
     this.#open.add(stream);
 
-    call.on("data", (request: PublishStreamRequest) => {
+    call.on("data", (request: PublishStreamFrame) => {
       const started = performance.now();
       const entry: (typeof queue)[number] = {
         response: undefined,
@@ -142,11 +143,16 @@ export class PublishStreams {
   }
 
   async #publishOne(
-    request: PublishStreamRequest,
+    request: PublishStreamFrame,
     route: PublishRoute,
   ): Promise<PublishStreamResponse> {
     const { sequence } = request;
     try {
+      if (request.undecodable !== undefined) {
+        throw new InvalidArgumentError(
+          `frame is not a PublishStreamRequest: ${request.undecodable}`,
+        );
+      }
       const id = await route(
         parsePublish(
           request.message ?? emptyRequest,

@@ -4,11 +4,12 @@
  */
 import type { IncomingHttpHeaders } from "node:http2";
 import { connect } from "node:http2";
-import { Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import { loadSync, type MethodDefinition } from "@grpc/proto-loader";
 import { protoPath as healthProtoPath } from "grpc-health-check";
 import { createRequire } from "node:module";
 import { z } from "zod";
+import { PublishStreamResponse } from "../api/gen/broker.ts";
 
 const require = createRequire(import.meta.url);
 const reflectionProtoPath =
@@ -120,4 +121,29 @@ export function sendRawFrame(target: ProbeTarget, path: string, payload: Buffer)
     stream.on("data", () => undefined);
     stream.end(Buffer.concat([header, payload]));
   }).finally(() => session.close());
+}
+
+/**
+ * Opens a PublishStream, writes each of `frames` as it is (bytes that need not decode), half-closes,
+ * and returns every response and the status the stream ended with.
+ */
+export function publishStreamFrames(
+  target: ProbeTarget,
+  frames: readonly Buffer[],
+): Promise<{ responses: PublishStreamResponse[]; code: number }> {
+  const { client, metadata } = probeClient(target);
+  return new Promise<{ responses: PublishStreamResponse[]; code: number }>((resolve) => {
+    const call = client.makeBidiStreamRequest(
+      "/broker.Broker/PublishStream",
+      (frame: Buffer) => frame,
+      (bytes: Buffer) => PublishStreamResponse.decode(bytes),
+      metadata,
+    );
+    const responses: PublishStreamResponse[] = [];
+    call.on("data", (response: PublishStreamResponse) => responses.push(response));
+    call.on("error", (err: ServiceError) => resolve({ responses, code: err.code }));
+    call.on("end", () => resolve({ responses, code: status.OK }));
+    for (const frame of frames) call.write(frame);
+    call.end();
+  }).finally(() => client.close());
 }

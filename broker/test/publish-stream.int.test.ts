@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { PublishStreamRequest } from "../api/gen/broker.ts";
 import type { HeraldClient } from "../client/herald-client.ts";
 import {
   collect,
@@ -14,7 +15,7 @@ import {
   range,
   SwitchableStore,
 } from "./expectations.ts";
-import { sendRawFrame } from "./grpc-probes.ts";
+import { publishStreamFrames } from "./grpc-probes.ts";
 import { defaultTestSettings, startTestBroker, type TestBroker, uniqueSubject } from "./harness.ts";
 import { brokerTestStores, storeKinds } from "./test-stores.ts";
 import { until } from "../../testing/until.ts";
@@ -130,16 +131,35 @@ describe.each(storeKinds)("PublishStream on the %s store", (kind) => {
     }).toEqual({ ok: 2, failed: 3 });
   });
 
-  it("ends the stream INTERNAL on a frame that is not a protobuf message, and stays up", async () => {
+  it("answers a frame that is not a protobuf message alone, acks the frames around it, and goes on", async () => {
+    const subject = uniqueSubject("stream.garbage");
+    const frame = (sequence: number, body: string) =>
+      Buffer.from(
+        PublishStreamRequest.encode({
+          sequence,
+          message: { subject, body: Buffer.from(body), expirationSeconds: 0, idempotencyKey: "" },
+        }).finish(),
+      );
     // Field 1 with wire type 7 does not exist in protobuf: the frame cannot be decoded.
     const garbage = Buffer.concat([Buffer.from([0x0f]), randomBytes(64)]);
-    expect(await sendRawFrame(broker.address, "/broker.Broker/PublishStream", garbage)).toBe(
-      status.INTERNAL,
-    );
-    const { outcomes } = await publishAll(client, [
-      { subject: uniqueSubject("stream.up"), body: "x" },
+    // Sequence 3 reads, then the same undecodable field.
+    const garbageAfterSequence = Buffer.concat([Buffer.from([0x08, 0x03, 0x0f]), randomBytes(8)]);
+    const { responses, code } = await publishStreamFrames(broker.address, [
+      frame(1, "before"),
+      garbage,
+      garbageAfterSequence,
+      frame(4, "after"),
     ]);
-    expect(outcomes.map(idOf)).toEqual([1]);
+    expect(status[code]).toBe("OK");
+    expect(responses.map(({ sequence, id, error }) => [sequence, id, error?.code])).toEqual([
+      [1, 1, undefined],
+      [0, 0, status.INVALID_ARGUMENT],
+      [3, 0, status.INVALID_ARGUMENT],
+      [4, 2, undefined],
+    ]);
+    expect(responses[1]?.error?.message).toMatch(/^frame is not a PublishStreamRequest: /);
+    expect((await client.fetch(subject, 1)).body.toString("utf8")).toBe("before");
+    expect((await client.fetch(subject, 2)).body.toString("utf8")).toBe("after");
   });
 
   it("stops reading at the in-flight bound while the store is slow, then completes", async () => {
