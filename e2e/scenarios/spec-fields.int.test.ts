@@ -45,6 +45,7 @@ import { checkEnvoyConfig } from "../../testing/envoy-check.ts";
 import { connect } from "../../testing/kube-cluster.ts";
 import { stateDir } from "../../testing/paths.ts";
 import { until } from "../../testing/until.ts";
+import { serviceMonitorCrdLock, takeSuiteLock } from "../../testing/suite-lock.ts";
 import { startLocalProvider } from "../providers/local.ts";
 import { clientOptionsFor, untilAccepted } from "./credentials.ts";
 import type { Provider } from "./provider.ts";
@@ -84,6 +85,7 @@ const brokerPods = {
 let provider: Provider;
 let receiver: OtlpReceiver;
 let crdWasInstalled = false;
+let releaseCrdLock: (() => Promise<void>) | undefined;
 /** The membership `fields-0` serves, for picking subjects that pod owns. */
 let fieldsMembers: ClusterView["members"];
 /** The CA and leaf certificate in `fields-own-tls`. */
@@ -1603,6 +1605,8 @@ test("every spec field has a case", () => {
 
 describe("spec fields on running brokers", () => {
   beforeAll(async () => {
+    // The ServiceMonitor cases need the CRD throughout; another file removes it to test its absence.
+    releaseCrdLock = await takeSuiteLock(serviceMonitorCrdLock);
     receiver = await OtlpReceiver.start();
     provider = await startLocalProvider(env);
     // Cluster-scoped: the CRD may be there already (other suites install and remove it).
@@ -1666,6 +1670,7 @@ describe("spec fields on running brokers", () => {
     await withCassandra((client) => client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`)).catch(
       () => undefined,
     );
+    await releaseCrdLock?.();
   }, 180_000);
 
   for (const { field, shows, unobservable, timeoutMs, check } of cases) {

@@ -10,12 +10,16 @@ import {
 import { waitUntilReconciling, type OperatorProcess } from "../test/operator-process.ts";
 import { read } from "../../testing/kube-cluster.ts";
 import { until } from "../../testing/until.ts";
+import { serviceMonitorCrdLock, takeSuiteLock } from "../../testing/suite-lock.ts";
 
 const env = inject("testEnv");
 let fixture: OperatorFixture;
 let operator: OperatorProcess;
+let releaseLock: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
+  // This file removes the CRD, which other files rely on while they run.
+  releaseLock = await takeSuiteLock(serviceMonitorCrdLock);
   fixture = await operatorFixture(env, "mb-monitor");
   await uninstallServiceMonitorCrd(fixture.cluster);
   operator = fixture.startOperator();
@@ -24,6 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fixture?.teardown();
   if (fixture) await uninstallServiceMonitorCrd(fixture.cluster);
+  await releaseLock?.();
 });
 
 const readServiceMonitor = () =>
