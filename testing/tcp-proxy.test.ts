@@ -60,3 +60,27 @@ test("cut refuses connections until restore, on the same port", async () => {
   cleanup.push(() => Promise.resolve(void back.destroy()));
   expect(await echo(back, "back")).toBe("back");
 });
+
+test("setLatency holds every chunk, both ways, in order, until set back to 0", async () => {
+  const proxy = await echoBehindProxy();
+  const socket = client(proxy.port);
+  cleanup.push(() => Promise.resolve(void socket.destroy()));
+  proxy.setLatency(150);
+  const started = performance.now();
+  let echoed = "";
+  const received = new Promise<void>((resolve) =>
+    socket.on("data", (chunk: Buffer) => {
+      echoed += chunk.toString();
+      if (echoed.length === 3) resolve();
+    }),
+  );
+  for (const text of ["a", "b", "c"]) socket.write(text);
+  await received;
+  expect(echoed).toBe("abc");
+  // A lower bound, not a timing goal: one wait on the way there and one on the way back.
+  expect(performance.now() - started).toBeGreaterThanOrEqual(2 * 150 - 5);
+
+  proxy.setLatency(0);
+  socket.removeAllListeners("data");
+  expect(await echo(socket, "fast")).toBe("fast");
+});

@@ -5,10 +5,13 @@
  */
 import net from "node:net";
 import { once } from "node:events";
+import { Transform } from "node:stream";
 
 interface Link {
   readonly client: net.Socket;
   upstream: net.Socket | undefined;
+  /** Between client and upstream, one per direction: where `setLatency` holds each chunk. */
+  delays: readonly [Transform, Transform] | undefined;
 }
 
 export class TcpProxy {
@@ -17,6 +20,7 @@ export class TcpProxy {
   #server: net.Server;
   #port = 0;
   #stalled = false;
+  #latencyMs = 0;
 
   private constructor(host: string, port: number) {
     this.#target = { host, port };
@@ -73,13 +77,21 @@ export class TcpProxy {
     for (const link of this.#links) this.#forward(link);
   }
 
+  /**
+   * A slow link (a slow disk behind the server, say): every chunk, either way, waits this long
+   * before it is passed on, one after the other, in order; 0 (the default) passes at once.
+   */
+  setLatency(ms: number): void {
+    this.#latencyMs = ms;
+  }
+
   async close(): Promise<void> {
     await this.cut();
   }
 
   #newServer(): net.Server {
     return net.createServer((client) => {
-      const link: Link = { client, upstream: undefined };
+      const link: Link = { client, upstream: undefined, delays: undefined };
       this.#links.add(link);
       client.on("error", () => this.#drop(link));
       client.on("close", () => this.#drop(link));
@@ -102,16 +114,32 @@ export class TcpProxy {
       upstream.on("error", () => this.#drop(link));
       upstream.on("close", () => this.#drop(link));
       link.upstream = upstream;
+      link.delays = [this.#delay(), this.#delay()];
+      link.delays[0].pipe(upstream);
+      link.delays[1].pipe(link.client);
     }
-    link.client.pipe(link.upstream);
-    link.upstream.pipe(link.client);
+    const [toUpstream, toClient] = link.delays ?? [];
+    if (toUpstream === undefined || toClient === undefined) throw new Error("link has no delays");
+    link.client.pipe(toUpstream);
+    link.upstream.pipe(toClient);
     link.client.resume();
     link.upstream.resume();
+  }
+
+  /** Passes chunks on after the latency of the moment (at once when it is 0). */
+  #delay(): Transform {
+    return new Transform({
+      transform: (chunk: Buffer, _encoding, passOn) => {
+        if (this.#latencyMs === 0) passOn(null, chunk);
+        else setTimeout(() => passOn(null, chunk), this.#latencyMs);
+      },
+    });
   }
 
   #drop(link: Link): void {
     if (!this.#links.delete(link)) return;
     link.client.resetAndDestroy();
     link.upstream?.resetAndDestroy();
+    for (const delay of link.delays ?? []) delay.destroy();
   }
 }

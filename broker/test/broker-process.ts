@@ -8,6 +8,7 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { z } from "zod";
+import type { TestEnv } from "../../testing/test-env.ts";
 
 const mainPath = join(import.meta.dirname, "..", "main.ts");
 
@@ -100,4 +101,30 @@ export async function httpStatus(broker: BrokerProcess, path: string): Promise<n
   } catch {
     return 0;
   }
+}
+
+export type PersistentKind = "postgres" | "cassandra";
+
+/** The store variables of a broker process on `namespace`, reaching the server on `port` (a proxy) if given. */
+export function brokerStoreEnv(
+  kind: PersistentKind,
+  env: TestEnv,
+  namespace: string,
+  port?: number,
+): Record<string, string> {
+  if (kind === "postgres") {
+    const url = new URL(env.postgres.url);
+    if (port !== undefined) url.port = String(port);
+    return {
+      HERALD_STORE: "postgres",
+      HERALD_POSTGRES_URL: url.toString(),
+      HERALD_POSTGRES_SCHEMA: namespace,
+    };
+  }
+  return {
+    HERALD_STORE: "cassandra",
+    HERALD_CASSANDRA_CONTACT_POINTS: `${env.cassandra.contactPoint}:${port ?? env.cassandra.port}`,
+    HERALD_CASSANDRA_LOCAL_DC: env.cassandra.localDataCenter,
+    HERALD_CASSANDRA_KEYSPACE: namespace,
+  };
 }

@@ -1,0 +1,85 @@
+/**
+ * The shape of every fault case: mixed load on the brokers, the fault once the load runs, more load
+ * once it ends, then the ledger check, the reported row and the assertions.
+ */
+import { until } from "../../../testing/until.ts";
+import { checkLedger } from "./ledger-check.ts";
+import { type MixedLoad, startMixedLoad } from "./mixed-load.ts";
+import { expectNoLossNoDuplicates, reportFault } from "./fault-result.ts";
+import { sampleRss } from "./rss-sampler.ts";
+
+export interface FaultCase {
+  /** The row's name in the table. */
+  readonly fault: string;
+  /** Where the load publishes (round robin). */
+  readonly addresses: readonly string[];
+  /** Where the check reads back once the fault is over. */
+  readonly checkAddress: string;
+  readonly subjects: readonly string[];
+  /** Broker processes to sample (they change as brokers restart). */
+  readonly pids: () => readonly (number | undefined)[];
+  /**
+   * Injects the fault while the load runs and resolves with when each round of it ended
+   * (performance.now()) and, when only some subjects suffer from it, those subjects. A round's
+   * recovery is the first acknowledgement (of those subjects) after its end; the row gives the longest.
+   */
+  readonly inject: (load: MixedLoad) => Promise<InjectedFault>;
+  /** Acknowledgements before the fault and after it (default 300). */
+  readonly ackedAround?: number;
+}
+
+export interface InjectedFault {
+  readonly endedAt: readonly number[];
+  readonly affected?: ReadonlySet<string>;
+}
+
+function longestRecovery(load: MixedLoad, fault: InjectedFault): number | undefined {
+  const each = fault.endedAt.map((end) => load.recoveryMs(end, fault.affected));
+  return each.includes(undefined) ? undefined : Math.max(...each.map(Number));
+}
+
+export async function runFaultCase(spec: FaultCase): Promise<void> {
+  const started = performance.now();
+  const ackedAround = spec.ackedAround ?? 300;
+  const rss = sampleRss(() => spec.pids().flatMap((pid) => (pid === undefined ? [] : [pid])));
+  const load = startMixedLoad({
+    addresses: spec.addresses,
+    subjects: spec.subjects,
+    keyPrefix: spec.fault.replace(/\W+/g, "-"),
+  });
+  let injected: InjectedFault;
+  try {
+    await until(
+      `${ackedAround} acknowledgements before the fault`,
+      () => load.acked.length >= ackedAround,
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    injected = await spec.inject(load);
+    const ackedAtEnd = load.acked.length;
+    await until(
+      `${ackedAround} acknowledgements after the fault`,
+      () =>
+        load.acked.length >= ackedAtEnd + ackedAround &&
+        longestRecovery(load, injected) !== undefined,
+      { timeoutMs: 30_000 },
+    );
+  } finally {
+    await load.stop();
+    await rss.stop();
+  }
+  const check = await checkLedger(spec.checkAddress, spec.subjects, load.acked);
+  await reportFault({
+    fault: spec.fault,
+    acked: check.acked,
+    lost: check.lost.length,
+    duplicated: check.duplicated,
+    recoveryMs: longestRecovery(load, injected),
+    peakRssMiB: rss.peakMiB,
+    retried: [...load.retriedCodes].sort(),
+    abandoned: load.abandoned,
+    wallMs: Math.round(performance.now() - started),
+  });
+  expectNoLossNoDuplicates(check, rss.peakMiB);
+}

@@ -1,0 +1,46 @@
+/**
+ * One result row per fault case: printed on stderr in a fixed format and appended as a JSON line to
+ * .herald/faults/results.jsonl, from which the fault table is gathered.
+ */
+import { appendFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { expect } from "vitest";
+import { stateDir } from "../../../testing/paths.ts";
+import type { LedgerCheck } from "./ledger-check.ts";
+
+/** A memory bound, not a goal: a broker under this load stays far below it. */
+export const rssCeilingMiB = 512;
+
+export interface FaultResult {
+  readonly fault: string;
+  readonly acked: number;
+  readonly lost: number;
+  readonly duplicated: number;
+  /** From the fault's end to the first acknowledged publish after it. */
+  readonly recoveryMs: number | undefined;
+  readonly peakRssMiB: number;
+  /** Failure codes the load saw and repeated. */
+  readonly retried: readonly string[];
+  readonly abandoned: number;
+  readonly wallMs: number;
+}
+
+export const resultsFile = join(stateDir, "faults", "results.jsonl");
+
+export async function reportFault(result: FaultResult): Promise<void> {
+  const recovery = result.recoveryMs === undefined ? "none" : `${result.recoveryMs} ms`;
+  process.stderr.write(
+    `fault result | ${result.fault} | acked ${result.acked} | lost ${result.lost} | duplicated ${result.duplicated} | recovery ${recovery} | peak RSS ${result.peakRssMiB} MiB | case ${result.wallMs} ms\n`,
+  );
+  await mkdir(join(stateDir, "faults"), { recursive: true });
+  await appendFile(resultsFile, `${JSON.stringify({ at: new Date().toISOString(), ...result })}\n`);
+}
+
+/** The assertions every case makes, after its row is reported. */
+export function expectNoLossNoDuplicates(check: LedgerCheck, peakRssMiB: number): void {
+  expect(check.acked).toBeGreaterThan(0);
+  expect(check.lost, "acknowledged messages not stored with their body").toEqual([]);
+  expect(check.duplicatedKeys, "idempotency keys stored more than once").toEqual([]);
+  expect(peakRssMiB).toBeGreaterThan(0);
+  expect(peakRssMiB).toBeLessThan(rssCeilingMiB);
+}

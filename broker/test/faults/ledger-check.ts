@@ -1,0 +1,56 @@
+/**
+ * The final check of a fault case: every subject read back from id 1, against the ledger of what was
+ * acknowledged. Lost: an acknowledged (id, body) not stored. Duplicated: a key stored more than once
+ * (the key opens each body, since a read answers no key).
+ */
+import { HeraldClient } from "../../client/herald-client.ts";
+import type { AckedMessage } from "./mixed-load.ts";
+
+export interface LedgerCheck {
+  readonly acked: number;
+  readonly lost: readonly AckedMessage[];
+  /** Stored copies beyond the first, per key. */
+  readonly duplicated: number;
+  /** Keys stored more than once, for the failure message. */
+  readonly duplicatedKeys: readonly string[];
+}
+
+const keyOf = (body: string) => body.slice(0, body.indexOf("|"));
+
+/** Every message stored on `subject` below the end marker it publishes now. */
+async function readBack(client: HeraldClient, subject: string): Promise<Map<number, string>> {
+  const endId = await client.publish(subject, "end of the check|");
+  const stored = new Map<number, string>();
+  const signal = AbortSignal.timeout(30_000);
+  for await (const message of client.subscribe(subject, { startId: 1, resume: true, signal })) {
+    if (message.id >= endId) return stored;
+    stored.set(message.id, message.body.toString("utf8"));
+  }
+  throw new Error(`read back of ${subject} ended before id ${endId} (${stored.size} read)`);
+}
+
+export async function checkLedger(
+  address: string,
+  subjects: readonly string[],
+  acked: readonly AckedMessage[],
+): Promise<LedgerCheck> {
+  const client = new HeraldClient(address, { callTimeoutMs: 10_000, publishAttempts: 10 });
+  try {
+    const lost: AckedMessage[] = [];
+    const copies = new Map<string, number>();
+    for (const subject of subjects) {
+      const stored = await readBack(client, subject);
+      for (const body of stored.values())
+        copies.set(keyOf(body), (copies.get(keyOf(body)) ?? 0) + 1);
+      for (const message of acked) {
+        if (message.subject === subject && stored.get(message.id) !== message.body)
+          lost.push(message);
+      }
+    }
+    const duplicatedKeys = [...copies].filter(([, count]) => count > 1).map(([key]) => key);
+    const duplicated = [...copies.values()].reduce((sum, count) => sum + count - 1, 0);
+    return { acked: acked.length, lost, duplicated, duplicatedKeys };
+  } finally {
+    client.close();
+  }
+}

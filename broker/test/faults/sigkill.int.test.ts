@@ -1,0 +1,59 @@
+/**
+ * Fault: the broker process SIGKILLed and restarted on the same ports and PostgreSQL schema, three
+ * times, under mixed unary and stream load with idempotency keys.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, describe, inject, it } from "vitest";
+import { until } from "../../../testing/until.ts";
+import { uniqueSubject } from "../harness.ts";
+import { brokerTestStores } from "../test-stores.ts";
+import { brokerStoreEnv } from "../broker-process.ts";
+import { type FaultBroker, startFaultBroker } from "./fault-brokers.ts";
+import { runFaultCase } from "./fault-case.ts";
+
+const env = inject("testEnv");
+const stores = brokerTestStores(env, "postgres", "herald_fault_kill");
+const brokers: FaultBroker[] = [];
+
+afterAll(async () => {
+  await Promise.all(brokers.map((broker) => broker.stop()));
+  await stores.drop();
+});
+
+describe("fault: SIGKILL loop", () => {
+  it(
+    "loses no acknowledged message and stores no key twice through 3 SIGKILL and restart rounds",
+    { timeout: 60_000 },
+    async () => {
+      const broker = await startFaultBroker(brokerStoreEnv("postgres", env, stores.namespace));
+      brokers.push(broker);
+      const subjects = Array.from({ length: 6 }, (_, n) => uniqueSubject(`fault.kill${n}`));
+      await runFaultCase({
+        fault: "SIGKILL loop (3 rounds, postgres)",
+        addresses: [broker.address],
+        checkAddress: broker.address,
+        subjects,
+        pids: () => [broker.pid],
+        inject: async (load) => {
+          const endedAt: number[] = [];
+          for (let round = 0; round < 3; round++) {
+            await broker.kill();
+            await broker.restart();
+            const restarted = performance.now();
+            endedAt.push(restarted);
+            // Busy again before the next kill, so each round kills a broker under load.
+            await until(
+              "an acknowledgement after the restart",
+              () => load.recoveryMs(restarted) !== undefined,
+              {
+                timeoutMs: 20_000,
+              },
+            );
+            await sleep(500);
+          }
+          return { endedAt };
+        },
+      });
+    },
+  );
+});
