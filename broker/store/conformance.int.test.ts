@@ -122,6 +122,20 @@ describe.each(storeBackends(env))("$name store", (backend) => {
     expect(plain(await store.get(b, 1, 0))).toEqual(plain(record(b, 1)));
   });
 
+  it("records the ids a write went past as skipped, and no id it stored", async () => {
+    const subject = freshSubject("skipped");
+    const other = freshSubject("skipped");
+    await store.appendBatch([record(subject, 1), record(subject, 2)]);
+    // The write of 3 and 4 failed after they were assigned; the next one stores 5 on.
+    await store.appendBatch([record(other, 1), record(subject, 5), record(subject, 6)]);
+    await store.appendBatch([record(subject, 7), record(subject, 9)]);
+    const skipped: number[] = [];
+    for (let id = 1; id <= 11; id += 1) if (await store.skipped(subject, id)) skipped.push(id);
+    expect(skipped).toEqual([3, 4, 8]);
+    expect(await store.skipped(other, 1)).toBe(false);
+    expect(await store.skipped(freshSubject("never"), 1)).toBe(false);
+  });
+
   it("never moves lastId back when a lower id lands later", async () => {
     const subject = freshSubject("reordered");
     await store.appendBatch([record(subject, 20)]);
@@ -149,6 +163,8 @@ describe.each(storeBackends(env))("$name store", (backend) => {
     );
     expect(await store.get(subject, 1, now)).toBeUndefined();
     expect(await store.lastId(subject)).toBe(3);
+    // Stored, then gone: not skipped, so Fetch says expired rather than unknown.
+    expect(await store.skipped(subject, 1)).toBe(false);
   });
 
   it("purges only what has expired", async () => {

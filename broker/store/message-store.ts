@@ -42,6 +42,12 @@ export interface MessageStore extends GroupStateStore {
   /** Highest id ever stored for the subject (expired or not); 0 when none. */
   lastId(subject: string): Promise<number>;
 
+  /**
+   * Whether a write went past `id` without storing it (the write meant to store it failed,
+   * skipped-ids.ts): such an id is unknown, never expired.
+   */
+  skipped(subject: string, id: number): Promise<boolean>;
+
   /** The id stored with `(subject, key)` if its duplicate window is still open at `nowMs`. */
   idempotentId(subject: string, key: string, nowMs: number): Promise<number | undefined>;
 

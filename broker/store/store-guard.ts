@@ -91,6 +91,10 @@ export class StoreGuard implements MessageStore {
     return this.#call("lastId", () => this.#store.lastId(subject));
   }
 
+  skipped(subject: string, id: number): Promise<boolean> {
+    return this.#call("skipped", () => this.#store.skipped(subject, id));
+  }
+
   idempotentId(subject: string, key: string, nowMs: number): Promise<number | undefined> {
     return this.#call("idempotentId", () => this.#store.idempotentId(subject, key, nowMs));
   }

@@ -100,6 +100,7 @@ export class SwitchableStore implements MessageStore {
   get = (subject: string, id: number, nowMs: number) =>
     this.#reach(() => this.#inner.get(subject, id, nowMs));
   lastId = (subject: string) => this.#reach(() => this.#inner.lastId(subject));
+  skipped = (subject: string, id: number) => this.#reach(() => this.#inner.skipped(subject, id));
   idempotentId = (subject: string, key: string, nowMs: number) =>
     this.#reach(() => this.#inner.idempotentId(subject, key, nowMs));
   range = (subject: string, fromId: number, limit: number, nowMs: number) =>

@@ -28,6 +28,7 @@ import {
   SubjectRowSchema,
 } from "./group-cql.ts";
 import { partitionChunks } from "./partitions.ts";
+import { skippedRuns } from "../skipped-ids.ts";
 import {
   CassandraStoreOptionsSchema,
   type CassandraStoreOptions,
@@ -119,13 +120,16 @@ class CassandraStore implements MessageStore {
 
   /**
    * Rows first, as one unlogged batch per partition chunk, then heads: a head
-   * never points past a row that failed to write.
+   * never points past a row that failed to write. The heads before the batch are
+   * read alongside the rows, and the ids the batch goes past are recorded as
+   * skipped before the heads move past them.
    */
   async appendBatch(records: readonly MessageRecord[]): Promise<void> {
     if (records.length === 0) return;
     const nowMs = Date.now();
-    await Promise.all(
-      partitionChunks(records).map((chunk) =>
+    const [headsBefore] = await Promise.all([
+      this.#heads(new Set(records.map((record) => record.subject))),
+      ...partitionChunks(records).map((chunk) =>
         this.#run("append", () =>
           this.#client.batch(
             chunk.map((record) => ({
@@ -135,6 +139,15 @@ class CassandraStore implements MessageStore {
             { logged: false },
           ),
         ),
+      ),
+    ]);
+    await Promise.all(
+      skippedRuns(records, (subject) => headsBefore.get(subject) ?? 0).map((run) =>
+        this.#execute("append", this.#cql.insertSkipped, [
+          run.subject,
+          BigInt(run.firstId),
+          BigInt(run.lastId),
+        ]),
       ),
     );
     // Keys only after their messages: a key without its message would answer
@@ -182,6 +195,19 @@ class CassandraStore implements MessageStore {
   async lastId(subject: string): Promise<number> {
     const row: unknown = (await this.#execute("lastId", this.#cql.lastId, [subject])).first();
     return row === null ? 0 : (LastIdRowSchema.parse(row).last_id ?? 0);
+  }
+
+  async skipped(subject: string, id: number): Promise<boolean> {
+    const row: unknown = (
+      await this.#execute("skipped", this.#cql.skipped, [subject, BigInt(id)])
+    ).first();
+    return row !== null && (LastIdRowSchema.parse(row).last_id ?? 0) >= id;
+  }
+
+  async #heads(subjects: ReadonlySet<string>): Promise<Map<string, number>> {
+    const subjectList = [...subjects];
+    const heads = await Promise.all(subjectList.map((subject) => this.lastId(subject)));
+    return new Map(subjectList.map((subject, index) => [subject, heads[index] ?? 0]));
   }
 
   /**

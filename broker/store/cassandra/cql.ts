@@ -10,6 +10,8 @@ export interface CassandraStatements {
   readonly getMessage: string;
   readonly rangeOfBucket: string;
   readonly lastId: string;
+  readonly insertSkipped: string;
+  readonly skipped: string;
   readonly insertIdempotencyKey: string;
   readonly idempotentId: string;
 }
@@ -21,6 +23,7 @@ export function cassandraStatements(
   const messages = `${keyspace}.messages`;
   const heads = `${keyspace}.subject_heads`;
   const dedup = `${keyspace}.idempotency_keys`;
+  const skipped = `${keyspace}.skipped_ids`;
   return {
     createKeyspace: `CREATE KEYSPACE IF NOT EXISTS ${keyspace}
       WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${replicationFactor}}`,
@@ -49,11 +52,19 @@ export function cassandraStatements(
         until_ms bigint,
         PRIMARY KEY ((subject, key))
       )`,
+      // Runs of ids a write went past (skipped-ids.ts), newest first: one row per failed write.
+      `CREATE TABLE IF NOT EXISTS ${skipped} (
+        subject text,
+        first_id bigint,
+        last_id bigint,
+        PRIMARY KEY (subject, first_id)
+      ) WITH CLUSTERING ORDER BY (first_id DESC)`,
     ],
     probeTables: [
       `SELECT id FROM ${messages} LIMIT 1`,
       `SELECT last_id FROM ${heads} LIMIT 1`,
       `SELECT id FROM ${dedup} LIMIT 1`,
+      `SELECT last_id FROM ${skipped} LIMIT 1`,
     ],
     // TTL 0 means "never expires".
     insertMessage: `INSERT INTO ${messages} (subject, bucket, id, body, expires_at_ms)
@@ -67,6 +78,9 @@ export function cassandraStatements(
     rangeOfBucket: `SELECT id, body, expires_at_ms FROM ${messages}
       WHERE subject = ? AND bucket = ? AND id >= ? LIMIT ?`,
     lastId: `SELECT last_id FROM ${heads} WHERE subject = ?`,
+    insertSkipped: `INSERT INTO ${skipped} (subject, first_id, last_id) VALUES (?, ?, ?)`,
+    // The run that starts at or below the id and nearest to it is the only one that can hold it.
+    skipped: `SELECT last_id FROM ${skipped} WHERE subject = ? AND first_id <= ? LIMIT 1`,
     insertIdempotencyKey: `INSERT INTO ${dedup} (subject, key, id, until_ms)
       VALUES (?, ?, ?, ?) USING TTL ?`,
     idempotentId: `SELECT id, until_ms FROM ${dedup} WHERE subject = ? AND key = ?`,

@@ -12,6 +12,7 @@ import {
   type GroupSettings,
 } from "../group-state.ts";
 import type { MessageRecord, MessageStore } from "../message-store.ts";
+import { type SkippedRun, skippedRuns } from "../skipped-ids.ts";
 
 export interface MemoryStoreOptions {
   readonly maxMessagesPerSubject: number;
@@ -55,6 +56,8 @@ export class MemoryStore implements MessageStore {
   readonly #maxPerSubject: number;
   readonly #logs = new Map<string, SubjectLog>();
   readonly #lastIds = new Map<string, number>();
+  /** Runs of ids that writes went past, per subject: one per failed write, so few. */
+  readonly #skipped = new Map<string, SkippedRun[]>();
   /** Per subject, per idempotency key: the id and when its window closes. */
   readonly #dedup = new Map<string, Map<string, { id: number; untilMs: number }>>();
   readonly #groups = new Map<string, GroupSettings>();
@@ -76,6 +79,9 @@ export class MemoryStore implements MessageStore {
 
   appendBatch(records: readonly MessageRecord[]): Promise<void> {
     return this.#whenOpen(() => {
+      for (const run of skippedRuns(records, (subject) => this.#lastIds.get(subject) ?? 0)) {
+        this.#skipped.set(run.subject, [...(this.#skipped.get(run.subject) ?? []), run]);
+      }
       for (const record of records) {
         let log = this.#logs.get(record.subject);
         if (log === undefined) {
@@ -110,6 +116,12 @@ export class MemoryStore implements MessageStore {
 
   lastId(subject: string): Promise<number> {
     return this.#whenOpen(() => this.#lastIds.get(subject) ?? 0);
+  }
+
+  skipped(subject: string, id: number): Promise<boolean> {
+    return this.#whenOpen(() =>
+      (this.#skipped.get(subject) ?? []).some((run) => run.firstId <= id && id <= run.lastId),
+    );
   }
 
   idempotentId(subject: string, key: string, nowMs: number): Promise<number | undefined> {

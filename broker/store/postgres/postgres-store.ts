@@ -125,6 +125,11 @@ class PostgresStore implements MessageStore {
     return row === undefined ? 0 : LastIdRowSchema.parse(row).last_id;
   }
 
+  async skipped(subject: string, id: number): Promise<boolean> {
+    const result = await this.#query("skipped", { ...this.#sql.skipped, values: [subject, id] });
+    return result.rows.length > 0;
+  }
+
   async idempotentId(subject: string, key: string, nowMs: number): Promise<number | undefined> {
     const result = await this.#query("idempotentId", {
       ...this.#sql.idempotentId,

@@ -11,6 +11,7 @@ export interface PostgresStatements {
   readonly get: pg.QueryConfig;
   readonly range: pg.QueryConfig;
   readonly lastId: pg.QueryConfig;
+  readonly skipped: pg.QueryConfig;
   readonly idempotentId: pg.QueryConfig;
   readonly purge: pg.QueryConfig;
   readonly purgeDedup: pg.QueryConfig;
@@ -20,6 +21,7 @@ export function postgresStatements(schema: string): PostgresStatements {
   const messages = `${pg.escapeIdentifier(schema)}.herald_messages`;
   const heads = `${pg.escapeIdentifier(schema)}.herald_subject_heads`;
   const dedup = `${pg.escapeIdentifier(schema)}.herald_idempotency_keys`;
+  const skipped = `${pg.escapeIdentifier(schema)}.herald_skipped_ids`;
   const live = "(expires_at IS NULL OR expires_at > $3)";
   return {
     migrations: [
@@ -47,6 +49,13 @@ export function postgresStatements(schema: string): PostgresStatements {
         PRIMARY KEY (subject, key)
       )`,
       `CREATE INDEX IF NOT EXISTS herald_idempotency_keys_until ON ${dedup} (until)`,
+      // Runs of ids a write went past (skipped-ids.ts): one row per failed write, never purged.
+      `CREATE TABLE IF NOT EXISTS ${skipped} (
+        subject text NOT NULL,
+        first_id bigint NOT NULL,
+        last_id bigint NOT NULL,
+        PRIMARY KEY (subject, first_id)
+      )`,
     ],
     // One statement, so rows and heads commit together. A row that already
     // exists can only come from a batch that was never acknowledged (a crash
@@ -54,7 +63,9 @@ export function postgresStatements(schema: string): PostgresStatements {
     // the old body would acknowledge a message that is not what was stored.
     // Heads are locked in subject order so concurrent batches cannot deadlock.
     // Idempotency keys commit in the same statement, so a key is never
-    // durable without its message, nor a message without its key.
+    // durable without its message, nor a message without its key. The ids
+    // the batch goes past (above the head before it, or between its own
+    // ids) are recorded as skipped from the heads as this statement found them.
     append: {
       name: "herald_append",
       text: `WITH batch AS (
@@ -70,6 +81,15 @@ export function postgresStatements(schema: string): PostgresStatements {
         INSERT INTO ${dedup} (subject, key, id, until)
         SELECT subject, key, id, until FROM batch WHERE key IS NOT NULL
         ON CONFLICT (subject, key) DO UPDATE SET id = excluded.id, until = excluded.until
+      ), skipped AS (
+        INSERT INTO ${skipped} (subject, first_id, last_id)
+        SELECT subject, previous + 1, id - 1 FROM (
+          SELECT b.subject, b.id, coalesce(
+            greatest(lag(b.id) OVER (PARTITION BY b.subject ORDER BY b.id), h.last_id), 0
+          ) AS previous
+          FROM batch b LEFT JOIN ${heads} h ON h.subject = b.subject
+        ) AS s WHERE id > previous + 1
+        ON CONFLICT (subject, first_id) DO NOTHING
       )
       INSERT INTO ${heads} AS h (subject, last_id)
       SELECT subject, max(id) FROM batch GROUP BY subject ORDER BY subject
@@ -89,6 +109,10 @@ export function postgresStatements(schema: string): PostgresStatements {
     lastId: {
       name: "herald_last_id",
       text: `SELECT last_id FROM ${heads} WHERE subject = $1`,
+    },
+    skipped: {
+      name: "herald_skipped",
+      text: `SELECT 1 FROM ${skipped} WHERE subject = $1 AND first_id <= $2 AND last_id >= $2 LIMIT 1`,
     },
     idempotentId: {
       name: "herald_idempotent_id",
