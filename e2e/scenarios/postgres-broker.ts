@@ -16,8 +16,15 @@ export interface BrokerView {
   };
 }
 
-export function postgresBrokerManifest(provider: Provider, name: string, replicas: number): string {
-  const { host, port, database, credentialsSecret } = provider.postgres;
+/** `at` points the brokers elsewhere than the provider's PostgreSQL (a store they cannot reach). */
+export function postgresBrokerManifest(
+  provider: Provider,
+  name: string,
+  replicas: number,
+  at: { host: string; port: number } = provider.postgres,
+): string {
+  const { database, credentialsSecret } = provider.postgres;
+  const { host, port } = at;
   return JSON.stringify({
     apiVersion: "herald.dev/v1alpha1",
     kind: "MessageBroker",

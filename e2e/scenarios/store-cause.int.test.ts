@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, inject, test } from "vitest";
 import { until } from "../../testing/until.ts";
 import { startLocalProvider } from "../providers/local.ts";
 import type { Provider } from "./provider.ts";
-import { readBroker } from "./postgres-broker.ts";
+import { postgresBrokerManifest, readBroker } from "./postgres-broker.ts";
 
 let provider: Provider;
 const name = "nostore";
@@ -20,29 +20,9 @@ afterAll(async () => {
 }, 120_000);
 
 test("StorageReady is False with the store's cause while the brokers cannot reach it", async () => {
-  const { database, credentialsSecret } = provider.postgres;
-  await provider.kubectl(
-    ["apply", "-f", "-"],
-    JSON.stringify({
-      apiVersion: "herald.dev/v1alpha1",
-      kind: "MessageBroker",
-      metadata: { name, namespace: provider.namespace },
-      spec: {
-        storage: {
-          type: "postgres",
-          postgres: {
-            // Nothing listens on port 1 of the loopback: every connect is refused.
-            external: {
-              host: "127.0.0.1",
-              port: 1,
-              database,
-              credentialsSecret: { name: credentialsSecret },
-            },
-          },
-        },
-      },
-    }),
-  );
+  // Nothing listens on port 1 of the loopback: every connect is refused.
+  const refusing = { host: "127.0.0.1", port: 1 };
+  await provider.kubectl(["apply", "-f", "-"], postgresBrokerManifest(provider, name, 1, refusing));
   const condition = await until(
     "StorageReady False with the cause",
     async () => {
