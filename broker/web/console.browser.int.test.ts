@@ -3,8 +3,10 @@
  * gateway serving the console built as `npm run build` builds it: signing in (a wrong token shows
  * the gateway's 401, not a blank page), publishing through the form and seeing the message in the
  * live tail, pause and resume from the last id, the subjects page with its last id, the groups page
- * after a Consume, and the cluster page with this member. Without authentication: signing in with
- * no token and a pattern tail that names each message's subject.
+ * after a Consume, a group's lag rising without members and falling once one acks, a publish
+ * outside the token's permissions refused with PERMISSION_DENIED, a bounded load test run by the
+ * broker, and the cluster page with this member. Without authentication: signing in with no token
+ * and a pattern tail that names each message's subject.
  */
 import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -15,9 +17,11 @@ import { tokenSecurity } from "./test/auth-file.ts";
 import {
   attributes,
   launchChromium,
+  replaceValue,
   signedIn,
   storedState,
   textOf,
+  waitForExactText,
   waitForText,
 } from "./test/browser.ts";
 import { buildTestConsole } from "./test/console-build.ts";
@@ -25,6 +29,8 @@ import { startTestGateway, type TestGateway } from "./test/web-client.ts";
 
 const token = "console-operator-token";
 const granted = ["console.>", "$DLQ.console-workers.>"];
+/** A token allowed `a.>` only. */
+const limitedToken = "console-limited-token";
 
 describe("web console in Chromium", () => {
   let broker: TestBroker;
@@ -39,6 +45,11 @@ describe("web console in Chromium", () => {
         name: "console-operator",
         token,
         permissions: { publish: granted, subscribe: granted, fetch: granted, consume: granted },
+      },
+      {
+        name: "console-limited",
+        token: limitedToken,
+        permissions: { publish: ["a.>"], subscribe: ["a.>"], fetch: ["a.>"], consume: ["a.>"] },
       },
     ]);
     broker = await startTestBroker(
@@ -153,6 +164,86 @@ describe("web console in Chromium", () => {
     await page.goto(`${gateway.url}/#/groups`);
     await waitForText(page, "#groups tbody tr", "console-workers");
     expect(await textOf(page, '#groups tr[data-group="console-workers"] .members')).toBe("1");
+    await page.close();
+  });
+
+  it("shows a group's lag rise while it has no member, and fall to 0 once a member acks", async () => {
+    const subject = uniqueSubject("console.lag");
+    const group = `console-lag-${subject.split(".").at(-1) ?? ""}`;
+    const row = `#groups tr[data-group="${group}"]`;
+    // The group is created by its first member, which leaves at once: nobody consumes.
+    const first = new AbortController();
+    const created = Promise.withResolvers<void>();
+    const left = client
+      .consume(group, subject, () => undefined, {
+        signal: first.signal,
+        onJoined: () => created.resolve(),
+      })
+      .catch(() => undefined);
+    await created.promise;
+    first.abort();
+    await left;
+
+    const page = await signedIn(browser, gateway.url, token);
+    await page.goto(`${gateway.url}/#/groups`);
+    await waitForExactText(page, `${row} .lag`, "0");
+    for (const body of ["one", "two"]) await publishViaApi(subject, body);
+    await waitForExactText(page, `${row} .lag`, "2");
+    for (const body of ["three", "four", "five"]) await publishViaApi(subject, body);
+    await waitForExactText(page, `${row} .lag`, "5");
+    expect(await textOf(page, `${row} .members`)).toBe("0");
+
+    const acked: number[] = [];
+    void client.consume(group, subject, (message) => void acked.push(message.id), {
+      signal: consumer.signal,
+    });
+    await waitForExactText(page, `${row} .lag`, "0");
+    await waitForExactText(page, `${row} .ack-pending`, "0");
+    expect(await textOf(page, `${row} .pending`)).toBe("0");
+    expect(acked.sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(await attributes(page, `${row} .dead-lettered a`, "href")).toEqual([
+      `#/tail/${encodeURIComponent(`$DLQ.${group}.>`)}`,
+    ]);
+    await page.close();
+  });
+
+  it("shows PERMISSION_DENIED for a publish outside the token's permissions, and lists only what it may read", async () => {
+    const allowed = uniqueSubject("a.console");
+    await publishViaApi(uniqueSubject("console.hidden"), "not for a.>");
+    const page = await signedIn(browser, gateway.url, limitedToken);
+    await page.goto(`${gateway.url}/#/publish/${encodeURIComponent("b.x")}`);
+    await page.type("#publish textarea[name=body]", "outside");
+    await page.click("#publish button[type=submit]");
+    const refusal = await waitForText(page, ".error strong", "PERMISSION_DENIED");
+    expect(refusal).toBe('403 PERMISSION_DENIED: console-limited may not publish "b.x"');
+
+    await replaceValue(page, "#publish input[name=subject]", allowed);
+    await page.click("#publish button[type=submit]");
+    await waitForText(page, "#published", allowed);
+    await page.goto(`${gateway.url}/#/subjects`);
+    await waitForText(page, "#subjects tbody tr", allowed);
+    const listed = await attributes(page, "#subjects tbody tr", "data-subject");
+    expect(listed.every((subject) => subject.startsWith("a."))).toBe(true);
+    await page.close();
+  });
+
+  it("runs a bounded load test and shows its throughput and latency", async () => {
+    const subject = uniqueSubject("console.load");
+    const page = await signedIn(browser, gateway.url, token);
+    await page.goto(`${gateway.url}/#/load/${encodeURIComponent(subject)}`);
+    await page.waitForSelector("#load input[name=ratePerSecond][max='500']");
+    await replaceValue(page, "#load input[name=ratePerSecond]", "20");
+    await replaceValue(page, "#load input[name=bodyBytes]", "64");
+    await replaceValue(page, "#load input[name=durationSeconds]", "2");
+    await page.click("#load button[type=submit]");
+    await page.waitForSelector('#load-status[data-status="done"]');
+    const summary = await textOf(page, "#load-summary");
+    expect(summary).toMatch(
+      /^published 40 in [\d.]+ s \(\d+ \/ s\), delivered 40 \(\d+ \/ s\); latency p50 /,
+    );
+    expect(await page.$$("#load-throughput canvas")).toHaveLength(1);
+    expect(await page.$$("#load-latency canvas")).toHaveLength(1);
+    expect((await broker.client().fetch(subject, 40)).body.length).toBe(64);
     await page.close();
   });
 

@@ -32,6 +32,8 @@ import { corsHeaders, preflightHeaders } from "./cors.ts";
 import { type GatewayTlsSettings, loadGatewayTls } from "./gateway-tls.ts";
 import { serveEventStream } from "./event-stream.ts";
 import { callUnary } from "./in-process-call.ts";
+import { loadLimits, parseLoadRequest } from "./load-request.ts";
+import { serveLoadRun } from "./load-route.ts";
 import { readBody } from "./request-body.ts";
 import { callOrigin, matchRoute, parseId, parseStart, parseTtl, type Route } from "./requests.ts";
 import { StreamSlots } from "./stream-slots.ts";
@@ -61,12 +63,17 @@ export interface WebGateway {
 
 /** Room for base64 (4/3) and the JSON around a publish frame's body. */
 const frameOverheadBytes = 64 * 1024;
+/** A load test's request is a few numbers and a subject. */
+const loadRequestMaxBytes = 4096;
 
 export async function startWebGateway(options: WebGatewayOptions): Promise<WebGateway> {
   const { handlers, logger, corsOrigins } = options;
   const slots = new StreamSlots(options.maxStreams);
   const responses = new Set<ServerResponse>();
   const consoleFile = await loadConsoleAssets(options.consoleDir);
+  const limits = loadLimits(options.maxMessageBytes);
+  // One load test at a time per gateway, whoever runs it.
+  let loadRunning = false;
 
   const sendJson = (
     response: ServerResponse,
@@ -143,6 +150,25 @@ export async function startWebGateway(options: WebGatewayOptions): Promise<WebGa
       case "groups": {
         const body = await consoleRouteBody(route.kind, options.console, handlers, origin);
         return sendJson(response, 200, body, { ...headers, "cache-control": "no-store" });
+      }
+      case "load-limits":
+        return sendJson(response, 200, limits, headers);
+      case "load": {
+        const load = parseLoadRequest(await readBody(request, loadRequestMaxBytes), limits);
+        if (loadRunning) {
+          throw new GatewayRefusalError(503, "a load test is running on this gateway; retry later");
+        }
+        const release = slots.acquire();
+        loadRunning = true;
+        let released = false;
+        const done = () => {
+          if (released) return;
+          released = true;
+          release();
+          loadRunning = false;
+        };
+        const fail = (err: unknown) => sendFailure(response, err, headers, route.kind);
+        return serveLoadRun(handlers, load, origin, response, headers, fail, done);
       }
       case "console": {
         const file = consoleFile(route.file);

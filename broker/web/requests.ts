@@ -19,6 +19,7 @@ export type Route =
   | { readonly kind: "events"; readonly subject: string }
   | { readonly kind: "ws" }
   | { readonly kind: "cluster" | "subjects" | "groups" }
+  | { readonly kind: "load" | "load-limits" }
   | { readonly kind: "console"; readonly file: string };
 
 const consoleFile = (file: string): Route => ({ kind: "console", file });
@@ -47,6 +48,8 @@ const routes: readonly {
   { pattern: /^\/v1\/cluster$/, method: "GET", route: () => ({ kind: "cluster" }) },
   { pattern: /^\/v1\/subjects$/, method: "GET", route: () => ({ kind: "subjects" }) },
   { pattern: /^\/v1\/groups$/, method: "GET", route: () => ({ kind: "groups" }) },
+  { pattern: /^\/v1\/load$/, method: "POST", route: () => ({ kind: "load" }) },
+  { pattern: /^\/v1\/load\/limits$/, method: "GET", route: () => ({ kind: "load-limits" }) },
   // The web console: its page at / and its bundles (console-assets.ts).
   { pattern: /^\/(?:index\.html)?$/, method: "GET", route: () => consoleFile("index.html") },
   {

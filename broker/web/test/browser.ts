@@ -74,3 +74,20 @@ export async function signedIn(browser: Browser, url: string, token: string): Pr
   await page.waitForSelector("#nav-subjects.active");
   return page;
 }
+
+/** Waits until the first element matching `selector` reads exactly `text`. */
+export async function waitForExactText(page: Page, selector: string, text: string): Promise<void> {
+  await page.waitForFunction(
+    `${elements(selector)}[0]?.textContent?.trim() === ${JSON.stringify(text)}`,
+    { timeout: waitMs },
+  );
+}
+
+/** Replaces what the input matching `selector` holds with `value`, as a user would. */
+export async function replaceValue(page: Page, selector: string, value: string): Promise<void> {
+  await page.focus(selector);
+  await page.keyboard.down("Control");
+  await page.keyboard.press("KeyA");
+  await page.keyboard.up("Control");
+  await page.keyboard.type(value);
+}

@@ -6,6 +6,7 @@ import { href, type Location, parseLocation, type View } from "./route.ts";
 import { forgetToken, readToken, saveToken } from "./session.ts";
 import { Cluster } from "./views/cluster.ts";
 import { Groups } from "./views/groups.ts";
+import { Load } from "./views/load.ts";
 import { Publish } from "./views/publish.ts";
 import { SignIn } from "./views/signin.ts";
 import { Subjects } from "./views/subjects.ts";
@@ -17,6 +18,7 @@ const navigation: readonly [View, string][] = [
   ["tail", "Live tail"],
   ["publish", "Publish"],
   ["groups", "Consumer groups"],
+  ["load", "Load test"],
 ];
 
 function page(location: Location, token: string): VNode {
@@ -30,6 +32,8 @@ function page(location: Location, token: string): VNode {
       return html`<${Publish} key=${subject} token=${token} subject=${subject} />`;
     case "groups":
       return html`<${Groups} token=${token} />`;
+    case "load":
+      return html`<${Load} key=${subject} token=${token} subject=${subject} />`;
     case "subjects":
     case "signin":
       return html`<${Subjects} token=${token} />`;

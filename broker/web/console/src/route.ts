@@ -1,5 +1,13 @@
 /** The console's views by URL fragment (`#/subjects`), so each has a link and survives a reload. */
-export const views = ["subjects", "cluster", "tail", "publish", "groups", "signin"] as const;
+export const views = [
+  "subjects",
+  "cluster",
+  "tail",
+  "publish",
+  "groups",
+  "load",
+  "signin",
+] as const;
 export type View = (typeof views)[number];
 
 export interface Location {

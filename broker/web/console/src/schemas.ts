@@ -57,3 +57,34 @@ export const GroupsBody = object({
 export type GroupsBody = Infer<typeof GroupsBody>;
 
 export const PublishedBody = object({ id: number() });
+
+export const LoadLimitsBody = object({
+  maxRatePerSecond: number(),
+  maxBodyBytes: number(),
+  maxDurationSeconds: number(),
+});
+export type LoadLimitsBody = Infer<typeof LoadLimitsBody>;
+
+const Latency = nullable(object({ p50: number(), p99: number(), max: number() }));
+
+/** One `progress` event of POST /v1/load: one second of the run. */
+export const LoadProgress = object({
+  second: number(),
+  published: number(),
+  delivered: number(),
+  publishedTotal: number(),
+  deliveredTotal: number(),
+  latencyMs: Latency,
+});
+export type LoadProgress = Infer<typeof LoadProgress>;
+
+/** The `done` event: the whole run. */
+export const LoadSummary = object({
+  published: number(),
+  delivered: number(),
+  seconds: number(),
+  publishedPerSecond: number(),
+  deliveredPerSecond: number(),
+  latencyMs: Latency,
+});
+export type LoadSummary = Infer<typeof LoadSummary>;

@@ -1,4 +1,7 @@
-/** Consumer groups (ListGroups): settings, members, pending, redeliveries and dead letters. */
+/**
+ * Consumer groups (ListGroups): settings, members, pending, lag, redeliveries and dead letters,
+ * which link to the live tail of the group's dead-letter subjects.
+ */
 import { html } from "htm/preact";
 import type { VNode } from "preact";
 import { href } from "../route.ts";
@@ -9,6 +12,9 @@ import { polledPage } from "./polled-section.ts";
 type Group = GroupsBody["groups"][number];
 
 const counts = ["Members", "Pending", "Ack pending", "Lag", "Redelivered", "Dead letters"];
+
+/** The dead-letter subjects of a group: `$DLQ.<group>.<subject>` (broker/README.md#consumer-groups). */
+export const dlqPattern = (group: string): string => `$DLQ.${group}.>`;
 
 /** One subject of a group in a line; pure. */
 export const describeSubject = (subject: Group["subjects"][number]): string =>
@@ -38,16 +44,16 @@ export function GroupsTable({ body }: { body: GroupsBody }): VNode {
               )}
             </td>
             <td class="number members">${group.members}</td>
-            <td class="number">${group.pending}</td>
-            <td class="number">${group.ackPending}</td>
-            <td class="number">${group.lag}</td>
-            <td class="number">${group.redelivered}</td>
-            <td class="number">
-              ${
-                group.deadLettered > 0
-                  ? html`<a href=${href("tail", `$DLQ.${group.group}.>`)}>${group.deadLettered}</a>`
-                  : "0"
-              }
+            <td class="number pending">${group.pending}</td>
+            <td class="number ack-pending">${group.ackPending}</td>
+            <td class=${`number lag${group.lag > 0 ? " warn" : ""}`}>${group.lag}</td>
+            <td class="number redelivered">${group.redelivered}</td>
+            <td class=${`number dead-lettered${group.deadLettered > 0 ? " warn" : ""}`}>
+              <a
+                href=${href("tail", dlqPattern(group.group))}
+                title=${`tail ${dlqPattern(group.group)}`}
+                >${group.deadLettered}</a
+              >
             </td>
             <td class="small">${describeSettings(group)}</td>
           </tr>`,
