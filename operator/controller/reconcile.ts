@@ -140,6 +140,11 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     log: log.child({ broker: key }),
   });
 
+  const store = await storeReport(
+    broker,
+    cache.child("apps/v1 StatefulSet", namespace, names.statefulSet),
+    deps,
+  );
   const observation = observe(broker, {
     statefulSet: (statefulSetName) =>
       cache.child("apps/v1 StatefulSet", namespace, statefulSetName),
@@ -152,11 +157,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     ),
     membershipEpoch: ctx.membership.epoch,
     clusterDomain: ctx.clusterDomain,
-    storeUnavailable: await storeReport(
-      broker,
-      cache.child("apps/v1 StatefulSet", namespace, names.statefulSet),
-      deps,
-    ),
+    storeUnavailable: store.cause,
   });
   const scaling = plan.scaling && { ...plan.scaling, targetEpoch: ctx.membership.epoch };
   const status = withScaling(
@@ -183,6 +184,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const delays = [
     plan.scaling && stallCheckDelayMs(plan.scaling, now, deps.scalingStallAfterMs),
     ctx.operatorPki && renewalDelayMs(ctx.operatorPki.renewAt, Date.parse(now)),
+    store.waiting ? storeReportPollMs : undefined,
   ].filter((delay) => delay !== undefined);
   return delays.length === 0 ? {} : { requeueAfterMs: Math.min(...delays) };
 }
@@ -277,19 +279,28 @@ function observe(
   };
 }
 
-/** While some broker pods are not ready, what they say about a persistent store. */
+/** How often not-ready brokers are asked about their store: no watch reports what they say. */
+const storeReportPollMs = 5000;
+
+/**
+ * While some broker pods are not ready on a persistent store, what they say about it; `waiting`
+ * brings the reconcile back to ask again, since a broker learns the cause only when a connect fails.
+ */
 async function storeReport(
   broker: MessageBroker,
   statefulSet: KubernetesObject | undefined,
   deps: ReconcilerDeps,
-): Promise<string | undefined> {
-  if (resolveStore(broker.spec.storage).type === "memory") return undefined;
+): Promise<{ cause: string | undefined; waiting: boolean }> {
   const workload = observeStatefulSet(statefulSet);
-  if (!workload || workload.ready >= workload.current) return undefined;
+  const persistent = resolveStore(broker.spec.storage).type !== "memory";
+  if (!persistent || !workload || workload.ready >= workload.current) {
+    return { cause: undefined, waiting: false };
+  }
   const pods = Array.from({ length: workload.current }, (_, ordinal) =>
     brokerPodName(broker, ordinal),
   );
-  return deps.storeHealth(broker.metadata.namespace, pods, ports.http.port);
+  const cause = await deps.storeHealth(broker.metadata.namespace, pods, ports.http.port);
+  return { cause, waiting: true };
 }
 
 /** Writes status only when it differs from the cached one: a steady state writes nothing. */
