@@ -1,7 +1,8 @@
 /**
  * `npm run console:screenshots`: PNGs of each web console view in docs/images/console-*.png, taken
  * with the Chromium the browser tests drive, from an in-process broker (memory store, a token
- * required) on 127.0.0.1 that a few publishers and consumer groups keep busy for a few seconds.
+ * required) on 127.0.0.1 that a few publishers and consumer groups keep busy for a few seconds,
+ * and a load test run from the load view.
  */
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -10,7 +11,7 @@ import { repoRoot } from "../../../testing/paths.ts";
 import { MemoryStore } from "../../store/memory/memory-store.ts";
 import { startTestBroker } from "../../test/harness.ts";
 import { tokenSecurity } from "./auth-file.ts";
-import { launchChromium, signedIn, waitForText } from "./browser.ts";
+import { launchChromium, replaceValue, signedIn, waitForText } from "./browser.ts";
 import { buildTestConsole } from "./console-build.ts";
 import { startTestGateway } from "./web-client.ts";
 
@@ -56,6 +57,18 @@ try {
     },
     { signal: consumers.signal, maxDeliveries: 3 },
   );
+  // Audit-export joins once and leaves: its lag grows with every audit message.
+  const leaving = new AbortController();
+  const joined = Promise.withResolvers<void>();
+  const left = client
+    .consume("audit-export", "audit.>", () => undefined, {
+      signal: leaving.signal,
+      onJoined: () => joined.resolve(),
+    })
+    .catch(() => undefined);
+  await joined.promise;
+  leaving.abort();
+  await left;
   const tail = await signedIn(browser, gateway.url, token);
   await tail.goto(`${gateway.url}/#/tail/${encodeURIComponent("orders.>")}`);
   await tail.click("#tail button[type=submit]");
@@ -89,12 +102,21 @@ try {
   await shoot(page, "cluster");
   await page.goto(`${gateway.url}/#/groups`);
   await waitForText(page, "#groups tbody tr", "fraud-check");
+  await waitForText(page, "#groups tbody tr", "audit-export");
   await shoot(page, "groups");
   await page.goto(`${gateway.url}/#/publish/orders.eu`);
   await page.type("#publish textarea[name=body]", '{"order":4711,"total":99.5}');
   await page.click("#publish button[type=submit]");
   await waitForText(page, "#published", "Published");
   await shoot(page, "publish");
+
+  await page.goto(`${gateway.url}/#/load/loadtest.demo`);
+  await page.waitForSelector("#load input[name=ratePerSecond]");
+  await replaceValue(page, "#load input[name=ratePerSecond]", "300");
+  await replaceValue(page, "#load input[name=durationSeconds]", "8");
+  await page.click("#load button[type=submit]");
+  await page.waitForSelector('#load-status[data-status="done"]', { timeout: 30_000 });
+  await shoot(page, "load");
 
   const signIn = await browser.newPage();
   await signIn.goto(`${gateway.url}/#/signin`);

@@ -7,7 +7,7 @@ import { type Series, SeriesChart } from "./series-chart.ts";
 
 const throughputSeries: readonly Series[] = [
   { label: "published / s", color: "#2563eb" },
-  { label: "delivered / s", color: "#15803d" },
+  { label: "delivered / s", color: "#15803d", dashed: true },
 ];
 const latencySeries: readonly Series[] = [
   { label: "p50 ms", color: "#7c3aed" },

@@ -147,7 +147,7 @@ export function Load({ token, subject }: { token: string; subject: string }): VN
     <h2>Load test</h2>
     <p class="muted">
       The broker publishes to the subject at the rate for the duration and subscribes to it, timing
-      each message from publish to delivery. The token needs <code>publish</code> and
+      each message from publish to delivery. The token needs <code>publish</code> and${" "}
       <code>subscribe</code> on the subject; the gateway caps the rate, the body and the duration,
       and runs one test at a time.
     </p>

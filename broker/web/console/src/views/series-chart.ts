@@ -7,17 +7,27 @@ import uPlot from "uplot";
 export interface Series {
   readonly label: string;
   readonly color: string;
+  /** Dashed, so that a series drawn over another one equal to it still shows. */
+  readonly dashed?: boolean;
 }
 
 const options = (width: number, unit: string, series: readonly Series[]): uPlot.Options => ({
   width,
   height: 200,
   cursor: { show: false },
+  // Without a cursor the legend names the series only.
+  legend: { live: false },
   scales: { x: { time: false } },
   axes: [{ label: "second of the run" }, { label: unit }],
   series: [
     {},
-    ...series.map(({ label, color }) => ({ label, stroke: color, width: 2, spanGaps: false })),
+    ...series.map(({ label, color, dashed }) => ({
+      label,
+      stroke: color,
+      width: 2,
+      spanGaps: false,
+      ...(dashed === true ? { dash: [6, 4] } : {}),
+    })),
   ],
 });
 
