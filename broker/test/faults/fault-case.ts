@@ -5,7 +5,7 @@
 import { until } from "../../../testing/until.ts";
 import { checkLedger } from "./ledger-check.ts";
 import { type MixedLoad, startMixedLoad } from "./mixed-load.ts";
-import { expectNoLossNoDuplicates, reportFault } from "./fault-result.ts";
+import { expectNoLossNoDuplicates, type FaultResult, reportFault } from "./fault-result.ts";
 import { sampleRss } from "./rss-sampler.ts";
 
 export interface FaultCase {
@@ -33,12 +33,14 @@ export interface InjectedFault {
   readonly affected?: ReadonlySet<string>;
 }
 
-function longestRecovery(load: MixedLoad, fault: InjectedFault): number | undefined {
+/** Each round's recovery; undefined while one has none yet. */
+function recoveries(load: MixedLoad, fault: InjectedFault): number[] | undefined {
   const each = fault.endedAt.map((end) => load.recoveryMs(end, fault.affected));
-  return each.includes(undefined) ? undefined : Math.max(...each.map(Number));
+  return each.every((ms) => ms !== undefined) ? each : undefined;
 }
 
-export async function runFaultCase(spec: FaultCase): Promise<void> {
+/** Resolves with the reported row, once every assertion passed. */
+export async function runFaultCase(spec: FaultCase): Promise<FaultResult> {
   const started = performance.now();
   const ackedAround = spec.ackedAround ?? 300;
   const rss = sampleRss(() => spec.pids().flatMap((pid) => (pid === undefined ? [] : [pid])));
@@ -61,8 +63,7 @@ export async function runFaultCase(spec: FaultCase): Promise<void> {
     await until(
       `${ackedAround} acknowledgements after the fault`,
       () =>
-        load.acked.length >= ackedAtEnd + ackedAround &&
-        longestRecovery(load, injected) !== undefined,
+        load.acked.length >= ackedAtEnd + ackedAround && recoveries(load, injected) !== undefined,
       { timeoutMs: 30_000 },
     );
   } finally {
@@ -70,16 +71,18 @@ export async function runFaultCase(spec: FaultCase): Promise<void> {
     await rss.stop();
   }
   const check = await checkLedger(spec.checkAddress, spec.subjects, load.acked);
-  await reportFault({
+  const result: FaultResult = {
     fault: spec.fault,
     acked: check.acked,
     lost: check.lost.length,
     duplicated: check.duplicated,
-    recoveryMs: longestRecovery(load, injected),
+    recoveriesMs: recoveries(load, injected) ?? [],
     peakRssMiB: rss.peakMiB,
     retried: [...load.retriedCodes].sort(),
     abandoned: load.abandoned,
     wallMs: Math.round(performance.now() - started),
-  });
+  };
+  await reportFault(result);
   expectNoLossNoDuplicates(check, rss.peakMiB);
+  return result;
 }

@@ -16,8 +16,8 @@ export interface FaultResult {
   readonly acked: number;
   readonly lost: number;
   readonly duplicated: number;
-  /** From the fault's end to the first acknowledged publish after it. */
-  readonly recoveryMs: number | undefined;
+  /** Per round of the fault: from its end to the first acknowledged publish after it. */
+  readonly recoveriesMs: readonly number[];
   readonly peakRssMiB: number;
   /** Failure codes the load saw and repeated. */
   readonly retried: readonly string[];
@@ -28,9 +28,12 @@ export interface FaultResult {
 export const resultsFile = join(stateDir, "faults", "results.jsonl");
 
 export async function reportFault(result: FaultResult): Promise<void> {
-  const recovery = result.recoveryMs === undefined ? "none" : `${result.recoveryMs} ms`;
+  const recovery =
+    result.recoveriesMs.length === 0 ? "none" : `${Math.max(...result.recoveriesMs)} ms`;
+  const rounds =
+    result.recoveriesMs.length > 1 ? ` (rounds ${result.recoveriesMs.join(", ")} ms)` : "";
   process.stderr.write(
-    `fault result | ${result.fault} | acked ${result.acked} | lost ${result.lost} | duplicated ${result.duplicated} | recovery ${recovery} | peak RSS ${result.peakRssMiB} MiB | case ${result.wallMs} ms\n`,
+    `fault result | ${result.fault} | acked ${result.acked} | lost ${result.lost} | duplicated ${result.duplicated} | recovery ${recovery}${rounds} | peak RSS ${result.peakRssMiB} MiB | case ${result.wallMs} ms\n`,
   );
   await mkdir(join(stateDir, "faults"), { recursive: true });
   await appendFile(resultsFile, `${JSON.stringify({ at: new Date().toISOString(), ...result })}\n`);

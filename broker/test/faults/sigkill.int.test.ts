@@ -3,7 +3,7 @@
  * times, under mixed unary and stream load with idempotency keys.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, describe, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { until } from "../../../testing/until.ts";
 import { uniqueSubject } from "../harness.ts";
 import { brokerTestStores } from "../test-stores.ts";
@@ -28,7 +28,7 @@ describe("fault: SIGKILL loop", () => {
       const broker = await startFaultBroker(brokerStoreEnv("postgres", env, stores.namespace));
       brokers.push(broker);
       const subjects = Array.from({ length: 6 }, (_, n) => uniqueSubject(`fault.kill${n}`));
-      await runFaultCase({
+      const result = await runFaultCase({
         fault: "SIGKILL loop (3 rounds, postgres)",
         addresses: [broker.address],
         checkAddress: broker.address,
@@ -38,9 +38,10 @@ describe("fault: SIGKILL loop", () => {
           const endedAt: number[] = [];
           for (let round = 0; round < 3; round++) {
             await broker.kill();
-            await broker.restart();
+            // The restart ends the fault: recovery counts the broker's startup and the clients' reconnection.
             const restarted = performance.now();
             endedAt.push(restarted);
+            await broker.restart();
             // Busy again before the next kill, so each round kills a broker under load.
             await until(
               "an acknowledgement after the restart",
@@ -54,6 +55,8 @@ describe("fault: SIGKILL loop", () => {
           return { endedAt };
         },
       });
+      // The fault was felt: the load saw calls fail and repeated them.
+      expect(result.retried).toContain("UNAVAILABLE");
     },
   );
 });

@@ -5,7 +5,7 @@
  * open connections reset, new ones refused) instead.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, describe, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { TcpProxy } from "../../../testing/tcp-proxy.ts";
 import { uniqueSubject } from "../harness.ts";
 import { brokerStoreEnv, type PersistentKind } from "../broker-process.ts";
@@ -45,7 +45,7 @@ describe.each<PersistentKind>(["postgres", "cassandra"])("fault: store outage on
         HERALD_STORE_TIMEOUT_MS: "1000",
       });
       cleanup.push(() => broker.stop());
-      await runFaultCase({
+      const result = await runFaultCase({
         fault: `store ${outage} 4 s (${kind})`,
         addresses: [broker.address],
         checkAddress: broker.address,
@@ -58,6 +58,8 @@ describe.each<PersistentKind>(["postgres", "cassandra"])("fault: store outage on
           return { endedAt: [performance.now()] };
         },
       });
+      // The fault was felt: the load saw calls fail and repeated them.
+      expect(result.retried).toContain("UNAVAILABLE");
     },
   );
 });
