@@ -44,6 +44,7 @@ import {
 import { computeRatios, renderReport } from "./report/table.ts";
 import { startCeiling, type CeilingTarget } from "./targets/ceiling.ts";
 import { clusterBench } from "./targets/cluster.ts";
+import { gatewayBench } from "./load/gateway.ts";
 import { ensureDebianPackage } from "./targets/debian.ts";
 import {
   heraldGroups,
@@ -471,6 +472,19 @@ async function main(): Promise<void> {
     ),
   );
 
+  section("web gateway: SSE fan-out, POST publish against gRPC publish");
+  const gateway = await attempt("web gateway", () =>
+    gatewayBench(env, {
+      ...loop,
+      sseClients: params.fanOutSubscribers,
+      sseMessages: params.fanOutMessages,
+      sseWindow: params.fanOutWindow,
+      sseTimeoutMs: params.fanOutTimeoutMs,
+      publishClients: params.clients.filter((clients) => clients > 1),
+      bodyBytes: params.latencyBodyBytes,
+    }),
+  );
+
   section("cluster: 1 and 3 brokers on PostgreSQL");
   const cluster = await attempt("cluster", () =>
     clusterBench(env, { clients: Math.max(...params.clients), bodyBytes: 128, loop }),
@@ -528,6 +542,7 @@ async function main(): Promise<void> {
     storageCeiling: { postgres },
     operator,
     cluster,
+    gateway,
     groups,
   };
   const result = BenchResultSchema.parse({

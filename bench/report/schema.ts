@@ -3,6 +3,7 @@
  * one that could not be measured says why in `status` instead of holding figures.
  */
 import { z } from "zod";
+import { GatewaySchema } from "./gateway.ts";
 
 /** "not available: …" or "failed: …", never fake figures. */
 const Unavailable = z.object({ status: z.string() });
@@ -192,6 +193,8 @@ export const BenchResultSchema = z.object({
   operator: z.union([OperatorSchema, Unavailable]),
   cluster: z.union([ClusterSchema, Unavailable]),
   groups: z.union([GroupsSchema, Unavailable]),
+  /** Absent in result files written before the web gateway's figures existed. */
+  gateway: z.union([GatewaySchema, Unavailable]).optional(),
   ratios: z.array(RatioSchema),
 });
 export type BenchResult = z.infer<typeof BenchResultSchema>;

@@ -2,6 +2,7 @@
  * The printed table (Markdown, so the README can carry it as is) and the
  * ratios, both computed from the result file alone.
  */
+import { gatewayTable } from "./gateway.ts";
 import type { BenchResult, Ratio, TargetResult } from "./schema.ts";
 
 const heraldStores = ["memory", "postgres", "cassandra"] as const;
@@ -393,6 +394,7 @@ export function renderReport(result: BenchResult): string {
   );
   sections.push(clusterTable(result.cluster));
   sections.push(groupsTable(result.groups));
+  if (result.gateway !== undefined) sections.push(gatewayTable(result.gateway));
   sections.push(result.notes.map((note) => `- ${note}`).join("\n"));
   return `${sections.join("\n\n")}\n`;
 }
