@@ -84,13 +84,14 @@ async function start(spec: RunSpec): Promise<Container> {
  */
 const contents: Record<Program, { dist: string[]; present: string[]; absent: string[] }> = {
   broker: {
-    dist: ["broker", "contract", "lib"],
+    // console/: the web console's static files, which the broker's gateway serves.
+    dist: ["broker", "console", "contract", "lib"],
     present: ["@grpc/grpc-js", "pg", "cassandra-driver", "@opentelemetry/instrumentation"],
-    absent: ["safe-stable-stringify"],
+    absent: ["safe-stable-stringify", "@peculiar/x509", "preact"],
   },
   operator: {
     dist: ["contract", "lib", "operator"],
-    present: ["@kubernetes/client-node", "safe-stable-stringify", "yaml"],
+    present: ["@kubernetes/client-node", "safe-stable-stringify", "yaml", "@peculiar/x509"],
     absent: ["@grpc/grpc-js", "pg", "cassandra-driver", "@opentelemetry/sdk-node"],
   },
 };
