@@ -2,24 +2,40 @@
  * A small typed client for the Herald broker. Subscriptions resume by id:
  * after a disconnect they resubscribe with start_id = last received id + 1,
  * so the consumer sees every message once, in order.
+ *
+ * With `routing`, the client sends each subject's calls straight to the subject's owner
+ * (owner-routes.ts, broker/README.md#routing-clients); without it, every call goes to the
+ * address given, and a cluster member forwards what it does not own.
  */
 import {
-  credentials,
+  type ClientUnaryCall,
   Metadata,
   type MetadataOptions,
   type ServiceError,
+  type StatusObject,
   status,
 } from "@grpc/grpc-js";
 import { randomUUID } from "node:crypto";
 import { isPattern } from "../../contract/subjects.ts";
 import {
   AckKind,
-  BrokerClient,
+  type BrokerClient,
   type Delivery,
   type GroupInfo,
   type MessageResponse,
-  type PublishStreamResponse,
 } from "../api/gen/broker.ts";
+import { connectBroker, type TlsOptions } from "./channel.ts";
+import { OwnerRoutes } from "./owner-routes.ts";
+import { routedPublisher } from "./routed-publisher.ts";
+import {
+  openStream,
+  type PublishOptions,
+  serviceError,
+  type StreamPublisher,
+  toBuffer,
+} from "./stream-publisher.ts";
+
+export type { PublishOptions, StreamPublisher, TlsOptions };
 
 export interface ReceivedMessage {
   readonly id: number;
@@ -48,16 +64,6 @@ export interface ConsumeOptions {
   readonly signal?: AbortSignal;
 }
 
-export interface PublishOptions {
-  /** Seconds until the message expires; 0 or absent = never. */
-  readonly ttlSeconds?: number;
-  /**
-   * A repeat within the broker's duplicate window answers the first id and stores nothing
-   * (broker/README.md#idempotent-publish). `publish` and `publishBatch` make one up when absent.
-   */
-  readonly idempotencyKey?: string;
-}
-
 export interface SubscribeOptions {
   /** Replay stored messages from this id before going live; absent = live only. */
   readonly startId?: number;
@@ -74,18 +80,6 @@ export interface SubscribeOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Publishes over one PublishStream, many in flight; made by `HeraldClient.publisher()`. */
-export interface StreamPublisher {
-  /**
-   * Resolves with the message's id once it is durable; rejects with the
-   * ServiceError Publish would have failed with, or the stream's own error if
-   * the stream ends first. Messages of one subject get ids in call order.
-   */
-  publish(subject: string, body: Uint8Array | string, options?: PublishOptions): Promise<number>;
-  /** Sends no more and resolves once every publish so far is answered and the stream ended. */
-  close(): Promise<void>;
-}
-
 export interface HeraldClientOptions {
   /** Deadline of each unary call. */
   readonly callTimeoutMs?: number;
@@ -100,19 +94,18 @@ export interface HeraldClientOptions {
    * DEADLINE_EXCEEDED (default 3): each repeat carries the same idempotency keys.
    */
   readonly publishAttempts?: number;
+  /**
+   * Send each subject's calls to its owner (broker/README.md#routing-clients): the client learns
+   * the members from the address given (the seed) and keeps a channel to each. Their addresses
+   * must be reachable from the client, and with TLS their certificates must name them
+   * (`tls.serverName` applies to the seed only). Absent = every call goes to the seed.
+   */
+  readonly routing?: boolean | RoutingOptions;
 }
 
-export interface TlsOptions {
-  /** PEM CA the broker's certificate must chain to; absent = the system's roots. */
-  readonly ca?: Buffer;
-  /** PEM client certificate and key, for a broker that requires one (mTLS). */
-  readonly cert?: Buffer;
-  readonly key?: Buffer;
-  /**
-   * The name the broker's certificate must carry, when the address does not say it: a pod IP or
-   * a port-forward to a broker whose certificate names its Service.
-   */
-  readonly serverName?: string | undefined;
+export interface RoutingOptions {
+  /** The membership is asked again this often (besides on a newer epoch or a failure); default 10 s. */
+  readonly refreshIntervalMs?: number;
 }
 
 /** A publish that failed with these may or may not be stored: repeated with its keys, it is safe. */
@@ -126,34 +119,37 @@ const resumableCodes = new Set<number>([
   status.DEADLINE_EXCEEDED,
 ]);
 
+/** The membership is asked at most this often after failed calls. */
+const minRefreshGapMs = 100;
+
 export class HeraldClient {
+  /** The channel to the address given: every call without routing, and those routing sends there. */
   readonly #client: BrokerClient;
+  readonly #routes: OwnerRoutes | undefined;
   readonly #callTimeoutMs: number;
   readonly #resubscribeDelayMs: number;
   readonly #publishAttempts: number;
   readonly #authorization: string | undefined;
 
   constructor(address: string, options: HeraldClientOptions = {}) {
-    const { tls } = options;
-    const channelCredentials =
-      tls === undefined
-        ? credentials.createInsecure()
-        : credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
+    const { tls, routing } = options;
     this.#authorization = options.token === undefined ? undefined : `Bearer ${options.token}`;
-    this.#client = new BrokerClient(address, channelCredentials, {
-      ...(tls?.serverName === undefined
-        ? {}
-        : {
-            "grpc.ssl_target_name_override": tls.serverName,
-            "grpc.default_authority": tls.serverName,
-          }),
-      "grpc.enable_channelz": 0,
-      "grpc.max_receive_message_length": -1,
-      "grpc.max_send_message_length": -1,
-    });
+    this.#client = connectBroker(address, tls);
     this.#callTimeoutMs = options.callTimeoutMs ?? 10_000;
     this.#resubscribeDelayMs = options.resubscribeDelayMs ?? 200;
     this.#publishAttempts = options.publishAttempts ?? 3;
+    this.#routes =
+      routing === undefined || routing === false
+        ? undefined
+        : new OwnerRoutes({
+            seed: this.#client,
+            // A member's certificate names the member's own address.
+            connect: (member) => connectBroker(member, tls, undefined),
+            metadata: () => this.#metadata(),
+            callTimeoutMs: this.#callTimeoutMs,
+            refreshIntervalMs: (routing === true ? {} : routing).refreshIntervalMs ?? 10_000,
+            minRefreshGapMs,
+          });
   }
 
   /** Resolves with the message's id once it is durable on the broker. */
@@ -169,10 +165,13 @@ export class HeraldClient {
       idempotencyKey: options.idempotencyKey ?? randomUUID(),
     };
     return this.#republishing(
-      () =>
+      () => this.#channelFor(subject),
+      (client) =>
         new Promise((resolve, reject) =>
-          this.#client.publish(request, this.#metadata(), this.#deadline(), (err, response) =>
-            err ? reject(err) : resolve(response.id),
+          this.#observe(
+            client.publish(request, this.#metadata(), this.#deadline(), (err, response) =>
+              err ? reject(err) : resolve(response.id),
+            ),
           ),
         ),
     );
@@ -190,88 +189,87 @@ export class HeraldClient {
         idempotencyKey: message.idempotencyKey ?? randomUUID(),
       })),
     };
+    const subjects = messages.map((message) => message.subject);
     return this.#republishing(
-      () =>
+      // Subjects of several owners go to the seed, which splits the batch per owner.
+      () => this.#routes?.channelForAll(subjects) ?? this.#client,
+      (client) =>
         new Promise((resolve, reject) =>
-          this.#client.publishBatch(request, this.#metadata(), this.#deadline(), (err, response) =>
-            err ? reject(err) : resolve(response.ids),
+          this.#observe(
+            client.publishBatch(request, this.#metadata(), this.#deadline(), (err, response) =>
+              err ? reject(err) : resolve(response.ids),
+            ),
           ),
         ),
     );
   }
 
-  /** Repeats `call` (same keys, so never stored twice) while it fails with a republish code. */
-  async #republishing<T>(call: () => Promise<T>): Promise<T> {
+  /**
+   * Repeats `call` (same keys, so never stored twice) while it fails with a republish code; a
+   * routing client asks for the membership again in between, and `pick` chooses the channel anew.
+   */
+  async #republishing<T>(
+    pick: () => BrokerClient,
+    call: (client: BrokerClient) => Promise<T>,
+  ): Promise<T> {
     for (let attempt = 1; attempt < this.#publishAttempts; attempt += 1) {
+      const client = pick();
       try {
-        return await call();
+        return await call(client);
       } catch (err) {
         if (!republishCodes.has((err as ServiceError).code)) throw err;
+        await this.#routes?.failed(client, err);
       }
       await new Promise((resolve) => setTimeout(resolve, this.#resubscribeDelayMs));
     }
-    return call();
+    return call(pick());
   }
 
-  /** Opens a PublishStream: publishes are pipelined and acknowledged one by one, in order. */
+  /**
+   * Opens a PublishStream: publishes are pipelined and acknowledged one by one, in order. A
+   * routing client keeps one stream per member and sends each message on its owner's.
+   */
   publisher(): StreamPublisher {
-    const call = this.#client.publishStream(this.#metadata());
-    const pending = new Map<
-      number,
-      { resolve: (id: number) => void; reject: (err: Error) => void }
-    >();
-    let sequence = 0;
-    let ended: Error | undefined;
-    let markClosed = () => {};
-    const closed = new Promise<void>((resolve) => (markClosed = resolve));
-    const end = (err: Error) => {
-      ended ??= err;
-      for (const waiter of pending.values()) waiter.reject(ended);
-      pending.clear();
-      markClosed();
-    };
-    call.on("data", (response: PublishStreamResponse) => {
-      const waiter = pending.get(response.sequence);
-      if (waiter === undefined) return;
-      pending.delete(response.sequence);
-      if (response.error === undefined) waiter.resolve(response.id);
-      else waiter.reject(serviceError(response.error.code, response.error.message));
+    const routes = this.#routes;
+    if (routes === undefined) return openStream(this.#client, this.#metadata());
+    return routedPublisher({
+      channelFor: (subject) => routes.channelFor(subject),
+      open: (channel) =>
+        openStream(channel, this.#metadata(), {
+          onHeaders: (metadata) => routes.observe(metadata),
+          onError: (err) => void routes.failed(channel, err),
+        }),
     });
-    call.on("error", (err: ServiceError) => end(err));
-    call.on("status", () => end(serviceError(status.UNAVAILABLE, "publish stream ended")));
-    return {
-      publish: (subject, body, options = {}) => {
-        if (ended !== undefined) return Promise.reject(ended);
-        sequence += 1;
-        const message = {
-          subject,
-          body: toBuffer(body),
-          expirationSeconds: options.ttlSeconds ?? 0,
-          idempotencyKey: options.idempotencyKey ?? "",
-        };
-        const answered = new Promise<number>((resolve, reject) =>
-          pending.set(sequence, { resolve, reject }),
-        );
-        // grpc-js buffers what the connection cannot take yet; the caller bounds what is in flight.
-        call.write({ sequence, message });
-        return answered;
-      },
-      close: () => {
-        call.end();
-        return closed;
-      },
-    };
   }
 
-  fetch(subject: string, id: number): Promise<ReceivedMessage> {
+  /** A routing client repeats a fetch that failed UNAVAILABLE once, after asking for the membership. */
+  async fetch(subject: string, id: number): Promise<ReceivedMessage> {
+    const client = this.#channelFor(subject);
+    try {
+      return await this.#fetchFrom(client, subject, id);
+    } catch (err) {
+      const routes = this.#routes;
+      if (routes === undefined || (err as ServiceError).code !== status.UNAVAILABLE) throw err;
+      await routes.failed(client, err);
+      return this.#fetchFrom(this.#channelFor(subject), subject, id);
+    }
+  }
+
+  #fetchFrom(client: BrokerClient, subject: string, id: number): Promise<ReceivedMessage> {
     return new Promise((resolve, reject) =>
-      this.#client.fetch({ subject, id }, this.#metadata(), this.#deadline(), (err, response) =>
-        err ? reject(err) : resolve(received(response)),
+      this.#observe(
+        client.fetch({ subject, id }, this.#metadata(), this.#deadline(), (err, response) =>
+          err ? reject(err) : resolve(received(response)),
+        ),
       ),
     );
   }
 
-  /** Messages of the subject, in id order, until aborted, the iteration stops, or a non-resumable error. */
+  /**
+   * Messages of the subject, in id order, until aborted, the iteration stops, or a non-resumable
+   * error. A routing client subscribes at the subject's owner (a pattern, which spans owners, at
+   * the seed); a subscription stays where it is until it fails, and resumes at the owner then.
+   */
   async *subscribe(
     subject: string,
     options: SubscribeOptions = {},
@@ -280,13 +278,18 @@ export class HeraldClient {
     const aborted = () => signal?.aborted === true;
     let startId = options.startId ?? 0;
     while (!aborted()) {
-      const call = this.#client.subscribe(
+      const client = isPattern(subject) ? this.#client : this.#channelFor(subject);
+      const call = client.subscribe(
         { subject, startId },
-        this.#metadata({ waitForReady: options.resume === true }),
+        // Waiting for a member that may be gone would never end: only the seed is waited for.
+        this.#metadata({ waitForReady: options.resume === true && client === this.#client }),
       );
       const cancel = () => call.cancel();
       signal?.addEventListener("abort", cancel, { once: true });
-      call.once("metadata", () => options.onSubscribed?.());
+      call.once("metadata", (metadata: Metadata) => {
+        this.#routes?.observe(metadata);
+        options.onSubscribed?.();
+      });
       try {
         for await (const message of call as AsyncIterable<MessageResponse>) {
           // A pattern subscription is live only: it resumes from the next live message.
@@ -297,6 +300,7 @@ export class HeraldClient {
       } catch (err) {
         if (aborted()) return;
         if (options.resume !== true || !resumableCodes.has((err as ServiceError).code)) throw err;
+        await this.#routes?.failed(client, err);
         await new Promise((resolve) => setTimeout(resolve, this.#resubscribeDelayMs));
       } finally {
         signal?.removeEventListener("abort", cancel);
@@ -341,7 +345,19 @@ export class HeraldClient {
     );
   }
 
+  /**
+   * The epoch a routing client routes by, once the membership it is asking for (if any) has
+   * answered: -1 while it has none (every call goes to the seed), and for a client without routing.
+   */
+  async routingEpoch(): Promise<number> {
+    const routes = this.#routes;
+    if (routes === undefined) return -1;
+    await routes.settled();
+    return routes.epoch;
+  }
+
   close(): void {
+    this.#routes?.close();
     this.#client.close();
   }
 
@@ -400,6 +416,18 @@ export class HeraldClient {
     });
   }
 
+  /** The channel for a call on `subject`: its owner's when routing, else the seed's. */
+  #channelFor(subject: string): BrokerClient {
+    return this.#routes?.channelFor(subject) ?? this.#client;
+  }
+
+  /** A routing client reads the epoch that a unary answer's trailers name. */
+  #observe(call: ClientUnaryCall): void {
+    const routes = this.#routes;
+    if (routes !== undefined)
+      call.on("status", (result: StatusObject) => routes.observe(result.metadata));
+  }
+
   /** Call metadata with the bearer token, if any. */
   #metadata(options?: MetadataOptions): Metadata {
     const metadata = new Metadata(options);
@@ -417,14 +445,3 @@ const received = (message: MessageResponse | Delivery): ReceivedMessage => ({
   body: message.body,
   subject: message.subject,
 });
-
-/** An error shaped like the ServiceError of a failed unary call. */
-const serviceError = (code: status, details: string): ServiceError =>
-  Object.assign(new Error(`${code} ${status[code]}: ${details}`), {
-    code,
-    details,
-    metadata: new Metadata(),
-  });
-
-const toBuffer = (body: Uint8Array | string) =>
-  typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(body);

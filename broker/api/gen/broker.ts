@@ -189,6 +189,24 @@ export interface GroupSubject {
   lag: number;
 }
 
+export interface ClusterMembersRequest {
+}
+
+export interface ClusterMembersResponse {
+  /** increases with every change of the member list */
+  epoch: number;
+  members: ClusterMember[];
+  /** the name of the member that answered */
+  self: string;
+}
+
+export interface ClusterMember {
+  /** the name ownership is hashed with (the pod name) */
+  name: string;
+  /** its gRPC host:port (on Kubernetes, through the headless Service) */
+  address: string;
+}
+
 function createBasePublishRequest(): PublishRequest {
   return { subject: "", body: Buffer.alloc(0), expirationSeconds: 0, idempotencyKey: "" };
 }
@@ -1571,6 +1589,195 @@ export const GroupSubject: MessageFns<GroupSubject> = {
   },
 };
 
+function createBaseClusterMembersRequest(): ClusterMembersRequest {
+  return {};
+}
+
+export const ClusterMembersRequest: MessageFns<ClusterMembersRequest> = {
+  encode(_: ClusterMembersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClusterMembersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClusterMembersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ClusterMembersRequest>): ClusterMembersRequest {
+    return ClusterMembersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ClusterMembersRequest>): ClusterMembersRequest {
+    const message = createBaseClusterMembersRequest();
+    return message;
+  },
+};
+
+function createBaseClusterMembersResponse(): ClusterMembersResponse {
+  return { epoch: 0, members: [], self: "" };
+}
+
+export const ClusterMembersResponse: MessageFns<ClusterMembersResponse> = {
+  encode(message: ClusterMembersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.epoch !== 0) {
+      writer.uint32(8).uint64(message.epoch);
+    }
+    for (const v of message.members) {
+      ClusterMember.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.self !== "") {
+      writer.uint32(26).string(message.self);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClusterMembersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClusterMembersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.members.push(ClusterMember.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.self = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ClusterMembersResponse>): ClusterMembersResponse {
+    return ClusterMembersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClusterMembersResponse>): ClusterMembersResponse {
+    const message = createBaseClusterMembersResponse();
+    message.epoch = object.epoch ?? 0;
+    message.members = object.members?.map((e) => ClusterMember.fromPartial(e)) || [];
+    message.self = object.self ?? "";
+    return message;
+  },
+};
+
+function createBaseClusterMember(): ClusterMember {
+  return { name: "", address: "" };
+}
+
+export const ClusterMember: MessageFns<ClusterMember> = {
+  encode(message: ClusterMember, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.address !== "") {
+      writer.uint32(18).string(message.address);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClusterMember {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClusterMember();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as BinaryReader & { __tsProtoDecodeDepth?: number }).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ClusterMember>): ClusterMember {
+    return ClusterMember.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClusterMember>): ClusterMember {
+    const message = createBaseClusterMember();
+    message.name = object.name ?? "";
+    message.address = object.address ?? "";
+    return message;
+  },
+};
+
 export type BrokerService = typeof BrokerService;
 export const BrokerService = {
   /** Returns once the message is durable in the configured store. */
@@ -1662,6 +1869,22 @@ export const BrokerService = {
     responseSerialize: (value: ListGroupsResponse): Buffer => Buffer.from(ListGroupsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListGroupsResponse => ListGroupsResponse.decode(value),
   },
+  /**
+   * Extension: the membership the member called has adopted, so a client can send each subject's
+   * calls straight to its owner (rendezvous hashing of member name and subject, as the members do).
+   * Any authenticated caller may ask. UNAVAILABLE before the member has adopted a membership.
+   */
+  clusterMembers: {
+    path: "/broker.Broker/ClusterMembers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ClusterMembersRequest): Buffer =>
+      Buffer.from(ClusterMembersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ClusterMembersRequest => ClusterMembersRequest.decode(value),
+    responseSerialize: (value: ClusterMembersResponse): Buffer =>
+      Buffer.from(ClusterMembersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ClusterMembersResponse => ClusterMembersResponse.decode(value),
+  },
 } as const;
 
 export interface BrokerServer extends UntypedServiceImplementation {
@@ -1696,6 +1919,12 @@ export interface BrokerServer extends UntypedServiceImplementation {
    * On a cluster the member called merges every member's answer (each reports the subjects it owns).
    */
   listGroups: handleUnaryCall<ListGroupsRequest, ListGroupsResponse>;
+  /**
+   * Extension: the membership the member called has adopted, so a client can send each subject's
+   * calls straight to its owner (rendezvous hashing of member name and subject, as the members do).
+   * Any authenticated caller may ask. UNAVAILABLE before the member has adopted a membership.
+   */
+  clusterMembers: handleUnaryCall<ClusterMembersRequest, ClusterMembersResponse>;
 }
 
 export interface BrokerClient extends Client {
@@ -1797,6 +2026,26 @@ export interface BrokerClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListGroupsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Extension: the membership the member called has adopted, so a client can send each subject's
+   * calls straight to its owner (rendezvous hashing of member name and subject, as the members do).
+   * Any authenticated caller may ask. UNAVAILABLE before the member has adopted a membership.
+   */
+  clusterMembers(
+    request: ClusterMembersRequest,
+    callback: (error: ServiceError | null, response: ClusterMembersResponse) => void,
+  ): ClientUnaryCall;
+  clusterMembers(
+    request: ClusterMembersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ClusterMembersResponse) => void,
+  ): ClientUnaryCall;
+  clusterMembers(
+    request: ClusterMembersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ClusterMembersResponse) => void,
   ): ClientUnaryCall;
 }
 
