@@ -25,6 +25,7 @@ import { asBuffer } from "../api/wire.ts";
 import type { WebConfig } from "../config.ts";
 import { GatewayRefusalError, InvalidArgumentError, toHttpFailure } from "../errors.ts";
 import type { BrokerHandlers } from "../server/broker-service.ts";
+import { authenticate } from "./console-access.ts";
 import { loadConsoleAssets } from "./console-assets.ts";
 import { consoleRouteBody } from "./console-routes.ts";
 import type { ConsoleSource } from "./console-source.ts";
@@ -152,6 +153,7 @@ export async function startWebGateway(options: WebGatewayOptions): Promise<WebGa
         return sendJson(response, 200, body, { ...headers, "cache-control": "no-store" });
       }
       case "load-limits":
+        await authenticate(options.console, origin);
         return sendJson(response, 200, limits, headers);
       case "load": {
         const load = parseLoadRequest(await readBody(request, loadRequestMaxBytes), limits);

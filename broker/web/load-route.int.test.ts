@@ -50,8 +50,11 @@ describe("load test route", () => {
     durationSeconds: 1,
   });
 
-  it("answers its maxima, and refuses a request above one, naming it", async () => {
-    const limits = await fetch(`${gateway.url}/v1/load/limits`);
+  it("answers its maxima to a signed-in caller, and refuses a request above one, naming it", async () => {
+    expect((await fetch(`${gateway.url}/v1/load/limits`)).status).toBe(401);
+    const limits = await fetch(`${gateway.url}/v1/load/limits`, {
+      headers: { authorization: `Bearer ${tokens.publishOnly}` },
+    });
     expect(await limits.json()).toEqual({
       maxRatePerSecond: 500,
       maxBodyBytes: 4096,
