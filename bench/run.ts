@@ -33,6 +33,12 @@ import {
   type ConsumePoint,
   type GroupParams,
 } from "./load/groups.ts";
+import { ghzBinary, latencyBinary, natsCliBinary } from "./clients/build.ts";
+import {
+  independentFigures,
+  type GrpcServer,
+  type IndependentParams,
+} from "./clients/scenarios.ts";
 import { operatorBench } from "./operator/operator.ts";
 import {
   BenchResultSchema,
@@ -127,6 +133,22 @@ const params: Params &
       redeliverySamples: 20,
     };
 
+/**
+ * The independent load generators (bench/clients). Their latency runs at 1,000/s in QUICK too:
+ * the Go client costs far less CPU than the Node one, which QUICK keeps at 500/s.
+ */
+const independentParams: IndependentParams = {
+  clients: [16, 64],
+  bodyBytes: params.latencyBodyBytes,
+  durationMs: quick ? 2_000 : 6_000,
+  fetchStored: params.fetchStored,
+  natsCoreMessages: quick ? 2_000_000 : 10_000_000,
+  natsJetStreamMessages: quick ? 40_000 : 150_000,
+  natsTimeoutMs: quick ? 60_000 : 180_000,
+  latencyRate: Number(process.env.BENCH_LATENCY_RATE ?? 1_000),
+  latencyMs: quick ? 5_000 : 20_000,
+};
+
 /** Stores whose broker is also measured through PublishStream. */
 const streamStores: readonly StoreKind[] = ["memory", "postgres"];
 
@@ -170,6 +192,7 @@ interface Servers {
   /** The memory broker with TLS only: what TLS costs apart from authentication and authorization. */
   readonly tlsOnly: Up<HeraldTarget>;
   readonly peers: ReadonlyMap<string, Up<Target>>;
+  readonly nats: Up<NatsServer>;
   /** Consumer groups: Herald memory and PostgreSQL, RabbitMQ, JetStream. */
   readonly groups: ReadonlyMap<string, Up<GroupTarget>>;
   stop(): Promise<void>;
@@ -201,6 +224,7 @@ async function startServers(env: TestEnv): Promise<Servers> {
     heralds,
     secure,
     tlsOnly,
+    nats: natsServer,
     peers: new Map<string, Up<Target>>([
       ["nats", isUp(natsServer) ? natsServer.core : natsServer],
       ["jetstream", isUp(natsServer) ? natsServer.jetstream : natsServer],
@@ -437,6 +461,35 @@ async function measureGroups(servers: Servers): Promise<GroupsSection> {
   return { messages: params.groupMessages, inFlight: params.groupInFlight, targets };
 }
 
+/**
+ * ghz against the ceiling and Herald (memory, PostgreSQL) in turns, `nats bench` against the
+ * NATS peer, and the Go latency client against Herald memory and core NATS.
+ */
+function measureIndependent(servers: Servers): Promise<BenchResult["independent"]> {
+  section("independent load generators: ghz, nats bench, Go latency client");
+  const grpcServers: GrpcServer[] = [
+    {
+      name: servers.ceiling.name,
+      address: servers.ceiling.address,
+      serverCpuMs: () => servers.ceiling.serverCpuMs(),
+    },
+  ];
+  for (const store of streamStores) {
+    const herald = servers.heralds.get(store);
+    if (herald !== undefined && isUp(herald))
+      grpcServers.push({
+        name: herald.name,
+        address: herald.address,
+        serverCpuMs: () => herald.serverCpuMs(),
+        herald,
+      });
+  }
+  const nats = isUp(servers.nats) ? { url: servers.nats.url, core: servers.nats.core } : undefined;
+  return attempt("independent clients", () =>
+    independentFigures(grpcServers, nats, independentParams),
+  );
+}
+
 async function main(): Promise<void> {
   const started = new Date();
   const commit = git("rev-parse", "--short=12", "HEAD");
@@ -444,13 +497,25 @@ async function main(): Promise<void> {
   section("start");
   const env = await envUp();
 
+  // Before any server starts, so a first build's compiling measures nothing.
+  section("building the independent load generators (cached by version)");
+  const generators = await attempt("building load generators", async () => ({
+    ghz: await ghzBinary(),
+    natsCli: await natsCliBinary(),
+    latency: await latencyBinary(),
+  }));
+
   section("starting servers");
   const servers = await startServers(env);
   let brokers: Pick<BenchResult, "ceiling" | "targets">;
   let groups: BenchResult["groups"];
+  let independent: BenchResult["independent"];
   try {
     brokers = await measureBrokers(servers);
     groups = await attempt("consumer groups", () => measureGroups(servers));
+    independent = isUp(generators)
+      ? await measureIndependent(servers)
+      : { status: `not available: ${generators.status}` };
   } finally {
     section("stopping servers");
     await servers.stop();
@@ -537,6 +602,12 @@ async function main(): Promise<void> {
       clients: [...params.clients],
       bodies: [...params.bodies],
       groupMembers: [...params.groupMembers],
+      independentClients: [...independentParams.clients],
+      independentDurationMs: independentParams.durationMs,
+      independentLatencyRate: independentParams.latencyRate,
+      independentLatencyMs: independentParams.latencyMs,
+      natsCoreMessages: independentParams.natsCoreMessages,
+      natsJetStreamMessages: independentParams.natsJetStreamMessages,
     },
     ...brokers,
     storageCeiling: { postgres },
@@ -544,6 +615,7 @@ async function main(): Promise<void> {
     cluster,
     gateway,
     groups,
+    independent,
   };
   const result = BenchResultSchema.parse({
     ...partial,

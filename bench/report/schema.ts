@@ -159,6 +159,80 @@ export const RatioSchema = z.object({
 });
 export type Ratio = z.infer<typeof RatioSchema>;
 
+/** One point of ghz (unary calls) or `nats bench`, with the load generator's own CPU. */
+export const IndependentPointSchema = z.object({
+  /** ceiling | memory | postgres (ghz); nats core pub | jetstream pub sync | jetstream get sync. */
+  target: z.string(),
+  clients: z.number().int(),
+  bodyBytes: z.number().int(),
+  ops: z.number().int(),
+  durationMs: z.number(),
+  opsPerSec: z.number(),
+  /** ghz: failed calls, apart from those in flight when its window closed (`cutAtEnd`). */
+  errors: z.number().int(),
+  cutAtEnd: z.number().int(),
+  firstError: z.string().optional(),
+  /** ghz's latency percentiles of the calls (nats bench: not recorded). */
+  p50Ms: z.number().optional(),
+  p99Ms: z.number().optional(),
+  /** The load generator's own user + system CPU (GNU time) per operation, µs. */
+  clientCpuUsPerOp: z.number(),
+  /** The server processes' CPU per operation over the run, µs (the store's own server excluded). */
+  serverCpuUsPerOp: z.number().optional(),
+});
+export type IndependentPoint = z.infer<typeof IndependentPointSchema>;
+
+const IndependentAttempt = z.union([
+  IndependentPointSchema,
+  z.object({ target: z.string(), clients: z.number().int(), status: z.string() }),
+]);
+
+export const IndependentLatencySchema = z.object({
+  /** memory (Herald, unary Publish + Subscribe) | nats (core NATS). */
+  target: z.string(),
+  /** How the Go client spoke to it: herald (gRPC) or nats. */
+  mode: z.enum(["herald", "nats"]),
+  offeredRate: z.number(),
+  achievedRate: z.number(),
+  durationMs: z.number(),
+  bodyBytes: z.number().int(),
+  sent: z.number().int(),
+  delivered: z.number().int(),
+  publishErrors: z.number().int(),
+  firstError: z.string().optional(),
+  missing: z.number().int(),
+  p50Ms: z.number(),
+  p90Ms: z.number(),
+  p99Ms: z.number(),
+  p999Ms: z.number(),
+  maxMs: z.number(),
+  /** The Go client's own user + system CPU (getrusage), in all and per message. */
+  clientCpuMs: z.number(),
+  clientCpuUsPerMessage: z.number(),
+  serverCpuUsPerMessage: z.number().optional(),
+});
+
+/** The figures of the load generators that are not the bench's own Node code (bench/clients). */
+export const IndependentSchema = z.object({
+  generators: z.object({
+    ghz: z.string(),
+    natsBench: z.string(),
+    /** The hash of the Go latency client's source and broker.proto it was built from. */
+    latencyClient: z.string(),
+  }),
+  /** Unary Publish by ghz; ceiling, Herald memory and PostgreSQL in turns at each point. */
+  publish: z.array(IndependentAttempt),
+  /** Unary Fetch of random stored ids by ghz. */
+  fetch: z.array(IndependentAttempt),
+  /** `nats bench`: core publishes (not acknowledged), JetStream sync publishes and gets. */
+  nats: z.array(IndependentAttempt),
+  /** Publish→deliver by the Go open-loop client. */
+  latency: z.array(
+    z.union([IndependentLatencySchema, z.object({ target: z.string(), status: z.string() })]),
+  ),
+});
+export type IndependentSection = z.infer<typeof IndependentSchema>;
+
 export const BenchResultSchema = z.object({
   schemaVersion: z.literal(1),
   quick: z.boolean(),
@@ -193,6 +267,8 @@ export const BenchResultSchema = z.object({
   operator: z.union([OperatorSchema, Unavailable]),
   cluster: z.union([ClusterSchema, Unavailable]),
   groups: z.union([GroupsSchema, Unavailable]),
+  /** Absent in result files written before the independent clients existed. */
+  independent: z.union([IndependentSchema, Unavailable]).optional(),
   /** Absent in result files written before the web gateway's figures existed. */
   gateway: z.union([GatewaySchema, Unavailable]).optional(),
   ratios: z.array(RatioSchema),

@@ -2,6 +2,7 @@
  * The printed table (Markdown, so the README can carry it as is) and the
  * ratios, both computed from the result file alone.
  */
+import { independentRatios, independentTable } from "./independent-table.ts";
 import { gatewayTable } from "./gateway.ts";
 import type { BenchResult, Ratio, TargetResult } from "./schema.ts";
 
@@ -60,35 +61,22 @@ function publishRate(
 const measured = <T extends object>(value: T | { status: string }): T | undefined =>
   "status" in value && Object.keys(value).length === 1 ? undefined : (value as T);
 
-/** Herald ÷ ceiling, ÷ storage ceiling and ÷ each peer, for the headline points. */
+/**
+ * Herald ÷ ceiling and ÷ NATS from the independent load generators; Herald ÷ Herald (stream,
+ * keys, TLS) and ÷ the storage ceiling; and, marked "(Node clients)", the ratios no independent
+ * generator covers (fan-out, RabbitMQ, consumer groups).
+ */
 export function computeRatios(result: BenchResult): Ratio[] {
   const ratios: Ratio[] = [];
   const add = (label: string, herald: number, other: number) => {
     if (Number.isFinite(herald) && Number.isFinite(other) && other > 0)
       ratios.push({ label, herald, other, ratio: herald / other });
   };
+  if (result.independent !== undefined && !("status" in result.independent))
+    independentRatios(result.independent, add);
   const maxClients = Math.max(...result.ceiling.unary.map((point) => point.clients));
   const bodies = [...new Set(result.ceiling.unary.map((point) => point.bodyBytes))];
   const memory = target(result, "memory");
-  for (const bodyBytes of bodies) {
-    add(
-      `headline: memory publish ÷ empty handler (${maxClients} clients, ${bodyBytes} B)`,
-      publishRate(memory?.publish ?? [], maxClients, bodyBytes),
-      publishRate(result.ceiling.unary, maxClients, bodyBytes),
-    );
-  }
-  for (const bodyBytes of bodies) {
-    const cpu = (
-      points: readonly { clients: number; bodyBytes: number; serverCpuUsPerOp?: number }[],
-    ) =>
-      points.find((p) => p.clients === maxClients && p.bodyBytes === bodyBytes)?.serverCpuUsPerOp ??
-      NaN;
-    add(
-      `server CPU per publish: memory ÷ empty handler (${maxClients} clients, ${bodyBytes} B; lower is better)`,
-      cpu(memory?.publish ?? []),
-      cpu(result.ceiling.unary),
-    );
-  }
   for (const name of heraldStreams) {
     const unary = name.replace(" stream", "");
     const stream = target(result, name)?.publish ?? [];
@@ -129,7 +117,7 @@ export function computeRatios(result: BenchResult): Ratio[] {
   const memoryFanOut = memory && measured(memory.fanOut);
   if (ceilingFanOut && memoryFanOut)
     add(
-      "memory fan-out ÷ empty server streams (deliveries/s)",
+      "memory fan-out ÷ empty server streams (deliveries/s; Node clients)",
       memoryFanOut.deliveriesPerSec,
       ceilingFanOut.deliveriesPerSec,
     );
@@ -143,31 +131,32 @@ export function computeRatios(result: BenchResult): Ratio[] {
     );
   }
   const smallest = Math.min(...bodies);
-  for (const peerName of peers) {
-    const peer = target(result, peerName);
-    if (!peer || peer.publish.length === 0) continue;
-    for (const store of [...heraldStores, ...heraldStreams]) {
-      const herald = target(result, store);
+  // NATS and JetStream publish and latency ratios come from the independent generators above;
+  // RabbitMQ has none, and fan-out is measured by the Node clients only.
+  const rabbitmq = target(result, "rabbitmq");
+  if (rabbitmq && rabbitmq.publish.length > 0) {
+    for (const store of [...heraldStores, ...heraldStreams])
       add(
-        `${store} ÷ ${peerName}: publish (${maxClients} clients, ${smallest} B)`,
-        publishRate(herald?.publish ?? [], maxClients, smallest),
-        publishRate(peer.publish, maxClients, smallest),
+        `${store} ÷ rabbitmq: publish (${maxClients} clients, ${smallest} B; Node clients)`,
+        publishRate(target(result, store)?.publish ?? [], maxClients, smallest),
+        publishRate(rabbitmq.publish, maxClients, smallest),
       );
-    }
-    const peerLatency = measured(peer.latency);
+    const peerLatency = measured(rabbitmq.latency);
     for (const store of heraldStores) {
       const heraldLatency = measured(target(result, store)?.latency ?? { status: "" });
       if (peerLatency && heraldLatency)
         add(
-          `${store} ÷ ${peerName}: p99 latency (lower is better)`,
+          `${store} ÷ rabbitmq: p99 latency (lower is better; Node clients)`,
           heraldLatency.p99Ms,
           peerLatency.p99Ms,
         );
     }
-    const peerFanOut = measured(peer.fanOut);
+  }
+  for (const peerName of peers) {
+    const peerFanOut = measured(target(result, peerName)?.fanOut ?? { status: "" });
     if (peerFanOut && memoryFanOut)
       add(
-        `memory ÷ ${peerName}: fan-out deliveries/s`,
+        `memory ÷ ${peerName}: fan-out deliveries/s (Node clients)`,
         memoryFanOut.deliveriesPerSec,
         peerFanOut.deliveriesPerSec,
       );
@@ -178,7 +167,7 @@ export function computeRatios(result: BenchResult): Ratio[] {
       for (const peerName of ["rabbitmq", "jetstream"])
         for (const { members } of targets.find((t) => t.name === store)?.consume ?? [])
           add(
-            `${store} ÷ ${peerName}: consume and ack (${members} member${members === 1 ? "" : "s"})`,
+            `${store} ÷ ${peerName}: consume and ack (${members} member${members === 1 ? "" : "s"}; Node clients)`,
             consumeRate(targets, store, members),
             consumeRate(targets, peerName, members),
           );
@@ -300,7 +289,10 @@ function brokerTable(result: BenchResult): string {
       }),
     ),
   ]);
-  return table(["", ...columns.map((column) => column.label)], rows);
+  return table(
+    ["Node load generator (bench/load)", ...columns.map((column) => column.label)],
+    rows,
+  );
 }
 
 function clusterTable(cluster: BenchResult["cluster"]): string {
@@ -338,6 +330,7 @@ export function renderReport(result: BenchResult): string {
       `${result.machine.cores} cores (${result.machine.cpuModel}), ${result.machine.memGiB.toFixed(0)} GiB RAM, Node ${result.machine.node}; ` +
       `load average ${load[0]?.load[0]?.toFixed(2) ?? "?"} at start, ${load.at(-1)?.load[0]?.toFixed(2) ?? "?"} at end; ${result.durationS.toFixed(0)} s.`,
   );
+  sections.push(independentTable(result));
   sections.push(brokerTable(result));
   const unavailable = result.targets.filter((t) => t.status !== "ok");
   if (unavailable.length > 0)

@@ -19,6 +19,8 @@ export interface StreamResult {
 }
 
 export interface CeilingTarget extends Target {
+  /** host:port of its gRPC server, for the independent load generators. */
+  readonly address: string;
   /** `streams` server streams over `connections` connections, each sent `frames` frames of `bodyBytes`. */
   streams(options: {
     streams: number;
@@ -38,6 +40,7 @@ export async function startCeiling(): Promise<CeilingTarget> {
   return {
     name: "ceiling",
     version: "empty @grpc/grpc-js handlers",
+    address,
     prepare: () => Promise.resolve(),
     release: () => Promise.resolve(),
     serverCpuMs: () => service.cpuMs(),
