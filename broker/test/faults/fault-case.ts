@@ -81,6 +81,7 @@ export async function runFaultCase(spec: FaultCase): Promise<FaultResult> {
     retried: [...load.retriedCodes].sort(),
     abandoned: load.abandoned,
     wallMs: Math.round(performance.now() - started),
+    duplicates: check.duplicatedKeys.slice(0, 10),
   };
   await reportFault(result);
   expectNoLossNoDuplicates(check, rss.peakMiB);

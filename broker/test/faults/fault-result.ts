@@ -6,7 +6,7 @@ import { appendFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { stateDir } from "../../../testing/paths.ts";
-import type { LedgerCheck } from "./ledger-check.ts";
+import type { LedgerCheck, StoredKey } from "./ledger-check.ts";
 
 /** A memory bound, not a goal: a broker under this load stays far below it. */
 export const rssCeilingMiB = 512;
@@ -23,6 +23,8 @@ export interface FaultResult {
   readonly retried: readonly string[];
   readonly abandoned: number;
   readonly wallMs: number;
+  /** The first keys stored more than once, with their ids, as evidence. */
+  readonly duplicates: readonly StoredKey[];
 }
 
 export const resultsFile = join(stateDir, "faults", "results.jsonl");

@@ -11,8 +11,16 @@ export interface LedgerCheck {
   readonly lost: readonly AckedMessage[];
   /** Stored copies beyond the first, per key. */
   readonly duplicated: number;
-  /** Keys stored more than once, for the failure message. */
-  readonly duplicatedKeys: readonly string[];
+  /** Keys stored more than once, with where, for the failure message. */
+  readonly duplicatedKeys: readonly StoredKey[];
+}
+
+export interface StoredKey {
+  readonly key: string;
+  readonly subject: string;
+  readonly ids: readonly number[];
+  /** The id its publish was acknowledged with, if it was. */
+  readonly ackedId: number | undefined;
 }
 
 const keyOf = (body: string) => body.slice(0, body.indexOf("|"));
@@ -37,18 +45,24 @@ export async function checkLedger(
   const client = new HeraldClient(address, { callTimeoutMs: 10_000, publishAttempts: 10 });
   try {
     const lost: AckedMessage[] = [];
-    const copies = new Map<string, number>();
+    const stored: StoredKey[] = [];
+    const ackedIds = new Map(acked.map((message) => [message.key, message.id]));
     for (const subject of subjects) {
-      const stored = await readBack(client, subject);
-      for (const body of stored.values())
-        copies.set(keyOf(body), (copies.get(keyOf(body)) ?? 0) + 1);
+      const bodies = await readBack(client, subject);
+      const idsByKey = new Map<string, number[]>();
+      for (const [id, body] of bodies) {
+        const ids = idsByKey.get(keyOf(body)) ?? [];
+        idsByKey.set(keyOf(body), [...ids, id]);
+      }
+      for (const [key, ids] of idsByKey)
+        stored.push({ key, subject, ids, ackedId: ackedIds.get(key) });
       for (const message of acked) {
-        if (message.subject === subject && stored.get(message.id) !== message.body)
+        if (message.subject === subject && bodies.get(message.id) !== message.body)
           lost.push(message);
       }
     }
-    const duplicatedKeys = [...copies].filter(([, count]) => count > 1).map(([key]) => key);
-    const duplicated = [...copies.values()].reduce((sum, count) => sum + count - 1, 0);
+    const duplicatedKeys = stored.filter(({ ids }) => ids.length > 1);
+    const duplicated = duplicatedKeys.reduce((sum, { ids }) => sum + ids.length - 1, 0);
     return { acked: acked.length, lost, duplicated, duplicatedKeys };
   } finally {
     client.close();

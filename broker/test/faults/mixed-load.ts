@@ -72,9 +72,10 @@ export function startMixedLoad(options: MixedLoadOptions): MixedLoad {
   let stopped = false;
   let next = 0;
 
-  const message = () => {
+  /** `lane` names the path in the key (u: unary, s: stream), for a failure message. */
+  const message = (lane: "u" | "s") => {
     const n = next++;
-    const key = `${keyPrefix}-${n}`;
+    const key = `${keyPrefix}-${lane}${n}`;
     return { subject: subjects[n % subjects.length] ?? "", key, body: `${key}|body ${n}` };
   };
   const failed = (err: unknown) => {
@@ -86,7 +87,7 @@ export function startMixedLoad(options: MixedLoadOptions): MixedLoad {
   const unaryLane = async (lane: number) => {
     const client = clients[lane % clients.length] as HeraldClient;
     while (!stopped && next < maxMessages) {
-      const { subject, key, body } = message();
+      const { subject, key, body } = message("u");
       const giveUpAt = performance.now() + deadlineMs;
       for (;;) {
         try {
@@ -109,7 +110,7 @@ export function startMixedLoad(options: MixedLoadOptions): MixedLoad {
     const window = options.streamWindow ?? 32;
     let publisher: StreamPublisher = client.publisher();
     while (!stopped && next < maxMessages) {
-      let pending = Array.from({ length: window }, message);
+      let pending = Array.from({ length: window }, () => message("s"));
       const giveUpAt = performance.now() + deadlineMs;
       while (pending.length > 0) {
         const current = publisher;

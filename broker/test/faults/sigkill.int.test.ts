@@ -1,35 +1,35 @@
 /**
- * Fault: the broker process SIGKILLed and restarted on the same ports and PostgreSQL schema, three
- * times, under mixed unary and stream load with idempotency keys.
+ * Fault: the broker process SIGKILLed and restarted on the same ports and store (PostgreSQL, then
+ * Cassandra), three times, under mixed unary and stream load with idempotency keys.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { until } from "../../../testing/until.ts";
 import { uniqueSubject } from "../harness.ts";
 import { brokerTestStores } from "../test-stores.ts";
-import { brokerStoreEnv } from "../broker-process.ts";
+import { brokerStoreEnv, type PersistentKind } from "../broker-process.ts";
 import { type FaultBroker, startFaultBroker } from "./fault-brokers.ts";
 import { runFaultCase } from "./fault-case.ts";
 
 const env = inject("testEnv");
-const stores = brokerTestStores(env, "postgres", "herald_fault_kill");
-const brokers: FaultBroker[] = [];
 
-afterAll(async () => {
-  await Promise.all(brokers.map((broker) => broker.stop()));
-  await stores.drop();
-});
+describe.each<PersistentKind>(["postgres", "cassandra"])("fault: SIGKILL loop on %s", (kind) => {
+  const stores = brokerTestStores(env, kind, "herald_fault_kill");
+  const brokers: FaultBroker[] = [];
+  afterAll(async () => {
+    await Promise.all(brokers.map((broker) => broker.stop()));
+    await stores.drop();
+  });
 
-describe("fault: SIGKILL loop", () => {
   it(
     "loses no acknowledged message and stores no key twice through 3 SIGKILL and restart rounds",
     { timeout: 60_000 },
     async () => {
-      const broker = await startFaultBroker(brokerStoreEnv("postgres", env, stores.namespace));
+      const broker = await startFaultBroker(brokerStoreEnv(kind, env, stores.namespace));
       brokers.push(broker);
       const subjects = Array.from({ length: 6 }, (_, n) => uniqueSubject(`fault.kill${n}`));
       const result = await runFaultCase({
-        fault: "SIGKILL loop (3 rounds, postgres)",
+        fault: `SIGKILL loop (3 rounds, ${kind})`,
         addresses: [broker.address],
         checkAddress: broker.address,
         subjects,
