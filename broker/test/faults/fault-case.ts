@@ -2,6 +2,7 @@
  * The shape of every fault case: mixed load on the brokers, the fault once the load runs, more load
  * once it ends, then the ledger check, the reported row and the assertions.
  */
+import type { HeraldClientOptions } from "../../client/herald-client.ts";
 import { until } from "../../../testing/until.ts";
 import { checkLedger } from "./ledger-check.ts";
 import { type MixedLoad, startMixedLoad } from "./mixed-load.ts";
@@ -24,6 +25,8 @@ export interface FaultCase {
    * recovery is the first acknowledgement (of those subjects) after its end; the row gives the longest.
    */
   readonly inject: (load: MixedLoad) => Promise<InjectedFault>;
+  /** TLS and a token, for a secure broker. */
+  readonly clientOptions?: HeraldClientOptions;
   /** Acknowledgements before the fault and after it (default 300). */
   readonly ackedAround?: number;
 }
@@ -48,6 +51,7 @@ export async function runFaultCase(spec: FaultCase): Promise<FaultResult> {
     addresses: spec.addresses,
     subjects: spec.subjects,
     keyPrefix: spec.fault.replace(/\W+/g, "-"),
+    clientOptions: spec.clientOptions,
   });
   let injected: InjectedFault;
   try {
@@ -70,7 +74,7 @@ export async function runFaultCase(spec: FaultCase): Promise<FaultResult> {
     await load.stop();
     await rss.stop();
   }
-  const check = await checkLedger(spec.checkAddress, spec.subjects, load.acked);
+  const check = await checkLedger(spec.checkAddress, spec.subjects, load.acked, spec.clientOptions);
   const result: FaultResult = {
     fault: spec.fault,
     acked: check.acked,

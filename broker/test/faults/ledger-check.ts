@@ -3,7 +3,7 @@
  * acknowledged. Lost: an acknowledged (id, body) not stored. Duplicated: a key stored more than once
  * (the key opens each body, since a read answers no key).
  */
-import { HeraldClient } from "../../client/herald-client.ts";
+import { HeraldClient, type HeraldClientOptions } from "../../client/herald-client.ts";
 import type { AckedMessage } from "./mixed-load.ts";
 
 export interface LedgerCheck {
@@ -41,8 +41,13 @@ export async function checkLedger(
   address: string,
   subjects: readonly string[],
   acked: readonly AckedMessage[],
+  clientOptions: HeraldClientOptions = {},
 ): Promise<LedgerCheck> {
-  const client = new HeraldClient(address, { callTimeoutMs: 10_000, publishAttempts: 10 });
+  const client = new HeraldClient(address, {
+    ...clientOptions,
+    callTimeoutMs: 10_000,
+    publishAttempts: 10,
+  });
   try {
     const lost: AckedMessage[] = [];
     const stored: StoredKey[] = [];

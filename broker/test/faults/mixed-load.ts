@@ -5,7 +5,11 @@
  */
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { setTimeout as sleep } from "node:timers/promises";
-import { HeraldClient, type StreamPublisher } from "../../client/herald-client.ts";
+import {
+  HeraldClient,
+  type HeraldClientOptions,
+  type StreamPublisher,
+} from "../../client/herald-client.ts";
 
 export interface AckedMessage {
   readonly subject: string;
@@ -29,6 +33,8 @@ export interface MixedLoadOptions {
   readonly maxMessages?: number;
   /** A message not acknowledged within this long, repeats included, is given up. */
   readonly messageDeadlineMs?: number;
+  /** TLS and a token, for a secure broker. */
+  readonly clientOptions?: HeraldClientOptions;
 }
 
 export interface MixedLoad {
@@ -61,6 +67,7 @@ export function startMixedLoad(options: MixedLoadOptions): MixedLoad {
   const clients = addresses.map(
     (address) =>
       new HeraldClient(address, {
+        ...options.clientOptions,
         callTimeoutMs: 3_000,
         publishAttempts: 3,
         resubscribeDelayMs: 50,
