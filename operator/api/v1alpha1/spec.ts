@@ -76,7 +76,7 @@ const rateLimitSchema = z
     }),
   )
   .describe(
-    "Per-pod rate limit of client calls, enforced by an Envoy local_ratelimit sidecar; rejected calls end with RESOURCE_EXHAUSTED.",
+    "Per-pod rate limit of gRPC client calls, enforced by an Envoy local_ratelimit sidecar; rejected calls end with RESOURCE_EXHAUSTED. The HTTP gateway (spec.web) is not behind it: it has its own bounds on body size and open streams.",
   );
 
 const serviceMonitorSchema = z
