@@ -9,23 +9,26 @@ import { type BrokerProcess, httpStatus, startBrokerProcess } from "../broker-pr
 export interface FaultBroker {
   /** host:port of the gRPC server, the same across restarts. */
   readonly address: string;
-  readonly process: BrokerProcess;
   readonly pid: number | undefined;
-  /** SIGKILL, and resolves once the process is gone. */
+  /** SIGKILL (if it still runs), and resolves once the process is gone. */
   kill(): Promise<void>;
   /** Starts the process again with the same variables and ports; resolves once it is ready. */
   restart(): Promise<void>;
-  /** SIGKILL if it still runs (the cases' cleanup). */
-  stop(): Promise<void>;
 }
 
 const running = (broker: BrokerProcess) =>
   broker.child.exitCode === null && broker.child.signalCode === null;
 
+/** Resolves once the broker is ready; one that never gets there is killed, not left behind. */
 async function untilReady(broker: BrokerProcess): Promise<void> {
-  await until("/readyz 200", async () => (await httpStatus(broker, "/readyz")) === 200, {
-    timeoutMs: 30_000,
-  });
+  try {
+    await until("/readyz 200", async () => (await httpStatus(broker, "/readyz")) === 200, {
+      timeoutMs: 30_000,
+    });
+  } catch (err) {
+    broker.child.kill("SIGKILL");
+    throw err;
+  }
 }
 
 /** `grpcPort`: when peers must know it before the broker starts. */
@@ -48,9 +51,6 @@ export async function startFaultBroker(
   };
   return {
     address,
-    get process() {
-      return current;
-    },
     get pid() {
       return running(current) ? current.child.pid : undefined;
     },
@@ -59,6 +59,5 @@ export async function startFaultBroker(
       current = await startBrokerProcess(env);
       await untilReady(current);
     },
-    stop: kill,
   };
 }

@@ -9,7 +9,7 @@ import { stateDir } from "../../../testing/paths.ts";
 import type { LedgerCheck, StoredKey } from "./ledger-check.ts";
 
 /** A memory bound, not a goal: a broker under this load stays far below it. */
-export const rssCeilingMiB = 512;
+const rssCeilingMiB = 512;
 
 export interface FaultResult {
   readonly fault: string;
@@ -27,7 +27,7 @@ export interface FaultResult {
   readonly duplicates: readonly StoredKey[];
 }
 
-export const resultsFile = join(stateDir, "faults", "results.jsonl");
+const resultsFile = join(stateDir, "faults", "results.jsonl");
 
 export async function reportFault(result: FaultResult): Promise<void> {
   const recovery =

@@ -62,7 +62,7 @@ async function startCluster() {
         },
         ports[index],
       );
-      cleanup.push(() => broker.stop());
+      cleanup.push(() => broker.kill());
       return broker;
     }),
   );

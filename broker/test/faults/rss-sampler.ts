@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 
 export interface RssSampler {
-  /** The highest VmRSS of any process sampled so far, in MiB. */
+  /** The highest VmRSS sampled so far, of one process, in MiB. */
   readonly peakMiB: number;
   stop(): Promise<void>;
 }

@@ -17,7 +17,7 @@ describe.each<PersistentKind>(["postgres", "cassandra"])("fault: SIGKILL loop on
   const stores = brokerTestStores(env, kind, "herald_fault_kill");
   const brokers: FaultBroker[] = [];
   afterAll(async () => {
-    await Promise.all(brokers.map((broker) => broker.stop()));
+    await Promise.all(brokers.map((broker) => broker.kill()));
     await stores.drop();
   });
 

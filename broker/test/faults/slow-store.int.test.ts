@@ -36,7 +36,7 @@ describe.each<PersistentKind>(["postgres", "cassandra"])("fault: slow store on %
       const broker = await startFaultBroker(
         brokerStoreEnv(kind, env, stores.namespace, proxy.port),
       );
-      cleanup.push(() => broker.stop());
+      cleanup.push(() => broker.kill());
       await runFaultCase({
         fault: `slow store ${latencyMs} ms per chunk for 5 s (${kind})`,
         addresses: [broker.address],

@@ -44,7 +44,7 @@ describe.each<PersistentKind>(["postgres", "cassandra"])("fault: store outage on
         ...brokerStoreEnv(kind, env, stores.namespace, proxy.port),
         HERALD_STORE_TIMEOUT_MS: "1000",
       });
-      cleanup.push(() => broker.stop());
+      cleanup.push(() => broker.kill());
       const result = await runFaultCase({
         fault: `store ${outage} 4 s (${kind})`,
         addresses: [broker.address],
