@@ -96,6 +96,7 @@ export async function runNatsBench(binary: string, run: NatsBenchRun): Promise<N
     );
     const rows = parseNatsBenchCsv(await readFile(csvFile, "utf8"));
     const ops = rows.reduce((sum, row) => sum + row.MsgBytes / run.bodyBytes, 0);
+    if (ops === 0) throw new Error(`nats bench ${run.kind}: no operation completed`);
     // Clients start together; the slowest one's duration spans the run.
     const durationMs = Math.max(...rows.map((row) => row.DurationSecs)) * 1000;
     return {
