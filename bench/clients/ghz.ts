@@ -18,11 +18,16 @@ const GhzReport = z.object({
   latencyDistribution: z.array(z.object({ percentage: z.number(), latency: z.number() })).nullish(),
 });
 
+type Request = Readonly<Record<string, string | number>>;
+
 export interface GhzRun {
   readonly call: "Publish" | "Fetch";
   readonly address: string;
-  /** The request's fields in proto3 JSON; a value may use ghz's template functions (randomInt). */
-  readonly data: Readonly<Record<string, string>>;
+  /**
+   * The request's fields in proto3 JSON, or several requests that ghz sends in turn. Without
+   * template functions ghz builds each request once, so its own cost per call stays small.
+   */
+  readonly data: Request | readonly Request[];
   readonly clients: number;
   readonly durationMs: number;
 }

@@ -126,6 +126,14 @@ async function storedSubject(
   return subject;
 }
 
+/**
+ * Up to 512 ids spread over 1..stored by a prime stride: ghz sends them in turn, each call a
+ * stored message as far from the last as the stride puts it.
+ */
+function fetchIds(stored: number): number[] {
+  return Array.from({ length: Math.min(512, stored) }, (_, i) => 1 + ((i * 7919) % stored));
+}
+
 async function ghzFigures(
   servers: readonly GrpcServer[],
   params: IndependentParams,
@@ -156,12 +164,8 @@ async function ghzFigures(
   const fetch: Attempt[] = [];
   for (const clients of params.clients)
     for (const server of servers) {
-      // Ids are 1-based; randomInt's upper bound is exclusive. ghz expands templates inside JSON
-      // strings only, and proto3 JSON reads an int32 from a string.
-      const data = {
-        subject: fetchSubjects.get(server.name) ?? "",
-        id: `{{randomInt 1 ${params.fetchStored + 1}}}`,
-      };
+      const subject = fetchSubjects.get(server.name) ?? "";
+      const data = fetchIds(params.fetchStored).map((id) => ({ subject, id }));
       fetch.push(
         await ghzPoint(
           binary,

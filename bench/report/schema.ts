@@ -222,7 +222,7 @@ export const IndependentSchema = z.object({
   }),
   /** Unary Publish by ghz; ceiling, Herald memory and PostgreSQL in turns at each point. */
   publish: z.array(IndependentAttempt),
-  /** Unary Fetch of random stored ids by ghz. */
+  /** Unary Fetch by ghz of up to 512 stored ids spread over the stored messages, in turn. */
   fetch: z.array(IndependentAttempt),
   /** `nats bench`: core publishes (not acknowledged), JetStream sync publishes and gets. */
   nats: z.array(IndependentAttempt),
