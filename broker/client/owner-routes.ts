@@ -31,6 +31,9 @@ export interface OwnerRoutesOptions {
 
 const epochText = z.string().regex(/^\d+$/).transform(Number);
 
+/** Subjects whose owner is kept per epoch; past it the cache starts afresh. */
+const ownersKept = 10_000;
+
 /** How long the seed stands in for a member whose call failed UNAVAILABLE (unless an epoch comes first). */
 const failedMemberAvoidMs = 2000;
 
@@ -42,6 +45,8 @@ export class OwnerRoutes {
    * and a StatefulSet reuses its members' addresses.
    */
   readonly #channels = new Map<string, BrokerClient>();
+  /** Each subject's owner's address under the adopted membership. */
+  readonly #owners = new Map<string, string>();
   /** Members whose call failed UNAVAILABLE under the current epoch, until when the seed stands in. */
   readonly #failed = new Map<string, number>();
   #refreshing: Promise<void> | undefined;
@@ -116,15 +121,24 @@ export class OwnerRoutes {
   }
 
   #ownerAddress(subject: string): string | undefined {
+    const owner = this.#owners.get(subject) ?? this.#computeOwner(subject);
+    if (owner === undefined) return undefined;
+    const avoidUntil = this.#failed.get(owner);
+    if (avoidUntil === undefined) return owner;
+    if (Date.now() < avoidUntil) return undefined;
+    this.#failed.delete(owner);
+    return owner;
+  }
+
+  /** Hashes `subject` against every member (microseconds each), so the answer is kept for the epoch. */
+  #computeOwner(subject: string): string | undefined {
     const members = this.#membership?.members;
     if (members === undefined) return undefined;
-    const owner = rendezvousOwner(subject, members);
+    const owner = rendezvousOwner(subject, members)?.address;
     if (owner === undefined) return undefined;
-    const avoidUntil = this.#failed.get(owner.address);
-    if (avoidUntil === undefined) return owner.address;
-    if (Date.now() < avoidUntil) return undefined;
-    this.#failed.delete(owner.address);
-    return owner.address;
+    if (this.#owners.size >= ownersKept) this.#owners.clear();
+    this.#owners.set(subject, owner);
+    return owner;
   }
 
   #channel(address: string): BrokerClient {
@@ -149,6 +163,7 @@ export class OwnerRoutes {
   #adopt(answer: Membership): void {
     if (answer.epoch <= this.epoch) return;
     this.#membership = answer;
+    this.#owners.clear();
     this.#epochText = String(answer.epoch);
     this.#failed.clear();
   }
