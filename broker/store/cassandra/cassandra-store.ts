@@ -119,14 +119,32 @@ class CassandraStore implements MessageStore {
   }
 
   /**
-   * Rows first, as one unlogged batch per partition chunk, then heads: a head
-   * never points past a row that failed to write. The heads before the batch are
-   * read alongside the rows, and the ids the batch goes past are recorded as
-   * skipped before the heads move past them.
+   * Idempotency keys first, then rows, as one unlogged batch per partition
+   * chunk, then heads: a head never points past a row that failed to write. A
+   * key written before its row is checked against the row when a retry finds it
+   * (idempotentId), while a key written after its row could be lost to a failure
+   * between the two and let the retry store the message again. The heads before
+   * the batch are read alongside the rows, and the ids the batch goes past are
+   * recorded as skipped before the heads move past them.
    */
   async appendBatch(records: readonly MessageRecord[]): Promise<void> {
     if (records.length === 0) return;
     const nowMs = Date.now();
+    await Promise.all(
+      records.flatMap(({ subject, id, dedup }) =>
+        dedup === undefined
+          ? []
+          : [
+              this.#execute("append", this.#cql.insertIdempotencyKey, [
+                subject,
+                dedup.key,
+                BigInt(id),
+                BigInt(dedup.untilMs),
+                keyTtlSeconds(dedup.untilMs, nowMs),
+              ]),
+            ],
+      ),
+    );
     const [headsBefore] = await Promise.all([
       this.#heads(new Set(records.map((record) => record.subject))),
       ...partitionChunks(records).map((chunk) =>
@@ -150,26 +168,11 @@ class CassandraStore implements MessageStore {
         ]),
       ),
     );
-    // Keys only after their messages: a key without its message would answer
-    // a retry with the id of a message that was never stored.
-    await Promise.all([
-      ...Array.from(headsOf(records), ([subject, id]) =>
+    await Promise.all(
+      Array.from(headsOf(records), ([subject, id]) =>
         this.#execute("append", this.#cql.advanceHead, [BigInt(id), BigInt(id), subject]),
       ),
-      ...records.flatMap(({ subject, id, dedup }) =>
-        dedup === undefined
-          ? []
-          : [
-              this.#execute("append", this.#cql.insertIdempotencyKey, [
-                subject,
-                dedup.key,
-                BigInt(id),
-                BigInt(dedup.untilMs),
-                keyTtlSeconds(dedup.untilMs, nowMs),
-              ]),
-            ],
-      ),
-    ]);
+    );
   }
 
   async idempotentId(subject: string, key: string, nowMs: number): Promise<number | undefined> {
@@ -177,7 +180,15 @@ class CassandraStore implements MessageStore {
     const row: unknown = result.first();
     if (row === null) return undefined;
     const { id, until_ms } = IdempotencyRowSchema.parse(row);
-    return until_ms > nowMs ? id : undefined;
+    if (until_ms <= nowMs) return undefined;
+    // The key is written before its message: a write that failed between left a key whose id
+    // names nothing, and the retry must store the message after all.
+    const message = await this.#execute("idempotentId", this.#cql.getMessage, [
+      subject,
+      BigInt(bucketOf(id)),
+      BigInt(id),
+    ]);
+    return message.first() === null ? undefined : id;
   }
 
   async get(subject: string, id: number, nowMs: number): Promise<MessageRecord | undefined> {
