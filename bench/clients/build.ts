@@ -5,7 +5,7 @@
  * - `nats` (natscli), whose `nats bench` drives the NATS peer, from the Go module proxy;
  * - `latency` (bench/clients/latency), this repository's open-loop publish→deliver client, with
  *   its gRPC code generated from broker/api/broker.proto; cached by a hash of its source and the
- *   proto, so any edit builds a fresh binary.
+ *   proto, so every edit builds a fresh binary.
  * Each can be replaced by a prebuilt binary through its HERALD_* variable.
  */
 import { createHash } from "node:crypto";
