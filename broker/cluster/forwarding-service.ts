@@ -9,6 +9,10 @@
  * newer epoch. A publish is retried only on that answer, which guarantees
  * nothing was stored.
  *
+ * Every answer to a client (not to a forwarding member) names this member's epoch
+ * (`x-herald-epoch`: unary trailers, stream headers), so a client that routes by
+ * owner notices a change of membership.
+ *
  * Retention is applied here, once, to a client's Publish and PublishBatch before
  * they are routed (and by PublishStreams to each streamed message), so a
  * forwarded publish carries its resolved expiry and the owner stores it as sent.
@@ -45,8 +49,10 @@ import { isPattern } from "../../contract/subjects.ts";
 import { createConsumeRelay } from "../groups/consume-relay.ts";
 import { mergeGroupLists } from "../groups/list-groups.ts";
 import type { PublishInput } from "../publish/publisher.ts";
+import type { BrokerServer } from "../api/gen/broker.ts";
 import type { BrokerHandlers } from "../server/broker-service.ts";
 import { type Retention, resolveExpiration, subjectProblem } from "../server/validation.ts";
+import { createClusterMembersHandler, epochMetadata } from "./cluster-members.ts";
 import { type ClusterView, route } from "./cluster-view.ts";
 import { forwardedEpoch, peerMetadata } from "./forwarded-metadata.ts";
 import type { Member } from "./membership/membership.ts";
@@ -65,6 +71,11 @@ export interface ForwardingDeps {
   /** How long a call waits for a newer epoch before it is retried or refused. */
   readonly epochWaitMs: number;
   readonly onForward?: (method: string, code: number) => void;
+}
+
+/** Every Broker handler a cluster member serves: the local ones, routed, and the membership. */
+export interface MemberHandlers extends BrokerHandlers {
+  clusterMembers: BrokerServer["clusterMembers"];
 }
 
 /** What routing a call needs: the cluster, the peers and the timeouts. */
@@ -230,9 +241,26 @@ export function createStreamRouter(
   };
 }
 
-export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
+export function createForwardingService(deps: ForwardingDeps): MemberHandlers {
   const { view, local } = deps;
   const { callPeer, dispatch } = createDispatcher(deps);
+  const epoch = epochMetadata(view);
+  /** The epoch for a client's answer; a forwarding member has its own view. */
+  const epochFor = (call: CallContext) =>
+    forwardedEpoch(call.metadata) === undefined ? epoch() : undefined;
+  /** Adds the epoch to the headers a client's stream sends (once registered, for a Subscribe). */
+  const withEpochHeaders = <Call extends CallContext & { sendMetadata(m: Metadata): void }>(
+    call: Call,
+  ): Call => {
+    const stamp = epochFor(call);
+    if (stamp === undefined) return call;
+    const sendMetadata = call.sendMetadata.bind(call);
+    call.sendMetadata = (metadata: Metadata) => {
+      metadata.merge(stamp);
+      sendMetadata(metadata);
+    };
+    return call;
+  };
 
   /** Runs the local handler as a promise; a failure becomes a PeerCallError with its status. */
   const runLocal = <Req, Res>(handler: Unary<Req, Res>, call: ServerUnaryCall<Req, Res>) =>
@@ -258,8 +286,8 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
         () => runLocal(handler, call),
         invoke,
       ).then(
-        (response) => callback(null, response),
-        (err: unknown) => callback(toGrpcStatus(err)),
+        (response) => callback(null, response, epochFor(call)),
+        (err: unknown) => callback(toGrpcStatus(err), null, epochFor(call)),
       );
     };
 
@@ -277,15 +305,15 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
         () => runLocal(local.publishBatch, call),
         peerPublishBatch,
       ).then(
-        (response) => callback(null, response),
-        (err: unknown) => callback(toGrpcStatus(err)),
+        (response) => callback(null, response, epochFor(call)),
+        (err: unknown) => callback(toGrpcStatus(err), null, epochFor(call)),
       );
       return;
     }
     // Subjects of several owners: one call per owner (atomic per owner, not across them).
     publishSplit(call).then(
-      (ids) => callback(null, { ids }),
-      (err: unknown) => callback(toGrpcStatus(err)),
+      (ids) => callback(null, { ids }, epochFor(call)),
+      (err: unknown) => callback(toGrpcStatus(err), null, epochFor(call)),
     );
   };
 
@@ -374,7 +402,8 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
     serve(call);
   };
 
-  const subscribe = (call: ServerWritableStream<SubscribeRequest, Buffer>) => {
+  const subscribe = (client: ServerWritableStream<SubscribeRequest, Buffer>) => {
+    const call = withEpochHeaders(client);
     const subject = call.request.subject;
     if (isPattern(subject)) {
       if (forwardedEpoch(call.metadata) !== undefined) return local.subscribe(call);
@@ -414,7 +443,12 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
       messages: request.messages.map(resolved),
     })),
     subscribe,
-    publishStream: local.publishStream,
+    // Headers go out at once: a client learns the epoch before its first answer.
+    publishStream: (call) => {
+      const stamp = epochFor(call);
+      if (stamp !== undefined) call.sendMetadata(stamp.clone());
+      local.publishStream(call);
+    },
     // A group's state lives with each subject's owner: a client's stream joins every member.
     consume: (call) => {
       if (forwardedEpoch(call.metadata) !== undefined) return local.consume(call);
@@ -442,5 +476,7 @@ export function createForwardingService(deps: ForwardingDeps): BrokerHandlers {
         (err: unknown) => callback(toGrpcStatus(err)),
       );
     },
+    // Answered by the member called: its own view is what a client routes by.
+    clusterMembers: createClusterMembersHandler(view),
   };
 }

@@ -14,6 +14,7 @@
  * again after a reload, so a PublishStream opened before a permission change follows it and a
  * removed user's frames are refused; an open Subscribe or Consume whose grant is gone is ended.
  * A ListGroups call registers its principal too: it lists only the groups the caller may consume.
+ * ClusterMembers needs only an authenticated caller.
  */
 import type {
   Metadata,
@@ -33,7 +34,7 @@ import type {
 import { forwardedEpoch, forwardedPrincipalKey } from "../cluster/forwarded-metadata.ts";
 import { PermissionDeniedError, toGrpcStatus, UnauthenticatedError } from "../errors.ts";
 import { maxTimerMs } from "../../lib/process/env.ts";
-import type { BrokerHandlers } from "../server/broker-service.ts";
+import type { MemberHandlers } from "../cluster/forwarding-service.ts";
 import type { PublishStreamCall } from "../server/publish-stream.ts";
 import { tokenSha256, type Verb } from "../../contract/auth-file.ts";
 import { certificateNames } from "./auth-file.ts";
@@ -93,7 +94,7 @@ export interface AccessState {
 }
 
 export interface AccessControl {
-  secureBroker(handlers: BrokerHandlers): BrokerHandlers;
+  secureBroker(handlers: MemberHandlers): MemberHandlers;
   /** Only other members may call the internal Cluster service (handoff). */
   secureCluster(service: ClusterServer): ClusterServer;
   /**
@@ -350,6 +351,8 @@ export function createAccessControl(state: AccessState): AccessControl {
           streams.set(call, { principal: () => principal, granted: undefined });
         },
       ),
+      // Any user may learn the members, as a client that routes by owner needs them.
+      clusterMembers: unary(handlers.clusterMembers, () => undefined),
     }),
     revalidate: () => {
       for (const call of [...revocable]) recheck(call);

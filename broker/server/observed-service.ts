@@ -44,7 +44,10 @@ const rpcAttributes = (method: Method, subject?: string): Attributes => ({
 
 const uncounted: MethodRecorder = { record: () => undefined };
 
-export function observeService(handlers: BrokerHandlers, recorder: MethodRecorder): BrokerHandlers {
+export function observeService<Handlers extends BrokerHandlers>(
+  handlers: Handlers,
+  recorder: MethodRecorder,
+): Handlers {
   const traced = tracingEnabled();
   // A call another member forwarded was already counted by that member.
   const recorderFor = (metadata: Metadata): MethodRecorder =>
@@ -133,6 +136,8 @@ export function observeService(handlers: BrokerHandlers, recorder: MethodRecorde
   };
 
   return {
+    // Calls that are not message methods (ClusterMembers) pass as they are.
+    ...handlers,
     publish: unary(
       "publish",
       handlers.publish,
