@@ -31,7 +31,7 @@ import { parseFetch, parsePublish, parseSubscribe } from "./validation.ts";
 
 export interface BrokerServiceDeps {
   readonly publisher: Publisher;
-  readonly store: Pick<MessageStore, "get" | "lastId" | "range">;
+  readonly store: Pick<MessageStore, "get" | "lastId" | "skipped" | "range">;
   readonly hub: SubscriptionHub;
   readonly maxMessageBytes: number;
   readonly replayPageSize: number;
@@ -109,8 +109,10 @@ export function createBrokerService(deps: BrokerServiceDeps): BrokerHandlers {
       const { subject, id } = parseFetch(request);
       const record = await deps.store.get(subject, id, Date.now());
       if (record !== undefined) return { subject, id: record.id, body: asBuffer(record.body) };
-      const lastId = await deps.store.lastId(subject);
-      throw new MessageNotFoundError(subject, id, id > lastId ? "unknown" : "expired");
+      // Below the head an id is expired, unless a failed write skipped it: that one was never stored.
+      const unknown =
+        id > (await deps.store.lastId(subject)) || (await deps.store.skipped(subject, id));
+      throw new MessageNotFoundError(subject, id, unknown ? "unknown" : "expired");
     }),
 
     subscribe: (call: ServerWritableStream<SubscribeRequest, Buffer>) => {

@@ -350,6 +350,38 @@ describe.each(cases)("broker semantics on the %s store over %s", (kind, _name, t
     }
   });
 
+  it("answers a Fetch of an id whose write failed as unknown, not expired", async () => {
+    const store = new SwitchableStore(newStore());
+    const failing = await startBroker(store, { storeTimeoutMs: 300 });
+    try {
+      const c = failing.client();
+      const subject = uniqueSubject("skipped");
+      expect(await c.publish(subject, "stored")).toBe(1);
+      // Without an idempotency key the id is assigned before any store call: the write is what fails.
+      const publisher = c.publisher();
+      store.hanging = true;
+      await expectStatus(publisher.publish(subject, "lost"), status.UNAVAILABLE, /timed out/);
+      await publisher.close();
+      store.hanging = false;
+      await until("the broker ready again", () => failing.broker.ready());
+      // Id 2 went to the failed write; the next write stores 3, below the head 2 was never stored.
+      expect(await c.publish(subject, "after")).toBe(3);
+      await expectStatus(
+        c.fetch(subject, 2),
+        status.INVALID_ARGUMENT,
+        /^unknown id 2 for subject /,
+      );
+      await expectStatus(
+        c.fetch(subject, 4),
+        status.INVALID_ARGUMENT,
+        /^unknown id 4 for subject /,
+      );
+      expect(text(await c.fetch(subject, 3))).toBe("after");
+    } finally {
+      await failing.stop();
+    }
+  });
+
   it("answers UNAVAILABLE quickly while the store is unreachable, then recovers", async () => {
     const store = new SwitchableStore(newStore());
     const outage = await startBroker(store, { storeTimeoutMs: 300 });
