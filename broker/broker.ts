@@ -44,6 +44,8 @@ export type BrokerSettings = Pick<
   | "maxConnectionAgeMs"
   | "maxConnectionIdleMs"
   | "maxConcurrentStreams"
+  | "pendingBytes"
+  | "keepalive"
   | "shutdownGraceMs"
   | "retention"
 > & {

@@ -9,6 +9,7 @@ import type { Membership } from "../contract/membership.ts";
 import { EnvError } from "../lib/process/env.ts";
 import type { HostPort } from "../lib/process/host-port.ts";
 import type { LogLevel } from "../lib/process/logger.ts";
+import type { PendingBytesLimits } from "./server/pending-bytes.ts";
 
 export type StoreConfig =
   | { readonly kind: "memory"; readonly maxMessagesPerSubject: number }
@@ -75,6 +76,10 @@ export interface BrokerConfig {
   readonly maxConnectionIdleMs: number;
   /** Concurrent calls per gRPC connection. */
   readonly maxConcurrentStreams: number;
+  /** Publish body bytes held before they are stored: by the broker, and by one connection. */
+  readonly pendingBytes: PendingBytesLimits;
+  /** Pings find dead peers: every `timeMs` (0 = never), each answered within `timeoutMs`. */
+  readonly keepalive: { readonly timeMs: number; readonly timeoutMs: number };
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;
   readonly cluster: ClusterConfig;
@@ -266,6 +271,11 @@ export function loadConfig(
     maxConnectionAgeMs: env.HERALD_MAX_CONNECTION_AGE_MS,
     maxConnectionIdleMs: env.HERALD_MAX_CONNECTION_IDLE_MS,
     maxConcurrentStreams: env.HERALD_MAX_CONCURRENT_STREAMS,
+    pendingBytes: {
+      maxBytes: env.HERALD_MAX_PENDING_BYTES,
+      maxConnectionBytes: env.HERALD_MAX_CONNECTION_PENDING_BYTES,
+    },
+    keepalive: { timeMs: env.HERALD_KEEPALIVE_TIME_MS, timeoutMs: env.HERALD_KEEPALIVE_TIMEOUT_MS },
     shutdownGraceMs: env.HERALD_SHUTDOWN_GRACE_MS,
     logLevel: env.HERALD_LOG_LEVEL,
     retention: {

@@ -46,6 +46,21 @@ export class SubscriberOverflowError extends Error {
   }
 }
 
+/** A publish would take the bytes waiting to be stored past the broker's or its connection's cap. */
+export class PendingBytesExceededError extends Error {
+  constructor(
+    holder: "the broker" | "this connection",
+    held: number,
+    cap: number,
+    variable: string,
+  ) {
+    super(
+      `${holder} already holds ${held} bytes of publishes not yet stored; ${variable} is ${cap}; retry later`,
+    );
+    this.name = "PendingBytesExceededError";
+  }
+}
+
 /** The subject's ids reached the int32 ceiling of the wire contract. */
 export class IdSpaceExhaustedError extends Error {
   constructor(subject: string) {
@@ -130,6 +145,7 @@ export function toGrpcStatus(err: unknown): Pick<StatusObject, "code" | "details
   }
   if (
     err instanceof MessageTooLargeError ||
+    err instanceof PendingBytesExceededError ||
     err instanceof SubscriberOverflowError ||
     err instanceof IdSpaceExhaustedError
   ) {

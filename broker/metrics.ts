@@ -40,7 +40,11 @@ export interface MethodRecorder {
   record(method: Method, ok: boolean, startedMs: number): void;
 }
 
-export function createBrokerMetrics(registry: Registry, pendingBatchDepth?: () => number) {
+export function createBrokerMetrics(
+  registry: Registry,
+  pendingBatchDepth?: () => number,
+  pendingPublishBytes?: () => number,
+) {
   const registers = [registry];
   const calls = new Map<Method, { ok: number; failed: number }>(
     methods.map((method) => [method, { ok: 0, failed: 0 }]),
@@ -156,6 +160,14 @@ export function createBrokerMetrics(registry: Registry, pendingBatchDepth?: () =
       registers,
       collect() {
         if (pendingBatchDepth !== undefined) this.set(pendingBatchDepth());
+      },
+    }),
+    pendingPublishBytes: new Gauge({
+      name: "herald_pending_publish_bytes",
+      help: "Publish body bytes taken and not yet answered (HERALD_MAX_PENDING_BYTES bounds them).",
+      registers,
+      collect() {
+        if (pendingPublishBytes !== undefined) this.set(pendingPublishBytes());
       },
     }),
     subscriberOverflows: new Counter({

@@ -117,6 +117,16 @@ export const brokerEnvSchema = z.object({
     .describe(
       "Un-acknowledged body bytes per PublishStream before the server stops reading it; at most 1 GiB.",
     ),
+  HERALD_MAX_PENDING_BYTES: envInteger(1, 16 * 1024 * mebibyte)
+    .default(256 * mebibyte)
+    .describe(
+      "Publish body bytes the broker holds before they are stored, over every call; past it a publish is RESOURCE_EXHAUSTED. At most 16 GiB.",
+    ),
+  HERALD_MAX_CONNECTION_PENDING_BYTES: envInteger(1, 16 * 1024 * mebibyte)
+    .default(64 * mebibyte)
+    .describe(
+      "Publish body bytes one gRPC connection may have waiting to be stored; past it its publishes are RESOURCE_EXHAUSTED. At most 16 GiB.",
+    ),
   HERALD_STORE_TIMEOUT_MS: envMilliseconds(1)
     .default(5000)
     .describe("Bound on one store call; past it the call fails with UNAVAILABLE."),
@@ -129,6 +139,12 @@ export const brokerEnvSchema = z.object({
   HERALD_MAX_CONNECTION_IDLE_MS: envMilliseconds(0)
     .default(60_000)
     .describe("A gRPC connection with no call for this long is closed; 0 = never."),
+  HERALD_KEEPALIVE_TIME_MS: envMilliseconds(0)
+    .default(30_000)
+    .describe("The broker pings each gRPC connection this often to find dead peers; 0 = never."),
+  HERALD_KEEPALIVE_TIMEOUT_MS: envMilliseconds(1)
+    .default(10_000)
+    .describe("A connection whose peer does not answer a keepalive ping within this is closed."),
   // Members forward to each other over one connection, so the default leaves room for their calls.
   HERALD_MAX_CONCURRENT_STREAMS: envInteger(1, 10_000)
     .default(1000)

@@ -34,6 +34,7 @@ import {
 } from "../server/broker-service.ts";
 import { brokerServiceName, createGrpcServer, createHealth } from "../server/grpc-server.ts";
 import { observeService } from "../server/observed-service.ts";
+import { limitPendingBytes, PendingBytes } from "../server/pending-bytes.ts";
 import { PublishStreams } from "../server/publish-stream.ts";
 import { resolveExpiration } from "../server/validation.ts";
 import { authorize } from "../security/access-control.ts";
@@ -72,7 +73,8 @@ export interface StageContext {
 /** Metrics and health statuses, which every later stage reports to. */
 export function observabilityStage(registry: Registry) {
   const pendingMessages = link<[], number>("the batch depth gauge");
-  const metrics = createBrokerMetrics(registry, pendingMessages.call);
+  const pendingBytes = link<[], number>("the pending publish bytes gauge");
+  const metrics = createBrokerMetrics(registry, pendingMessages.call, pendingBytes.call);
   const clusterMetrics = createClusterMetrics(registry);
   clusterMetrics.membershipEpoch.set(-1);
   const groupStats = link<[], readonly GroupStats[]>("the consumer groups' statistics");
@@ -82,6 +84,7 @@ export function observabilityStage(registry: Registry) {
     clusterMetrics,
     health: createHealth(),
     pendingMessages,
+    pendingBytes,
     groupStats,
     groupEvents,
   };
@@ -186,7 +189,7 @@ type Cluster = ReturnType<typeof clusterStage>;
 /** The group-commit publisher and the open PublishStreams, with the gate that admits new calls. */
 export function publishStage(
   { settings, logger, lifecycle }: StageContext,
-  { metrics, pendingMessages }: Observability,
+  { metrics, pendingMessages, pendingBytes }: Observability,
   { guard, sequencer }: Storage,
   { hub }: Subscriptions,
   { ownership, routing, flush }: Cluster,
@@ -232,6 +235,8 @@ export function publishStage(
       return (await publisher.publish([input]))[0] ?? 0;
     },
   });
+  const pending = new PendingBytes(settings.pendingBytes);
+  pendingBytes.connect(() => pending.total);
   const streams = new PublishStreams({
     // Every frame is authorized on its own, before it is routed.
     openRoute: (call) => {
@@ -245,10 +250,11 @@ export function publishStage(
     retention: settings.retention,
     maxInflight: settings.publishStreamMaxInflight,
     maxInflightBytes: settings.publishStreamMaxInflightBytes,
+    pending,
     onMessage: (ok, startedMs) => metrics.methods.record("publish_stream", ok, startedMs),
     failure: (err) => callFailure(logger, "PublishStream", err),
   });
-  return { publisher, streams, admission, groupFeed, groupFlush, activity };
+  return { publisher, streams, pending, admission, groupFeed, groupFlush, activity };
 }
 type Publishing = ReturnType<typeof publishStage>;
 
@@ -300,7 +306,7 @@ export async function servingStage(
   { guard }: Storage,
   { hub }: Subscriptions,
   { relays, ownership, routing }: Cluster,
-  { publisher, streams, admission }: Publishing,
+  { publisher, streams, pending, admission }: Publishing,
   { consume, listGroups }: Grouping,
 ) {
   const local = createBrokerService({
@@ -323,7 +329,11 @@ export async function servingStage(
     retention: settings.retention,
   });
   // Outside forwarding: the member a client calls refuses what it may not do before routing it.
-  const service = observeService(access?.secureBroker(forwarding) ?? forwarding, metrics.methods);
+  // Publishes past the pending-bytes caps are refused before anything else runs, and counted.
+  const service = observeService(
+    limitPendingBytes(access?.secureBroker(forwarding) ?? forwarding, pending),
+    metrics.methods,
+  );
   // The web console's read-only routes authenticate as ListGroups does, answered here with nothing.
   const authenticateConsole = access?.secureBroker({
     ...forwarding,
@@ -337,6 +347,7 @@ export async function servingStage(
     maxConnectionAgeMs: settings.maxConnectionAgeMs,
     maxConnectionIdleMs: settings.maxConnectionIdleMs,
     maxConcurrentStreams: settings.maxConcurrentStreams,
+    keepalive: settings.keepalive,
   });
   const port = await bind(
     server,

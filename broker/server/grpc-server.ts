@@ -26,6 +26,8 @@ export interface GrpcServerOptions {
   /** 0 = never. */
   readonly maxConnectionIdleMs: number;
   readonly maxConcurrentStreams: number;
+  /** Pings find dead peers: every `timeMs` (0 = never), each answered within `timeoutMs`. */
+  readonly keepalive: { readonly timeMs: number; readonly timeoutMs: number };
 }
 
 /** Room for the subject and framing around a body of the maximum size. */
@@ -64,6 +66,14 @@ export function createGrpcServer(options: GrpcServerOptions): Server {
       ? { "grpc.max_connection_idle_ms": options.maxConnectionIdleMs }
       : {}),
     "grpc.max_concurrent_streams": options.maxConcurrentStreams,
+    // A peer that vanished without closing (a powered-off host, a dropped route) holds its
+    // connection and calls until a ping goes unanswered.
+    ...(options.keepalive.timeMs > 0
+      ? {
+          "grpc.keepalive_time_ms": options.keepalive.timeMs,
+          "grpc.keepalive_timeout_ms": options.keepalive.timeoutMs,
+        }
+      : {}),
   };
   const server = new Server(serverOptions);
   server.addService(brokerServiceDefinition, options.service);

@@ -19,6 +19,7 @@ import type {
 } from "../api/gen/broker.ts";
 import { InvalidArgumentError, ShuttingDownError, toGrpcStatus } from "../errors.ts";
 import type { PublishInput } from "../publish/publisher.ts";
+import { connectionOf, type PendingBytes } from "./pending-bytes.ts";
 import type { PublishStreamFrame } from "./stream-frames.ts";
 import { parsePublish, type Retention } from "./validation.ts";
 
@@ -36,6 +37,8 @@ export interface PublishStreamsOptions {
   readonly maxInflight: number;
   /** Un-acked body bytes; the message that reaches it is still taken, so one message always fits. */
   readonly maxInflightBytes: number;
+  /** Body bytes waiting to be stored, over the broker and per connection: a frame past a cap is refused alone. */
+  readonly pending: PendingBytes;
   /** One answered message, from receipt to its response (the per-message metrics). */
   readonly onMessage?: (ok: boolean, startedMs: number) => void;
   /** A message failed; returns the status to answer (logs what is unexpected). */
@@ -61,6 +64,7 @@ export class PublishStreams {
   handle(call: PublishStreamCall): void {
     const options = this.#options;
     const route = options.openRoute(call);
+    const connection = connectionOf(call);
     /** Responses in send order; undefined until that message is answered. */
     const queue: { response: PublishStreamResponse | undefined; bytes: number }[] = [];
     let inflightBytes = 0;
@@ -119,7 +123,11 @@ export class PublishStreams {
         paused = true;
         call.pause();
       }
-      void this.#publishOne(request, route).then((response) => {
+      const admitted = options.pending.admit(connection, entry.bytes);
+      const refusal = admitted instanceof Error ? admitted : undefined;
+      const release = admitted instanceof Error ? () => {} : admitted;
+      void this.#publishOne(request, route, refusal).then((response) => {
+        release();
         options.onMessage?.(response.error === undefined, started);
         entry.response = response;
         pump();
@@ -145,6 +153,7 @@ export class PublishStreams {
   async #publishOne(
     request: PublishStreamFrame,
     route: PublishRoute,
+    refusal: Error | undefined,
   ): Promise<PublishStreamResponse> {
     const { sequence } = request;
     try {
@@ -153,6 +162,7 @@ export class PublishStreams {
           `frame is not a PublishStreamRequest: ${request.undecodable}`,
         );
       }
+      if (refusal !== undefined) throw refusal;
       const id = await route(
         parsePublish(
           request.message ?? emptyRequest,

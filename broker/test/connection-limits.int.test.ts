@@ -1,7 +1,8 @@
 /**
  * Connection limits on a real broker over real gRPC: a connection with no call is closed after
- * HERALD_MAX_CONNECTION_IDLE_MS, and a call beyond HERALD_MAX_CONCURRENT_STREAMS on one connection
- * does not start while the others are open.
+ * HERALD_MAX_CONNECTION_IDLE_MS, one whose peer stops answering pings after the keepalive timeout,
+ * and a call beyond HERALD_MAX_CONCURRENT_STREAMS on one connection does not start while the
+ * others are open.
  */
 import {
   type ClientReadableStream,
@@ -13,6 +14,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { BrokerClient, type MessageResponse } from "../api/gen/broker.ts";
 import { MemoryStore } from "../store/memory/memory-store.ts";
+import { TcpProxy } from "../../testing/tcp-proxy.ts";
 import { until } from "../../testing/until.ts";
 import { startTestBroker, uniqueSubject } from "./harness.ts";
 
@@ -39,6 +41,35 @@ describe("connection limits", () => {
       );
     } finally {
       client.close();
+      await broker.stop();
+    }
+  });
+
+  it("closes a connection whose peer stops answering keepalive pings, ending its calls", async () => {
+    const broker = await startTestBroker(newStore(), {
+      keepalive: { timeMs: 300, timeoutMs: 300 },
+    });
+    // The client reaches the broker through a proxy that can go silent, as a vanished host does.
+    const [host = "", port = ""] = broker.address.split(":");
+    const proxy = await TcpProxy.start(host, Number(port));
+    const client = new BrokerClient(`127.0.0.1:${proxy.port}`, credentials.createInsecure());
+    try {
+      const call = client.subscribe({ subject: uniqueSubject("keepalive"), startId: 0 });
+      call.on("error", () => undefined);
+      await until(
+        "the subscription open",
+        async () => (await broker.metric("herald_subscribers")) === 1,
+      );
+      proxy.stall();
+      await until(
+        "the subscription of the silent peer ended",
+        async () => (await broker.metric("herald_subscribers")) === 0,
+        { timeoutMs: 10_000 },
+      );
+    } finally {
+      proxy.resume();
+      client.close();
+      await proxy.close();
       await broker.stop();
     }
   });

@@ -36,6 +36,8 @@ export const defaultTestSettings: BrokerSettings = {
   maxConnectionAgeMs: 0,
   maxConnectionIdleMs: 0,
   maxConcurrentStreams: 1000,
+  pendingBytes: { maxBytes: 256 * 1024 * 1024, maxConnectionBytes: 64 * 1024 * 1024 },
+  keepalive: { timeMs: 30_000, timeoutMs: 10_000 },
   shutdownGraceMs: 5_000,
   retention: { defaultExpirationSeconds: undefined, maxExpirationSeconds: undefined },
 };
