@@ -9,7 +9,6 @@ import { authFileSchema } from "../../contract/auth-file.ts";
 import { compilePermissions } from "./permissions.ts";
 import type { Directory, Principal } from "./principal.ts";
 
-
 /** Parses the file's text; throws an Error naming the first problem and where it is. */
 export function parseAuthFile(text: string): Directory {
   const parsed = authFileSchema.safeParse(parse(text) ?? {});

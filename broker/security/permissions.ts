@@ -7,7 +7,6 @@
 import { compilePattern, isPattern } from "../../contract/subjects.ts";
 import type { PermissionsSpec, Verb } from "../../contract/auth-file.ts";
 
-
 /** Nothing at all: a verified JWT without a permissions claim or a mapping. */
 export const noPermissions: PermissionsSpec = {
   publish: [],
