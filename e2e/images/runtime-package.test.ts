@@ -163,32 +163,43 @@ describe("each program's image", () => {
     expect(programs.sort()).toEqual((await entryPoints("tsconfig.build.json")).sort());
   });
 
-  test("the broker loads its stores, gRPC and OpenTelemetry, and no operator code", () => {
-    const emitted = compile("broker");
-    expect(folders(emitted)).toEqual(["broker", "contract", "lib"]);
-    const packages = importedPackages(emitted);
-    expect(packages).toEqual(
-      expect.arrayContaining([
-        "@grpc/grpc-js",
-        "pg",
-        "cassandra-driver",
-        "@opentelemetry/sdk-node",
-        // Only named by module.register() in broker/telemetry/register.ts.
-        "@opentelemetry/instrumentation",
-        "prom-client",
-        "pino",
-        "zod",
-      ]),
-    );
-  });
+  // Each compiles a whole program in memory: seconds of CPU, more on a busy machine.
+  const compileTimeoutMs = 60_000;
 
-  test("the operator loads no store driver, gRPC or OpenTelemetry, and no broker code", () => {
-    const emitted = compile("operator");
-    expect(folders(emitted)).toEqual(["contract", "lib", "operator"]);
-    const packages = importedPackages(emitted);
-    expect(packages).toContain("@kubernetes/client-node");
-    expect(
-      packages.filter((name) => /^(pg|cassandra-driver|@grpc\/|@opentelemetry\/)/.test(name)),
-    ).toEqual([]);
-  });
+  test(
+    "the broker loads its stores, gRPC and OpenTelemetry, and no operator code",
+    () => {
+      const emitted = compile("broker");
+      expect(folders(emitted)).toEqual(["broker", "contract", "lib"]);
+      const packages = importedPackages(emitted);
+      expect(packages).toEqual(
+        expect.arrayContaining([
+          "@grpc/grpc-js",
+          "pg",
+          "cassandra-driver",
+          "@opentelemetry/sdk-node",
+          // Only named by module.register() in broker/telemetry/register.ts.
+          "@opentelemetry/instrumentation",
+          "prom-client",
+          "pino",
+          "zod",
+        ]),
+      );
+    },
+    compileTimeoutMs,
+  );
+
+  test(
+    "the operator loads no store driver, gRPC or OpenTelemetry, and no broker code",
+    () => {
+      const emitted = compile("operator");
+      expect(folders(emitted)).toEqual(["contract", "lib", "operator"]);
+      const packages = importedPackages(emitted);
+      expect(packages).toContain("@kubernetes/client-node");
+      expect(
+        packages.filter((name) => /^(pg|cassandra-driver|@grpc\/|@opentelemetry\/)/.test(name)),
+      ).toEqual([]);
+    },
+    compileTimeoutMs,
+  );
 });
