@@ -75,18 +75,3 @@ it("gives expiring rows a native TTL that ends at their expiry, and others none"
   expect(expiring).toBeLessThanOrEqual(100);
   expect(forever).toBeNull();
 });
-
-it("answers a retry only with a key whose message was written: a key left by a failed write names nothing", async () => {
-  const untilMs = Date.now() + 60_000;
-  await managed.appendBatch([{ ...record("keyed", 1), dedup: { key: "k1", untilMs } }]);
-  expect(await managed.idempotentId("keyed", "k1", Date.now())).toBe(1);
-  // What a write that failed after its key and before its row leaves behind.
-  await withCassandraClient(env, (client) =>
-    client.execute(
-      `INSERT INTO ${keyspace}.idempotency_keys (subject, key, id, until_ms) VALUES (?, ?, ?, ?)`,
-      ["keyed", "k2", "2", String(untilMs)],
-      { prepare: true },
-    ),
-  );
-  expect(await managed.idempotentId("keyed", "k2", Date.now())).toBeUndefined();
-});

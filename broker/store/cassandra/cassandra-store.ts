@@ -44,6 +44,7 @@ import {
   recordFromGetRow,
   recordFromRangeRow,
 } from "./rows.ts";
+import { type KeyedRecord, UnwrittenKeys } from "./unwritten-keys.ts";
 
 /** Schema changes wait for every node to agree, which takes seconds, not the request timeout. */
 const SCHEMA_TIMEOUT_MS = 30_000;
@@ -89,6 +90,7 @@ class CassandraStore implements MessageStore {
   readonly #client: Client;
   readonly #config: CassandraStoreOptions;
   readonly #cql: CassandraStatements;
+  readonly #unwrittenKeys = new UnwrittenKeys();
   readonly #groupCql: GroupCql;
   #closed = false;
 
@@ -119,19 +121,56 @@ class CassandraStore implements MessageStore {
   }
 
   /**
-   * Idempotency keys first, then rows, as one unlogged batch per partition
-   * chunk, then heads: a head never points past a row that failed to write. A
-   * key written before its row is checked against the row when a retry finds it
-   * (idempotentId), while a key written after its row could be lost to a failure
-   * between the two and let the retry store the message again. The heads before
-   * the batch are read alongside the rows, and the ids the batch goes past are
-   * recorded as skipped before the heads move past them.
+   * Rows first, as one unlogged batch per partition chunk, then heads: a head
+   * never points past a row that failed to write. The heads before the batch are
+   * read alongside the rows, and the ids the batch goes past are recorded as
+   * skipped before the heads move past them.
    */
   async appendBatch(records: readonly MessageRecord[]): Promise<void> {
     if (records.length === 0) return;
     const nowMs = Date.now();
+    const earlier = this.#unwrittenKeys.held(nowMs);
+    const [headsBefore] = await Promise.all([
+      this.#heads(new Set(records.map((record) => record.subject))),
+      ...partitionChunks(records).map(async (chunk) => {
+        // A failed batch may still have landed (its answer lost with the connection): its keys
+        // are held as uncertain, and a retry looks for the row before it stores again.
+        const landed = await this.#run("append", () =>
+          this.#client.batch(
+            chunk.map((record) => ({
+              query: this.#cql.insertMessage,
+              params: insertParams(record, nowMs),
+            })),
+            { logged: false },
+          ),
+        ).then(
+          () => true,
+          (err: unknown) => {
+            for (const record of chunk) this.#unwrittenKeys.hold(record, "uncertain");
+            throw err;
+          },
+        );
+        // These rows are durable, even if another chunk fails: their keys are held until written.
+        if (landed) for (const record of chunk) this.#unwrittenKeys.hold(record, "durable");
+      }),
+    ]);
+    const keyed = records.filter((record) => record.dedup !== undefined);
     await Promise.all(
-      records.flatMap(({ subject, id, dedup }) =>
+      skippedRuns(records, (subject) => headsBefore.get(subject) ?? 0).map((run) =>
+        this.#execute("append", this.#cql.insertSkipped, [
+          run.subject,
+          BigInt(run.firstId),
+          BigInt(run.lastId),
+        ]),
+      ),
+    );
+    // Keys only after their messages: a key without its message would answer
+    // a retry with the id of a message that was never stored.
+    await Promise.all([
+      ...Array.from(headsOf(records), ([subject, id]) =>
+        this.#execute("append", this.#cql.advanceHead, [BigInt(id), BigInt(id), subject]),
+      ),
+      ...records.flatMap(({ subject, id, dedup }) =>
         dedup === undefined
           ? []
           : [
@@ -144,51 +183,46 @@ class CassandraStore implements MessageStore {
               ]),
             ],
       ),
-    );
-    const [headsBefore] = await Promise.all([
-      this.#heads(new Set(records.map((record) => record.subject))),
-      ...partitionChunks(records).map((chunk) =>
-        this.#run("append", () =>
-          this.#client.batch(
-            chunk.map((record) => ({
-              query: this.#cql.insertMessage,
-              params: insertParams(record, nowMs),
-            })),
-            { logged: false },
-          ),
-        ),
-      ),
+      // Earlier keys are written on the side: their failing again must not fail this batch.
+      this.#writeHeldKeys(earlier, nowMs).catch(() => undefined),
     ]);
+    for (const record of keyed) this.#unwrittenKeys.release(record);
+  }
+
+  /** Keys held from earlier writes whose rows landed and whose keys did not: written again. */
+  async #writeHeldKeys(held: readonly KeyedRecord[], nowMs: number): Promise<void> {
     await Promise.all(
-      skippedRuns(records, (subject) => headsBefore.get(subject) ?? 0).map((run) =>
-        this.#execute("append", this.#cql.insertSkipped, [
-          run.subject,
-          BigInt(run.firstId),
-          BigInt(run.lastId),
-        ]),
-      ),
-    );
-    await Promise.all(
-      Array.from(headsOf(records), ([subject, id]) =>
-        this.#execute("append", this.#cql.advanceHead, [BigInt(id), BigInt(id), subject]),
-      ),
+      held.map(async (record) => {
+        const { subject, id, dedup } = record;
+        await this.#execute("append", this.#cql.insertIdempotencyKey, [
+          subject,
+          dedup.key,
+          BigInt(id),
+          BigInt(dedup.untilMs),
+          keyTtlSeconds(dedup.untilMs, nowMs),
+        ]);
+        this.#unwrittenKeys.release(record);
+      }),
     );
   }
 
   async idempotentId(subject: string, key: string, nowMs: number): Promise<number | undefined> {
+    const held = this.#unwrittenKeys.find(subject, key, nowMs);
+    if (held?.row === "durable") return held.id;
+    if (held !== undefined) {
+      const row = await this.#execute("idempotentId", this.#cql.getMessage, [
+        subject,
+        BigInt(bucketOf(held.id)),
+        BigInt(held.id),
+      ]);
+      // This process never gives that id out again, so a row there is this message's.
+      if (row.first() !== null) return held.id;
+    }
     const result = await this.#execute("idempotentId", this.#cql.idempotentId, [subject, key]);
     const row: unknown = result.first();
     if (row === null) return undefined;
     const { id, until_ms } = IdempotencyRowSchema.parse(row);
-    if (until_ms <= nowMs) return undefined;
-    // The key is written before its message: a write that failed between left a key whose id
-    // names nothing, and the retry must store the message after all.
-    const message = await this.#execute("idempotentId", this.#cql.getMessage, [
-      subject,
-      BigInt(bucketOf(id)),
-      BigInt(id),
-    ]);
-    return message.first() === null ? undefined : id;
+    return until_ms > nowMs ? id : undefined;
   }
 
   async get(subject: string, id: number, nowMs: number): Promise<MessageRecord | undefined> {
