@@ -6,12 +6,17 @@
 import type { ServiceError } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import type { TestEnv } from "../../testing/test-env.ts";
 import { HeraldClient } from "../client/herald-client.ts";
 import { TcpProxy } from "../../testing/tcp-proxy.ts";
-import { type BrokerProcess, httpStatus, startBrokerProcess } from "./broker-process.ts";
+import {
+  type BrokerProcess,
+  brokerStoreEnv,
+  httpStatus,
+  type PersistentKind,
+  startBrokerProcess,
+} from "./broker-process.ts";
 import { uniqueSubject } from "./harness.ts";
-import { brokerTestStores, type StoreKind } from "./test-stores.ts";
+import { brokerTestStores } from "./test-stores.ts";
 import { until } from "../../testing/until.ts";
 
 interface Acked {
@@ -77,30 +82,7 @@ async function expectAllStored(address: string, acked: readonly Acked[]): Promis
   }
 }
 
-function storeEnv(
-  kind: StoreKind,
-  env: TestEnv,
-  namespace: string,
-  port?: number,
-): Record<string, string> {
-  if (kind === "postgres") {
-    const url = new URL(env.postgres.url);
-    if (port !== undefined) url.port = String(port);
-    return {
-      HERALD_STORE: "postgres",
-      HERALD_POSTGRES_URL: url.toString(),
-      HERALD_POSTGRES_SCHEMA: namespace,
-    };
-  }
-  return {
-    HERALD_STORE: "cassandra",
-    HERALD_CASSANDRA_CONTACT_POINTS: `${env.cassandra.contactPoint}:${port ?? env.cassandra.port}`,
-    HERALD_CASSANDRA_LOCAL_DC: env.cassandra.localDataCenter,
-    HERALD_CASSANDRA_KEYSPACE: namespace,
-  };
-}
-
-const persistentKinds: readonly StoreKind[] = ["postgres", "cassandra"];
+const persistentKinds: readonly PersistentKind[] = ["postgres", "cassandra"];
 
 describe.each(persistentKinds)("broker process durability on %s", (kind) => {
   const env = inject("testEnv");
@@ -108,7 +90,7 @@ describe.each(persistentKinds)("broker process durability on %s", (kind) => {
   const brokers: BrokerProcess[] = [];
   const start = async (extra: Record<string, string> = {}, port?: number) => {
     const broker = await startBrokerProcess({
-      ...storeEnv(kind, env, stores.namespace, port),
+      ...brokerStoreEnv(kind, env, stores.namespace, port),
       ...extra,
     });
     brokers.push(broker);
