@@ -363,25 +363,36 @@ async function publishAndAwaitExpiry(podName: string, subject: string, timeoutMs
  * maxSize): the first starts a write, the others arrive during it and wait for their batch.
  * Repeats up to 3 bursts while the slowest stays under `enoughMs`.
  */
-async function slowestInBurst(podName: string, subject: string, enoughMs: number) {
+/** The slowest answer of a burst of three pipelined publishes, in ms. */
+async function burstWorst(client: HeraldClient, subject: string, label: string) {
+  const publisher = client.publisher();
+  const started = performance.now();
+  const latencies = await Promise.all(
+    [0, 1, 2].map((i) =>
+      publisher
+        .publish(subject, `burst ${label}.${i}`, { ttlSeconds: 60 })
+        .then(() => performance.now() - started),
+    ),
+  );
+  await publisher.close();
+  return Math.max(...latencies);
+}
+
+/**
+ * Over up to three bursts: the slowest answer (`pick` max, stopping once one reaches `enoughMs`),
+ * or the burst whose slowest answer was quickest (`pick` min, so one burst slowed by a busy
+ * machine does not stand for the broker's linger).
+ */
+async function burstLatency(podName: string, subject: string, pick: "max" | "min", enoughMs = 0) {
   return withClient(podName, async (client) => {
     // Loads the subject's last id, so the burst goes straight to the batcher.
     await client.publish(subject, "warm-up", { ttlSeconds: 60 });
-    let worst = 0;
-    for (let attempt = 0; attempt < 3 && (attempt === 0 || worst < enoughMs); attempt++) {
-      const publisher = client.publisher();
-      const started = performance.now();
-      const latencies = await Promise.all(
-        [0, 1, 2].map((i) =>
-          publisher
-            .publish(subject, `burst ${attempt}.${i}`, { ttlSeconds: 60 })
-            .then(() => performance.now() - started),
-        ),
-      );
-      await publisher.close();
-      worst = Math.max(worst, ...latencies);
+    const worsts: number[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      worsts.push(await burstWorst(client, subject, String(attempt)));
+      if (pick === "max" && Math.max(...worsts) >= enoughMs) break;
     }
-    return worst;
+    return pick === "max" ? Math.max(...worsts) : Math.min(...worsts);
   });
 }
 
@@ -665,7 +676,19 @@ async function serviceAccountUserPublishes(): Promise<void> {
   const app = { tls: securityOf("plain-0").tls, token };
   await untilAccepted(address, app);
   await withClientAt(address, app, async (client) => {
-    expect(await client.publish(`spec.sa.${suffix}`, "as a ServiceAccount")).toBeGreaterThan(0);
+    // The brokers trust the issuer from the start, so the token authenticates at once; its
+    // subject maps to the user once the brokers reload their auth file.
+    const id = await until(
+      "the ServiceAccount's token mapped to its user",
+      () =>
+        client.publish(`spec.sa.${suffix}`, "as a ServiceAccount").catch((err: unknown) => {
+          const unmapped = `system:serviceaccount:${provider.namespace}:plain-app may not`;
+          if (err instanceof Error && err.message.includes(unmapped)) return undefined;
+          throw err;
+        }),
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect(id).toBeGreaterThan(0);
     const denied = await grpcFailure(client.publish(`spec.other.${suffix}`, "beyond its user"));
     expect(denied.code).toBe(status.PERMISSION_DENIED);
     expect(denied.details).toBe(`plain-app may not publish "spec.other.${suffix}"`);
@@ -943,8 +966,8 @@ const cases: FieldCase[] = [
     shows: "200: publishes that arrive during a write wait about 200 ms for their batch",
     async check() {
       expect((await configMap("fields-config")).HERALD_BATCH_MAX_DELAY_MS).toBe("200");
-      const slowest = await slowestInBurst("fields-0", ownedSubject("lingering"), 150);
-      const plain = await slowestInBurst("plain-0", ownedSubject("lingering"), 0);
+      const slowest = await burstLatency("fields-0", ownedSubject("lingering"), "max", 150);
+      const plain = await burstLatency("plain-0", ownedSubject("lingering"), "min");
       process.stderr.write(
         `spec-fields: slowest publish of a burst ${slowest.toFixed(0)} ms (maxDelayMs 200), ${plain.toFixed(0)} ms (default 5)\n`,
       );
