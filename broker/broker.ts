@@ -68,6 +68,8 @@ export interface BrokerDeps {
 export interface Broker {
   /** The bound gRPC port (useful when configured with port 0). */
   readonly port: number;
+  /** The bound cluster port, when HERALD_CLUSTER_ADDR gives calls between members their own. */
+  readonly clusterPort: number | undefined;
   /** The Broker service as the gRPC port serves it, for the web gateway to call in-process. */
   readonly service: BrokerHandlers;
   /** Ready to serve: a membership epoch is adopted, the store answers and the broker is not draining. */
@@ -141,7 +143,15 @@ export async function startBroker({
     ["close relays", () => cluster.relays.close()],
     ["end subscriptions", () => subscriptions.hub.closeAll(new ShuttingDownError())],
     ["end consumers, write group state", () => grouping.groups.close(new ShuttingDownError())],
-    ["stop the server", () => stopServer(serving.server, settings.shutdownGraceMs, logger)],
+    [
+      "stop the servers",
+      () =>
+        Promise.all(
+          [serving.server, serving.clusterServer].map(
+            (server) => server && stopServer(server, settings.shutdownGraceMs, logger),
+          ),
+        ),
+    ],
     ["close peer channels", () => cluster.peers.close()],
     ["close the store", () => storage.guard.close()],
     ["stop reloading security files", () => security.close()],
@@ -156,6 +166,7 @@ export async function startBroker({
 
   return {
     port: serving.port,
+    clusterPort: serving.clusterPort,
     service: serving.service,
     ready: () => notReadyReason() === undefined,
     notReadyReason,

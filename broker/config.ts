@@ -40,6 +40,8 @@ export interface ClusterConfig {
   readonly handoffTimeoutMs: number;
   /** Deadline of a call forwarded to a subject's owner. */
   readonly forwardTimeoutMs: number;
+  /** HERALD_CLUSTER_ADDR: the listener for calls between members; absent: the gRPC port serves them. */
+  readonly listenAddress?: HostPort;
 }
 
 /** The HTTP/WebSocket gateway (broker/README.md#http-gateway). */
@@ -292,6 +294,7 @@ export function loadConfig(
       self: env.POD_NAME ?? hostname(),
       membership: membershipConfig(env),
       handoffTimeoutMs: env.HERALD_HANDOFF_TIMEOUT_MS,
+      listenAddress: env.HERALD_CLUSTER_ADDR,
       forwardTimeoutMs: env.HERALD_FORWARD_TIMEOUT_MS,
     },
   };

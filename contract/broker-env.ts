@@ -51,6 +51,11 @@ export const brokerEnvSchema = z.object({
   HERALD_GRPC_ADDR: envHostPort()
     .default(listenOn(brokerPorts.grpc.port))
     .describe("gRPC listen address."),
+  HERALD_CLUSTER_ADDR: envHostPort()
+    .optional()
+    .describe(
+      "Cluster listener for calls between members (forwarding, handoff); unset: the gRPC port serves them.",
+    ),
   HERALD_HTTP_ADDR: envHostPort()
     .default(listenOn(brokerPorts.http.port))
     .describe("HTTP listen address: /metrics, /healthz, /readyz, /cluster."),

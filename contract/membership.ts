@@ -11,7 +11,17 @@ export const membershipSchema = z.object({
     .array(
       z.object({
         name: z.string().min(1).describe("Pod name, which the broker knows from POD_NAME."),
-        address: z.string().min(1).describe("host:port of the member's gRPC listener."),
+        address: z
+          .string()
+          .min(1)
+          .describe("host:port where clients reach the member (ClusterMembers answers it)."),
+        clusterAddress: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "host:port of the member's cluster listener (forwarding, handoff); absent: address.",
+          ),
       }),
     )
     .describe("Brokers that own subjects in this epoch, by rendezvous hashing."),
@@ -19,6 +29,11 @@ export const membershipSchema = z.object({
 
 export type Membership = z.infer<typeof membershipSchema>;
 export type Member = Membership["members"][number];
+
+/** Where another member calls this one: its cluster listener, or its client address without one. */
+export function peerAddress(member: Member): string {
+  return member.clusterAddress ?? member.address;
+}
 
 /** Key of the membership JSON in the ConfigMap. */
 export const membershipConfigMapKey = "membership.json";

@@ -3,8 +3,10 @@
  * at them by name; the broker listens on the numbers by default.
  */
 export const brokerPorts = {
-  /** The gRPC API (Broker, health, reflection, cluster forwarding). */
+  /** The gRPC API for clients (Broker, health, reflection). */
   grpc: { name: "grpc", port: 50051 },
+  /** Calls between members (forwarding, relays, handoff), apart from clients (docs/security.md). */
+  cluster: { name: "cluster", port: 50052 },
   /** /metrics, /healthz, /readyz and /cluster. */
   http: { name: "http", port: 9464 },
   /** The HTTP/WebSocket gateway, when the broker is given HERALD_WEB_ADDR. */

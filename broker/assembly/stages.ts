@@ -8,12 +8,13 @@ import { Metadata, type Server, ServerCredentials } from "@grpc/grpc-js";
 import type { SpanContext } from "@opentelemetry/api";
 import type { Registry } from "prom-client";
 import { formatHostPort, type HostPort } from "../../lib/process/host-port.ts";
-import { ListenError } from "../../lib/process/listen.ts";
+import { asEnvError, ListenError } from "../../lib/process/listen.ts";
 import type { Logger } from "../../lib/process/logger.ts";
 import type { BrokerSettings } from "../broker.ts";
 import { createClusterMetrics } from "../cluster/cluster-metrics.ts";
 import { ClusterView } from "../cluster/cluster-view.ts";
 import { createForwardingService, createStreamRouter } from "../cluster/forwarding-service.ts";
+import { refuseForwardedCalls } from "../cluster/listener-roles.ts";
 import type { MembershipSource } from "../cluster/membership/membership.ts";
 import { StaticMembershipSource } from "../cluster/membership/static-source.ts";
 import { Ownership } from "../cluster/ownership.ts";
@@ -32,7 +33,12 @@ import {
   callFailure,
   createBrokerService,
 } from "../server/broker-service.ts";
-import { brokerServiceName, createGrpcServer, createHealth } from "../server/grpc-server.ts";
+import {
+  brokerServiceName,
+  createClusterServer,
+  createGrpcServer,
+  createHealth,
+} from "../server/grpc-server.ts";
 import { observeService } from "../server/observed-service.ts";
 import { limitPendingBytes, PendingBytes } from "../server/pending-bytes.ts";
 import { PublishStreams } from "../server/publish-stream.ts";
@@ -299,9 +305,13 @@ export function consumerGroupStage(
 }
 type Grouping = ReturnType<typeof consumerGroupStage>;
 
-/** The gRPC server (Broker through forwarding and metrics, Cluster, health), bound to its port. */
+/**
+ * The gRPC servers, bound: the client port (Broker through forwarding and metrics, health), and the
+ * cluster port (forwarded Broker calls, Cluster) when HERALD_CLUSTER_ADDR gives it one, else the
+ * client port serves Cluster too.
+ */
 export async function servingStage(
-  { settings, logger, security }: StageContext,
+  { settings, logger, security, cluster }: StageContext,
   { metrics, health }: Observability,
   { guard }: Storage,
   { hub }: Subscriptions,
@@ -339,28 +349,56 @@ export async function servingStage(
     ...forwarding,
     listGroups: (_call, callback) => callback(null, { groups: [] }),
   }).listGroups;
-  const server = createGrpcServer({
-    service,
-    cluster: access?.secureCluster(ownership.service()) ?? ownership.service(),
-    health,
+  const limits = {
     maxMessageBytes: settings.maxMessageBytes,
     maxConnectionAgeMs: settings.maxConnectionAgeMs,
     maxConnectionIdleMs: settings.maxConnectionIdleMs,
     maxConcurrentStreams: settings.maxConcurrentStreams,
     keepalive: settings.keepalive,
+  };
+  const clusterService = access?.secureCluster(ownership.service()) ?? ownership.service();
+  const clusterListen = cluster.listenAddress;
+  // With a cluster port, the client port serves clients alone (docs/security.md#the-cluster-port).
+  const server = createGrpcServer({
+    ...limits,
+    service,
+    health,
+    ...(clusterListen === undefined
+      ? { cluster: clusterService }
+      : { interceptors: [refuseForwardedCalls] }),
   });
   const port = await bind(
     server,
     settings.grpcAddress,
     security.tls?.server ?? ServerCredentials.createInsecure(),
   );
+  const clusterServer =
+    clusterListen === undefined
+      ? undefined
+      : await bindClusterServer(
+          createClusterServer({ ...limits, service, cluster: clusterService }),
+          clusterListen,
+          security.tls?.cluster ?? security.tls?.server ?? ServerCredentials.createInsecure(),
+        );
   return {
     server,
+    clusterServer: clusterServer?.server,
     service,
     authenticateConsole,
     port,
+    clusterPort: clusterServer?.port,
     address: formatHostPort({ ...settings.grpcAddress, port }),
   };
+}
+
+/** Binds the cluster listener; a failure names HERALD_CLUSTER_ADDR, not the client port's variable. */
+async function bindClusterServer(
+  server: Server,
+  address: HostPort,
+  credentials: ServerCredentials,
+) {
+  const port = await bind(server, address, credentials).catch(asEnvError("HERALD_CLUSTER_ADDR"));
+  return { server, port };
 }
 type Serving = Awaited<ReturnType<typeof servingStage>>;
 

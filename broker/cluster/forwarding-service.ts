@@ -59,6 +59,7 @@ import type { Member } from "./membership/membership.ts";
 import { createPatternRelay } from "./pattern-relay.ts";
 import type { PeerPool } from "./peer-pool.ts";
 import type { SubscribeRelays } from "./subscribe-relay.ts";
+import { peerAddress } from "../../contract/membership.ts";
 
 export interface ForwardingDeps {
   readonly local: BrokerHandlers;
@@ -138,7 +139,7 @@ function createDispatcher(deps: RoutingDeps) {
         Date.now() + deps.forwardTimeoutMs,
         Number.isFinite(clientDeadline) && clientDeadline > 0 ? clientDeadline : Infinity,
       );
-      const client = peers.get(owner.address).broker;
+      const client = peers.get(peerAddress(owner)).broker;
       invoke(
         client,
         request,

@@ -29,6 +29,7 @@ import type { ClusterView } from "./cluster-view.ts";
 import type { Membership } from "./membership/membership.ts";
 import type { PeerPool } from "./peer-pool.ts";
 import type { SubscribeRelays } from "./subscribe-relay.ts";
+import { peerAddress } from "../../contract/membership.ts";
 
 export interface OwnershipDeps {
   readonly view: ClusterView;
@@ -93,7 +94,7 @@ export class Ownership {
     }
     void this.#deps.flush().catch(() => undefined);
     for (const subject of relays.onEpoch()) this.#takeOverRelayed(subject);
-    peers.retain(new Set([...current.members, ...(previous?.members ?? [])].map((m) => m.address)));
+    peers.retain(new Set([...current.members, ...(previous?.members ?? [])].map(peerAddress)));
   }
 
   /** Loads a relayed subject this member now owns (ending its relay), retrying while it still owns it. */
@@ -149,7 +150,7 @@ export class Ownership {
     const { view, peers } = this.#deps;
     const others = new Map<string, string>();
     for (const member of [...(view.current?.members ?? []), ...(view.previous?.members ?? [])]) {
-      if (member.name !== view.self) others.set(member.name, member.address);
+      if (member.name !== view.self) others.set(member.name, peerAddress(member));
     }
     const answers = await Promise.all(
       [...others.values()].map(

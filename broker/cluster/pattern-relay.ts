@@ -13,6 +13,7 @@ import { encodeMessageResponse } from "../api/wire.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import { peerMetadata } from "./forwarded-metadata.ts";
 import type { PeerPool } from "./peer-pool.ts";
+import { peerAddress } from "../../contract/membership.ts";
 
 export interface PatternRelayDeps {
   readonly view: ClusterView;
@@ -61,7 +62,8 @@ export function createPatternRelay(
         registered.delete(address);
         const timer = setTimeout(() => {
           timers.delete(timer);
-          if (view.current?.members.some((member) => member.address === address)) join(address);
+          if (view.current?.members.some((member) => peerAddress(member) === address))
+            join(address);
         }, deps.retryDelayMs);
         timers.add(timer);
       };
@@ -70,7 +72,7 @@ export function createPatternRelay(
     };
 
     const follow = () => {
-      const addresses = new Set(view.current?.members.map((member) => member.address));
+      const addresses = new Set(view.current?.members.map(peerAddress));
       for (const [address, upstream] of upstreams) {
         if (addresses.has(address)) continue;
         upstreams.delete(address);

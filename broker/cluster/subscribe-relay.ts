@@ -12,6 +12,7 @@ import type { MessageRecord } from "../store/message-store.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import { peerMetadata } from "./forwarded-metadata.ts";
 import type { PeerPool } from "./peer-pool.ts";
+import { peerAddress } from "../../contract/membership.ts";
 
 export interface RelayDeps {
   readonly view: ClusterView;
@@ -91,7 +92,7 @@ export class SubscribeRelays {
       if (owner?.name === this.#deps.view.self) {
         this.#stopUpstream(relay);
         owned.push(relay.subject);
-      } else if (owner?.address !== relay.ownerAddress) {
+      } else if ((owner && peerAddress(owner)) !== relay.ownerAddress) {
         this.#stopUpstream(relay);
         this.#connect(relay);
       }
@@ -155,10 +156,10 @@ export class SubscribeRelays {
     // Owned here: the takeover ends the relay. No owner: wait for a membership with members.
     if (owner === undefined) return this.#retryLater(relay);
     if (owner.name === view.self) return;
-    relay.ownerAddress = owner.address;
+    relay.ownerAddress = peerAddress(owner);
     relay.registered = false;
     const call = peers
-      .get(owner.address)
+      .get(peerAddress(owner))
       .broker.subscribe(
         { subject: relay.subject, startId: relay.lastId + 1 },
         peerMetadata(view.epoch),

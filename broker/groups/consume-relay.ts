@@ -13,6 +13,7 @@ import { peerMetadata } from "../cluster/forwarded-metadata.ts";
 import type { PeerPool } from "../cluster/peer-pool.ts";
 import { InvalidArgumentError, toGrpcStatus } from "../errors.ts";
 import type { ConsumeCall } from "./consume-handler.ts";
+import { peerAddress } from "../../contract/membership.ts";
 
 export interface ConsumeRelayDeps {
   readonly view: ClusterView;
@@ -71,7 +72,8 @@ export function createConsumeRelay(deps: ConsumeRelayDeps): (call: ConsumeCall) 
         if (err !== undefined && finalCodes.has(err.code)) return end(err);
         const timer = setTimeout(() => {
           timers.delete(timer);
-          if (view.current?.members.some((member) => member.address === address)) join(address);
+          if (view.current?.members.some((member) => peerAddress(member) === address))
+            join(address);
         }, deps.retryDelayMs);
         timers.add(timer);
       };
@@ -81,7 +83,7 @@ export function createConsumeRelay(deps: ConsumeRelayDeps): (call: ConsumeCall) 
     };
 
     const follow = () => {
-      const addresses = new Set(view.current?.members.map((member) => member.address));
+      const addresses = new Set(view.current?.members.map(peerAddress));
       for (const [address, upstream] of upstreams) {
         if (addresses.has(address)) continue;
         upstreams.delete(address);
@@ -104,7 +106,7 @@ export function createConsumeRelay(deps: ConsumeRelayDeps): (call: ConsumeCall) 
       if (ack === undefined) return end(new InvalidArgumentError("expected an ack"));
       // The subject's current owner holds its pending set (a moved subject's, from the store).
       const owner = view.ownerOf(ack.subject);
-      const upstream = owner === undefined ? undefined : upstreams.get(owner.address);
+      const upstream = owner === undefined ? undefined : upstreams.get(peerAddress(owner));
       upstream?.write(request);
     });
     call.on("end", () => end());

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { BrokerClient } from "../api/gen/broker.ts";
 import { ClusterClient } from "../api/gen/cluster.ts";
-import { type HeraldClientOptions } from "../client/herald-client.ts";
+import { HeraldClient, type HeraldClientOptions } from "../client/herald-client.ts";
 import { forwardedEpochKey } from "../cluster/forwarded-metadata.ts";
 import { rendezvousOwner } from "../cluster/hrw.ts";
 import { startTestCluster, type TestCluster } from "../cluster/test/cluster-harness.ts";
@@ -611,11 +611,11 @@ describe("JWT bearer tokens", () => {
 
 describe("a two-member cluster over mTLS with authentication", () => {
   let cluster: TestCluster;
-  const memberCa = () => createCa("herald-members");
+  let members: TestCa;
 
   beforeAll(async () => {
     writeAuth({ users: [writer, reader, certificateUser] });
-    const members = memberCa();
+    members = createCa("herald-members");
     const store = newStore();
     cluster = await startTestCluster(2, () => store, {
       prefix: "secure",
@@ -649,6 +649,21 @@ describe("a two-member cluster over mTLS with authentication", () => {
     expect((await received.messages).map((m) => m.body.toString())).toEqual(["relayed"]);
     const audit = uniqueSubject("audit");
     await expectStatus(client.publish(audit, "x"), status.PERMISSION_DENIED);
+  });
+
+  it("takes on the cluster port only a member's certificate: a client with a valid token cannot connect", async () => {
+    const member = cluster.members[0];
+    if (member?.member.clusterAddress === undefined) throw new Error("no cluster port");
+    const client = new HeraldClient(member.member.clusterAddress, {
+      tls: { ca: members.pem },
+      token: writerToken,
+      callTimeoutMs: 3000,
+    });
+    try {
+      await expectStatus(client.publish(subject("cluster-port"), "x"), status.UNAVAILABLE);
+    } finally {
+      client.close();
+    }
   });
 });
 

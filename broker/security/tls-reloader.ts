@@ -68,6 +68,11 @@ const memberCacheLimit = 1024;
 export interface TlsMaterial {
   /** Server credentials that follow the files; clients must present a certificate only with a client CA. */
   readonly server: ServerCredentials;
+  /**
+   * Server credentials of the cluster listener: every caller must present a certificate of the
+   * cluster CA (mTLS between members). Undefined without a cluster CA.
+   */
+  readonly cluster: ServerCredentials | undefined;
   /** Channel credentials for calls to other members: this member's certificate, the cluster CA. */
   readonly peers: ChannelCredentials;
   /** Whether a verified client certificate was issued by the cluster CA, i.e. is another member. */
@@ -82,6 +87,7 @@ export async function loadTls(
 ): Promise<TlsMaterial> {
   const served = new PushedCertificates();
   const toPeers = new PushedCertificates();
+  const fromPeers = new PushedCertificates();
   let clusterCas: X509Certificate[] = [];
   const members = new Map<string, boolean>();
   const paths = [config.certFile, config.keyFile, config.clientCaFile, config.clusterCaFile];
@@ -102,6 +108,7 @@ export async function loadTls(
         ? null
         : { caCertificate: Buffer.from(trusted.map((ca) => ca.toString()).join("")) },
     );
+    if (clusterCa !== undefined) fromPeers.update(identity, { caCertificate: clusterCa });
     // Without a cluster CA, peers are verified against the public roots (a one-member broker never calls one).
     toPeers.update(identity, {
       caCertificate: clusterCa ?? Buffer.from(rootCertificates.join("\n")),
@@ -131,6 +138,10 @@ export async function loadTls(
       config.clientCaFile === undefined && config.clusterCaFile === undefined ? null : served,
       config.clientCaFile !== undefined,
     ),
+    cluster:
+      config.clusterCaFile === undefined
+        ? undefined
+        : experimental.createCertificateProviderServerCredentials(fromPeers, fromPeers, true),
     peers: experimental.createCertificateProviderChannelCredentials(toPeers, toPeers),
     isClusterMember: (certificate) => {
       const known = members.get(certificate.fingerprint256);

@@ -1,25 +1,22 @@
 /**
- * The gRPC server: the Broker service plus grpc.health.v1 (for Kubernetes
+ * The gRPC servers. The client port: the Broker service plus grpc.health.v1 (for Kubernetes
  * gRPC probes) and server reflection (for grpcurl). Reflection is built from
  * the FileDescriptorSet embedded at code generation, so no .proto file is
- * needed at run time.
+ * needed at run time. The cluster port, when it has one: calls between members.
  */
-import { Server, type ServerOptions } from "@grpc/grpc-js";
+import { Server, type ServerInterceptor, type ServerOptions } from "@grpc/grpc-js";
 import { loadFileDescriptorSetFromBuffer, loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import { BrokerService } from "../api/gen/broker.ts";
 import { type ClusterServer, ClusterService } from "../api/gen/cluster.ts";
 import { brokerFileDescriptorSet } from "../api/gen/broker-descriptor.ts";
+import { forwardedCallsOnly } from "../cluster/listener-roles.ts";
 import type { BrokerHandlers } from "./broker-service.ts";
 import { decodePublishStreamFrame } from "./stream-frames.ts";
 
-export interface GrpcServerOptions {
-  readonly service: BrokerHandlers;
-  /** Made by `createHealth` before the server, since the store guard reports to it. */
-  readonly health: HealthImplementation;
-  /** The internal broker-to-broker service (handoff); not reflected. */
-  readonly cluster?: ClusterServer;
+/** What bounds every connection and call of a listener. */
+export interface ListenerLimits {
   readonly maxMessageBytes: number;
   /** 0 = unlimited. */
   readonly maxConnectionAgeMs: number;
@@ -28,6 +25,25 @@ export interface GrpcServerOptions {
   readonly maxConcurrentStreams: number;
   /** Pings find dead peers: every `timeMs` (0 = never), each answered within `timeoutMs`. */
   readonly keepalive: { readonly timeMs: number; readonly timeoutMs: number };
+}
+
+export interface GrpcServerOptions extends ListenerLimits {
+  readonly service: BrokerHandlers;
+  /** Made by `createHealth` before the server, since the store guard reports to it. */
+  readonly health: HealthImplementation;
+  /**
+   * The internal broker-to-broker service (handoff), served here when calls between members have
+   * no listener of their own; not reflected.
+   */
+  readonly cluster?: ClusterServer;
+  /** When they do: refuses calls forwarded by a member (broker/cluster/listener-roles.ts). */
+  readonly interceptors?: ServerInterceptor[];
+}
+
+export interface ClusterServerOptions extends ListenerLimits {
+  /** The Broker service as the client port serves it, for calls forwarded by members. */
+  readonly service: BrokerHandlers;
+  readonly cluster: ClusterServer;
 }
 
 /** Room for the subject and framing around a body of the maximum size. */
@@ -50,8 +66,11 @@ export function createHealth(): HealthImplementation {
   return new HealthImplementation({ "": "NOT_SERVING", [brokerServiceName]: "NOT_SERVING" });
 }
 
-export function createGrpcServer(options: GrpcServerOptions): Server {
-  const serverOptions: ServerOptions = {
+function serverOptions(
+  options: ListenerLimits,
+  interceptors: ServerInterceptor[] = [],
+): ServerOptions {
+  return {
     // channelz keeps per-call state that is known to leak.
     "grpc.enable_channelz": 0,
     // Oversized frames are refused by grpc-js with RESOURCE_EXHAUSTED; bodies just over the
@@ -74,8 +93,12 @@ export function createGrpcServer(options: GrpcServerOptions): Server {
           "grpc.keepalive_timeout_ms": options.keepalive.timeoutMs,
         }
       : {}),
+    ...(interceptors.length > 0 ? { interceptors } : {}),
   };
-  const server = new Server(serverOptions);
+}
+
+export function createGrpcServer(options: GrpcServerOptions): Server {
+  const server = new Server(serverOptions(options, options.interceptors));
   server.addService(brokerServiceDefinition, options.service);
   if (options.cluster !== undefined) server.addService(ClusterService, options.cluster);
 
@@ -86,5 +109,13 @@ export function createGrpcServer(options: GrpcServerOptions): Server {
     ...loadSync(healthProtoPath),
   };
   new ReflectionService(reflected).addToServer(server);
+  return server;
+}
+
+/** The cluster listener: forwarded Broker calls and the Cluster service, nothing for clients. */
+export function createClusterServer(options: ClusterServerOptions): Server {
+  const server = new Server(serverOptions(options, [forwardedCallsOnly(brokerServiceName)]));
+  server.addService(brokerServiceDefinition, options.service);
+  server.addService(ClusterService, options.cluster);
   return server;
 }

@@ -27,8 +27,13 @@ export interface ImageProgram {
 export const imagePrograms: Readonly<Record<string, ImageProgram>> = {
   "herald-broker": {
     script: "broker/main.ts",
-    // The broker's defaults, 0.0.0.0:50051 and 0.0.0.0:9464, and the gateway only when set (broker/README.md).
-    listenAddresses: { HERALD_GRPC_ADDR: 50051, HERALD_HTTP_ADDR: 9464, HERALD_WEB_ADDR: null },
+    // The broker's defaults, 0.0.0.0:50051 and 0.0.0.0:9464; the cluster port and the gateway only when set (broker/README.md).
+    listenAddresses: {
+      HERALD_GRPC_ADDR: 50051,
+      HERALD_HTTP_ADDR: 9464,
+      HERALD_CLUSTER_ADDR: null,
+      HERALD_WEB_ADDR: null,
+    },
   },
 };
 

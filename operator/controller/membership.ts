@@ -35,7 +35,13 @@ export function membershipFor(
   const members = Array.from({ length: replicas }, (_, ordinal) => {
     const pod = brokerPodName(broker, ordinal);
     const host = `${pod}.${names.headlessService}.${broker.metadata.namespace}.svc.${clusterDomain}`;
-    return { name: pod, address: `${host}:${ports.grpc.port}` };
+    // Clients reach a member through Envoy when rate limiting is on; members call its cluster port.
+    const clientPort = broker.spec.rateLimit.enabled ? ports.envoyGrpc.port : ports.grpc.port;
+    return {
+      name: pod,
+      address: `${host}:${clientPort}`,
+      clusterAddress: `${host}:${ports.cluster.port}`,
+    };
   });
   if (published && isDeepStrictEqual(published.members, members)) return published;
   const previousEpoch = Math.max(published?.epoch ?? 0, broker.status?.membershipEpoch ?? 0);

@@ -32,6 +32,7 @@ export function brokerContainer(broker: MessageBroker, ctx: RenderContext): V1Co
     ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}),
     ports: [
       { name: ports.grpc.name, containerPort: ports.grpc.port, protocol: "TCP" },
+      { name: ports.cluster.name, containerPort: ports.cluster.port, protocol: "TCP" },
       { name: ports.http.name, containerPort: ports.http.port, protocol: "TCP" },
       ...(spec.web.enabled
         ? [{ name: ports.web.name, containerPort: ports.web.port, protocol: "TCP" }]
@@ -45,6 +46,7 @@ export function brokerContainer(broker: MessageBroker, ctx: RenderContext): V1Co
       ...Object.entries(
         renderBrokerEnv({
           HERALD_GRPC_ADDR: { host: "0.0.0.0", port: ports.grpc.port },
+          HERALD_CLUSTER_ADDR: { host: "0.0.0.0", port: ports.cluster.port },
           HERALD_HTTP_ADDR: { host: "0.0.0.0", port: ports.http.port },
           HERALD_WEB_ADDR: spec.web.enabled ? { host: "0.0.0.0", port: ports.web.port } : undefined,
           HERALD_MEMBERSHIP_CONFIGMAP: names.membership,

@@ -48,8 +48,10 @@ describe("renderBrokerStatefulSet", () => {
     const container = brokerContainer(render());
     expect(container.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "http" });
     expect(container.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "http" });
+    expect(env(render())).toContainEqual({ name: "HERALD_CLUSTER_ADDR", value: "0.0.0.0:50052" });
     expect(container.ports?.map((p) => [p.name, p.containerPort])).toEqual([
       ["grpc", 50051],
+      ["cluster", 50052],
       ["http", 9464],
     ]);
   });
@@ -97,6 +99,7 @@ describe("renderBrokerStatefulSet", () => {
     expect(env(sts)).toContainEqual({ name: "HERALD_WEB_ADDR", value: "0.0.0.0:8080" });
     expect(brokerContainer(sts).ports?.map((p) => [p.name, p.containerPort])).toEqual([
       ["grpc", 50051],
+      ["cluster", 50052],
       ["http", 9464],
       ["web", 8080],
     ]);

@@ -17,6 +17,7 @@ describe("renderHeadlessService", () => {
     });
     expect(service.spec?.ports?.map((p) => [p.name, p.port, p.targetPort])).toEqual([
       ["grpc", 50051, "grpc"],
+      ["cluster", 50052, "cluster"],
       ["metrics", 9464, "http"],
     ]);
   });

@@ -31,6 +31,12 @@ export function renderHeadlessService(broker: MessageBroker): V1Service {
           targetPort: ports.grpc.name,
           protocol: "TCP",
         },
+        {
+          name: ports.cluster.name,
+          port: ports.cluster.port,
+          targetPort: ports.cluster.name,
+          protocol: "TCP",
+        },
         { name: "metrics", port: ports.http.port, targetPort: ports.http.name, protocol: "TCP" },
       ],
     },

@@ -10,7 +10,7 @@ const brokers = {
 };
 
 describe("renderNetworkPolicy", () => {
-  it("admits clients on gRPC, scrapes on metrics and peers on gRPC", () => {
+  it("admits clients on gRPC, scrapes on metrics and only peers on the cluster port", () => {
     const policy = renderNetworkPolicy(brokerFixture());
     expect(policy.spec).toEqual({
       podSelector: brokers,
@@ -22,7 +22,7 @@ describe("renderNetworkPolicy", () => {
             { protocol: "TCP", port: "http" },
           ],
         },
-        { _from: [{ podSelector: brokers }], ports: [{ protocol: "TCP", port: "grpc" }] },
+        { _from: [{ podSelector: brokers }], ports: [{ protocol: "TCP", port: "cluster" }] },
       ],
     });
   });
@@ -31,13 +31,14 @@ describe("renderNetworkPolicy", () => {
     const [clients, peers] =
       renderNetworkPolicy(brokerFixture({ rateLimit: { enabled: true } })).spec?.ingress ?? [];
     expect(clients?.ports?.map((p) => p.port)).toEqual(["grpc-limited", "http"]);
-    expect(peers?.ports?.map((p) => p.port)).toEqual(["grpc"]);
+    // The broker's own gRPC port admits nothing from outside the pod: Envoy dials it on loopback.
+    expect(peers?.ports?.map((p) => p.port)).toEqual(["cluster"]);
   });
 
   it("admits clients on the gateway port when spec.web is on", () => {
     const [clients, peers] =
       renderNetworkPolicy(brokerFixture({ web: { enabled: true } })).spec?.ingress ?? [];
     expect(clients?.ports?.map((p) => p.port)).toEqual(["grpc", "http", "web"]);
-    expect(peers?.ports?.map((p) => p.port)).toEqual(["grpc"]);
+    expect(peers?.ports?.map((p) => p.port)).toEqual(["cluster"]);
   });
 });

@@ -6,8 +6,9 @@ import { ports } from "./ports.ts";
 
 /**
  * Ingress to the brokers: clients reach the client port (Envoy's when rate limiting is on, so it
- * cannot be bypassed) and the gateway when it is on, anyone may scrape metrics, and only peers reach the broker's own gRPC port
- * to forward calls. Egress stays open: brokers dial the API server, their store and the collector.
+ * cannot be bypassed: Envoy reaches the broker's own port on loopback) and the gateway when it is
+ * on, anyone may scrape metrics, and only peers reach the cluster port (docs/security.md#the-cluster-port).
+ * Egress stays open: brokers dial the API server, their store and the collector.
  */
 export function renderNetworkPolicy(broker: MessageBroker): V1NetworkPolicy {
   const brokers = { matchLabels: selectorLabels(broker, "broker") };
@@ -30,7 +31,10 @@ export function renderNetworkPolicy(broker: MessageBroker): V1NetworkPolicy {
             ...(broker.spec.web.enabled ? [{ protocol: "TCP", port: ports.web.name }] : []),
           ],
         },
-        { _from: [{ podSelector: brokers }], ports: [{ protocol: "TCP", port: ports.grpc.name }] },
+        {
+          _from: [{ podSelector: brokers }],
+          ports: [{ protocol: "TCP", port: ports.cluster.name }],
+        },
       ],
     },
   };

@@ -34,6 +34,11 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
+const hostPort = (address: string) => ({
+  host: "127.0.0.1",
+  port: Number(address.split(":")[1]),
+});
+
 export async function startTestCluster(
   size: number,
   newStore: () => MessageStore,
@@ -43,12 +48,19 @@ export async function startTestCluster(
     /** Per member (its certificate differs), with the clients' options to match. */
     security?: (name: string) => SecurityConfig;
     clientOptions?: HeraldClientOptions;
+    /** Calls between members on the client port, as without HERALD_CLUSTER_ADDR; default: a cluster port each. */
+    sharedPort?: boolean;
   } = {},
 ): Promise<TestCluster> {
   const prefix = options.prefix ?? "broker";
   const members: Member[] = [];
   for (let index = 0; index < size; index++) {
-    members.push({ name: `${prefix}-${index}`, address: `127.0.0.1:${await freePort()}` });
+    const address = `127.0.0.1:${await freePort()}`;
+    members.push(
+      options.sharedPort === true
+        ? { name: `${prefix}-${index}`, address }
+        : { name: `${prefix}-${index}`, address, clusterAddress: `127.0.0.1:${await freePort()}` },
+    );
   }
   const initial: Membership = { epoch: 1, members };
   const clients: HeraldClient[] = [];
@@ -60,11 +72,13 @@ export async function startTestCluster(
       const broker = await startBroker({
         settings: {
           ...defaultTestSettings,
-          grpcAddress: { host: "127.0.0.1", port: Number(member.address.split(":")[1]) },
+          grpcAddress: hostPort(member.address),
           cluster: {
             self: member.name,
             handoffTimeoutMs: options.handoffTimeoutMs ?? 2000,
             forwardTimeoutMs: 5000,
+            listenAddress:
+              member.clusterAddress === undefined ? undefined : hostPort(member.clusterAddress),
           },
           security: options.security?.(member.name),
         },
