@@ -151,6 +151,11 @@ const independentParams: IndependentParams = {
 
 /** Stores whose broker is also measured through PublishStream. */
 const streamStores: readonly StoreKind[] = ["memory", "postgres"];
+/**
+ * Peers also measured with PublishStream's window (params.streamInFlight acks awaited per
+ * connection): JetStream's async publish and RabbitMQ's pipelined publisher confirms.
+ */
+const pipelinedPeers = ["jetstream", "rabbitmq"] as const;
 
 const loadAverage: BenchResult["machine"]["loadAverage"] = [];
 const section = (name: string) => {
@@ -321,27 +326,29 @@ async function measureTarget(
 }
 
 /**
- * A column with the publish matrix only: a PublishStream column, or the secure broker's (their
- * broker's other figures are in the plaintext unary column).
+ * A column with the publish matrix only: a PublishStream column, the secure broker's, or a peer's
+ * pipelined publish (their other figures are in the column of `system`: a store, or the peer).
  */
 function publishOnlyResult(
-  store: StoreKind,
-  target: HeraldTarget,
+  role: TargetResult["role"],
+  system: string,
+  target: Target,
   matrix: Awaited<ReturnType<typeof publishMatrix>>,
 ): TargetResult {
   const publish = matrix.points.get(target.name) ?? [];
-  const publishOnly = { status: `n/a: publish only (see herald ${store})` };
+  const publishOnly = { status: `n/a: publish only (see ${role} ${system})` };
   return {
     name: target.name,
-    role: "herald",
+    role,
     version: target.version,
     status: matrix.failures.get(target.name) ?? "ok",
-    durability: durability[store] ?? "",
+    durability: durability[system] ?? "",
     publish,
     latency: publishOnly,
     fanOut: publishOnly,
     fetch: publishOnly,
-    avgBatchSize: batchSummary(publish, Math.max(...params.clients)),
+    avgBatchSize:
+      role === "herald" ? batchSummary(publish, Math.max(...params.clients)) : { status: "n/a" },
   };
 }
 
@@ -379,6 +386,14 @@ async function measureBrokers(servers: Servers): Promise<Pick<BenchResult, "ceil
     );
   }
   for (const peer of servers.peers.values()) if (isUp(peer)) entries.push({ target: peer });
+  const pipelined = new Map<string, Target>();
+  for (const name of pipelinedPeers) {
+    const peer = servers.peers.get(name);
+    if (peer === undefined || !isUp(peer)) continue;
+    const target: Target = { ...peer, name: `${name} pipelined` };
+    pipelined.set(name, target);
+    entries.push({ target, inFlight: params.streamInFlight });
+  }
   const matrix = await publishMatrix(entries, params);
 
   section("ceiling: server streams (just before Herald's fan-out)");
@@ -412,11 +427,15 @@ async function measureBrokers(servers: Servers): Promise<Pick<BenchResult, "ceil
     targets.push(
       await measureTarget("herald", store, herald, matrix, isUp(herald) ? herald : undefined),
     );
-  for (const [store, target] of streams) targets.push(publishOnlyResult(store, target, matrix));
-  for (const [store, target] of keyed) targets.push(publishOnlyResult(store, target, matrix));
-  for (const target of secure) targets.push(publishOnlyResult("memory", target, matrix));
+  for (const [store, target] of streams)
+    targets.push(publishOnlyResult("herald", store, target, matrix));
+  for (const [store, target] of keyed)
+    targets.push(publishOnlyResult("herald", store, target, matrix));
+  for (const target of secure) targets.push(publishOnlyResult("herald", "memory", target, matrix));
   for (const [name, peer] of servers.peers)
     targets.push(await measureTarget("peer", name, peer, matrix));
+  for (const [name, target] of pipelined)
+    targets.push(publishOnlyResult("peer", name, target, matrix));
 
   return {
     ceiling: {

@@ -24,6 +24,11 @@ const heraldKeyed = [
   ["postgres keyed", "postgres"],
 ] as const;
 const peers = ["nats", "jetstream", "rabbitmq"] as const;
+/**
+ * Peers driven with PublishStream's window: JetStream async publish and RabbitMQ pipelined
+ * confirms, each against the Herald streams (the like-for-like comparison of pipelined publishing).
+ */
+const peersPipelined = ["jetstream pipelined", "rabbitmq pipelined"] as const;
 
 function compact(value: number): string {
   if (!Number.isFinite(value)) return "–";
@@ -152,6 +157,16 @@ export function computeRatios(result: BenchResult): Ratio[] {
         );
     }
   }
+  for (const peerName of peersPipelined) {
+    const peer = target(result, peerName)?.publish ?? [];
+    for (const stream of heraldStreams)
+      for (const bodyBytes of bodies)
+        add(
+          `${stream} ÷ ${peerName}: publish, the same window (${maxClients} clients, ${bodyBytes} B; Node clients)`,
+          publishRate(target(result, stream)?.publish ?? [], maxClients, bodyBytes),
+          publishRate(peer, maxClients, bodyBytes),
+        );
+  }
   for (const peerName of peers) {
     const peerFanOut = measured(target(result, peerName)?.fanOut ?? { status: "" });
     if (peerFanOut && memoryFanOut)
@@ -222,7 +237,10 @@ function brokerTable(result: BenchResult): string {
       ...heraldKeyed.map(([withKeys]) => withKeys),
       ...heraldSecure.map(([secure]) => secure),
     ].map((name) => ({ label: `herald ${name}`, result: target(result, name) })),
-    ...peers.map((name) => ({ label: `${name} (peer)`, result: target(result, name) })),
+    ...[...peers, ...peersPipelined].map((name) => ({
+      label: `${name} (peer)`,
+      result: target(result, name),
+    })),
   ];
   const rows: string[][] = [];
   const clientsList = [...new Set(result.ceiling.unary.map((point) => point.clients))];
