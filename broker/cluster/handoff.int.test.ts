@@ -1,7 +1,8 @@
 /**
  * Epoch changes on three in-process brokers sharing one PostgreSQL schema:
  * publishes racing membership changes, live subscribers across them, and a
- * new owner whose predecessor is gone.
+ * new owner whose predecessor is gone; and idempotency keys across a
+ * scale-down handoff on PostgreSQL and Cassandra.
  */
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { afterAll, describe, expect, inject, it } from "vitest";
@@ -196,31 +197,6 @@ describe("epoch handoff", () => {
     expect((await third.client().fetch(subject, 1)).body.toString()).toBe("agreed");
   });
 
-  it("answers a key stored on the old owner with its id on the new owner after a scale-down handoff", async () => {
-    const cluster = await startTestCluster(3, () => stores.newStore(), { prefix: "keyed" });
-    clusters.push(cluster);
-    const initial = { epoch: 1, members: cluster.members.map((member) => member.member) };
-    const [first, second, third] = cluster.members;
-    if (first === undefined || second === undefined || third === undefined)
-      throw new Error("three members");
-    let subject = uniqueSubject("keyed");
-    while (cluster.ownerOf(subject, initial) !== third) subject = uniqueSubject("keyed");
-    const keys = ["k1", "k2", "k3"];
-    const ids = await Promise.all(
-      keys.map((key) => first.client().publish(subject, key, { idempotencyKey: key })),
-    );
-
-    cluster.publish({ epoch: 2, members: [first.member, second.member] });
-    for (const [index, key] of keys.entries()) {
-      expect(await publishAcked(second.client(), subject, key, { idempotencyKey: key })).toBe(
-        ids[index],
-      );
-    }
-    expect(await publishAcked(first.client(), subject, "new", { idempotencyKey: "k4" })).toBe(
-      Math.max(...ids) + 1,
-    );
-  });
-
   it("continues above the store's last id when the old owner is gone", async () => {
     const cluster = await startTestCluster(3, () => stores.newStore(), {
       prefix: "gone",
@@ -254,5 +230,38 @@ describe("epoch handoff", () => {
     expect(follower.received).toEqual(
       Array.from({ length: 7 }, (_, index) => ({ id: index + 1, body: `m${index + 1}` })),
     );
+  });
+});
+
+describe.each(["postgres", "cassandra"] as const)("idempotency keys on %s", (kind) => {
+  const keyedStores = brokerTestStores(inject("testEnv"), kind, "herald_handoff_keys");
+  afterAll(() => keyedStores.drop());
+
+  it("answers a key stored on the old owner with its id on the new owner after a scale-down handoff", async () => {
+    const cluster = await startTestCluster(3, () => keyedStores.newStore(), { prefix: "keyed" });
+    try {
+      const initial = { epoch: 1, members: cluster.members.map((member) => member.member) };
+      const [first, second, third] = cluster.members;
+      if (first === undefined || second === undefined || third === undefined)
+        throw new Error("three members");
+      let subject = uniqueSubject("keyed");
+      while (cluster.ownerOf(subject, initial) !== third) subject = uniqueSubject("keyed");
+      const keys = ["k1", "k2", "k3"];
+      const ids = await Promise.all(
+        keys.map((key) => first.client().publish(subject, key, { idempotencyKey: key })),
+      );
+
+      cluster.publish({ epoch: 2, members: [first.member, second.member] });
+      for (const [index, key] of keys.entries()) {
+        expect(await publishAcked(second.client(), subject, key, { idempotencyKey: key })).toBe(
+          ids[index],
+        );
+      }
+      expect(await publishAcked(first.client(), subject, "new", { idempotencyKey: "k4" })).toBe(
+        Math.max(...ids) + 1,
+      );
+    } finally {
+      await cluster.stop();
+    }
   });
 });
