@@ -82,23 +82,28 @@ export function createBrokerService(deps: BrokerServiceDeps): BrokerHandlers {
   const unary =
     <Req, Res>(method: string, handle: (request: Req) => Promise<Res>) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-      Promise.resolve()
-        .then(() => {
-          admitCall();
-          return handle(call.request);
-        })
-        .then(
-          (response) => callback(null, response),
-          (err: unknown) => callback(failure(method, err)),
-        );
+      // Started in this turn, not behind an extra promise: a refusal answers at once.
+      let answer: Promise<Res>;
+      try {
+        admitCall();
+        answer = handle(call.request);
+      } catch (err) {
+        callback(failure(method, err));
+        return;
+      }
+      answer.then(
+        (response) => callback(null, response),
+        (err: unknown) => callback(failure(method, err)),
+      );
     };
 
   return {
     // Expiry arrives resolved: the forwarding service applies retention before routing.
-    publish: unary("Publish", async (request) => {
-      const [id = 0] = await deps.publisher.publish([parsePublish(request, deps.maxMessageBytes)]);
-      return { id };
-    }),
+    publish: unary("Publish", (request) =>
+      deps.publisher
+        .publish([parsePublish(request, deps.maxMessageBytes)])
+        .then(([id = 0]) => ({ id })),
+    ),
 
     publishBatch: unary("PublishBatch", async (request) => {
       const inputs = request.messages.map((message) => parsePublish(message, deps.maxMessageBytes));
