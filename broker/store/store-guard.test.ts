@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { StoreUnavailableError } from "./errors.ts";
 import { MemoryStore } from "./memory/memory-store.ts";
-import type { MessageStore } from "./message-store.ts";
+import type { MessageRecord, MessageStore } from "./message-store.ts";
 import { StoreGuard } from "./store-guard.ts";
 import { until } from "../../testing/until.ts";
 
@@ -173,5 +173,36 @@ describe("StoreGuard", () => {
     g.start();
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(store.opens).toBe(1);
+  });
+
+  it("answers a repeated key only once a write that outlived its timeout has settled", async () => {
+    /** Lands every batch 200 ms late, past the guard's 50 ms timeout. */
+    class LateStore extends MemoryStore {
+      override async appendBatch(records: readonly MessageRecord[]): Promise<void> {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await super.appendBatch(records);
+      }
+    }
+    const g = guard(new LateStore({ maxMessagesPerSubject: 100 }));
+    await g.open();
+    const record = {
+      subject: "orders",
+      id: 1,
+      body: Buffer.from("once"),
+      expiresAtMs: null,
+      dedup: { key: "k1", untilMs: Date.now() + 60_000 },
+    };
+    await expect(g.appendBatch([record])).rejects.toThrow(/timed out/);
+    // Every lookup until the write lands is refused or waits; none may say the key is unknown.
+    const answers: (number | undefined | "refused")[] = [];
+    const deadline = Date.now() + 1_000;
+    while (answers.at(-1) !== 1 && Date.now() < deadline) {
+      answers.push(
+        await g.idempotentId("orders", "k1", Date.now()).catch(() => "refused" as const),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(answers).not.toContain(undefined);
+    expect(answers.at(-1)).toBe(1);
   });
 });

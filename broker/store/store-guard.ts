@@ -12,10 +12,13 @@
  *   (UNAVAILABLE) and report not-ready while the store comes up. The first
  *   failed open counts as a change to down, so a store that is unreachable
  *   from the start is reported like one lost later.
+ * - The idempotency keys of a write that timed out are in doubt until it
+ *   settles: a lookup of one waits for it (writes-in-doubt.ts).
  */
 import { StoreUnavailableError } from "./errors.ts";
 import type { GroupChange, GroupPosition, GroupSettings } from "./group-state.ts";
 import type { MessageRecord, MessageStore } from "./message-store.ts";
+import { WritesInDoubt } from "./writes-in-doubt.ts";
 
 export interface StoreGuardOptions {
   readonly timeoutMs: number;
@@ -43,6 +46,7 @@ export class StoreGuard implements MessageStore {
   #closed = false;
   #lastFailure: unknown = new StoreUnavailableError("store not opened yet");
   #probeTimer: NodeJS.Timeout | undefined;
+  readonly #inDoubt = new WritesInDoubt();
   /** An open() still running after its probe timed out; the next probe waits on it instead of opening twice. */
   #opening: Promise<void> | undefined;
 
@@ -79,8 +83,16 @@ export class StoreGuard implements MessageStore {
     return this.waitUntilAvailable();
   }
 
-  appendBatch(records: readonly MessageRecord[]): Promise<void> {
-    return this.#call("appendBatch", () => this.#store.appendBatch(records));
+  async appendBatch(records: readonly MessageRecord[]): Promise<void> {
+    let write: Promise<void> | undefined;
+    try {
+      await this.#call("appendBatch", () => (write = this.#store.appendBatch(records)));
+    } catch (err) {
+      // Timed out: the write goes on and may land, so its keys are in doubt until it settles.
+      if (err instanceof StoreTimeoutError && write !== undefined)
+        this.#inDoubt.hold(records, write);
+      throw err;
+    }
   }
 
   get(subject: string, id: number, nowMs: number): Promise<MessageRecord | undefined> {
@@ -95,8 +107,13 @@ export class StoreGuard implements MessageStore {
     return this.#call("skipped", () => this.#store.skipped(subject, id));
   }
 
+  /** Waits first, within the timeout, for a write of the same key still in doubt. */
   idempotentId(subject: string, key: string, nowMs: number): Promise<number | undefined> {
-    return this.#call("idempotentId", () => this.#store.idempotentId(subject, key, nowMs));
+    const inDoubt = this.#inDoubt.pending(subject, key, nowMs);
+    return this.#call("idempotentId", async () => {
+      await inDoubt;
+      return this.#store.idempotentId(subject, key, nowMs);
+    });
   }
 
   range(subject: string, fromId: number, limit: number, nowMs: number): Promise<MessageRecord[]> {
