@@ -277,6 +277,7 @@ describe("the process kubelet", () => {
     const listening = stdout.split("\n").filter((line) => line.includes(`pid=${pid},`));
     expect(listening.map((line) => line.split(/\s+/)[3]).sort()).toEqual([
       `${info.podIP}:50051`,
+      `${info.podIP}:50052`,
       `${info.podIP}:9464`,
     ]);
 
