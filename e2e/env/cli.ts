@@ -9,6 +9,7 @@ import { certManagerPart } from "./parts/cert-manager.ts";
 import { chromiumPart } from "./parts/chromium.ts";
 import { etcdPart } from "./parts/etcd.ts";
 import { kubePart } from "./parts/kube.ts";
+import { nodePart } from "./parts/node/node.ts";
 import { postgresPart } from "./parts/postgres.ts";
 import { prometheusPart } from "./parts/prometheus.ts";
 import { envFile } from "../../testing/paths.ts";
@@ -72,12 +73,15 @@ async function runWithEnv(command: string[]): Promise<number> {
 async function main(command: string | undefined, rest: string[]): Promise<number> {
   if (command === "up") await envUp();
   else if (command === "down") await envDown();
+  // The node lane's own cluster (e2e/env/README.md); independent of up/down.
+  else if (command === "node-up") console.log(JSON.stringify(await nodePart().up(), null, 2));
+  else if (command === "node-down") await nodePart().down();
   else if (command === "run") return runWithEnv(rest[0] === "--" ? rest.slice(1) : rest);
   else
     throw new EnvError(
       "env",
       `unknown command ${String(command)}`,
-      "use `up`, `down` or `run -- <command>`",
+      "use `up`, `down`, `node-up`, `node-down` or `run -- <command>`",
     );
   return 0;
 }

@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { access, readFile, rename, writeFile } from "node:fs/promises";
+import { access, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import {
@@ -25,6 +25,7 @@ import {
   wrapperVersions,
 } from "./kube/go-build.ts";
 import { ensurePki, ensureTokens, type Pki, type Tokens } from "./kube/pki.ts";
+import { kubeconfig, writeIfChanged } from "./kube/kubeconfig.ts";
 import { probe } from "./kube/probe.ts";
 
 /**
@@ -91,14 +92,15 @@ const controllers = [
   "clusterrole-aggregation-controller",
 ];
 
-interface Binaries {
+export interface KubeBinaries {
   apiServer: string;
   controllerManager: string;
   kubectl: string;
   helm: string;
 }
 
-async function kubeBinary(
+/** A Kubernetes command built from the wrapper module into the version-keyed cache. */
+export async function kubeBinary(
   name: string,
   envVar: string,
   pkg: string,
@@ -174,7 +176,7 @@ async function helmBinary(): Promise<string> {
 }
 
 /** One at a time: concurrent Go builds would only thrash two cores. */
-async function binaries(): Promise<Binaries> {
+export async function kubeBinaries(): Promise<KubeBinaries> {
   const apiServerBin = await kubeBinary(
     "kube-apiserver",
     "HERALD_KUBE_APISERVER",
@@ -190,31 +192,6 @@ async function binaries(): Promise<Binaries> {
   return { apiServer: apiServerBin, controllerManager: controllerManagerBin, kubectl, helm };
 }
 
-function kubeconfig(user: string, token: string, caPem: string): string {
-  return stringify({
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [
-      {
-        name: "herald",
-        cluster: {
-          server: apiServerUrl,
-          "certificate-authority-data": Buffer.from(caPem).toString("base64"),
-        },
-      },
-    ],
-    users: [{ name: user, user: { token } }],
-    contexts: [{ name: "herald", context: { cluster: "herald", user, namespace: "default" } }],
-    "current-context": "herald",
-  });
-}
-
-/** Write `content` unless the file already holds it (running daemons keep their inputs). */
-async function writeIfChanged(path: string, content: string, mode = 0o600): Promise<void> {
-  const current = await readFile(path, "utf8").catch(() => undefined);
-  if (current !== content) await writeFile(path, content, { mode });
-}
-
 async function writeConfigs(tokens: Tokens, pki: Pki): Promise<void> {
   const caPem = await readFile(pki.caCert, "utf8");
   await writeIfChanged(
@@ -226,10 +203,13 @@ async function writeConfigs(tokens: Tokens, pki: Pki): Promise<void> {
       "",
     ].join("\n"),
   );
-  await writeIfChanged(files.kubeconfig, kubeconfig("herald-admin", tokens.admin, caPem));
+  await writeIfChanged(
+    files.kubeconfig,
+    kubeconfig(apiServerUrl, "herald-admin", tokens.admin, caPem),
+  );
   await writeIfChanged(
     files.controllerManagerKubeconfig,
-    kubeconfig("system:kube-controller-manager", tokens.controllerManager, caPem),
+    kubeconfig(apiServerUrl, "system:kube-controller-manager", tokens.controllerManager, caPem),
   );
   // Metadata for every request. Without the RequestReceived stage each write
   // is exactly one event (only watches add a ResponseStarted), so tests can
@@ -307,7 +287,7 @@ export const kubePart = (etcd: Pick<TestEnv["etcd"], "url">): Part<TestEnv["kube
 
   async up() {
     await ensureDir(dir);
-    const bins = await binaries();
+    const bins = await kubeBinaries();
     const tokens = await ensureTokens(files.tokens);
     const pki = await ensurePki(files.pkiDir, {
       part,
