@@ -82,7 +82,7 @@ export class GroupCommitBatcher<T> {
     return !this.#writing && this.#queue.length === 0;
   }
 
-  #takeBatch(): Queued<T>[] {
+  #takeBatch(): { readonly batch: Queued<T>[]; readonly weight: number } {
     let weight = 0;
     let count = 0;
     for (const queued of this.#queue) {
@@ -90,15 +90,17 @@ export class GroupCommitBatcher<T> {
       weight += queued.weight;
       count += 1;
     }
-    const batch = this.#queue.splice(0, count);
+    // The whole queue (the usual case) is taken as it is, not copied out of it.
+    const batch = count === this.#queue.length ? this.#queue : this.#queue.splice(0, count);
+    if (batch === this.#queue) this.#queue = [];
     this.#queuedWeight -= weight;
-    return batch;
+    return { batch, weight };
   }
 
   #writeNext(): void {
-    clearTimeout(this.#lingerTimer);
+    if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
     this.#lingerTimer = undefined;
-    const batch = this.#takeBatch();
+    const { batch, weight } = this.#takeBatch();
     if (batch.length === 0) return;
     this.#writing = true;
     const started = performance.now();
@@ -106,7 +108,7 @@ export class GroupCommitBatcher<T> {
       this.#writing = false;
       this.#options.onBatch?.({
         items: batch.length,
-        weight: batch.reduce((sum, queued) => sum + queued.weight, 0),
+        weight,
         durationMs: performance.now() - started,
         ok,
       });

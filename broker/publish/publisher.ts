@@ -73,13 +73,23 @@ export class Publisher {
     this.#store = options.store;
     this.#dedupWindowMs = options.dedupWindowMs;
     this.#admit = options.admit ?? (() => undefined);
-    const write = async (groups: readonly PublishGroup[]) => {
-      const records = groups.flatMap((group) => group.records);
-      await options.store.appendBatch(records);
-      options.onDurable(
-        records,
-        this.#traced ? groups.flatMap((group) => group.records.map(() => group.span)) : undefined,
-      );
+    const write = (groups: readonly PublishGroup[]) => {
+      // An idle broker writes each publish alone: its records as they are, not copied.
+      const [first] = groups;
+      const records =
+        groups.length === 1 && first !== undefined
+          ? first.records
+          : groups.flatMap((group) => group.records);
+      return options.store
+        .appendBatch(records)
+        .then(() =>
+          options.onDurable(
+            records,
+            this.#traced
+              ? groups.flatMap((group) => group.records.map(() => group.span))
+              : undefined,
+          ),
+        );
     };
     this.#batcher = new GroupCommitBatcher<PublishGroup>({
       ...options.batch,

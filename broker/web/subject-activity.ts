@@ -32,6 +32,8 @@ export interface SubjectActivityView {
 export class SubjectActivity {
   readonly #subjects = new Map<string, Activity>();
   readonly #maxSubjects: number;
+  /** The subject inserted last, so the last in the map's order. */
+  #latest: string | undefined;
 
   constructor(maxSubjects = defaultMaxSubjects) {
     this.#maxSubjects = maxSubjects;
@@ -45,9 +47,15 @@ export class SubjectActivity {
       if (activity === undefined) {
         activity = { lastId: 0, counts: new Array<number>(activityWindowSeconds).fill(0), second };
         if (this.#subjects.size >= this.#maxSubjects) this.#forgetOldest();
-      } else this.#subjects.delete(subject);
-      // Re-inserted: the map's order is the order of last publish.
-      this.#subjects.set(subject, activity);
+        this.#subjects.set(subject, activity);
+      } else if (subject !== this.#latest) {
+        // Re-inserted: the map's order is the order of last publish. A subject published to
+        // again (each publish of a busy subject) is last already, and a delete per publish
+        // would leave the map holes to rehash.
+        this.#subjects.delete(subject);
+        this.#subjects.set(subject, activity);
+      }
+      this.#latest = subject;
       advance(activity, second);
       activity.lastId = Math.max(activity.lastId, id);
       const slot = second % activityWindowSeconds;
