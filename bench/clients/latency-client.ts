@@ -11,6 +11,7 @@ import { timedRun } from "./timed-run.ts";
 export const GoLatencySchema = IndependentLatencySchema.omit({
   target: true,
   serverCpuUsPerMessage: true,
+  runtime: true,
 });
 export type GoLatency = z.infer<typeof GoLatencySchema>;
 

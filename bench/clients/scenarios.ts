@@ -18,6 +18,7 @@ import {
 } from "./build.ts";
 import { runGhz, type GhzRun } from "./ghz.ts";
 import { runGoLatency } from "./latency-client.ts";
+import { openRuntimeWindow } from "./runtime-window.ts";
 import { runNatsBench, type NatsBenchKind } from "./nats-bench.ts";
 
 export interface IndependentParams {
@@ -240,6 +241,7 @@ async function latencyFigures(
             mode: "herald" as const,
             address: herald.address,
             cpu: () => herald.serverCpuMs(),
+            metrics: () => herald.metrics(),
           },
         ]
       : []),
@@ -250,6 +252,7 @@ async function latencyFigures(
             mode: "nats" as const,
             address: peer.url,
             cpu: () => peer.core.serverCpuMs(),
+            metrics: undefined,
           },
         ]
       : []),
@@ -257,6 +260,7 @@ async function latencyFigures(
   const results: IndependentSection["latency"] = [];
   for (const run of runs) {
     try {
+      const runtimeWindow = run.metrics && (await openRuntimeWindow(run.metrics));
       const before = run.cpu();
       const result = await runGoLatency(binary, {
         mode: run.mode,
@@ -267,6 +271,7 @@ async function latencyFigures(
         bodyBytes: params.bodyBytes,
       });
       const serverMs = run.cpu() - before;
+      const runtime = await runtimeWindow?.();
       console.error(
         `  ${run.target} latency @ ${params.latencyRate}/s: p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`,
       );
@@ -276,6 +281,7 @@ async function latencyFigures(
         ...(Number.isFinite(serverMs) && result.sent > 0
           ? { serverCpuUsPerMessage: (serverMs * 1000) / result.sent }
           : {}),
+        ...(runtime === undefined ? {} : { runtime }),
       });
     } catch (err) {
       results.push({ target: run.target, status: `failed: ${describe(err)}` });

@@ -3,7 +3,7 @@
  * the ceiling and Herald, `nats bench` against the NATS peer, the Go client's publish→deliver
  * latency. Every Herald ÷ ceiling and Herald ÷ NATS ratio comes from here.
  */
-import type { BenchResult, IndependentPoint, IndependentSection } from "./schema.ts";
+import type { BenchResult, IndependentPoint, IndependentSection, RuntimeWindow } from "./schema.ts";
 
 type Attempt = IndependentSection["publish"][number];
 type Latency = IndependentSection["latency"][number];
@@ -175,6 +175,27 @@ export function independentTable(result: BenchResult): string {
       ),
     ),
   ]);
+  // The broker's GC pauses and event-loop delay during the run (clients/runtime-window.ts).
+  const runtimeRows: readonly [string, (runtime: RuntimeWindow) => readonly number[]][] = [
+    [
+      "GC pauses count / total / max / p99 ms",
+      ({ gcPauses: g }) => [g.count, g.totalMs, g.maxMs, g.p99Ms],
+    ],
+    ["event-loop delay p50 / p99 / max ms", ({ eventLoopDelayMs: d }) => [d.p50, d.p99, d.max]],
+  ];
+  for (const [label, figures] of runtimeRows)
+    rows.push([
+      `publish→deliver: server ${label}`,
+      ...columns.map((c) =>
+        latencyCell(c, ({ runtime }) =>
+          runtime === undefined
+            ? "n/a"
+            : figures(runtime)
+                .map((v) => (Number.isInteger(v) ? String(v) : compact(v)))
+                .join(" / "),
+        ),
+      ),
+    ]);
   const header = [
     `independent clients (ghz ${section.generators.ghz}, ${section.generators.natsBench}, Go latency client ${section.generators.latencyClient})`,
     "ceiling",

@@ -187,6 +187,25 @@ const IndependentAttempt = z.union([
   z.object({ target: z.string(), clients: z.number().int(), status: z.string() }),
 ]);
 
+/** A Herald broker's GC pauses and event-loop delay during a measurement (clients/runtime-window.ts). */
+export const RuntimeWindowSchema = z.object({
+  gcPauses: z.object({
+    count: z.number(),
+    totalMs: z.number(),
+    maxMs: z.number(),
+    /** The upper bound of the histogram bucket holding the 99th percentile, at most maxMs. */
+    p99Ms: z.number(),
+  }),
+  /** Beyond the 10 ms sampling interval of prom-client's event-loop monitor. */
+  eventLoopDelayMs: z.object({
+    p50: z.number(),
+    p99: z.number(),
+    max: z.number(),
+    mean: z.number(),
+  }),
+});
+export type RuntimeWindow = z.infer<typeof RuntimeWindowSchema>;
+
 export const IndependentLatencySchema = z.object({
   /** memory (Herald, unary Publish + Subscribe) | nats (core NATS). */
   target: z.string(),
@@ -210,6 +229,8 @@ export const IndependentLatencySchema = z.object({
   clientCpuMs: z.number(),
   clientCpuUsPerMessage: z.number(),
   serverCpuUsPerMessage: z.number().optional(),
+  /** Herald: its GC pauses and event-loop delay during the run. */
+  runtime: RuntimeWindowSchema.optional(),
 });
 
 /** The figures of the load generators that are not the bench's own Node code (bench/clients). */

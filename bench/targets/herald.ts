@@ -36,6 +36,8 @@ export interface HeraldTarget extends Target {
   grpcClient(): Promise<GrpcClient>;
   /** Sum and count of herald_batch_messages from /metrics (messages per group-commit write). */
   batchStats(): Promise<{ sum: number; count: number } | undefined>;
+  /** Its /metrics text ("" when it cannot be read). */
+  metrics(): Promise<string>;
 }
 
 const ListeningLine = z.object({
@@ -153,6 +155,11 @@ export async function startHerald(
     );
     const grpcAddress = address ?? "";
     const security = options.security?.client;
+    const metrics = () =>
+      fetch(`${httpUrl}/metrics`).then(
+        (r) => r.text(),
+        () => "",
+      );
     return {
       name,
       version: `herald ${build}`,
@@ -165,11 +172,9 @@ export async function startHerald(
       connect: () => grpcClient(grpcAddress, security),
       grpcClient: () => grpcClient(grpcAddress, security),
       subscriber: () => grpcSubscriber(grpcAddress, 0, security),
+      metrics,
       async batchStats() {
-        const text = await fetch(`${httpUrl}/metrics`).then(
-          (r) => r.text(),
-          () => "",
-        );
+        const text = await metrics();
         const sum = /^herald_batch_messages_sum (\S+)$/m.exec(text)?.[1];
         const count = /^herald_batch_messages_count (\S+)$/m.exec(text)?.[1];
         return sum === undefined || count === undefined
