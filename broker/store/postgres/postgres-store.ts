@@ -17,7 +17,8 @@ import {
 import type { MessageRecord, MessageStore } from "../message-store.ts";
 import { rethrowAsStoreError } from "./errors.ts";
 import { PostgresStoreOptionsSchema, type PostgresStoreOptionsInput } from "./options.ts";
-import { appendColumns, IdRowSchema, LastIdRowSchema, recordFromRow } from "./rows.ts";
+import { LookupBatcher } from "../lookup-batcher.ts";
+import { appendColumns, LastIdRowSchema, PositionedIdRowSchema, recordFromRow } from "./rows.ts";
 import {
   groupFromRow,
   positionsFromRows,
@@ -27,6 +28,15 @@ import {
   writeParams,
 } from "./group-sql.ts";
 import { postgresStatements, type PostgresStatements } from "./sql.ts";
+
+interface KeyLookup {
+  readonly subject: string;
+  readonly key: string;
+  readonly nowMs: number;
+}
+
+/** Keys looked up in one query at most: a burst is answered in a few short index lookups. */
+const maxKeyLookups = 1000;
 
 /** How long the client waits past statement_timeout before abandoning a query (a dead link). */
 const CLIENT_TIMEOUT_MARGIN_MS = 1000;
@@ -66,6 +76,10 @@ class PostgresStore implements MessageStore {
   readonly #groupSql: GroupStatements;
   readonly #schema: string;
   readonly #purgeChunkSize: number;
+  readonly #keyLookups = new LookupBatcher<KeyLookup, number>(
+    (lookups) => this.#idempotentIds(lookups),
+    maxKeyLookups,
+  );
 
   constructor(
     pool: pg.Pool,
@@ -130,13 +144,26 @@ class PostgresStore implements MessageStore {
     return result.rows.length > 0;
   }
 
-  async idempotentId(subject: string, key: string, nowMs: number): Promise<number | undefined> {
+  /** Batched: a burst of keyed publishes takes one connection, not one each (lookup-batcher.ts). */
+  idempotentId(subject: string, key: string, nowMs: number): Promise<number | undefined> {
+    return this.#keyLookups.lookup({ subject, key, nowMs });
+  }
+
+  async #idempotentIds(lookups: readonly KeyLookup[]): Promise<(number | undefined)[]> {
     const result = await this.#query("idempotentId", {
-      ...this.#sql.idempotentId,
-      values: [subject, key, new Date(nowMs)],
+      ...this.#sql.idempotentIds,
+      values: [
+        lookups.map((lookup) => lookup.subject),
+        lookups.map((lookup) => lookup.key),
+        lookups.map((lookup) => new Date(lookup.nowMs)),
+      ],
     });
-    const row: unknown = result.rows[0];
-    return row === undefined ? undefined : IdRowSchema.parse(row).id;
+    const ids: (number | undefined)[] = lookups.map(() => undefined);
+    for (const row of result.rows) {
+      const { position, id } = PositionedIdRowSchema.parse(row);
+      ids[position - 1] = id;
+    }
+    return ids;
   }
 
   async range(

@@ -40,7 +40,8 @@ const MessageRowSchema = z.object({
 
 export const LastIdRowSchema = z.object({ last_id: bigintText });
 
-export const IdRowSchema = z.object({ id: bigintText });
+/** A row of the batched key lookup: the 1-based position of the lookup it answers. */
+export const PositionedIdRowSchema = z.object({ position: bigintText, id: bigintText });
 
 export function recordFromRow(subject: string, row: unknown): MessageRecord {
   const { id, body, expires_at } = MessageRowSchema.parse(row);

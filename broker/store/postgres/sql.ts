@@ -12,7 +12,8 @@ export interface PostgresStatements {
   readonly range: pg.QueryConfig;
   readonly lastId: pg.QueryConfig;
   readonly skipped: pg.QueryConfig;
-  readonly idempotentId: pg.QueryConfig;
+  /** The ids of many (subject, key, at) lookups at once, by their position. */
+  readonly idempotentIds: pg.QueryConfig;
   readonly purge: pg.QueryConfig;
   readonly purgeDedup: pg.QueryConfig;
 }
@@ -114,9 +115,13 @@ export function postgresStatements(schema: string): PostgresStatements {
       name: "herald_skipped",
       text: `SELECT 1 FROM ${skipped} WHERE subject = $1 AND first_id <= $2 AND last_id >= $2 LIMIT 1`,
     },
-    idempotentId: {
-      name: "herald_idempotent_id",
-      text: `SELECT id FROM ${dedup} WHERE subject = $1 AND key = $2 AND until > $3`,
+    idempotentIds: {
+      name: "herald_idempotent_ids",
+      text: `SELECT wanted.position, d.id
+        FROM unnest($1::text[], $2::text[], $3::timestamptz[])
+          WITH ORDINALITY AS wanted(subject, key, at, position)
+        JOIN ${dedup} d ON d.subject = wanted.subject AND d.key = wanted.key
+        WHERE d.until > wanted.at`,
     },
     // SKIP LOCKED lets several brokers purge at once without waiting on each other.
     purge: {
