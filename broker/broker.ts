@@ -147,9 +147,9 @@ export async function startBroker({
       "stop the servers",
       () =>
         Promise.all(
-          [serving.server, serving.clusterServer].map(
-            (server) => server && stopServer(server, settings.shutdownGraceMs, logger),
-          ),
+          [serving.server, serving.clusterServer]
+            .filter((server) => server !== undefined)
+            .map((server) => stopServer(server, settings.shutdownGraceMs, logger)),
         ),
     ],
     ["close peer channels", () => cluster.peers.close()],

@@ -23,10 +23,13 @@ describe("LookupBatcher", () => {
   });
 
   it("splits a queue longer than the largest batch, and fails only the batch whose query failed", async () => {
-    const batcher = new LookupBatcher<number, number>(async (requests) => {
-      if (requests.includes(3)) throw new Error("store down");
-      return requests.map((r) => r * 10);
-    }, 2);
+    const batcher = new LookupBatcher<number, number>(
+      (requests) =>
+        requests.includes(3)
+          ? Promise.reject(new Error("store down"))
+          : Promise.resolve(requests.map((r) => r * 10)),
+      2,
+    );
     const answers = await Promise.allSettled(
       [1, 2, 3, 4].map((request) => batcher.lookup(request)),
     );
