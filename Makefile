@@ -19,7 +19,7 @@ endif
 
 STAMP := node_modules/.herald-install-stamp
 
-.PHONY: help toolchain protoc deps build lint format test test-unit env-up env-down dev broker operator images e2e e2e-kind bench
+.PHONY: help toolchain protoc deps build lint format test test-unit env-up env-down dev broker operator images e2e e2e-kind e2e-node bench
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -84,6 +84,9 @@ e2e: deps ## end-to-end scenarios on the local cluster
 
 e2e-kind: deps ## end-to-end scenarios on a kind cluster
 	@npm run --silent e2e:kind
+
+e2e-node: deps ## end-to-end scenarios on a node of real components (kubelet, containerd, kube-proxy, CoreDNS)
+	@npm run --silent e2e:node
 
 bench: build ## benchmarks (QUICK=1 for the short run)
 	@npm run --silent bench

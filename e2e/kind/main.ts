@@ -4,7 +4,6 @@
  * the scenarios with the kind provider, and deletes the cluster, after a failure or Ctrl-C too,
  * unless HERALD_KIND_KEEP=1. HERALD_KIND_CLUSTER names the cluster (herald-e2e).
  */
-import { spawn } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { chartDir } from "../chart/tools.ts";
@@ -12,6 +11,7 @@ import { EnvError } from "../../testing/env-error.ts";
 import { repoRoot, stateDir } from "../../testing/paths.ts";
 import { run } from "../../testing/run.ts";
 import { buildImages } from "../images/build.ts";
+import { runScenarios } from "../scenarios/run-scenarios.ts";
 import {
   helmInstallArgs,
   kindCreateArgs,
@@ -59,22 +59,12 @@ async function ensureCluster(cluster: string): Promise<void> {
 }
 
 /** The scenarios in a child vitest with the kind provider; resolves its exit code. */
-function runScenarios(cluster: string): Promise<number> {
+function runKindScenarios(cluster: string): Promise<number> {
   interrupted.signal.throwIfAborted();
   log("running the e2e scenarios with the kind provider");
-  const vitest = join(repoRoot, "node_modules", "vitest", "vitest.mjs");
-  const child = spawn(
-    process.execPath,
-    [vitest, "run", "--config", join(import.meta.dirname, "vitest.config.ts")],
-    {
-      cwd: repoRoot,
-      stdio: "inherit",
-      env: { ...process.env, HERALD_E2E_PROVIDER: "kind", HERALD_KIND_CLUSTER: cluster },
-    },
-  );
-  return new Promise((resolve) => {
-    child.once("error", () => resolve(1));
-    child.once("close", (code) => resolve(code ?? 1));
+  return runScenarios(join(import.meta.dirname, "vitest.config.ts"), {
+    HERALD_E2E_PROVIDER: "kind",
+    HERALD_KIND_CLUSTER: cluster,
   });
 }
 
@@ -125,7 +115,7 @@ async function main(): Promise<number> {
       helmInstallArgs(cluster, chartDir),
       `kubectl --context ${kindContext(cluster)} -n herald-system describe pods`,
     );
-    const code = await runScenarios(cluster);
+    const code = await runKindScenarios(cluster);
     passed = code === 0;
     return code;
   } finally {

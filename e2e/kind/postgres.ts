@@ -18,8 +18,9 @@ export const postgres = {
 export const postgresHost = (namespace: string): string =>
   `${postgres.name}.${namespace}.svc.cluster.local`;
 
-export function renderPostgres(options: { namespace: string; password: string }) {
-  const { namespace, password } = options;
+/** `image` replaces the official one (the node lane has no registry). */
+export function renderPostgres(options: { namespace: string; password: string; image?: string }) {
+  const { namespace, password, image = postgres.image } = options;
   const labels = { "app.kubernetes.io/name": postgres.name };
   const secretEnv = (name: string, key: string) => ({
     name,
@@ -50,7 +51,7 @@ export function renderPostgres(options: { namespace: string; password: string })
           containers: [
             {
               name: "postgres",
-              image: postgres.image,
+              image,
               ports: [{ name: ports.postgres.name, containerPort: postgres.port }],
               env: [
                 secretEnv("POSTGRES_USER", "username"),

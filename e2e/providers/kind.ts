@@ -9,12 +9,11 @@ import { describeFailure, runCommand } from "../chart/tools.ts";
 import { kubectlArgs, portForwardArgs } from "../kind/commands.ts";
 import { PodForwards } from "../kind/pod-forwards.ts";
 import { startPodProxy, type PodProxy } from "../kind/pod-proxy.ts";
-import { parsePods, readyReplacement } from "../kind/pods.ts";
+import { killOperatorPod } from "../kind/pods.ts";
 import { startPortForward } from "../kind/port-forward.ts";
-import { postgres, postgresHost, renderPostgres } from "../kind/postgres.ts";
-import { kindSettings, operatorRelease, operatorSelector } from "../kind/settings.ts";
+import { kindSettings, operatorRelease } from "../kind/settings.ts";
 import type { Provider } from "../scenarios/provider.ts";
-import { until } from "../../testing/until.ts";
+import { namespaceWithPostgres } from "./scenario-namespace.ts";
 
 /** Above the longest kubectl --timeout the scenario passes (90 s). */
 const kubectlTimeoutMs = 180_000;
@@ -31,16 +30,8 @@ export async function startKindProvider(cluster = kindSettings().cluster): Promi
   };
   const kubectl = (args: readonly string[], stdin?: string) => kubectlIn(namespace, args, stdin);
 
-  await kubectl(["create", "namespace", namespace]);
-  try {
-    const password = randomBytes(18).toString("base64url");
-    await kubectl(["apply", "-f", "-"], JSON.stringify(renderPostgres({ namespace, password })));
-    // The first run pulls the image into the node.
-    await kubectl(["rollout", "status", `deployment/${postgres.name}`, "--timeout=240s"]);
-  } catch (err) {
-    await kubectl(["delete", "namespace", namespace, "--wait=false"]).catch(() => "");
-    throw err;
-  }
+  // The first run pulls the image into the node.
+  const postgresFacts = await namespaceWithPostgres(kubectl, namespace, { timeoutSeconds: 240 });
 
   const forwards = new PodForwards({
     async podUid(pod) {
@@ -67,27 +58,8 @@ export async function startKindProvider(cluster = kindSettings().cluster): Promi
       }
       return (await proxy).address;
     },
-    postgres: {
-      host: postgresHost(namespace),
-      port: postgres.port,
-      database: postgres.database,
-      credentialsSecret: postgres.credentialsSecret,
-    },
-    async killOperator() {
-      const inRelease = (args: readonly string[]) => kubectlIn(operatorRelease.namespace, args);
-      const list = ["get", "pods", "-l", operatorSelector, "-o", "json"];
-      const killed = parsePods(await inRelease(list))
-        .filter((pod) => !pod.terminating)
-        .map((pod) => pod.name);
-      if (killed.length === 0) throw new Error(`no operator pod matches ${operatorSelector}`);
-      // Forced: the pod object goes at once, no SIGTERM grace, no Lease released.
-      await inRelease(["delete", "pod", ...killed, "--grace-period=0", "--force", "--wait=false"]);
-      await until(
-        "a new operator pod Ready",
-        async () => readyReplacement(parsePods(await inRelease(list)), killed),
-        { timeoutMs: 180_000, intervalMs: 500 },
-      );
-    },
+    postgres: postgresFacts,
+    killOperator: () => killOperatorPod((args) => kubectlIn(operatorRelease.namespace, args)),
     async stop() {
       forwards.stopAll();
       await Promise.all(

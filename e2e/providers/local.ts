@@ -3,7 +3,6 @@
  * running the brokers on 127.0.10.x, and the operator as a process of this checkout, under a
  * ServiceAccount holding only its generated RBAC.
  */
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import pg from "pg";
@@ -13,6 +12,7 @@ import type { TestEnv } from "../../testing/test-env.ts";
 import { repoRoot, stateDir } from "../../testing/paths.ts";
 import { startProcessKubelet } from "../kubelet/kubelet.ts";
 import type { Provider } from "../scenarios/provider.ts";
+import { kubectlRunner } from "./kubectl.ts";
 import { apply } from "../../testing/kube-cluster.ts";
 import { until } from "../../testing/until.ts";
 
@@ -47,21 +47,8 @@ export async function startLocalProvider(env: TestEnv): Promise<Provider> {
   let operator = fixture.startOperator("operator-e2e");
   let restarts = 0;
 
-  const kubectl = (args: readonly string[], stdin?: string) =>
-    new Promise<string>((resolve, reject) => {
-      const child = execFile(
-        env.kube.kubectl,
-        ["--kubeconfig", env.kube.kubeconfig, "-n", namespace, ...args],
-        { maxBuffer: 16 << 20 },
-        (err, stdout, stderr) =>
-          err
-            ? reject(new Error(`kubectl ${args.join(" ")}: ${stderr || err.message}`))
-            : resolve(stdout),
-      );
-      // kubectl may exit without reading stdin; its exit status reports any failure.
-      child.stdin?.on("error", () => undefined);
-      child.stdin?.end(stdin);
-    });
+  const kubectlIn = kubectlRunner(env.kube.kubectl, ["--kubeconfig", env.kube.kubeconfig]);
+  const kubectl = (args: readonly string[], stdin?: string) => kubectlIn(namespace, args, stdin);
 
   return {
     name: "local",

@@ -18,6 +18,7 @@ import { cacheDir, partDir } from "../../../testing/paths.ts";
 import {
   ensureGoBinary,
   goBuildArgs,
+  goInstallArgs,
   HELM_VERSION,
   kubectlMinor,
   kubeVersionStamps,
@@ -159,15 +160,10 @@ async function helmBinary(): Promise<string> {
     logFile: files.buildLog,
     // `go install pkg@version` builds helm with its own go.mod, outside the
     // wrapper; the -X stamp is what helm's Makefile sets for releases.
-    goArgs: () => [
-      "install",
-      "-p",
-      "2",
-      "-trimpath",
-      "-ldflags",
-      `-s -w -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}`,
-      `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`,
-    ],
+    goArgs: () =>
+      goInstallArgs(`helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`, [
+        `-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}`,
+      ]),
     standalone: true,
     expectVersion: HELM_VERSION,
     versionArgs: ["version", "--short"],

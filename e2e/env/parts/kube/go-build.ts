@@ -277,3 +277,16 @@ export async function moduleSourceDir(
   });
   return DownloadedModule.parse(JSON.parse(out)).Dir;
 }
+
+/** `go install pkg@version` arguments (outside the wrapper): two compile jobs, stripped, plus `ldflags`. */
+export function goInstallArgs(pkgAtVersion: string, ldflags: string[] = []): string[] {
+  return [
+    "install",
+    "-p",
+    "2",
+    "-trimpath",
+    "-ldflags",
+    ["-s", "-w", ...ldflags].join(" "),
+    pkgAtVersion,
+  ];
+}

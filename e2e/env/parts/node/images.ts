@@ -33,17 +33,24 @@ export async function importImages(ctr: string, images: readonly string[]): Prom
 }
 
 /**
- * The pause image from Debian's busybox-static: its only job is to hold the
- * pod's namespaces, which `sleep` does; the runtime kills it with SIGKILL.
+ * An image of one static binary and nothing else, made with `docker import`
+ * once per tag (the tag carries the binary's version).
  */
-export async function ensurePauseImage(busybox: string): Promise<void> {
-  if (await imageExists(pauseImage)) return;
-  const dir = await mkdtemp(join(tmpdir(), "herald-pause-"));
+export async function ensureBinaryImage(image: {
+  tag: string;
+  binary: string;
+  /** Where the binary goes inside the image. */
+  path: string;
+  entrypoint: readonly string[];
+  user: string;
+}): Promise<void> {
+  if (await imageExists(image.tag)) return;
+  const dir = await mkdtemp(join(tmpdir(), "herald-node-image-"));
   try {
     const rootfs = join(dir, "rootfs");
-    await run("install", ["-D", "-m", "0755", busybox, join(rootfs, "bin", "busybox")], {
+    await run("install", ["-D", "-m", "0755", image.binary, join(rootfs, image.path)], {
       part,
-      remedy: "install busybox-static",
+      remedy: `check ${image.binary}`,
     });
     const tar = join(dir, "rootfs.tar");
     await run("tar", ["-C", rootfs, "--owner=0", "--group=0", "-cf", tar, "."], {
@@ -54,11 +61,11 @@ export async function ensurePauseImage(busybox: string): Promise<void> {
       [
         "import",
         "--change",
-        'ENTRYPOINT ["/bin/busybox", "sleep", "2147483647"]',
+        `ENTRYPOINT ${JSON.stringify(image.entrypoint)}`,
         "--change",
-        "USER 65535:65535",
+        `USER ${image.user}`,
         tar,
-        pauseImage,
+        image.tag,
       ],
       { logFile: paths.buildLog },
     );
@@ -66,3 +73,16 @@ export async function ensurePauseImage(busybox: string): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The pause image from Debian's busybox-static: its only job is to hold the
+ * pod's namespaces, which `sleep` does; the runtime kills it with SIGKILL.
+ */
+export const ensurePauseImage = (busybox: string): Promise<void> =>
+  ensureBinaryImage({
+    tag: pauseImage,
+    binary: busybox,
+    path: "bin/busybox",
+    entrypoint: ["/bin/busybox", "sleep", "2147483647"],
+    user: "65535:65535",
+  });

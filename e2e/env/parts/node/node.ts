@@ -11,7 +11,10 @@ import { nodeBinaries, type NodeBinaries } from "./binaries.ts";
 import { removeKubeChains } from "./iptables.ts";
 import { bridgeDown, bridgeUp } from "./network.ts";
 import { apiServerDown, controlPlaneUp, controllersDown } from "./control-plane.ts";
-import { ensurePauseImage, importImages } from "./images.ts";
+import { corednsImage } from "./addons.ts";
+import { addonsUp } from "./addons-up.ts";
+import { corednsBinary } from "./coredns.ts";
+import { ensureBinaryImage, ensurePauseImage, importImages } from "./images.ts";
 import { pauseImage } from "./flags.ts";
 import { apiServerUrl, nodeName, paths } from "./layout.ts";
 import {
@@ -139,10 +142,18 @@ export const nodePart = (options: NodeUpOptions = {}): Part<NodeFacts> => ({
     await bridgeUp();
     const cp = await controlPlaneUp(bins);
     await containerdUp(tools);
+    const coredns = await corednsBinary();
     const engine = await ensureEngine();
     try {
       await ensurePauseImage(files.busybox);
-      await importImages(tools.ctr, [pauseImage, ...(options.images ?? [])]);
+      await ensureBinaryImage({
+        tag: corednsImage,
+        binary: coredns,
+        path: "coredns",
+        entrypoint: ["/coredns"],
+        user: "65532:65532",
+      });
+      await importImages(tools.ctr, [pauseImage, corednsImage, ...(options.images ?? [])]);
     } finally {
       await engine.stop();
     }
@@ -158,6 +169,7 @@ export const nodePart = (options: NodeUpOptions = {}): Part<NodeFacts> => ({
       );
     });
     await proxyUp(bins);
+    await addonsUp(bins.kubectl);
     return {
       kubeconfig: cp.adminKubeconfig,
       apiServerUrl,
