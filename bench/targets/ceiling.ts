@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { sleep } from "../load/closed-loop.ts";
 import { grpcClient, grpcSubscriber } from "../load/grpc-client.ts";
 import { startService } from "./process.ts";
+import { brokerNodeOptions } from "./herald.ts";
 import type { Target } from "./target.ts";
 
 export interface StreamResult {
@@ -32,9 +33,13 @@ export interface CeilingTarget extends Target {
 }
 
 export async function startCeiling(): Promise<CeilingTarget> {
-  const service = startService("ceiling", process.execPath, [
-    join(import.meta.dirname, "ceiling-server.ts"),
-  ]);
+  // With the broker's young-generation size: the same V8 settings on both sides of the ratio.
+  const service = startService(
+    "ceiling",
+    process.execPath,
+    [join(import.meta.dirname, "ceiling-server.ts")],
+    { env: { ...process.env, NODE_OPTIONS: brokerNodeOptions } },
+  );
   const match = await service.waitForLine(/^ceiling listening (\S+)$/, 30_000);
   const address = match[1] ?? "";
   return {

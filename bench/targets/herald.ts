@@ -103,6 +103,9 @@ export interface HeraldOptions {
   readonly security?: { readonly env: Record<string, string>; readonly client: ClientSecurity };
 }
 
+/** V8's young generation as Dockerfile.broker sets it (broker/README.md#performance). */
+export const brokerNodeOptions = "--max-semi-space-size=32";
+
 export const newNamespace = () => `herald_bench_${Date.now().toString(36)}`;
 
 export async function startHerald(
@@ -120,6 +123,8 @@ export async function startHerald(
       HERALD_GRPC_ADDR: `127.0.0.1:${options.grpcPort ?? 0}`,
       HERALD_HTTP_ADDR: "127.0.0.1:0",
       HERALD_LOG_LEVEL: "info",
+      // The image's default (Dockerfile.broker), so the bench measures the broker as shipped.
+      NODE_OPTIONS: brokerNodeOptions,
       ...storeEnv(store, env, namespace),
       ...options.extraEnv,
       ...options.security?.env,
