@@ -22,6 +22,20 @@ describe("log-linear buckets", () => {
 });
 
 describe("the broker's own metric types", () => {
+  it("expose a histogram without labels at zero before its first observation, as prom-client's does", async () => {
+    const registry = new Registry();
+    const histogram = new CountingHistogram({
+      name: "batch_messages",
+      help: "h",
+      buckets: [1, 2],
+      registers: [registry],
+    });
+    expect(await registry.metrics()).toContain("batch_messages_count 0");
+    histogram.observe(2);
+    histogram.reset();
+    expect(await registry.metrics()).toContain('batch_messages_bucket{le="+Inf"} 0');
+  });
+
   it("expose a summary with quantiles, sum and count per label set", async () => {
     const registry = new Registry();
     const summary = new WindowedSummary({

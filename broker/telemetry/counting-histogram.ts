@@ -60,6 +60,7 @@ export class CountingHistogram<T extends string> extends Histogram<T> {
   readonly #aggregator: string;
   readonly #bounds: readonly number[];
   readonly #series: LabelSeries<T, Counts>;
+  readonly #unlabelled: boolean;
 
   constructor(config: CountingHistogramConfiguration<T>) {
     super(config);
@@ -69,6 +70,9 @@ export class CountingHistogram<T extends string> extends Histogram<T> {
     this.#aggregator = config.aggregator ?? "sum";
     this.#bounds = bounds;
     this.#series = new LabelSeries(config.labelNames ?? [], () => new Counts(bounds));
+    this.#unlabelled = (config.labelNames ?? []).length === 0;
+    // As prom-client's does, a histogram without labels shows its zero series before any observation.
+    if (this.#unlabelled) this.#series.get({});
     refuseLabelBoundApis(this);
     // prom-client sets its observe on the instance, over any method of a subclass.
     this.observe = (
@@ -104,7 +108,9 @@ export class CountingHistogram<T extends string> extends Histogram<T> {
 
   override reset(): void {
     // prom-client's constructor resets before this class's fields exist.
-    if (#series in this) this.#series.clear();
+    if (!(#series in this)) return;
+    this.#series.clear();
+    if (this.#unlabelled) this.#series.get({});
   }
 
   override zero(labels: LabelValues<T>): void {
