@@ -48,6 +48,15 @@ export async function startNodeProvider(env: NodeJS.ProcessEnv = process.env): P
       return `${ip}:${ports.grpc.port}`;
     },
     postgres: postgresFacts,
+    managedPostgres: { version: postgresImage.tag },
+    async serviceAddress(service) {
+      const ip = (
+        await kubectl(["get", "service", service, "-o", "jsonpath={.spec.clusterIP}"])
+      ).trim();
+      if (!ip) throw new Error(`Service ${service} has no cluster IP`);
+      // Routed onto the node's bridge; kube-proxy picks a ready endpoint.
+      return `${ip}:${ports.grpc.port}`;
+    },
     killOperator: () => killOperatorPod((args) => kubectlIn(operatorRelease.namespace, args)),
     async stop() {
       // Not waited for: the operator, still running, finishes what is left in the namespace.

@@ -12,6 +12,16 @@ export interface Provider {
   podAddress(pod: string): Promise<string>;
   /** An external PostgreSQL as the pods reach it, with its credentials Secret already created. */
   readonly postgres: { host: string; port: number; database: string; credentialsSecret: string };
+  /**
+   * The PostgreSQL version (image tag) a managed-PostgreSQL MessageBroker asks for here; absent
+   * where storage cannot run as pods (the process kubelet runs brokers only).
+   */
+  readonly managedPostgres?: { version: string };
+  /**
+   * host:port at which this process reaches a Service's gRPC port; absent where Service
+   * addresses are not routable from this process.
+   */
+  serviceAddress?(service: string): Promise<string>;
   /** Kills the operator without any cleanup (SIGKILL, or deleting its pod) and starts a new one. */
   killOperator(): Promise<void>;
   /** Stops whatever the provider started; the cluster itself may stay. */

@@ -1,21 +1,16 @@
-import { afterAll, beforeAll, expect, inject, test } from "vitest";
-import { startKindProvider } from "../providers/kind.ts";
-import { startLocalProvider } from "../providers/local.ts";
-import { startNodeProvider } from "../providers/node.ts";
+import { afterAll, beforeAll, expect, test } from "vitest";
 import type { Provider } from "./provider.ts";
 import { runScaleScenario } from "./scale.ts";
+import {
+  providerName as name,
+  scenarioTimeouts as timeouts,
+  startProvider,
+} from "./select-provider.ts";
 
-// `make e2e-kind` and `make e2e-node` set it and run this file without the local test environment.
-const name = process.env.HERALD_E2E_PROVIDER ?? "local";
-// A kind node may first pull the PostgreSQL image, and pods start slower than processes.
-const timeouts =
-  name === "local" ? { setup: 60_000, test: 240_000 } : { setup: 300_000, test: 600_000 };
 let provider: Provider;
 
 beforeAll(async () => {
-  if (name === "kind") provider = await startKindProvider();
-  else if (name === "node") provider = await startNodeProvider();
-  else provider = await startLocalProvider(inject("testEnv"));
+  provider = await startProvider();
 }, timeouts.setup);
 
 afterAll(async () => {

@@ -135,7 +135,8 @@ export function renderCoreDns(): object[] {
 export const storageClassName = "standard";
 export const volumeCount = 8;
 export const volumeName = (i: number): string => `herald-node-pv-${i}`;
-export const volumeDir = (i: number): string => `${paths.dir}/volumes/${volumeName(i)}`;
+export const volumesDir = `${paths.dir}/volumes`;
+export const volumeDir = (i: number): string => `${volumesDir}/${volumeName(i)}`;
 
 /**
  * Storage without a provisioner: a default StorageClass that binds when the

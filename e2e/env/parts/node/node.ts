@@ -1,4 +1,4 @@
-import { access } from "node:fs/promises";
+import { access, rm } from "node:fs/promises";
 import { z } from "zod";
 import { aptInstall } from "../../apt.ts";
 import { ensureDir } from "../../daemon.ts";
@@ -11,7 +11,7 @@ import { nodeBinaries, type NodeBinaries } from "./binaries.ts";
 import { removeKubeChains } from "./iptables.ts";
 import { bridgeDown, bridgeUp } from "./network.ts";
 import { apiServerDown, controlPlaneUp, controllersDown } from "./control-plane.ts";
-import { corednsImage } from "./addons.ts";
+import { corednsImage, volumesDir } from "./addons.ts";
 import { addonsUp } from "./addons-up.ts";
 import { corednsBinary } from "./coredns.ts";
 import { ensureBinaryImage, ensurePauseImage, importImages } from "./images.ts";
@@ -192,6 +192,11 @@ export const nodePart = (options: NodeUpOptions = {}): Part<NodeFacts> => ({
     await unmountUnder(paths.dir);
     await apiServerDown();
     await bridgeDown();
+    // Every up starts an empty cluster: no release, namespace or volume of an
+    // earlier run survives. Certificates, tokens and containerd's image store stay.
+    for (const dir of [paths.etcdData, paths.kubeletRoot, paths.cniDataDir, volumesDir]) {
+      await rm(dir, { recursive: true, force: true });
+    }
   },
 });
 
