@@ -1,11 +1,15 @@
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { readFileSync } from "node:fs";
+import { PooledKubeConfig } from "../../lib/kube/pooled-kube-config.ts";
 
 const inClusterNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
-/** The current kubeconfig context: KUBECONFIG, ~/.kube/config, or the in-cluster service account. */
+/**
+ * The current kubeconfig context: KUBECONFIG, ~/.kube/config, or the in-cluster service account.
+ * Its API calls share one connection pool (lib/kube/pooled-kube-config.ts).
+ */
 export function loadKubeConfig(): KubeConfig {
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = new PooledKubeConfig();
   kubeConfig.loadFromDefault();
   if (!kubeConfig.getCurrentCluster())
     throw new Error("no Kubernetes cluster configured: set KUBECONFIG");
