@@ -135,12 +135,28 @@ export function unknownVariables(
     .sort();
 }
 
+/**
+ * The partial of each schema renderEnv has seen. zod compiles a fast path for every new object
+ * schema it parses with, so a partial made per call recompiled it per call: an operator rendering
+ * hundreds of brokers spent seconds of CPU and heap on it.
+ */
+const partials = new WeakMap<EnvSchema, EnvSchema>();
+
+function partialOf(schema: EnvSchema): EnvSchema {
+  let partial = partials.get(schema);
+  if (!partial) {
+    partial = schema.partial();
+    partials.set(schema, partial);
+  }
+  return partial;
+}
+
 /** Encodes typed values into variable text through `schema`; unset values are left out. */
 export function renderEnv<S extends EnvSchema>(
   schema: S,
   values: Partial<z.output<S>>,
 ): Record<string, string> {
-  const encoded: Record<string, unknown> = z.encode(schema.partial(), values);
+  const encoded: Record<string, unknown> = z.encode(partialOf(schema), values);
   return Object.fromEntries(
     Object.entries(encoded).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
