@@ -47,6 +47,7 @@ const dir = partDir("node");
 export const paths = {
   dir,
   buildLog: join(dir, "build.log"),
+  facts: join(dir, "facts.json"),
   pkiDir: join(dir, "pki"),
   tokens: join(dir, "tokens.json"),
   tokenAuthFile: join(dir, "token-auth.csv"),

@@ -75,9 +75,9 @@ export async function proxyUp(bins: NodeBinaries): Promise<void> {
 }
 
 /** kube-proxy's iptables chains go with it: `--cleanup` removes every rule it wrote. */
-export async function proxyDown(bins: Pick<NodeBinaries, "proxy">): Promise<void> {
+export async function proxyDown(kubeProxy: string | undefined): Promise<void> {
   await stopDaemon(paths.pidFile("kube-proxy"));
-  await run(bins.proxy, ["--cleanup"], { part, remedy: "" }).catch(() => undefined);
+  if (kubeProxy) await run(kubeProxy, ["--cleanup"], { part, remedy: "" }).catch(() => undefined);
 }
 
 export async function kubeletDown(): Promise<void> {

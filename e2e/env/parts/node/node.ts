@@ -1,4 +1,4 @@
-import { access, rm } from "node:fs/promises";
+import { access, readFile, rm, writeFile } from "node:fs/promises";
 import { z } from "zod";
 import { aptInstall } from "../../apt.ts";
 import { ensureDir } from "../../daemon.ts";
@@ -7,7 +7,7 @@ import { EnvError } from "../../../../testing/env-error.ts";
 import { have, run } from "../../../../testing/run.ts";
 import { until } from "../../../../testing/until.ts";
 import type { Part } from "../../part.ts";
-import { nodeBinaries, type NodeBinaries } from "./binaries.ts";
+import { nodeBinaries } from "./binaries.ts";
 import { removeKubeChains } from "./iptables.ts";
 import { bridgeDown, bridgeUp } from "./network.ts";
 import { apiServerDown, controlPlaneUp, controllersDown } from "./control-plane.ts";
@@ -35,15 +35,25 @@ import {
  */
 const part = "node";
 
-export interface NodeFacts {
-  kubeconfig: string;
-  apiServerUrl: string;
-  nodeName: string;
-  kubectl: string;
-  helm: string;
+const NodeFactsSchema = z.object({
+  kubeconfig: z.string(),
+  apiServerUrl: z.string(),
+  nodeName: z.string(),
+  kubectl: z.string(),
+  helm: z.string(),
   /** ctr and the socket of the node's containerd, to import images. */
-  ctr: string;
-  containerdSocket: string;
+  ctr: z.string(),
+  containerdSocket: z.string(),
+  /** kube-proxy, whose `--cleanup` node-down runs. */
+  kubeProxy: z.string(),
+});
+export type NodeFacts = z.infer<typeof NodeFactsSchema>;
+
+/** What the last up started with, so down stops it without installing or building anything. */
+async function readFacts(): Promise<NodeFacts | undefined> {
+  const text = await readFile(paths.facts, "utf8").catch(() => undefined);
+  const parsed = text === undefined ? undefined : NodeFactsSchema.safeParse(JSON.parse(text));
+  return parsed?.success ? parsed.data : undefined;
 }
 
 /** Debian packages and the commands each provides. */
@@ -170,7 +180,7 @@ export const nodePart = (options: NodeUpOptions = {}): Part<NodeFacts> => ({
     });
     await proxyUp(bins);
     await addonsUp(bins.kubectl);
-    return {
+    const facts: NodeFacts = {
       kubeconfig: cp.adminKubeconfig,
       apiServerUrl,
       nodeName,
@@ -178,17 +188,20 @@ export const nodePart = (options: NodeUpOptions = {}): Part<NodeFacts> => ({
       helm: bins.helm,
       ctr: tools.ctr,
       containerdSocket: paths.containerdSocket,
+      kubeProxy: bins.proxy,
     };
+    await writeFile(paths.facts, `${JSON.stringify(facts, null, 2)}\n`);
+    return facts;
   },
 
   async down() {
-    const bins = await nodeBinaries();
+    const facts = await readFacts();
     await controllersDown();
-    await drainPods(bins);
-    await proxyDown(bins);
+    if (facts) await drainPods(facts.kubectl);
+    await proxyDown(facts?.kubeProxy);
     await kubeletDown();
     await removeKubeChains();
-    await containerdDown((await hostTools()).ctr);
+    await containerdDown(facts?.ctr ?? "ctr");
     await unmountUnder(paths.dir);
     await apiServerDown();
     await bridgeDown();
@@ -197,6 +210,7 @@ export const nodePart = (options: NodeUpOptions = {}): Part<NodeFacts> => ({
     for (const dir of [paths.etcdData, paths.kubeletRoot, paths.cniDataDir, volumesDir]) {
       await rm(dir, { recursive: true, force: true });
     }
+    await rm(paths.facts, { force: true });
   },
 });
 
@@ -205,9 +219,9 @@ export const nodePart = (options: NodeUpOptions = {}): Part<NodeFacts> => ({
  * down their sandboxes, network namespaces and volumes as on any node. What is
  * left after the bound is killed by containerdDown.
  */
-async function drainPods(bins: NodeBinaries): Promise<void> {
+async function drainPods(kubectlBin: string): Promise<void> {
   const kubectl = (args: string[]) =>
-    run(bins.kubectl, ["--kubeconfig", paths.kubeconfig("admin"), ...args], { part, remedy: "" });
+    run(kubectlBin, ["--kubeconfig", paths.kubeconfig("admin"), ...args], { part, remedy: "" });
   const deleted = await kubectl([
     "delete",
     "pods",
