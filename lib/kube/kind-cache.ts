@@ -22,6 +22,8 @@ export class KindCache<T extends KubernetesObject> implements ObjectCache<T> {
     onChange: (object: T) => void;
     log: Logger;
     supervision?: SupervisionOptions;
+    /** A value to look objects up by with `indexed` (client-go's Indexer, with one index). */
+    indexBy?: (object: T) => string | undefined;
   }) {
     this.resource = options.resource;
     const scopes = options.namespaces.length > 0 ? options.namespaces : [undefined];
@@ -33,6 +35,7 @@ export class KindCache<T extends KubernetesObject> implements ObjectCache<T> {
         options.onChange,
         options.log,
         options.supervision,
+        options.indexBy,
       );
       this.#informers.set(namespace ?? "", informer);
     }
@@ -58,6 +61,11 @@ export class KindCache<T extends KubernetesObject> implements ObjectCache<T> {
     if (namespace === undefined)
       return [...this.#informers.values()].flatMap((informer) => informer.list());
     return this.#informerFor(namespace)?.list(namespace) ?? [];
+  }
+
+  /** The cached objects, in every watched namespace, whose `indexBy` value is `value`. */
+  indexed(value: string): T[] {
+    return [...this.#informers.values()].flatMap((informer) => informer.indexed(value));
   }
 
   #informerFor(namespace: string | undefined): SupervisedInformer<T> | undefined {

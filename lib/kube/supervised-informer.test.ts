@@ -81,6 +81,7 @@ let changes: string[];
 
 function supervised(
   overrides: Partial<SupervisionOptions> = {},
+  indexBy?: (object: KubernetesObject) => string | undefined,
 ): SupervisedInformer<KubernetesObject> {
   return new SupervisedInformer(
     "configmaps",
@@ -92,6 +93,7 @@ function supervised(
     (changed) => changes.push(changed.metadata?.name ?? ""),
     log,
     { ...options, ...overrides },
+    indexBy,
   );
 }
 
@@ -212,5 +214,61 @@ describe("SupervisedInformer", () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(changes).toEqual([]);
     expect(created[0]?.starts).toBe(1);
+  });
+
+  describe("index", () => {
+    const labelled = (name: string, team: string): KubernetesObject => ({
+      ...object(name),
+      metadata: { name, namespace: "ns", labels: { team } },
+    });
+    const byTeam = (o: KubernetesObject) => o.metadata?.labels?.team;
+    const names = (objects: KubernetesObject[]) => objects.map((o) => o.metadata?.name).sort();
+
+    test("follows adds, updates and deletes", async () => {
+      FakeListWatch.server = new Map([
+        ["a", labelled("a", "red")],
+        ["b", labelled("b", "red")],
+        ["c", object("c")],
+      ]);
+      const informer = supervised({}, byTeam);
+      await informer.start();
+      expect(names(informer.indexed("red"))).toEqual(["a", "b"]);
+
+      const [watch] = created;
+      const moved = labelled("b", "blue");
+      watch?.objects.set("b", moved);
+      watch?.emit("update", moved);
+      expect(names(informer.indexed("red"))).toEqual(["a"]);
+      expect(names(informer.indexed("blue"))).toEqual(["b"]);
+
+      watch?.objects.delete("a");
+      watch?.emit("delete", labelled("a", "red"));
+      expect(informer.indexed("red")).toEqual([]);
+      await informer.stop();
+    });
+
+    test("a relist swaps in the fresh cache's index with it", async () => {
+      FakeListWatch.server = new Map([["a", labelled("a", "red")]]);
+      const informer = supervised({ watchdogMs: 600_000 }, byTeam);
+      await informer.start();
+      // "a" moved and "b" appeared while their events were missed.
+      FakeListWatch.server = new Map([
+        ["a", labelled("a", "blue")],
+        ["b", labelled("b", "red")],
+      ]);
+
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(created).toHaveLength(2);
+      expect(names(informer.indexed("red"))).toEqual(["b"]);
+      expect(names(informer.indexed("blue"))).toEqual(["a"]);
+      await informer.stop();
+    });
+
+    test("without indexBy nothing is indexed", async () => {
+      const informer = supervised();
+      await informer.start();
+      expect(informer.indexed("red")).toEqual([]);
+      await informer.stop();
+    });
   });
 });

@@ -1,5 +1,6 @@
 import type { Informer, KubernetesObject, ObjectCache } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { CacheIndex } from "./cache-index.ts";
 
 export type ListWatchLike<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
@@ -31,7 +32,7 @@ export const defaultSupervisionOptions: SupervisionOptions = {
  * missed event is repaired), and replaces an informer that has gone silent.
  *
  * `onChange` is called synchronously for every added, updated or deleted object and must only
- * enqueue work. Reads go to the current informer's cache.
+ * enqueue work. Reads go to the current informer's cache, and with `indexBy`, to its index.
  */
 export class SupervisedInformer<T extends KubernetesObject> implements ObjectCache<T> {
   readonly #name: string;
@@ -45,6 +46,9 @@ export class SupervisedInformer<T extends KubernetesObject> implements ObjectCac
   #replacement: ListWatchLike<T> | undefined;
   /** Informers whose last start reported an error. */
   readonly #failed = new WeakSet<ListWatchLike<T>>();
+  readonly #indexBy: ((object: T) => string | undefined) | undefined;
+  /** Each informer's own index, so a relist swaps in its index with its cache. */
+  readonly #indexes = new WeakMap<ListWatchLike<T>, CacheIndex<T>>();
   #synced = false;
   #running = false;
   #restartDelayMs: number;
@@ -59,8 +63,10 @@ export class SupervisedInformer<T extends KubernetesObject> implements ObjectCac
     onChange: (object: T) => void,
     log: Logger,
     options: SupervisionOptions = defaultSupervisionOptions,
+    indexBy?: (object: T) => string | undefined,
   ) {
     this.#name = name;
+    this.#indexBy = indexBy;
     this.#create = create;
     this.#onChange = onChange;
     this.#log = log.child({ informer: name });
@@ -110,7 +116,22 @@ export class SupervisedInformer<T extends KubernetesObject> implements ObjectCac
     return this.#current?.list(namespace) ?? [];
   }
 
+  /** The cached objects whose `indexBy` value is `value`; none without `indexBy`. */
+  indexed(value: string): T[] {
+    const current = this.#current;
+    const index = current && this.#indexes.get(current);
+    if (!current || !index) return [];
+    return index.names(value).flatMap(({ namespace, name }) => current.get(name, namespace) ?? []);
+  }
+
   #wire(informer: ListWatchLike<T>): ListWatchLike<T> {
+    if (this.#indexBy) {
+      const index = new CacheIndex(this.#indexBy);
+      this.#indexes.set(informer, index);
+      informer.on("add", (object: T) => index.set(object));
+      informer.on("update", (object: T) => index.set(object));
+      informer.on("delete", (object: T) => index.delete(object));
+    }
     const isLive = () =>
       this.#running && (informer === this.#current || informer === this.#replacement);
     const handle = (object: T) => {

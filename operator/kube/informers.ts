@@ -10,7 +10,8 @@ import {
   messageBrokerUserKind,
   optionalOwnedKinds,
 } from "./owned-kinds.ts";
-import { controllingBroker, isControlledBy } from "./owner.ts";
+import { ChildChanges } from "./child-changes.ts";
+import { controllingBroker } from "./owner.ts";
 import { brokerKeyOfUser } from "../users/broker-key.ts";
 import { controllingUserName } from "../users/credentials-secret.ts";
 import { resourceKindId, type ResourceKind } from "../../lib/kube/resource-kind.ts";
@@ -57,6 +58,7 @@ export class Informers {
   readonly users: KindCache<KubernetesObject>;
   readonly #children = new Map<string, KindCache<KubernetesObject>>();
   readonly #optional = new Map<string, OptionalKind>();
+  readonly #childChanges = new ChildChanges();
   readonly #options: InformerOptions;
 
   constructor(options: InformerOptions) {
@@ -116,10 +118,14 @@ export class Informers {
     return this.#childCache(kindId)?.get(name, namespace);
   }
 
-  /** Every cached child in `namespace` whose controller is the MessageBroker with `ownerUid`. */
+  /**
+   * Every cached child in `namespace` whose controller is the MessageBroker with `ownerUid`, from
+   * the caches' owner index: every reconcile asks, and a scan of every child of every broker made
+   * a fleet's reconciles quadratic.
+   */
   ownedBy(namespace: string, ownerUid: string): KubernetesObject[] {
     return this.#childCaches().flatMap((cache) =>
-      cache.list(namespace).filter((child) => isControlledBy(child, ownerUid)),
+      cache.indexed(ownerUid).filter((child) => child.metadata?.namespace === namespace),
     );
   }
 
@@ -157,6 +163,7 @@ export class Informers {
     namespaces: readonly string[],
     onChange: (object: KubernetesObject) => void,
     selectors: { labelSelector?: string; fieldSelector?: string } = {},
+    indexBy?: (object: KubernetesObject) => string | undefined,
   ): KindCache<KubernetesObject> {
     const { kubeConfig, objects, log, supervision } = this.#options;
     return new KindCache({
@@ -166,16 +173,20 @@ export class Informers {
       onChange,
       log,
       supervision,
+      indexBy,
     });
   }
 
   #ownedKindCache(resource: ResourceKind): KindCache<KubernetesObject> {
     const { namespaces, childLabelSelector, enqueue } = this.#options;
-    return this.#cache(
+    const kindId = resourceKindId(resource);
+    const cache: KindCache<KubernetesObject> = this.#cache(
       resource,
       namespaces,
       (child) => {
         const namespace = child.metadata?.namespace ?? "";
+        const cached = cache.get(child.metadata?.name ?? "", namespace) !== undefined;
+        if (!this.#childChanges.changed(kindId, child, cached)) return;
         const owner = controllingBroker(child);
         if (owner) enqueue(`${namespace}/${owner.name}`);
         // A user's credentials Secret, changed or deleted by hand, is put back by its broker.
@@ -184,7 +195,9 @@ export class Informers {
         if (userKey) enqueue(userKey);
       },
       { labelSelector: childLabelSelector },
+      (child) => controllingBroker(child)?.uid,
     );
+    return cache;
   }
 
   /** Starts or stops watching an optional kind as its CRD comes and goes; every broker then re-renders. */
