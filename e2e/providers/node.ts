@@ -8,6 +8,7 @@ import { z } from "zod";
 import { ports } from "../../operator/render/ports.ts";
 import { EnvError } from "../../testing/env-error.ts";
 import { killOperatorPod } from "../kind/pods.ts";
+import { startPortForward } from "../kind/port-forward.ts";
 import { operatorRelease, postgresImage } from "../node/settings.ts";
 import type { Provider } from "../scenarios/provider.ts";
 import { kubectlRunner } from "./kubectl.ts";
@@ -56,6 +57,20 @@ export async function startNodeProvider(env: NodeJS.ProcessEnv = process.env): P
       if (!ip) throw new Error(`Service ${service} has no cluster IP`);
       // Routed onto the node's bridge; kube-proxy picks a ready endpoint.
       return `${ip}:${ports.grpc.port}`;
+    },
+    async portForward(pod, port) {
+      const forward = await startPortForward(kubectlBin, [
+        "--kubeconfig",
+        kubeconfig,
+        "-n",
+        namespace,
+        "port-forward",
+        "--address",
+        "127.0.0.1",
+        `pod/${pod}`,
+        `:${port}`,
+      ]);
+      return { address: `127.0.0.1:${forward.port}`, stop: () => forward.stop() };
     },
     killOperator: () => killOperatorPod((args) => kubectlIn(operatorRelease.namespace, args)),
     async stop() {

@@ -1,12 +1,13 @@
 /**
  * A MessageBroker on managed PostgreSQL, where storage runs as pods (the node lane): the
  * operator's PostgreSQL StatefulSet with its PVC and generated Secret, three brokers that find
- * each other by headless-Service DNS, clients through a pod and through the client Service,
- * `kubectl logs`, and deletion removing the claims as deletionPolicy Delete says.
+ * each other by headless-Service DNS, clients through a pod, the client Service and `kubectl
+ * port-forward`, `kubectl logs`, and deletion removing the claim as deletionPolicy Delete says.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { z } from "zod";
 import { HeraldClient, type HeraldClientOptions } from "../../broker/client/herald-client.ts";
+import { ports } from "../../operator/render/ports.ts";
 import { until } from "../../testing/until.ts";
 import { clientOptionsFor, untilAccepted } from "./credentials.ts";
 import { settledAt } from "./postgres-broker.ts";
@@ -56,7 +57,7 @@ async function publishAndFetch(address: string, security: HeraldClientOptions, s
 }
 
 test.skipIf(!runs)(
-  `${providerName}: managed PostgreSQL, three brokers by headless DNS, client Service, logs, delete`,
+  `${providerName}: managed PostgreSQL, three brokers by headless DNS, client Service, port-forward, logs, delete`,
   async () => {
     const p = provider;
     const managed = p?.managedPostgres;
@@ -97,6 +98,14 @@ test.skipIf(!runs)(
     await publishAndFetch(await p.podAddress(`${name}-2`), security, "e2e.managed.pod");
     if (p.serviceAddress) {
       await publishAndFetch(await p.serviceAddress(name), security, "e2e.managed.service");
+    }
+    if (p.portForward) {
+      const forward = await p.portForward(`${name}-1`, ports.grpc.port);
+      try {
+        await publishAndFetch(forward.address, security, "e2e.managed.port-forward");
+      } finally {
+        forward.stop();
+      }
     }
     expect((await p.kubectl(["logs", `${name}-0`, "--tail=5"])).trim()).not.toBe("");
 

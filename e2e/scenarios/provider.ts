@@ -22,6 +22,11 @@ export interface Provider {
    * addresses are not routable from this process.
    */
   serviceAddress?(service: string): Promise<string>;
+  /**
+   * `kubectl port-forward` to a pod's port, through the API server and the kubelet; resolves the
+   * 127.0.0.1 address once it listens. Absent where the scenario has no other route to check.
+   */
+  portForward?(pod: string, port: number): Promise<{ address: string; stop(): void }>;
   /** Kills the operator without any cleanup (SIGKILL, or deleting its pod) and starts a new one. */
   killOperator(): Promise<void>;
   /** Stops whatever the provider started; the cluster itself may stay. */
