@@ -18,6 +18,7 @@ import {
 } from "../../testing/prometheus-client.ts";
 import { startHttpServer } from "../../lib/process/http-server.ts";
 import { MemoryStore } from "../store/memory/memory-store.ts";
+import { observeGcPauses } from "../telemetry/gc-pauses.ts";
 import type { MessageRecord } from "../store/message-store.ts";
 import { startTestBroker, type TestBroker, uniqueSubject } from "./harness.ts";
 
@@ -41,8 +42,9 @@ const store = new FlakyStore({ maxMessagesPerSubject: 10_000 });
 
 beforeAll(async () => {
   broker = await startTestBroker(store, { purgeIntervalMs: 200 });
-  // As main.ts's registry has them (the dashboard plots memory, CPU and event-loop lag).
+  // As main.ts's registry has them (the dashboard plots memory, CPU, event-loop lag and GC pauses).
   collectDefaultMetrics({ register: broker.registry });
+  observeGcPauses(broker.registry);
   http = await startHttpServer({
     address: { host: "127.0.0.1", port: 0 },
     ready: () => broker.broker.ready(),
