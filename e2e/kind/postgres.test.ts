@@ -27,6 +27,7 @@ test("PostgreSQL takes its user and password from that Secret and creates the da
       valueFrom: { secretKeyRef: { name: postgres.credentialsSecret, key: "password" } },
     },
     { name: "POSTGRES_DB", value: "herald" },
+    { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
   ]);
   // Ready only once the server listens on TCP, not while the image's init runs on the socket.
   expect(container?.readinessProbe?.exec?.command).toContain("127.0.0.1");
@@ -39,4 +40,19 @@ test("the Service selects the pods and exposes 5432 at the host the brokers are 
   const containerPort = deployment.spec?.template.spec?.containers[0]?.ports?.[0];
   expect(service.spec?.ports?.[0]).toMatchObject({ port: 5432, targetPort: containerPort?.name });
   expect(postgresHost("e2e-1")).toBe(`${service.metadata?.name}.e2e-1.svc.cluster.local`);
+});
+
+test("PostgreSQL passes the restricted Pod Security Standard: non-root, no capabilities, read-only root", () => {
+  const pod = render().deployment.spec?.template.spec;
+  expect(pod?.securityContext).toMatchObject({
+    runAsNonRoot: true,
+    runAsUser: 999,
+    seccompProfile: { type: "RuntimeDefault" },
+  });
+  expect(pod?.containers[0]?.securityContext).toMatchObject({
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ["ALL"] },
+  });
+  expect(pod?.volumes?.map((v) => v.name)).toEqual(["data", "run", "tmp"]);
 });

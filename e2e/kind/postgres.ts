@@ -4,6 +4,14 @@
  */
 import type { V1Deployment, V1Secret, V1Service } from "@kubernetes/client-node";
 import { ports } from "../../operator/render/ports.ts";
+import {
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+} from "../../operator/render/security.ts";
+
+/** uid and gid of `postgres` in the official (Debian) image and in the node lane's image. */
+const postgresUid = 999;
+const dataDir = "/var/lib/postgresql/data";
 
 export const postgres = {
   name: "postgres",
@@ -48,19 +56,31 @@ export function renderPostgres(options: { namespace: string; password: string; i
       template: {
         metadata: { labels },
         spec: {
+          // Admitted where the namespace enforces the restricted Pod Security Standard, as the
+          // scenarios' namespaces do: the image's own postgres user, a read-only root, and
+          // emptyDirs for what PostgreSQL writes (PGDATA one level down: initdb chmods it).
+          securityContext: restrictedPodSecurityContext({ uid: postgresUid, fsGroup: postgresUid }),
           containers: [
             {
               name: "postgres",
               image,
+              securityContext: restrictedContainerSecurityContext(),
+              volumeMounts: [
+                { name: "data", mountPath: dataDir },
+                { name: "run", mountPath: "/var/run/postgresql" },
+                { name: "tmp", mountPath: "/tmp" },
+              ],
               ports: [{ name: ports.postgres.name, containerPort: postgres.port }],
               env: [
                 secretEnv("POSTGRES_USER", "username"),
                 secretEnv("POSTGRES_PASSWORD", "password"),
                 { name: "POSTGRES_DB", value: postgres.database },
+                { name: "PGDATA", value: `${dataDir}/pgdata` },
               ],
               readinessProbe: { ...ready, periodSeconds: 2 },
             },
           ],
+          volumes: ["data", "run", "tmp"].map((name) => ({ name, emptyDir: {} })),
         },
       },
     },
