@@ -1,7 +1,8 @@
 /**
  * Operator benchmark on the test environment's real API server (bench/README.md).
- * The operator runs as its own process (`node operator/main.ts`) as a
- * ServiceAccount bound only to its generated RBAC, watching one namespace.
+ * The operator runs as its own process, as its image runs it (`node dist/operator/main.js`;
+ * the TypeScript source when dist is missing), with the heap its chart's pod would give it and
+ * its image's malloc tuning, as a ServiceAccount bound only to its generated RBAC, watching one namespace.
  *
  * There is no kubelet here, so no broker pod ever runs: "ready" means every
  * child object was created and the status for the CR's generation written
@@ -11,10 +12,15 @@
  * 1. CR→ready latency: CRs created one at a time on an idle operator.
  * 2. Convergence: `fleet` CRs created at once, until every status is written.
  * 3. Steady state: API writes by the operator's identity over a window, from
- *    the API server's audit log (lease renewals counted apart), and its RSS.
+ *    the API server's audit log (lease renewals counted apart), and its RSS and heap.
  */
 import { Watch, type KubernetesObject } from "@kubernetes/client-node";
 import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { z } from "zod";
+import { quantityValue } from "../../lib/kube/quantity.ts";
 import type { TestEnv } from "../../testing/test-env.ts";
 import { auditMark, describeWrite, writesSince } from "../../operator/test/audit-log.ts";
 import { installHeraldCrds, operatorKubeconfig } from "../../operator/test/cluster.ts";
@@ -48,8 +54,48 @@ export interface OperatorResult {
   readonly leaseRenewalsPerMin: number;
   readonly totalBrokers: number;
   readonly operatorRssMiB: number;
+  /** V8's heap at the same moment: what is live (and garbage not yet collected), and reserved. */
+  readonly operatorHeapUsedMiB: number;
+  readonly operatorHeapTotalMiB: number;
+  /** The heap limit it ran with: that of the chart's pod (operatorHeap). */
+  readonly operatorHeapLimitMiB: number;
+  readonly operatorBuild: "dist" | "source";
   readonly workers: number;
 }
+
+const root = join(import.meta.dirname, "..", "..");
+const distMain = join(root, "dist", "operator", "main.js");
+
+const chartValues = z.object({
+  resources: z.object({ limits: z.object({ memory: z.string() }) }),
+});
+
+/**
+ * The heap limit of the operator in the pod its chart makes. Node sizes V8's heap from the memory
+ * its cgroup allows, half of it on 64 bits (a 512Mi container gets 259 MiB); the bench runs no
+ * container, and without the limit V8 would size the heap from this whole machine's memory and
+ * let garbage pile up to several times the live heap before collecting it.
+ */
+function operatorHeap(): { limitMiB: number; nodeArgs: string[] } {
+  const values = chartValues.parse(
+    parse(readFileSync(join(root, "charts", "herald", "values.yaml"), "utf8")),
+  );
+  const limitBytes = quantityValue(values.resources.limits.memory);
+  if (limitBytes === undefined) throw new Error("the chart's operator memory limit does not parse");
+  const limitMiB = Math.floor(limitBytes / 2 ** 21);
+  return { limitMiB, nodeArgs: [`--max-heap-size=${limitMiB}`] };
+}
+
+/** The malloc tuning the operator's image sets (Dockerfile.operator), so it runs here as there. */
+function imageMallocEnv(): Record<string, string> {
+  const dockerfile = readFileSync(join(root, "Dockerfile.operator"), "utf8");
+  const arenas = /^ENV MALLOC_ARENA_MAX=(\d+)$/m.exec(dockerfile)?.[1];
+  return arenas === undefined ? {} : { MALLOC_ARENA_MAX: arenas };
+}
+
+/** A gauge from the operator's /metrics text. */
+const gauge = (metrics: string, name: string) =>
+  Number(new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1] ?? NaN);
 
 type Broker = KubernetesObject & {
   status?: {
@@ -156,6 +202,8 @@ export async function operatorBench(env: TestEnv, params: OperatorParams): Promi
     ),
   ]);
 
+  const build = existsSync(distMain) ? "dist" : "source";
+  const heap = operatorHeap();
   const operator = startOperatorProcess({
     kubeconfig: identity.file,
     watchNamespace: namespace.name,
@@ -163,7 +211,10 @@ export async function operatorBench(env: TestEnv, params: OperatorParams): Promi
     identity: "bench",
     extraEnv: {
       HERALD_MAX_CONCURRENT_RECONCILES: String(params.workers),
+      ...imageMallocEnv(),
     },
+    ...(build === "dist" ? { main: distMain } : {}),
+    nodeArgs: heap.nodeArgs,
   });
   // On Ctrl-C or a kill the finally below does not run: stop the operator and drop what it made.
   const forget = onEarlyExit(() => {
@@ -224,14 +275,22 @@ export async function operatorBench(env: TestEnv, params: OperatorParams): Promi
     const fleetChildrenMs =
       Math.max(...fleet.flatMap((name) => children.get(name) ?? [])) - started;
 
-    // 3. Steady state, once the work queue had time to drain.
+    // 3. Steady state, once the work queue has drained: on a busy machine the StatefulSet
+    // controller lags, and the status changes it brings keep the operator busy after convergence.
+    await until(
+      "the operator's work queue drained",
+      async () =>
+        gauge(await (await fetch(await operator.metricsUrl())).text(), "herald_workqueue_depth") ===
+        0,
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
     await sleep(5_000);
     const mark = await auditMark(env.kube.auditLog);
     await sleep(params.steadyMs);
     const writes = await writesSince(env.kube.auditLog, mark, identity.username);
     const steady = writes.filter((write) => write.objectRef?.resource !== "leases");
     const metrics = await (await fetch(await operator.metricsUrl())).text();
-    const rss = Number(/^process_resident_memory_bytes (\S+)$/m.exec(metrics)?.[1] ?? NaN);
+    const mib = (name: string) => gauge(metrics, name) / 2 ** 20;
     const perMin = (count: number) => (count * 60_000) / params.steadyMs;
 
     const sorted = [...latencies].sort((a, b) => a - b);
@@ -251,7 +310,11 @@ export async function operatorBench(env: TestEnv, params: OperatorParams): Promi
       steadyWrites: steady.slice(0, 20).map(describeWrite),
       leaseRenewalsPerMin: perMin(writes.length - steady.length),
       totalBrokers: params.latencySamples + params.fleet,
-      operatorRssMiB: rss / 2 ** 20,
+      operatorRssMiB: mib("process_resident_memory_bytes"),
+      operatorHeapUsedMiB: mib("nodejs_heap_size_used_bytes"),
+      operatorHeapTotalMiB: mib("nodejs_heap_size_total_bytes"),
+      operatorHeapLimitMiB: heap.limitMiB,
+      operatorBuild: build,
       workers: params.workers,
     };
   } finally {

@@ -94,6 +94,11 @@ export const OperatorSchema = z.object({
   leaseRenewalsPerMin: z.number(),
   totalBrokers: z.number().int(),
   operatorRssMiB: z.number(),
+  /** Absent in runs before the operator's heap was reported. */
+  operatorHeapUsedMiB: z.number().optional(),
+  operatorHeapTotalMiB: z.number().optional(),
+  operatorHeapLimitMiB: z.number().optional(),
+  operatorBuild: z.enum(["dist", "source"]).optional(),
   workers: z.number().int(),
   readyMeans: z.string(),
 });

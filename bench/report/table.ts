@@ -400,6 +400,14 @@ export function renderReport(result: BenchResult): string {
               `${compact(op.steadyWritesPerMin)} (+${compact(op.leaseRenewalsPerMin)} lease)`,
             ],
             [`operator RSS at ${op.totalBrokers} CRs (MiB)`, compact(op.operatorRssMiB)],
+            ...(op.operatorHeapUsedMiB === undefined || op.operatorHeapTotalMiB === undefined
+              ? []
+              : [
+                  [
+                    `operator heap used / reserved (MiB; limit ${op.operatorHeapLimitMiB ?? "?"} MiB, as in its pod)`,
+                    `${compact(op.operatorHeapUsedMiB)} / ${compact(op.operatorHeapTotalMiB)}`,
+                  ],
+                ]),
           ],
         ),
   );

@@ -18,15 +18,21 @@ export interface OperatorProcess {
   kill(): Promise<void>;
 }
 
-/** Runs `operator/main.ts` as its own process, the way `make operator` does. */
+/**
+ * Runs `operator/main.ts` as its own process, the way `make operator` does; `main` runs another
+ * entry point (the compiled one), with `nodeArgs` before it.
+ */
 export function startOperatorProcess(options: {
   kubeconfig: string;
   watchNamespace: string;
   leaseNamespace: string;
   identity: string;
   extraEnv?: Record<string, string>;
+  main?: string;
+  nodeArgs?: readonly string[];
 }): OperatorProcess {
-  const child = spawn(process.execPath, [mainFile], {
+  const args = [...(options.nodeArgs ?? []), options.main ?? mainFile];
+  const child = spawn(process.execPath, args, {
     env: {
       PATH: process.env.PATH ?? "",
       KUBECONFIG: options.kubeconfig,
