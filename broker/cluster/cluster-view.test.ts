@@ -62,4 +62,21 @@ describe("ClusterView", () => {
     await expect(waiting).resolves.toBe(true);
     await expect(view.waitForEpoch(5, 20)).resolves.toBe(false);
   });
+
+  it("answers each subject's owner in the adopted epoch, remembered only until the next", () => {
+    const view = new ClusterView("a");
+    view.adopt({ epoch: 1, members });
+    const subjects = Array.from({ length: 50 }, (_, index) => `orders.${index}`);
+    for (const subject of subjects) {
+      expect(view.ownerOf(subject)).toBe(rendezvousOwner(subject, members));
+      expect(view.ownerOf(subject)).toBe(rendezvousOwner(subject, members));
+    }
+    const two = members.slice(0, 2);
+    // Another membership than the adopted one is computed, not taken from what was remembered.
+    for (const subject of subjects)
+      expect(view.ownerOf(subject, { epoch: 0, members: two })).toBe(rendezvousOwner(subject, two));
+    view.adopt({ epoch: 2, members: two });
+    for (const subject of subjects)
+      expect(view.ownerOf(subject)).toBe(rendezvousOwner(subject, two));
+  });
 });

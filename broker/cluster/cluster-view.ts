@@ -12,6 +12,12 @@ export interface ClusterSnapshot {
   readonly self: string;
 }
 
+/**
+ * Owners of the current epoch remembered at most: every call asks for its subject's owner, and
+ * rendezvous hashing costs a SHA-1 per member. Past the limit the cache starts over.
+ */
+const ownerCacheLimit = 100_000;
+
 export type EpochListener = (current: Membership, previous: Membership | undefined) => void;
 
 export class ClusterView {
@@ -19,6 +25,8 @@ export class ClusterView {
   #current: Membership | undefined;
   #previous: Membership | undefined;
   readonly #listeners = new Set<EpochListener>();
+  /** The current epoch's owners by subject; emptied when an epoch is adopted. */
+  readonly #owners = new Map<string, Member>();
 
   constructor(self: string) {
     this.self = self;
@@ -46,6 +54,7 @@ export class ClusterView {
     if (this.#current !== undefined && membership.epoch <= this.#current.epoch) return false;
     this.#previous = this.#current;
     this.#current = membership;
+    this.#owners.clear();
     for (const listener of this.#listeners) listener(membership, this.#previous);
     return true;
   }
@@ -56,7 +65,15 @@ export class ClusterView {
   }
 
   ownerOf(subject: string, membership = this.#current): Member | undefined {
-    return membership === undefined ? undefined : rendezvousOwner(subject, membership.members);
+    if (membership === undefined) return undefined;
+    if (membership !== this.#current) return rendezvousOwner(subject, membership.members);
+    const known = this.#owners.get(subject);
+    if (known !== undefined) return known;
+    const owner = rendezvousOwner(subject, membership.members);
+    if (owner === undefined) return undefined;
+    if (this.#owners.size >= ownerCacheLimit) this.#owners.clear();
+    this.#owners.set(subject, owner);
+    return owner;
   }
 
   owns(subject: string): boolean {

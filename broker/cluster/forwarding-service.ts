@@ -279,17 +279,35 @@ export function createForwardingService(deps: ForwardingDeps): MemberHandlers {
       invoke: PeerCall<Req, Res>,
     ): Unary<Req, Res> =>
     (call, callback) => {
-      dispatch(
-        method,
-        call.request.subject,
-        call,
-        call.request,
-        () => runLocal(handler, call),
-        invoke,
-      ).then(
-        (response) => callback(null, response, epochFor(call)),
-        (err: unknown) => callback(toGrpcStatus(err), null, epochFor(call)),
-      );
+      const stamp = epochFor(call);
+      const routed = () =>
+        dispatch(
+          method,
+          call.request.subject,
+          call,
+          call.request,
+          () => runLocal(handler, call),
+          invoke,
+        ).then(
+          (response) => callback(null, response, stamp),
+          (err: unknown) => callback(toGrpcStatus(err), null, stamp),
+        );
+      const senderEpoch = forwardedEpoch(call.metadata);
+      const forwarded = senderEpoch !== undefined;
+      // The common case, this member owning the subject in an epoch at least the sender's, runs the
+      // handler in this turn; dispatch's promises serve forwards, and a local refusal by the owner
+      // gate (the epoch moved during the call), which is retried there once the epoch settles.
+      if (
+        (senderEpoch === undefined || senderEpoch <= view.epoch) &&
+        view.ownerOf(call.request.subject)?.name === view.self
+      ) {
+        handler(call, (err, value) => {
+          if (!forwarded && err && isNotOwner(err.code, err.details)) return void routed();
+          callback(err, value, stamp);
+        });
+        return;
+      }
+      void routed();
     };
 
   const publishBatch: Unary<PublishBatchRequest, PublishBatchResponse> = (call, callback) => {
@@ -359,10 +377,13 @@ export function createForwardingService(deps: ForwardingDeps): MemberHandlers {
       }
       handler(call, callback);
     };
-  const resolved = (message: PublishRequest): PublishRequest => ({
-    ...message,
-    expirationSeconds: resolveExpiration(message.expirationSeconds, deps.retention),
-  });
+  /** A copy only when the expiry changes: most publishes keep theirs. */
+  const resolved = (message: PublishRequest): PublishRequest => {
+    const expirationSeconds = resolveExpiration(message.expirationSeconds, deps.retention);
+    return expirationSeconds === message.expirationSeconds
+      ? message
+      : { ...message, expirationSeconds };
+  };
 
   /** A member alone serves patterns and groups itself; in a cluster every member serves its subjects. */
   const alone = () => view.current?.members.length === 1;
