@@ -7,7 +7,12 @@ export default defineConfig({
   test: {
     name: "node",
     root: repoRoot,
-    include: ["e2e/scenarios/scale.int.test.ts", "e2e/scenarios/managed-postgres.int.test.ts"],
+    include: [
+      "e2e/scenarios/scale.int.test.ts",
+      "e2e/scenarios/consume-scale.int.test.ts",
+      "e2e/scenarios/store-cause.int.test.ts",
+      "e2e/scenarios/managed-postgres.int.test.ts",
+    ],
     // One scenario at a time: they share the cluster's single operator.
     maxWorkers: 1,
     testTimeout: 600_000,
