@@ -9,11 +9,13 @@ import { join } from "node:path";
 import { chartDir } from "../chart/tools.ts";
 import { nodePart, type NodeFacts } from "../env/parts/node/node.ts";
 import { EnvError } from "../../testing/env-error.ts";
+import { stateDir } from "../../testing/paths.ts";
 import { run } from "../../testing/run.ts";
 import { buildImages } from "../images/build.ts";
 import { ensureEngine } from "../images/engine.ts";
 import { helmImageValues } from "../kind/commands.ts";
 import { runScenarios } from "../scenarios/run-scenarios.ts";
+import { exportClusterLogs } from "./cluster-logs.ts";
 import { buildPostgresImage } from "./postgres-image.ts";
 import { imageTag, keepCluster, nodeImages, operatorRelease, postgresImage } from "./settings.ts";
 
@@ -55,11 +57,13 @@ async function main(): Promise<number> {
     });
   }
   const node = nodePart({ images: nodeImages });
+  let facts: NodeFacts | undefined;
+  let passed = false;
   try {
     await images();
     interrupted.signal.throwIfAborted();
     const started = performance.now();
-    const facts = await node.up();
+    facts = await node.up();
     log(`node ${facts.nodeName} Ready with DNS and storage in ${seconds(started)}`);
     interrupted.signal.throwIfAborted();
     const helm = performance.now();
@@ -87,8 +91,17 @@ async function main(): Promise<number> {
       },
     );
     log(`chart installed, operator pod Ready, in ${seconds(helm)}`);
-    return await runNodeScenarios(facts);
+    const code = await runNodeScenarios(facts);
+    passed = code === 0;
+    return code;
   } finally {
+    if (!passed && facts) {
+      const dir = join(stateDir, "node", "cluster-logs");
+      await exportClusterLogs(facts.kubectl, facts.kubeconfig, dir).then(
+        () => log(`pod logs, pods and events in ${dir}`),
+        (err: unknown) => log(`could not export the cluster's logs: ${String(err)}`),
+      );
+    }
     if (keepCluster()) {
       log("kept the node (HERALD_NODE_KEEP=1); stop it with: node e2e/env/cli.ts node-down");
     } else {
