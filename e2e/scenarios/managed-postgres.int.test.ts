@@ -36,10 +36,11 @@ const StatefulSetSchema = z.object({ status: z.object({ readyReplicas: z.number(
 const ClaimSchema = z.object({ status: z.object({ phase: z.string() }) });
 
 /**
- * A real kubelet refreshes a mounted Secret on its periodic pod sync (syncFrequency, 1 min by
- * default, plus its cache), so a new user's token can take that long to reach the brokers.
+ * A real kubelet refreshes a mounted Secret on its periodic pod sync (a minute or more) unless the
+ * pod changes; the operator annotates the broker pods when the auth file changes
+ * (operator/controller/remount.ts), so a new user's token reaches them within seconds.
  */
-const credentialsReachPodsMs = 150_000;
+const credentialsReachPodsMs = 20_000;
 
 async function publishAndFetch(address: string, security: HeraldClientOptions, subject: string) {
   const started = Date.now();

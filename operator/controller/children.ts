@@ -19,11 +19,13 @@ export interface ChildrenResult {
   waiting: boolean;
   brokerStatefulSet: StatefulSetChange;
   writes: number;
+  /** Children applied over a live copy that differed, as applied (with their applied hash). */
+  updated: KubernetesObject[];
 }
 
 const identity = (object: KubernetesObject) => `${kindId(object)}/${object.metadata?.name ?? ""}`;
 
-const replicasOf = (object: KubernetesObject | undefined) =>
+export const replicasOf = (object: KubernetesObject | undefined) =>
   (object as { spec?: { replicas?: number } } | undefined)?.spec?.replicas;
 
 /**
@@ -46,6 +48,7 @@ export async function syncChildren(options: {
     waiting: false,
     brokerStatefulSet: { created: false },
     writes: 0,
+    updated: [],
   };
   const fail = (action: string, object: KubernetesObject, err: unknown) => {
     const reason = describeApiError(err);
@@ -65,6 +68,7 @@ export async function syncChildren(options: {
     try {
       await writer.apply(wanted);
       result.writes++;
+      if (live) result.updated.push(wanted);
       log.info({ child: identity(child), created: !live }, "applied child");
       if (child.kind === "StatefulSet" && child.metadata?.name === options.brokerStatefulSetName) {
         noteBrokerStatefulSet(result.brokerStatefulSet, live, child);

@@ -121,6 +121,10 @@ class FakeCluster implements CacheReader {
     readSecret: () => Promise.resolve<V1Secret | undefined>(undefined),
     readConfigMap: (namespace: string, name: string) =>
       Promise.resolve(this.child("v1 ConfigMap", namespace, name)),
+    annotatePods: (_namespace: string, pods: readonly string[], annotations: object) => {
+      this.writes.push(`annotate pods ${pods.join(",")} ${JSON.stringify(annotations)}`);
+      return Promise.resolve();
+    },
   };
 
   readonly recorder: EventRecorder = {
@@ -253,6 +257,26 @@ describe("reconcile", () => {
     expect(writes).toEqual(
       expect.arrayContaining(["apply v1 Service/orders", "apply v1 ConfigMap/orders-config"]),
     );
+  });
+
+  test("a changed auth file is announced on the broker pods, so their kubelet refreshes it now", async () => {
+    cluster.createBroker({ replicas: 3 });
+    await cluster.reconcile();
+    const edit = (name: string) => {
+      const child =
+        cluster.child("v1 Secret", "shop", name) ?? cluster.child("v1 ConfigMap", "shop", name);
+      (child as KubernetesObject & { data: Record<string, string> }).data = { stale: "" };
+    };
+    edit("orders-config");
+    expect((await cluster.reconcile()).filter((w) => w.startsWith("annotate"))).toEqual([]);
+    edit("orders-auth");
+    const annotations = (await cluster.reconcile()).filter((w) => w.startsWith("annotate"));
+    const auth = cluster.child("v1 Secret", "shop", "orders-auth");
+    const hash = auth?.metadata?.annotations?.["herald.dev/applied-hash"] ?? "";
+    expect(hash).not.toBe("");
+    expect(annotations).toEqual([
+      `annotate pods orders-0,orders-1,orders-2 {"herald.dev/mounted-revision":"${hash}"}`,
+    ]);
   });
 
   test("a child no longer rendered is deleted: the Envoy ConfigMap when rate limiting goes off", async () => {

@@ -19,7 +19,7 @@ import { metaTime } from "../status/conditions.ts";
 import type { Observation } from "../status/observation.ts";
 import { computeStatus, pausedStatus } from "../status/status.ts";
 import { observeStatefulSet } from "../status/workload.ts";
-import { syncChildren, type ChildCaches } from "./children.ts";
+import { replicasOf, syncChildren, type ChildCaches } from "./children.ts";
 import { claimSelector, pvcCleanupFinalizer, wantedFinalizers } from "./finalizer.ts";
 import { publishedMembership } from "./membership.ts";
 import { renderContextFor, type RenderSettings } from "./render-context.ts";
@@ -31,6 +31,7 @@ import { stallCheckDelayMs } from "../scaling/stall.ts";
 import { scalingStall, type StallDeps } from "./scaling-stall.ts";
 import { brokerPodName, ports } from "../render/index.ts";
 import { transitionEvents } from "./transition-events.ts";
+import { mountedRevision, mountedRevisionAnnotation } from "./remount.ts";
 import type { BrokerUsers } from "../users/sync.ts";
 
 export const pausedAnnotation = "herald.dev/paused";
@@ -139,6 +140,18 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     writer,
     log: log.child({ broker: key }),
   });
+
+  const revision = mountedRevision(children.updated, names);
+  if (revision !== undefined) {
+    // Pods beyond spec.replicas may still run during a scale-down; they read the files too.
+    const live = replicasOf(cache.child("apps/v1 StatefulSet", namespace, names.statefulSet));
+    const count = Math.max(broker.spec.replicas, live ?? 0);
+    const pods = Array.from({ length: count }, (_, ordinal) => brokerPodName(broker, ordinal));
+    // Best effort: without it the kubelet's periodic sync still delivers the files, later.
+    await writer
+      .annotatePods(namespace, pods, { [mountedRevisionAnnotation]: revision })
+      .catch((err: unknown) => log.warn({ broker: key, err }, "annotating broker pods failed"));
+  }
 
   const store = await storeReport(
     broker,

@@ -40,6 +40,12 @@ export interface ClusterWriter {
   readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
   /** A ConfigMap read from the API server, when the cache may lag what the operator wrote. */
   readConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined>;
+  /** Merges `annotations` into each of the pods; a pod already gone is not an error. */
+  annotatePods(
+    namespace: string,
+    pods: readonly string[],
+    annotations: Record<string, string>,
+  ): Promise<void>;
 }
 
 const applyAsHerald = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
@@ -117,6 +123,17 @@ export function clusterWriter(kubeConfig: KubeConfig): ClusterWriter {
 
     readConfigMap: (namespace, name) =>
       absentIfNotFound(core.readNamespacedConfigMap({ namespace, name })),
+
+    async annotatePods(namespace, pods, annotations) {
+      for (const name of pods) {
+        await absentIfNotFound(
+          core.patchNamespacedPod(
+            { namespace, name, body: { metadata: { annotations } }, fieldManager },
+            mergePatch,
+          ),
+        );
+      }
+    },
   };
 }
 

@@ -45,8 +45,10 @@ export const namespacedRules: V1PolicyRule[] = [
   { apiGroups: [brokerGroup], resources: [users], verbs: ["get", "list", "watch"] },
   { apiGroups: [brokerGroup], resources: [`${users}/status`], verbs: ["get", "patch"] },
   ...rulesFor([...alwaysOwnedKinds, ...optionalOwnedKinds.map(({ kind }) => kind)], childVerbs),
-  // Scaling reads broker pod readiness; deletionPolicy Delete removes managed-store claims.
-  { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+  // Scaling reads broker pod readiness; a changed auth file, certificate or JWKS is announced to
+  // the brokers' kubelet by annotating their pods (controller/remount.ts); deletionPolicy Delete
+  // removes managed-store claims.
+  { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "patch"] },
   {
     apiGroups: [persistentVolumeClaimKind.group],
     resources: [persistentVolumeClaimKind.plural],
