@@ -22,7 +22,7 @@ STAMP := node_modules/.herald-install-stamp
 .PHONY: help toolchain protoc deps build lint format test test-unit env-up env-down dev broker operator images e2e e2e-kind e2e-node bench
 
 help: ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 toolchain: $(NODE_BIN) ## install Node 24 into the cache when the machine's node is too old
 
