@@ -55,7 +55,7 @@ lint: deps ## formatter check, linter and type-check
 format: deps ## rewrite files with the formatter
 	@npm run --silent format
 
-test: deps ## everything CI runs: lint, unit, integration and e2e tests on the real test environment
+test: deps ## everything CI runs: lint, unit, integration and e2e tests on the real test environment, then the node lane
 	@npm run --silent test
 
 test-unit: deps ## unit tests only (no test environment)
