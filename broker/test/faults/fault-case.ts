@@ -69,7 +69,14 @@ export async function runFaultCase(spec: FaultCase): Promise<FaultResult> {
       () =>
         load.acked.length >= ackedAtEnd + ackedAround && recoveries(load, injected) !== undefined,
       { timeoutMs: 30_000 },
-    );
+    ).catch((err: unknown) => {
+      // What the clients were answered meanwhile tells a stall (no answer) from refusals.
+      const codes = [...load.retriedCodes].sort().join(", ") || "none";
+      throw new Error(
+        `${err instanceof Error ? err.message : String(err)}; acknowledged ${load.acked.length - ackedAtEnd} after it, retried codes: ${codes}, abandoned: ${load.abandoned}`,
+        { cause: err },
+      );
+    });
   } finally {
     await load.stop();
     await rss.stop();
