@@ -68,6 +68,9 @@ describe("fault: operator killed mid-reconcile", () => {
           checkAddress: address,
           clientOptions: security,
           subjects: Array.from({ length: 6 }, (_, n) => uniqueSubject(`fault.operator${n}`)),
+          // The scale takes about 20 s under load, at 2,000 and more acknowledgements a second: the
+          // default bound of 50,000 messages ran out before the fault ended in 3 of 5 runs.
+          maxMessages: 200_000,
           pids: () => pids,
           inject: async () => {
             await provider.kubectl(["scale", `messagebroker/${name}`, "--replicas=3"]);

@@ -29,6 +29,8 @@ export interface FaultCase {
   readonly clientOptions?: HeraldClientOptions;
   /** Acknowledgements before the fault and after it (default 300). */
   readonly ackedAround?: number;
+  /** The load's bound on messages (mixed-load's default otherwise); a long fault needs more. */
+  readonly maxMessages?: number;
 }
 
 export interface InjectedFault {
@@ -52,6 +54,7 @@ export async function runFaultCase(spec: FaultCase): Promise<FaultResult> {
     subjects: spec.subjects,
     keyPrefix: spec.fault.replace(/\W+/g, "-"),
     clientOptions: spec.clientOptions,
+    maxMessages: spec.maxMessages,
   });
   let injected: InjectedFault;
   try {
@@ -73,7 +76,7 @@ export async function runFaultCase(spec: FaultCase): Promise<FaultResult> {
       // What the clients were answered meanwhile tells a stall (no answer) from refusals.
       const codes = [...load.retriedCodes].sort().join(", ") || "none";
       throw new Error(
-        `${err instanceof Error ? err.message : String(err)}; acknowledged ${load.acked.length - ackedAtEnd} after it, retried codes: ${codes}, abandoned: ${load.abandoned}`,
+        `${err instanceof Error ? err.message : String(err)}; acknowledged ${load.acked.length - ackedAtEnd} after it, retried codes: ${codes}, abandoned: ${load.abandoned}${load.exhausted ? ", the load's message bound was reached" : ""}`,
         { cause: err },
       );
     });

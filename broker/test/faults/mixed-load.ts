@@ -43,6 +43,8 @@ export interface MixedLoad {
   readonly retriedCodes: ReadonlySet<string>;
   /** Messages given up after `messageDeadlineMs` (never acknowledged; they may be stored). */
   readonly abandoned: number;
+  /** Every message of `maxMessages` was started: the load has ended. */
+  readonly exhausted: boolean;
   /** Ms from `since` to the first acknowledgement after it, of `subjects` if given. */
   recoveryMs(since: number, subjects?: ReadonlySet<string>): number | undefined;
   stop(): Promise<void>;
@@ -163,6 +165,9 @@ export function startMixedLoad(options: MixedLoadOptions): MixedLoad {
     retriedCodes,
     get abandoned() {
       return abandoned;
+    },
+    get exhausted() {
+      return next >= maxMessages;
     },
     recoveryMs: (since, only) => {
       let first: number | undefined;
