@@ -19,7 +19,7 @@ import {
 } from "../lib/process/env.ts";
 import { logLevels } from "../lib/process/logger.ts";
 import { brokerEnvMembers } from "./membership.ts";
-import { brokerPorts } from "./ports.ts";
+import { brokerPorts, maxWorkers } from "./ports.ts";
 
 const listenOn = (port: number) => ({ host: "0.0.0.0", port });
 
@@ -56,6 +56,24 @@ export const brokerEnvSchema = z.object({
     .describe(
       "Cluster listener for calls between members (forwarding, handoff); unset: the gRPC port serves them.",
     ),
+  HERALD_WORKERS: envInteger(1, maxWorkers)
+    .default(1)
+    .describe(
+      "Broker processes in this pod, each a member <POD_NAME>~<i> owning its own subjects; 1: this process alone.",
+    ),
+  HERALD_WORKER_GRPC_ADDR: envHostPort()
+    .default(listenOn(brokerPorts.workerGrpc.port))
+    .describe(
+      "With HERALD_WORKERS > 1: worker i's own gRPC listener is this port + i; all share HERALD_GRPC_ADDR.",
+    ),
+  HERALD_WORKER_CLUSTER_ADDR: envHostPort()
+    .default(listenOn(brokerPorts.workerCluster.port))
+    .describe(
+      "With HERALD_WORKERS > 1: worker i's cluster listener is this port + i (HERALD_CLUSTER_ADDR must be unset).",
+    ),
+  HERALD_WORKER_INDEX: envInteger(0, maxWorkers - 1)
+    .optional()
+    .describe("Set by the broker on each worker it starts; not for users."),
   HERALD_HTTP_ADDR: envHostPort()
     .default(listenOn(brokerPorts.http.port))
     .describe("HTTP listen address: /metrics, /healthz, /readyz, /cluster."),

@@ -11,4 +11,23 @@ export const brokerPorts = {
   http: { name: "http", port: 9464 },
   /** The HTTP/WebSocket gateway, when the broker is given HERALD_WEB_ADDR. */
   web: { name: "web", port: 8080 },
+  /**
+   * With several workers in a pod (docs/architecture.md#workers): worker i's own gRPC listener is
+   * this port + i, so a routing client reaches the worker that owns a subject.
+   */
+  workerGrpc: { name: "worker-grpc", port: 50100 },
+  /** With several workers in a pod: worker i's cluster listener is this port + i. */
+  workerCluster: { name: "worker-cluster", port: 50200 },
 } as const;
+
+/** Most workers one broker pod runs; each worker's own ports lie in [base, base + maxWorkers). */
+export const maxWorkers = 64;
+
+/**
+ * The member name of worker `index` of a pod running several workers: each worker is a member of
+ * the cluster in its own right, owning subjects by the same rendezvous hashing as pods.
+ */
+export const workerMemberName = (pod: string, index: number): string => `${pod}~${index}`;
+
+/** Worker `index`'s own port above a base port (HERALD_WORKER_GRPC_ADDR, HERALD_WORKER_CLUSTER_ADDR). */
+export const workerPort = (basePort: number, index: number): number => basePort + index;
