@@ -35,6 +35,7 @@ import { podSchema } from "../kubelet/pod-schema.ts";
 /** Every top-level spec field set, each to a value other than its default. */
 const everyField = {
   replicas: 3,
+  workers: 2,
   image: "registry.example/herald-broker:9.9.9",
   imagePullPolicy: "IfNotPresent",
   logLevel: "debug",

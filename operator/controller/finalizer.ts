@@ -1,6 +1,6 @@
 import type { MessageBroker } from "../api/v1alpha1/index.ts";
 import { resolveStore } from "../render/store.ts";
-import { selectorLabels } from "../render/index.ts";
+import { labelSelector } from "../render/index.ts";
 
 /**
  * Deletes the managed store's volumes when a MessageBroker with deletionPolicy Delete goes.
@@ -24,9 +24,7 @@ export function needsPvcCleanup(broker: MessageBroker): boolean {
 export function claimSelector(broker: MessageBroker): string | undefined {
   const component = managedStoreComponent(broker);
   if (!component) return undefined;
-  return Object.entries(selectorLabels(broker, component))
-    .map(([key, value]) => `${key}=${value}`)
-    .join(",");
+  return labelSelector(broker, component);
 }
 
 /** Finalizers herald-operator should own on `broker`: only the PVC cleanup, only when needed. */

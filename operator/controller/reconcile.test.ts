@@ -22,6 +22,12 @@ class FakeCluster implements CacheReader {
   reportedEpoch: number | undefined = undefined;
   /** Why a broker pod is not Ready, by name; a pod not listed is Ready. */
   readonly notReady = new Map<string, string>();
+  /** The workers each live broker pod runs, by name (a pod not listed does not exist). */
+  readonly podWorkers = new Map<string, number>();
+  /** How often the reconciler listed the broker pods for their workers. */
+  podWorkerReads = 0;
+  /** The pods asked for their epoch, per read. */
+  readonly epochReads: (readonly string[])[] = [];
   /** What a not-ready broker says about its store, if anything. */
   storeUnavailable: string | undefined = undefined;
   clock = new Date("2026-01-01T00:00:00Z");
@@ -139,7 +145,14 @@ class FakeCluster implements CacheReader {
       cache: this,
       writer: this.writer,
       events: this.recorder,
-      epochs: (_namespace, names) => Promise.resolve(names.map(() => this.reportedEpoch)),
+      epochs: (_namespace, names) => {
+        this.epochReads.push(names);
+        return Promise.resolve(names.map(() => this.reportedEpoch));
+      },
+      podWorkers: () => {
+        this.podWorkerReads += 1;
+        return Promise.resolve(this.podWorkers);
+      },
       storeHealth: () => Promise.resolve(this.storeUnavailable),
       podReadiness: (_namespace, names) =>
         Promise.resolve(names.map((name) => this.notReady.get(name))),
@@ -220,6 +233,17 @@ async function runningOneReplicaScaledToThree(): Promise<void> {
   cluster.rollOut();
   await cluster.reconcile();
   cluster.updateBroker((broker) => ((broker.spec as { replicas: number }).replicas = 3));
+}
+
+/** The member names of the published membership. */
+function publishedMembers(): string[] {
+  const map = cluster.child("v1 ConfigMap", "shop", "orders-membership") as KubernetesObject & {
+    data: Record<string, string>;
+  };
+  const membership = JSON.parse(map.data["membership.json"] ?? "{}") as {
+    members: { name: string }[];
+  };
+  return membership.members.map((member) => member.name);
 }
 
 describe("reconcile", () => {
@@ -319,6 +343,67 @@ describe("reconcile", () => {
     cluster.put(foreign());
     const writes = await cluster.reconcile();
     expect(writes.filter((write) => write.startsWith("delete"))).toEqual([]);
+  });
+
+  test("a broker of one worker per pod never lists its pods", async () => {
+    cluster.createBroker({ replicas: 1 });
+    await cluster.reconcile();
+    cluster.rollOut();
+    await cluster.reconcile();
+    expect(cluster.podWorkerReads).toBe(0);
+    expect(publishedMembers()).toEqual(["orders-0"]);
+  });
+
+  test("the membership follows each live pod's workers while a changed count rolls out", async () => {
+    const storage = {
+      type: "postgres",
+      postgres: { external: { host: "db", credentialsSecret: { name: "db" } } },
+    } as const;
+    cluster.createBroker({ replicas: 2, storage });
+    await cluster.reconcile();
+    cluster.rollOut();
+    await cluster.reconcile();
+    cluster.podWorkers.set("orders-0", 1).set("orders-1", 1);
+
+    cluster.updateBroker((broker) => (broker.spec = { replicas: 2, storage, workers: 2 }));
+    await cluster.reconcile();
+    expect(publishedMembers()).toEqual(["orders-0", "orders-1"]); // no pod replaced yet
+    cluster.podWorkers.delete("orders-1"); // replaced: the new pod will run the new count
+    await cluster.reconcile();
+    expect(publishedMembers()).toEqual(["orders-0", "orders-1~0", "orders-1~1"]);
+    cluster.podWorkers.set("orders-1", 2).set("orders-0", 2);
+    await cluster.reconcile();
+    expect(publishedMembers()).toEqual(["orders-0~0", "orders-0~1", "orders-1~0", "orders-1~1"]);
+
+    // Back to one worker: the pods still running two are read until the membership lists none.
+    cluster.updateBroker((broker) => (broker.spec = { replicas: 2, storage, workers: 1 }));
+    cluster.podWorkers.set("orders-0", 1);
+    await cluster.reconcile();
+    expect(publishedMembers()).toEqual(["orders-0", "orders-1~0", "orders-1~1"]);
+    cluster.podWorkers.set("orders-1", 1);
+    await cluster.reconcile();
+    expect(publishedMembers()).toEqual(["orders-0", "orders-1"]);
+    const reads = cluster.podWorkerReads;
+    await cluster.reconcile();
+    expect(cluster.podWorkerReads).toBe(reads);
+  });
+
+  test("scaling counts pods, not the members their workers make", async () => {
+    await runningOneReplicaScaledToThree();
+    cluster.updateBroker((broker) => ((broker.spec as { workers: number }).workers = 2));
+    await cluster.reconcile();
+    cluster.rollOut(); // the new pods are ready
+    await cluster.reconcile();
+    expect(publishedMembers()).toHaveLength(6);
+    expect(cluster.status().conditions).toContainEqual(
+      expect.objectContaining({ type: "Scaling", status: "True", reason: "AwaitingEpoch" }),
+    );
+    cluster.reportedEpoch = 3;
+    await cluster.reconcile();
+    expect(cluster.epochReads.at(-1)).toEqual(["orders-0", "orders-1", "orders-2"]);
+    expect(cluster.status().conditions).toContainEqual(
+      expect.objectContaining({ type: "Scaling", status: "False", reason: "Idle" }),
+    );
   });
 
   test("scaling up raises the StatefulSet, then publishes the ready pods, then settles", async () => {

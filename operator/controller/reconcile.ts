@@ -21,11 +21,12 @@ import { computeStatus, pausedStatus } from "../status/status.ts";
 import { observeStatefulSet } from "../status/workload.ts";
 import { replicasOf, syncChildren, type ChildCaches } from "./children.ts";
 import { claimSelector, pvcCleanupFinalizer, wantedFinalizers } from "./finalizer.ts";
-import { publishedMembership } from "./membership.ts";
+import { membershipPods, publishedMembership } from "./membership.ts";
 import { renderContextFor, type RenderSettings } from "./render-context.ts";
 import { awaitsEpochs, planScaling, type ScalingInput, type ScalingPlan } from "../scaling/plan.ts";
 import { withScaling } from "../scaling/status.ts";
 import type { EpochReader } from "../scaling/epochs.ts";
+import type { PodWorkersReader } from "../scaling/pod-workers.ts";
 import type { StoreHealthReader } from "../status/store-health.ts";
 import { stallCheckDelayMs } from "../scaling/stall.ts";
 import { scalingStall, type StallDeps } from "./scaling-stall.ts";
@@ -54,6 +55,8 @@ export interface ReconcilerDeps extends StallDeps {
   settings: RenderSettings;
   /** The membership epoch each broker pod reports, for scale-down (operator/scaling). */
   epochs: EpochReader;
+  /** The workers each live broker pod runs, for the membership (operator/scaling). */
+  podWorkers: PodWorkersReader;
   /** What not-ready brokers say about their store, for StorageReady. */
   storeHealth: StoreHealthReader;
   /** The MessageBrokerUsers of each broker: credentials, statuses, the auth file (operator/users). */
@@ -128,6 +131,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
       writer,
       now: (deps.now ?? (() => new Date()))(),
       users: (owner, clientCaBundle) => deps.users.renderInputs(owner, clientCaBundle),
+      podWorkers: deps.podWorkers,
     },
     plan,
   );
@@ -237,21 +241,19 @@ async function scalingPlan(
   const { namespace } = broker.metadata;
   const names = childNames(broker);
   const published = publishedMembership(membershipMap);
+  // Scaling counts pods; a pod of several workers is several members (controller/membership.ts).
+  const publishedPods = published ? membershipPods(published) : [];
   const input = {
     wanted: broker.spec.replicas,
     scaling: broker.status?.scaling,
-    published: published && { epoch: published.epoch, members: published.members.length },
+    published: published && { epoch: published.epoch, members: publishedPods.length },
     statefulSet: observeStatefulSet(
       deps.cache.child("apps/v1 StatefulSet", namespace, names.statefulSet),
     ),
   };
   const reportedEpochs =
     published && awaitsEpochs(input)
-      ? await deps.epochs(
-          namespace,
-          published.members.map((member) => member.name),
-          ports.http.port,
-        )
+      ? await deps.epochs(namespace, publishedPods, ports.http.port)
       : undefined;
   const full = { ...input, reportedEpochs, now };
   return { input: full, plan: planScaling(full) };

@@ -3,12 +3,16 @@ import type { MessageBroker } from "../api/v1alpha1/index.ts";
 import {
   childNames,
   generatePassword,
+  labelSelector,
   passwordFromSecret,
   type RenderContext,
 } from "../render/index.ts";
+import { desiredWorkers } from "../render/workers.ts";
+import type { PodWorkersReader } from "../scaling/pod-workers.ts";
 import { resolveStore } from "../render/store.ts";
 import type { ClusterWriter } from "../kube/writer.ts";
-import { membershipFor, publishedMembership } from "./membership.ts";
+import type { Membership } from "../../contract/membership.ts";
+import { listsWorkers, membershipFor, publishedMembership } from "./membership.ts";
 import { tlsContext } from "./tls-context.ts";
 import { resourceKindId } from "../../lib/kube/resource-kind.ts";
 import { certificateKind, serviceMonitorKind } from "../kube/owned-kinds.ts";
@@ -30,6 +34,8 @@ export interface ContextSources {
   now: Date;
   /** The broker's MessageBrokerUsers, brought in line and rendered (operator/users). */
   users: BrokerUsers["renderInputs"];
+  /** The workers of the broker's live pods (operator/scaling/pod-workers.ts). */
+  podWorkers: PodWorkersReader;
 }
 
 /**
@@ -49,18 +55,36 @@ export async function renderContextFor(
   const names = childNames(broker);
   const published = publishedMembership(sources.child("v1 ConfigMap", names.membership));
   const tls = await tlsContext(broker, settings.clusterDomain, sources, sources.now);
+  const podWorkers = await livePodWorkers(broker, published, sources.podWorkers);
   return {
     images: settings.images,
     clusterDomain: settings.clusterDomain,
     serviceMonitorCrdInstalled: sources.installed(resourceKindId(serviceMonitorKind)),
     certManagerInstalled: sources.installed(resourceKindId(certificateKind)),
-    membership: membershipFor(broker, scale.members, published, settings.clusterDomain),
+    membership: membershipFor(broker, scale.members, published, settings.clusterDomain, podWorkers),
+    podWorkers,
     statefulSetReplicas: scale.statefulSetReplicas,
     ...(await postgresPassword(broker, names.postgresCredentials, sources)),
     ...tls,
     // After TLS: the users' credentials Secrets carry the CA bundle clients trust.
     ...(await sources.users(broker, tls.clientCaBundle)),
   };
+}
+
+/**
+ * The workers each live broker pod runs, read only while some pod may run several: the spec asks
+ * for several, or the published membership lists workers (pods not yet back to one). Otherwise
+ * every pod runs one, as before workers existed.
+ */
+async function livePodWorkers(
+  broker: MessageBroker,
+  published: Membership | undefined,
+  read: PodWorkersReader,
+): Promise<ReadonlyMap<string, number>> {
+  if (desiredWorkers(broker.spec) === 1 && !(published && listsWorkers(published))) {
+    return new Map();
+  }
+  return read(broker.metadata.namespace, labelSelector(broker, "broker"));
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Membership } from "../../contract/membership.ts";
 import type { MessageBroker } from "../api/v1alpha1/index.ts";
 import { brokerPodName } from "../render/index.ts";
+import { membershipPods } from "./membership.ts";
 import type { ScalingInput, ScalingPlan } from "../scaling/plan.ts";
 import type { PodReadinessReader } from "../scaling/pod-readiness.ts";
 import {
@@ -54,10 +55,6 @@ async function stepWait(
     case "RemovingPods":
       return terminationWait(pods(input.wanted, input.statefulSet?.current ?? input.wanted));
     default:
-      return epochWait(
-        membership.members.map((member) => member.name),
-        input.reportedEpochs,
-        membership.epoch,
-      );
+      return epochWait(membershipPods(membership), input.reportedEpochs, membership.epoch);
   }
 }

@@ -1,5 +1,6 @@
 import { brokerEpochReader } from "../scaling/epochs.ts";
 import { podReadinessReader } from "../scaling/pod-readiness.ts";
+import { podWorkersReader } from "../scaling/pod-workers.ts";
 import { brokerStoreHealthReader } from "../status/store-health.ts";
 import { KubernetesObjectApi, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
@@ -70,6 +71,7 @@ export async function startOperator(options: {
     writer,
     epochs: brokerEpochReader(kubeConfig),
     podReadiness: podReadinessReader(kubeConfig),
+    podWorkers: podWorkersReader(kubeConfig),
     storeHealth: brokerStoreHealthReader(kubeConfig),
     scalingStallAfterMs: config.HERALD_SCALING_STALL_AFTER_SECONDS * 1000,
     events: eventRecorder(kubeConfig, config.POD_NAME, log),

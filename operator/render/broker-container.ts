@@ -8,6 +8,7 @@ import { resourceRequirements } from "./resources.ts";
 import { restrictedContainerSecurityContext } from "./security.ts";
 import { storeConnection } from "./store-connection.ts";
 import { tracingEnv } from "./tracing-env.ts";
+import { desiredWorkers } from "./workers.ts";
 import { serviceAccountTokenAudience } from "./auth-secret.ts";
 import { authFileKey, jwksKey, securityMounts, securityVolumeMounts } from "./tls.ts";
 
@@ -26,13 +27,14 @@ export function brokerContainer(broker: MessageBroker, ctx: RenderContext): V1Co
   const { spec } = broker;
   const names = childNames(broker);
   const probe = (path: string) => ({ httpGet: { path, port: ports.http.name } });
+  const workers = desiredWorkers(spec);
   return {
     name: "broker",
     image: spec.image ?? ctx.images.broker,
     ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}),
     ports: [
       { name: ports.grpc.name, containerPort: ports.grpc.port, protocol: "TCP" },
-      { name: ports.cluster.name, containerPort: ports.cluster.port, protocol: "TCP" },
+      ...clusterPorts(workers),
       { name: ports.http.name, containerPort: ports.http.port, protocol: "TCP" },
       ...(spec.web.enabled
         ? [{ name: ports.web.name, containerPort: ports.web.port, protocol: "TCP" }]
@@ -46,7 +48,7 @@ export function brokerContainer(broker: MessageBroker, ctx: RenderContext): V1Co
       ...Object.entries(
         renderBrokerEnv({
           HERALD_GRPC_ADDR: { host: "0.0.0.0", port: ports.grpc.port },
-          HERALD_CLUSTER_ADDR: { host: "0.0.0.0", port: ports.cluster.port },
+          ...listenerEnv(workers),
           HERALD_HTTP_ADDR: { host: "0.0.0.0", port: ports.http.port },
           HERALD_WEB_ADDR: spec.web.enabled ? { host: "0.0.0.0", port: ports.web.port } : undefined,
           HERALD_MEMBERSHIP_CONFIGMAP: names.membership,
@@ -67,6 +69,25 @@ export function brokerContainer(broker: MessageBroker, ctx: RenderContext): V1Co
       ...securityVolumeMounts(broker, ctx.serviceAccountIssuer !== undefined),
     ],
   };
+}
+
+/**
+ * Where members call this pod: its cluster port, or with several workers each worker's own
+ * listeners above the two bases (worker i on base + i), which replace the cluster port.
+ */
+function listenerEnv(workers: number) {
+  if (workers === 1) return { HERALD_CLUSTER_ADDR: { host: "0.0.0.0", port: ports.cluster.port } };
+  return {
+    HERALD_WORKERS: workers,
+    HERALD_WORKER_GRPC_ADDR: { host: "0.0.0.0", port: ports.workerGrpc.port },
+    HERALD_WORKER_CLUSTER_ADDR: { host: "0.0.0.0", port: ports.workerCluster.port },
+  };
+}
+
+/** The container ports of listenerEnv; a worker's ports above the bases are not listed, only the bases. */
+function clusterPorts(workers: number) {
+  const listed = workers === 1 ? [ports.cluster] : [ports.workerGrpc, ports.workerCluster];
+  return listed.map(({ name, port }) => ({ name, containerPort: port, protocol: "TCP" }));
 }
 
 /**

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { MessageBrokerSpecInput } from "../api/v1alpha1/index.ts";
 import { renderBrokerStatefulSet } from "./broker-statefulset.ts";
 import { configHashAnnotation } from "./config-hash.ts";
+import { workersAnnotation } from "./workers.ts";
 import {
   brokerFixture,
   contextFixture,
@@ -102,6 +103,34 @@ describe("renderBrokerStatefulSet", () => {
       ["cluster", 50052],
       ["http", 9464],
       ["web", 8080],
+    ]);
+  });
+
+  it("renders nothing new for one worker, so that existing pods do not roll", () => {
+    for (const spec of [{}, { workers: 1 }, { resources: { limits: { cpu: "500m" } } }]) {
+      const sts = render(spec);
+      expect(envNames(sts).filter((name) => name.startsWith("HERALD_WORKER"))).toEqual([]);
+      expect(sts.spec?.template.metadata?.annotations).not.toHaveProperty(workersAnnotation);
+    }
+  });
+
+  it("starts several workers, each with its own listeners instead of the cluster port", () => {
+    const sts = render({ ...managedPostgresSpec, resources: { limits: { cpu: "2500m" } } });
+    expect(sts.spec?.template.metadata?.annotations?.[workersAnnotation]).toBe("3");
+    expect(env(sts)).toContainEqual({ name: "HERALD_WORKERS", value: "3" });
+    expect(env(sts)).toContainEqual({ name: "HERALD_WORKER_GRPC_ADDR", value: "0.0.0.0:50100" });
+    expect(env(sts)).toContainEqual({
+      name: "HERALD_WORKER_CLUSTER_ADDR",
+      value: "0.0.0.0:50200",
+    });
+    // The broker refuses HERALD_CLUSTER_ADDR with several workers.
+    expect(envNames(sts)).not.toContain("HERALD_CLUSTER_ADDR");
+    expect(env(sts)).toContainEqual({ name: "HERALD_GRPC_ADDR", value: "0.0.0.0:50051" });
+    expect(brokerContainer(sts).ports?.map((p) => [p.name, p.containerPort])).toEqual([
+      ["grpc", 50051],
+      ["worker-grpc", 50100],
+      ["worker-cluster", 50200],
+      ["http", 9464],
     ]);
   });
 

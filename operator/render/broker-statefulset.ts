@@ -10,6 +10,7 @@ import { childMetadata, selectorLabels, standardLabels } from "./metadata.ts";
 import { childNames } from "./names.ts";
 import { restrictedPodSecurityContext } from "./security.ts";
 import { securityVolumes } from "./tls.ts";
+import { desiredWorkers, workersAnnotation } from "./workers.ts";
 
 /**
  * The brokers. Pods start in parallel (membership, not ordinals, orders the cluster); the config
@@ -18,6 +19,7 @@ import { securityVolumes } from "./tls.ts";
 export function renderBrokerStatefulSet(broker: MessageBroker, ctx: RenderContext): V1StatefulSet {
   const { podTemplate, rateLimit } = broker.spec;
   const names = childNames(broker);
+  const workers = desiredWorkers(broker.spec);
   const hash = configHash({
     broker: renderBrokerConfigMap(broker).data,
     envoy: rateLimit.enabled ? renderEnvoyConfigMap(broker).data : undefined,
@@ -35,7 +37,12 @@ export function renderBrokerStatefulSet(broker: MessageBroker, ctx: RenderContex
       template: {
         metadata: {
           labels: { ...podTemplate.labels, ...standardLabels(broker, "broker") },
-          annotations: { ...podTemplate.annotations, [configHashAnnotation]: hash },
+          annotations: {
+            ...podTemplate.annotations,
+            [configHashAnnotation]: hash,
+            // One worker writes none, so that pods from before workers existed do not roll.
+            ...(workers > 1 ? { [workersAnnotation]: String(workers) } : {}),
+          },
         },
         spec: {
           serviceAccountName: names.serviceAccount,

@@ -25,6 +25,11 @@ export interface RenderContext {
   operatorPki?: ManagedPki;
   /** The membership the operator publishes now (docs/architecture.md#cluster-protocol). */
   membership: Membership;
+  /**
+   * Workers each existing broker pod runs (render/workers.ts runningWorkers), by pod name; empty
+   * when no pod may run more than one, as the pods are read only then.
+   */
+  podWorkers: ReadonlyMap<string, number>;
   /** Replicas of the broker StatefulSet: spec.replicas, except mid-scale where the operator steps it. */
   statefulSetReplicas: number;
   /**

@@ -45,7 +45,7 @@ export function renderChildren(broker: MessageBroker, ctx: RenderContext): Kuber
     renderClientService(broker),
     renderBrokerStatefulSet(broker, ctx),
     renderPodDisruptionBudget(broker),
-    renderNetworkPolicy(broker),
+    renderNetworkPolicy(broker, ctx),
     ...(monitoring.serviceMonitor.enabled && ctx.serviceMonitorCrdInstalled
       ? [renderServiceMonitor(broker)]
       : []),
@@ -104,7 +104,7 @@ export function serviceMonitorSkipped(broker: MessageBroker, ctx: RenderContext)
 export type { RenderContext } from "./context.ts";
 export { defaultImages } from "./context.ts";
 export { childNames, brokerPodName } from "./names.ts";
-export { selectorLabels, standardLabels, ownerReference } from "./metadata.ts";
+export { labelSelector, selectorLabels, standardLabels, ownerReference } from "./metadata.ts";
 export { ports } from "./ports.ts";
 export { clientEndpoints } from "./client-service.ts";
 export { configHashAnnotation } from "./config-hash.ts";

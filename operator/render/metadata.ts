@@ -20,6 +20,13 @@ export function selectorLabels(
   };
 }
 
+/** selectorLabels as a label selector string, as list calls and the scale subresource take it. */
+export function labelSelector(broker: MessageBroker, component: Component): string {
+  return Object.entries(selectorLabels(broker, component))
+    .map(([key, value]) => `${key}=${value}`)
+    .join(",");
+}
+
 /** The recommended Kubernetes labels every child carries. */
 export function standardLabels(
   broker: MessageBroker,

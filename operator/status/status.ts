@@ -1,7 +1,7 @@
 import type { Condition, MessageBrokerStatus } from "../api/v1alpha1/index.ts";
 import { clientEndpoints } from "../render/client-service.ts";
 import { securityStatus } from "./security.ts";
-import { selectorLabels } from "../render/metadata.ts";
+import { labelSelector } from "../render/metadata.ts";
 import { withTransitionTime } from "./conditions.ts";
 import { degraded } from "./degraded.ts";
 import type { Observation } from "./observation.ts";
@@ -27,9 +27,7 @@ export function computeStatus(observation: Observation, now: string): MessageBro
   const computed = [states.ready, states.progressing, states.degraded, storage].map((state) =>
     withTransitionTime(state, previous, generation, now),
   );
-  const selector = Object.entries(selectorLabels(broker, "broker"))
-    .map(([key, value]) => `${key}=${value}`)
-    .join(",");
+  const selector = labelSelector(broker, "broker");
   return {
     ...keptFields(broker.status),
     ...(generation === undefined ? {} : { observedGeneration: generation }),

@@ -42,6 +42,7 @@ export function contextFixture(overrides: Partial<RenderContext> = {}): RenderCo
     certManagerInstalled: true,
     membership: { epoch: 1, members: [{ name: "orders-0", address: "10.1.0.5:50051" }] },
     statefulSetReplicas: 1,
+    podWorkers: new Map(),
     postgresPassword: "s3cret-password",
     clusterDomain: "cluster.local",
     authFile: { users: [] },

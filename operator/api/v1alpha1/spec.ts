@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { maxDedupWindowSeconds } from "../../../contract/broker-env.ts";
-import { brokerPorts } from "../../../contract/ports.ts";
+import { brokerPorts, maxWorkers } from "../../../contract/ports.ts";
 import { celRules } from "./cel.ts";
 import {
   affinitySchema,
@@ -272,6 +272,14 @@ export const messageBrokerSpecSchema = z
       .max(99)
       .default(1)
       .describe("Number of broker pods. Above 1 needs a persistent store (postgres or cassandra)."),
+    workers: z
+      .int32()
+      .min(1)
+      .max(maxWorkers)
+      .optional()
+      .describe(
+        "Broker processes in each pod, each a cluster member owning its own subjects with its own heap and store connections. Unset: the broker container's CPU limit rounded up (at most 64), else 1. resources are the whole pod's, shared by its workers.",
+      ),
     image: z
       .string()
       .min(1)
