@@ -40,7 +40,24 @@ describe("planProcess", () => {
         HERALD_STORE: "memory",
         HERALD_GRPC_ADDR: "127.0.10.9:50051",
         HERALD_HTTP_ADDR: "127.0.10.9:9464",
+        HERALD_WORKER_GRPC_ADDR: "127.0.10.9:50100",
+        HERALD_WORKER_CLUSTER_ADDR: "127.0.10.9:50200",
       },
+    });
+  });
+
+  test("a broker of several workers gets each worker's listeners on the pod's IP", () => {
+    const env = {
+      POD_NAME: "orders-0",
+      HERALD_WORKERS: "4",
+      HERALD_WORKER_GRPC_ADDR: "0.0.0.0:50100",
+      HERALD_WORKER_CLUSTER_ADDR: "0.0.0.0:51200",
+    };
+    const plan = planProcess(input({ env }));
+    expect(plan.runnable && plan.env).toMatchObject({
+      HERALD_WORKERS: "4",
+      HERALD_WORKER_GRPC_ADDR: "127.0.10.9:50100",
+      HERALD_WORKER_CLUSTER_ADDR: "127.0.10.9:51200",
     });
   });
 

@@ -10,6 +10,7 @@
  * which does not exist here: it is refused.
  */
 import { join } from "node:path";
+import { brokerPorts } from "../../contract/ports.ts";
 import { expandArgs } from "./env.ts";
 import type { Container } from "./pod-schema.ts";
 
@@ -28,11 +29,16 @@ export const imagePrograms: Readonly<Record<string, ImageProgram>> = {
   "herald-broker": {
     script: "broker/main.ts",
     // The broker's defaults, 0.0.0.0:50051 and 0.0.0.0:9464; the cluster port and the gateway only when set (broker/README.md).
+    // With HERALD_WORKERS > 1, worker i listens on each worker base's port + i: on the pod's own
+    // address those ranges are free whatever another pod runs, and the membership's addresses
+    // (the pod's name, port + i) resolve to it through /etc/hosts (hosts.ts).
     listenAddresses: {
-      HERALD_GRPC_ADDR: 50051,
-      HERALD_HTTP_ADDR: 9464,
+      HERALD_GRPC_ADDR: brokerPorts.grpc.port,
+      HERALD_HTTP_ADDR: brokerPorts.http.port,
       HERALD_CLUSTER_ADDR: null,
       HERALD_WEB_ADDR: null,
+      HERALD_WORKER_GRPC_ADDR: brokerPorts.workerGrpc.port,
+      HERALD_WORKER_CLUSTER_ADDR: brokerPorts.workerCluster.port,
     },
   },
 };
