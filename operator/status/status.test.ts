@@ -46,6 +46,7 @@ describe("computeStatus", () => {
       phase: "Running",
       replicas: 1,
       readyReplicas: 1,
+      workers: 1,
       selector: "app.kubernetes.io/name=herald-broker,app.kubernetes.io/instance=orders",
       endpoints: { grpc: "orders.shop.svc.cluster.local:50051" },
       membershipEpoch: 1,
@@ -61,6 +62,13 @@ describe("computeStatus", () => {
       status: "True",
       reason: "MemoryStore",
     });
+  });
+
+  test("reports the workers each pod runs, from the spec or the CPU limit", () => {
+    const withSpec = (spec: MessageBrokerInput["spec"]) =>
+      computeStatus(observation({ broker: broker({ spec }) }), t0).workers;
+    expect(withSpec({ workers: 3 })).toBe(3);
+    expect(withSpec({ resources: { limits: { cpu: "1500m" } } })).toBe(2);
   });
 
   test("before the StatefulSet exists the broker is Pending and Progressing", () => {

@@ -2,6 +2,7 @@ import type { Condition, MessageBrokerStatus } from "../api/v1alpha1/index.ts";
 import { clientEndpoints } from "../render/client-service.ts";
 import { securityStatus } from "./security.ts";
 import { labelSelector } from "../render/metadata.ts";
+import { desiredWorkers } from "../render/workers.ts";
 import { withTransitionTime } from "./conditions.ts";
 import { degraded } from "./degraded.ts";
 import type { Observation } from "./observation.ts";
@@ -34,6 +35,7 @@ export function computeStatus(observation: Observation, now: string): MessageBro
     phase: phase({ ...states, brokersExist: brokers !== undefined }),
     replicas: brokers?.current ?? 0,
     readyReplicas: brokers?.ready ?? 0,
+    workers: desiredWorkers(broker.spec),
     selector,
     endpoints: clientEndpoints(broker, observation.clusterDomain),
     security: securityStatus(broker),

@@ -54,6 +54,13 @@ export const messageBrokerStatusSchema = z
       .optional()
       .describe("Broker pods that exist (the scale subresource reads this)."),
     readyReplicas: z.int32().min(0).optional().describe("Broker pods that are ready."),
+    workers: z
+      .int32()
+      .min(1)
+      .optional()
+      .describe(
+        "Broker processes each pod runs, each a cluster member: spec.workers, else the CPU limit rounded up, else 1.",
+      ),
     selector: z
       .string()
       .max(1024)
