@@ -126,6 +126,20 @@ describe("MessageBroker CRD on the API server", () => {
     }
   });
 
+  it("refuses a worker count outside 1 to 64", async () => {
+    const postgres = { type: "postgres", postgres: { managed: {} } } as const;
+    for (const workers of [1, 64]) {
+      expect(await refusal(create("workers", { storage: postgres, workers }, "All"))).toBe(
+        undefined,
+      );
+    }
+    for (const workers of [0, 65]) {
+      expect(await refusal(create("workers", { storage: postgres, workers }, "All"))).toMatch(
+        /spec\.workers: Invalid value/,
+      );
+    }
+  });
+
   it("applies the schema's defaults", async () => {
     const created = messageBrokerSchema.parse(await create("defaults", {}, "All"));
     expect(created.spec).toEqual(messageBrokerSchema.shape.spec.parse({}));
@@ -170,6 +184,7 @@ describe("MessageBroker CRD on the API server", () => {
   it("accepts every rendered child, fields intact", async () => {
     const spec: MessageBrokerSpecInput = {
       replicas: 3,
+      workers: 3,
       storage: { type: "postgres", postgres: { managed: { storage: "1Gi" } } },
       rateLimit: { enabled: true },
       tracing: { enabled: true, endpoint: "http://jaeger:4317" },
@@ -203,6 +218,9 @@ describe("MessageBroker CRD on the API server", () => {
         expect(peers?.[0]?.podSelector?.matchLabels).toMatchObject({
           "app.kubernetes.io/instance": "rendered",
         });
+        // The workers' cluster ports, a range; their gRPC ports are behind Envoy (rateLimit).
+        const peerPorts = (applied as V1NetworkPolicy).spec?.ingress?.[1]?.ports;
+        expect(peerPorts).toContainEqual({ protocol: "TCP", port: 50200, endPort: 50202 });
       }
       if (child.kind === "StatefulSet" && child.metadata?.name === "rendered-postgres") {
         expect((applied as V1StatefulSet).spec?.persistentVolumeClaimRetentionPolicy).toEqual({
