@@ -1,4 +1,4 @@
-import { EventsV1Api, type KubernetesObject } from "@kubernetes/client-node";
+import { EventsV1Api, PatchStrategy, type KubernetesObject } from "@kubernetes/client-node";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
@@ -10,6 +10,8 @@ import {
   type OperatorFixture,
 } from "../test/operator-fixture.ts";
 import { waitUntilReconciling, type OperatorProcess } from "../test/operator-process.ts";
+import { parseMembershipConfigMap } from "../../contract/membership.ts";
+import { workersAnnotation } from "../render/workers.ts";
 import { pvcCleanupFinalizer } from "./finalizer.ts";
 import { apply, read } from "../../testing/kube-cluster.ts";
 import { until } from "../../testing/until.ts";
@@ -254,6 +256,44 @@ describe("a MessageBroker's life", () => {
     );
   });
 
+  test("a broker of several workers lists each worker of its pod, as many as the live pod runs", async () => {
+    await fixture.applyBroker("workers", { replicas: 1, workers: 2 });
+    const memberNames = async () => {
+      const map = await readChild("v1", "ConfigMap", "workers-membership");
+      return map ? parseMembershipConfigMap(map.data).members.map((member) => member.name) : [];
+    };
+    expect(
+      await until("the workers' members", async () => {
+        const names = await memberNames();
+        return names.length > 0 ? names : undefined;
+      }),
+    ).toEqual(["workers-0~0", "workers-0~1"]);
+    const pod = await until("the broker pod", () =>
+      read<KubernetesObject>(fixture.cluster, "v1", "Pod", fixture.namespace, "workers-0"),
+    );
+    expect(pod.metadata?.annotations?.[workersAnnotation]).toBe("2");
+
+    // A pod still running another count (one the StatefulSet has not replaced yet) keeps it.
+    await fixture.cluster.objects.patch(
+      {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: {
+          name: "workers-0",
+          namespace: fixture.namespace,
+          annotations: { [workersAnnotation]: "3" },
+        },
+      },
+      undefined,
+      undefined,
+      "herald-tests",
+      undefined,
+      PatchStrategy.MergePatch,
+    );
+    await fixture.touchBroker("workers", "pod changed");
+    await until("the pod's three workers listed", async () => (await memberNames()).length === 3);
+  });
+
   test("over 30 s of steady state the operator makes no write", async () => {
     // Settled: every broker's status has caught up and nothing was written for 3 s.
     let mark = await auditMark(env.kube.auditLog);
@@ -272,13 +312,17 @@ describe("a MessageBroker's life", () => {
     const reconcilesBefore = await operator.reconciles();
     // Reconciles with nothing to change must write nothing: touch every broker now and then
     // (an annotation changes no generation, so no status either).
+    // "workers" lists its pods on every reconcile, which must change nothing either.
+    const touched = ["orders", "scaled", "workers"];
     for (let round = 0; round < 3; round++) {
-      for (const name of ["orders", "scaled"]) {
+      for (const name of touched) {
         await fixture.touchBroker(name, String(round));
       }
       await new Promise((resolve) => setTimeout(resolve, 10_000));
     }
-    expect(await operator.reconciles()).toBeGreaterThanOrEqual(reconcilesBefore + 6);
+    expect(await operator.reconciles()).toBeGreaterThanOrEqual(
+      reconcilesBefore + 3 * touched.length,
+    );
     const writes = await writesSince(env.kube.auditLog, start, fixture.operatorUser);
     const leaseRenewals = writes.filter((write) => write.objectRef?.resource === "leases");
     const others = writes.filter((write) => write.objectRef?.resource !== "leases");
