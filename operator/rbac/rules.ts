@@ -45,7 +45,8 @@ export const namespacedRules: V1PolicyRule[] = [
   { apiGroups: [brokerGroup], resources: [users], verbs: ["get", "list", "watch"] },
   { apiGroups: [brokerGroup], resources: [`${users}/status`], verbs: ["get", "patch"] },
   ...rulesFor([...alwaysOwnedKinds, ...optionalOwnedKinds.map(({ kind }) => kind)], childVerbs),
-  // Scaling reads broker pod readiness; a changed auth file, certificate or JWKS is announced to
+  // Scaling reads broker pod readiness, and the membership the workers each pod runs
+  // (controller/render-context.ts); a changed auth file, certificate or JWKS is announced to
   // the brokers' kubelet by annotating their pods (controller/remount.ts); deletionPolicy Delete
   // removes managed-store claims.
   { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "patch"] },
