@@ -1,6 +1,6 @@
 /**
  * `make e2e-node`: the e2e scenarios on the node lane's cluster of real components
- * (e2e/env/parts/node). Builds the broker, operator and PostgreSQL images, brings the node up
+ * (e2e/env/parts/node). Builds the broker, operator, PostgreSQL and Cassandra images, brings the node up
  * with them imported, installs the chart (the operator runs as a pod with in-cluster config),
  * runs the scenarios with the node provider, and takes the node down, after a failure or
  * Ctrl-C too, unless HERALD_NODE_KEEP=1.
@@ -16,8 +16,16 @@ import { ensureEngine } from "../images/engine.ts";
 import { helmImageValues } from "../kind/commands.ts";
 import { runScenarios } from "../scenarios/run-scenarios.ts";
 import { exportClusterLogs } from "./cluster-logs.ts";
+import { buildCassandraImage } from "./cassandra-image.ts";
 import { buildPostgresImage } from "./postgres-image.ts";
-import { imageTag, keepCluster, nodeImages, operatorRelease, postgresImage } from "./settings.ts";
+import {
+  cassandraImage,
+  imageTag,
+  keepCluster,
+  nodeImages,
+  operatorRelease,
+  postgresImage,
+} from "./settings.ts";
 
 const log = (line: string) => process.stderr.write(`make e2e-node: ${line}\n`);
 const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
@@ -33,6 +41,8 @@ async function images(): Promise<void> {
     for (const { image, seconds: s } of built.images) log(`${image} built in ${s.toFixed(0)} s`);
     const postgres = performance.now();
     log(`${await buildPostgresImage()} built in ${seconds(postgres)}`);
+    const cassandra = performance.now();
+    log(`${await buildCassandraImage()} built in ${seconds(cassandra)}`);
   } finally {
     await engine.stop();
   }
@@ -81,6 +91,7 @@ async function main(): Promise<number> {
         "--create-namespace",
         ...helmImageValues(),
         `--set-string=images.postgres=${postgresImage.repository}`,
+        `--set-string=images.cassandra=${cassandraImage.repository}`,
         "--wait",
         "--timeout",
         "5m",

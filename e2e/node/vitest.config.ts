@@ -12,6 +12,7 @@ export default defineConfig({
       "e2e/scenarios/consume-scale.int.test.ts",
       "e2e/scenarios/store-cause.int.test.ts",
       "e2e/scenarios/managed-postgres.int.test.ts",
+      "e2e/scenarios/managed-cassandra.int.test.ts",
     ],
     // One scenario at a time: they share the cluster's single operator.
     maxWorkers: 1,

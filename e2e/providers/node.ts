@@ -9,7 +9,7 @@ import { ports } from "../../operator/render/ports.ts";
 import { EnvError } from "../../testing/env-error.ts";
 import { killOperatorPod } from "../kind/pods.ts";
 import { startPortForward } from "../kind/port-forward.ts";
-import { operatorRelease, postgresImage } from "../node/settings.ts";
+import { cassandraImage, operatorRelease, postgresImage } from "../node/settings.ts";
 import type { Provider } from "../scenarios/provider.ts";
 import { kubectlRunner } from "./kubectl.ts";
 import { namespaceWithPostgres } from "./scenario-namespace.ts";
@@ -50,6 +50,10 @@ export async function startNodeProvider(env: NodeJS.ProcessEnv = process.env): P
     },
     postgres: postgresFacts,
     managedPostgres: { version: postgresImage.tag },
+    managedCassandra: {
+      version: cassandraImage.tag,
+      image: `${cassandraImage.repository}:${cassandraImage.tag}`,
+    },
     async serviceAddress(service) {
       const ip = (
         await kubectl(["get", "service", service, "-o", "jsonpath={.spec.clusterIP}"])

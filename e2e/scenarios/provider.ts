@@ -18,6 +18,11 @@ export interface Provider {
    */
   readonly managedPostgres?: { version: string };
   /**
+   * The Cassandra version a managed-Cassandra MessageBroker asks for here, and the image the
+   * operator then runs; absent where no Cassandra image is loaded.
+   */
+  readonly managedCassandra?: { version: string; image: string };
+  /**
    * host:port at which this process reaches a Service's gRPC port; absent where Service
    * addresses are not routable from this process.
    */

@@ -1,4 +1,4 @@
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { startKindProvider } from "../providers/kind.ts";
 import { startLocalProvider } from "../providers/local.ts";
 import { startNodeProvider } from "../providers/node.ts";
@@ -18,4 +18,19 @@ export function startProvider(): Promise<Provider> {
   if (providerName === "kind") return startKindProvider();
   if (providerName === "node") return startNodeProvider();
   return startLocalProvider(inject("testEnv"));
+}
+
+/**
+ * Starts the selected provider before the file's tests, if the file runs on it, and stops it after
+ * them; the getter returns it once started.
+ */
+export function providerForFile(runs: boolean): () => Provider | undefined {
+  let provider: Provider | undefined;
+  beforeAll(async () => {
+    if (runs) provider = await startProvider();
+  }, scenarioTimeouts.setup);
+  afterAll(async () => {
+    await provider?.stop();
+  }, 120_000);
+  return () => provider;
 }

@@ -48,8 +48,11 @@ async function jarsIn(lib: string): Promise<string[]> {
   }
 }
 
-/** The lib/ directory to run from: HERALD_CASSANDRA_HOME's, or the Maven-built cache. */
-async function install(): Promise<string> {
+/**
+ * The lib/ directory to run from: HERALD_CASSANDRA_HOME's, or the Maven-built cache. The node
+ * lane's Cassandra image is built from the same jars (e2e/node/cassandra-image.ts).
+ */
+export async function cassandraJars(): Promise<string> {
   const home = process.env.HERALD_CASSANDRA_HOME;
   if (home) {
     const lib = join(home, "lib");
@@ -240,7 +243,7 @@ export const cassandraPart: Part<Facts> = {
         "stop it (another checkout's `make env-down`?) and retry",
       );
     }
-    const [bin, lib] = await Promise.all([java(), install()]);
+    const [bin, lib] = await Promise.all([java(), cassandraJars()]);
     const jamm = (await jarsIn(lib)).find((f) => /^jamm-[\d.]+\.jar$/.test(f));
     if (!jamm)
       throw new EnvError(PART, `no jamm-*.jar in ${lib}`, "remove that directory to reinstall");
