@@ -22,6 +22,9 @@ import { renderRoleBinding } from "../../operator/render/role-binding.ts";
 import { renderRole } from "../../operator/render/role.ts";
 import { renderServiceAccount } from "../../operator/render/service-account.ts";
 import { brokerFixture, contextFixture } from "../../operator/test/fixtures.ts";
+import { membershipFor } from "../../operator/controller/membership.ts";
+import type { MessageBroker, MessageBrokerSpecInput } from "../../operator/api/v1alpha1/index.ts";
+import type { Membership } from "../../contract/membership.ts";
 import { portOpen } from "../env/daemon.ts";
 import { repoRoot, stateDir } from "../../testing/paths.ts";
 import { startProcessKubelet, type ProcessKubelet } from "./kubelet.ts";
@@ -118,19 +121,25 @@ async function startKubelet(): Promise<ProcessKubelet> {
   });
 }
 
-beforeAll(async () => {
-  namespace = await createNamespace(cluster, "kubelet");
-  ns = namespace.name;
-  // The broker as the operator renders it; no owner (no MessageBroker exists to own it).
-  // Plaintext and open: the security tests bring their own certificates and users.
-  const broker = brokerFixture({ storage: { type: "memory" }, ...plainBrokerSpec }, "orders");
+const unowned = <T extends { metadata?: { ownerReferences?: unknown } }>(object: T): T => {
+  if (object.metadata) delete object.metadata.ownerReferences;
+  return object;
+};
+
+/**
+ * A plaintext, open broker `name` in the test namespace as the operator renders it, without an
+ * owner (no MessageBroker exists to own it): its identity and the one object it may read, its
+ * membership, which it watches through the API with the token the kubelet gives it and needs
+ * before /readyz says ready. Returns its StatefulSet, not yet created.
+ */
+async function createBroker(
+  name: string,
+  spec: MessageBrokerSpecInput,
+  membershipOf: (broker: MessageBroker) => Membership,
+) {
+  const broker = brokerFixture({ storage: { type: "memory" }, ...plainBrokerSpec, ...spec }, name);
   broker.metadata.namespace = ns;
-  const unowned = <T extends { metadata?: { ownerReferences?: unknown } }>(object: T): T => {
-    if (object.metadata) delete object.metadata.ownerReferences;
-    return object;
-  };
-  // The brokers' identity and the one object it may read: their membership, which they watch
-  // through the API with the token the kubelet gives them, and need before /readyz says ready.
+  const membership = membershipOf(broker);
   const rbac = cluster.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
   await cluster.core.createNamespacedServiceAccount({
     namespace: ns,
@@ -141,13 +150,37 @@ beforeAll(async () => {
     namespace: ns,
     body: unowned(renderRoleBinding(broker)),
   });
-  const membership = { epoch: 7, members: [{ name: "orders-0", address: "127.0.0.1:50051" }] };
   for (const configMap of [
     renderBrokerConfigMap(broker),
     renderMembershipConfigMap(broker, membership),
   ]) {
     await cluster.core.createNamespacedConfigMap({ namespace: ns, body: unowned(configMap) });
   }
+  return unowned(renderBrokerStatefulSet(broker, contextFixture()));
+}
+
+/** The addresses the process tree of `pid` (a broker and the workers it started) listens on. */
+async function listeningAddresses(pid: number): Promise<string[]> {
+  // ps exits 1 when the process has no children.
+  const { stdout } = await run("ps", ["-o", "pid=", "--ppid", String(pid)]).catch(() => ({
+    stdout: "",
+  }));
+  const pids = [pid, ...stdout.split(/\s+/).filter(Boolean).map(Number)];
+  const sockets = (await run("ss", ["-ltnpH"])).stdout.split("\n");
+  const addresses = sockets
+    .filter((line) => pids.some((owner) => line.includes(`pid=${owner},`)))
+    .map((line) => line.split(/\s+/)[3] ?? "");
+  return [...new Set(addresses)].sort();
+}
+
+beforeAll(async () => {
+  namespace = await createNamespace(cluster, "kubelet");
+  ns = namespace.name;
+  // The security tests bring their own certificates and users.
+  const statefulSet = await createBroker("orders", {}, () => ({
+    epoch: 7,
+    members: [{ name: "orders-0", address: "127.0.0.1:50051" }],
+  }));
   await cluster.core.createNamespacedSecret({
     namespace: ns,
     body: { metadata: { name: "extra" }, stringData: { value: secretValue } },
@@ -163,7 +196,6 @@ beforeAll(async () => {
     namespace: ns,
     body: { metadata: { name: "followed" }, data: { "settings.json": '{"generation":1}' } },
   });
-  const statefulSet = unowned(renderBrokerStatefulSet(broker, contextFixture()));
   const container = statefulSet.spec?.template.spec?.containers[0];
   if (!container) throw new Error("the rendered StatefulSet has no broker container");
   // More of what the kubelet resolves: the pod's IP, a Secret key, references to earlier vars.
@@ -212,7 +244,7 @@ afterAll(async () => {
   // The pods' logs are kept only when they may explain a failure.
   if (failed) console.error(`process logs: ${logDir}/${ns}_*.log`);
   else {
-    for (const name of ["orders-0", "orders-1", "orders-2"])
+    for (const name of ["orders-0", "orders-1", "orders-2", "multi-0"])
       await rm(join(logDir, `${ns}_${name}.log`), { force: true });
   }
 });
@@ -273,9 +305,7 @@ describe("the process kubelet", () => {
     expect(readyz.status).toBe(200);
     expect(await portOpen(info.podIP, 50051)).toBe(true);
 
-    const { stdout } = await run("ss", ["-ltnpH"]);
-    const listening = stdout.split("\n").filter((line) => line.includes(`pid=${pid},`));
-    expect(listening.map((line) => line.split(/\s+/)[3]).sort()).toEqual([
+    expect(await listeningAddresses(pid)).toEqual([
       `${info.podIP}:50051`,
       `${info.podIP}:50052`,
       `${info.podIP}:9464`,
@@ -456,6 +486,32 @@ describe("the process kubelet", () => {
     );
     for (const { pid } of pods) expect(alive(pid)).toBe(false);
     for (const address of addresses) expect(await portOpen(address, 50051)).toBe(false);
+  });
+
+  test("runs a broker of several workers, each on its own ports of the pod's address", async () => {
+    // Members as the operator publishes them: multi-0~i at the pod's name, ports 50100 + i and 50200 + i.
+    const statefulSet = await createBroker("multi", { workers: 2 }, (broker) => ({
+      ...membershipFor(broker, 1, undefined, "cluster.local", new Map()),
+      epoch: 3,
+    }));
+    await apps.createNamespacedStatefulSet({ namespace: ns, body: statefulSet });
+    const { info, pid } = await readyPod("multi-0");
+    expect(await listeningAddresses(pid)).toEqual(
+      [50051, 50100, 50101, 50200, 50201, 9464].map((port) => `${info.podIP}:${port}`).sort(),
+    );
+    // Ready, and every worker has adopted the membership that lists it.
+    const view = (await (await fetch(`http://${info.podIP}:9464/cluster`)).json()) as {
+      epoch: number;
+    };
+    expect(view.epoch).toBe(3);
+
+    await apps.deleteNamespacedStatefulSet({ namespace: ns, name: "multi" });
+    await until("multi-0 gone", async () => !(await readPod("multi-0")) && !runningPod("multi-0"), {
+      timeoutMs: 45_000,
+    });
+    for (const port of [50051, 50100, 50101, 50200, 50201]) {
+      expect(await portOpen(info.podIP, port)).toBe(false);
+    }
   });
 
   test("stop() ends every process and reports the node and its pods not ready", async () => {
