@@ -5,6 +5,7 @@
  * in-process.
  */
 import type { Registry } from "prom-client";
+import type { HostPort } from "../lib/process/host-port.ts";
 import type { Logger } from "../lib/process/logger.ts";
 import {
   clusterStage,
@@ -53,6 +54,8 @@ export type BrokerSettings = Pick<
   readonly cluster?: Omit<ClusterConfig, "membership">;
   /** Absent: no TLS, no authentication. */
   readonly security?: SecurityConfig;
+  /** A worker's own client listener beside the shared `grpcAddress` (docs/architecture.md#workers). */
+  readonly workerGrpcAddress?: HostPort;
 };
 
 export interface BrokerDeps {

@@ -154,7 +154,28 @@ describe("cluster configuration", () => {
       membership: { kind: "static", members: undefined },
       handoffTimeoutMs: 5000,
       forwardTimeoutMs: 10_000,
+      listenVariable: "HERALD_CLUSTER_ADDR",
     });
+  });
+
+  it("runs one process unless HERALD_WORKERS asks for more, whose own ports follow the bases", () => {
+    expect(loadConfig({}).workers).toEqual({
+      count: 1,
+      index: undefined,
+      grpcBase: { host: "0.0.0.0", port: 50100 },
+      clusterBase: { host: "0.0.0.0", port: 50200 },
+    });
+    const env = { HERALD_WORKERS: "4", HERALD_WORKER_INDEX: "3" };
+    expect(loadConfig(env).workers).toMatchObject({ count: 4, index: 3 });
+    expect(() => loadConfig({ HERALD_WORKERS: "2", HERALD_WORKER_INDEX: "2" })).toThrow(
+      "HERALD_WORKER_INDEX: must be below HERALD_WORKERS (2)",
+    );
+    expect(() => loadConfig({ HERALD_WORKERS: "65" })).toThrow(
+      'HERALD_WORKERS: expected an integer from 1 to 64, got "65"',
+    );
+    expect(() =>
+      loadConfig({ HERALD_WORKERS: "2", HERALD_WORKER_CLUSTER_ADDR: "127.0.0.1:0" }),
+    ).toThrow("HERALD_WORKER_CLUSTER_ADDR: needs ports 0 to 1 for 2 workers");
   });
 
   it("watches the membership ConfigMap in POD_NAMESPACE when HERALD_MEMBERSHIP_CONFIGMAP is set", () => {

@@ -42,6 +42,20 @@ export interface ClusterConfig {
   readonly forwardTimeoutMs: number;
   /** HERALD_CLUSTER_ADDR: the listener for calls between members; absent: the gRPC port serves them. */
   readonly listenAddress?: HostPort;
+  /** The variable that set `listenAddress`, named when it cannot be bound. */
+  readonly listenVariable?: "HERALD_CLUSTER_ADDR" | "HERALD_WORKER_CLUSTER_ADDR";
+}
+
+/** Several broker processes in one pod (docs/architecture.md#workers). */
+export interface WorkersConfig {
+  /** HERALD_WORKERS: 1 = this process serves alone. */
+  readonly count: number;
+  /** HERALD_WORKER_INDEX: set on a worker by the primary that started it. */
+  readonly index: number | undefined;
+  /** Worker i's own gRPC listener is this address with port + i. */
+  readonly grpcBase: HostPort;
+  /** Worker i's cluster listener is this address with port + i. */
+  readonly clusterBase: HostPort;
 }
 
 /** The HTTP/WebSocket gateway (broker/README.md#http-gateway). */
@@ -85,6 +99,7 @@ export interface BrokerConfig {
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;
   readonly cluster: ClusterConfig;
+  readonly workers: WorkersConfig;
   readonly retention: RetentionConfig;
   readonly security: SecurityConfig;
 }
@@ -245,6 +260,36 @@ function jwtConfig(env: Env): JwtConfig | undefined {
   };
 }
 
+function workersConfig(env: Env): WorkersConfig {
+  const count = env.HERALD_WORKERS;
+  if (count > 1) {
+    if (env.HERALD_CLUSTER_ADDR !== undefined) {
+      throw new EnvError(
+        "HERALD_CLUSTER_ADDR",
+        "unset it with HERALD_WORKERS > 1: worker i listens on HERALD_WORKER_CLUSTER_ADDR's port + i",
+      );
+    }
+    for (const name of ["HERALD_WORKER_GRPC_ADDR", "HERALD_WORKER_CLUSTER_ADDR"] as const) {
+      const { port } = env[name];
+      if (port === 0 || port + count - 1 > 65_535) {
+        throw new EnvError(
+          name,
+          `needs ports ${port} to ${port + count - 1} for ${count} workers: a port from 1 to ${65_536 - count}`,
+        );
+      }
+    }
+  }
+  if (env.HERALD_WORKER_INDEX !== undefined && env.HERALD_WORKER_INDEX >= count) {
+    throw new EnvError("HERALD_WORKER_INDEX", `must be below HERALD_WORKERS (${count})`);
+  }
+  return {
+    count,
+    index: env.HERALD_WORKER_INDEX,
+    grpcBase: env.HERALD_WORKER_GRPC_ADDR,
+    clusterBase: env.HERALD_WORKER_CLUSTER_ADDR,
+  };
+}
+
 /** Parses the environment; throws EnvError whose message names the first bad variable. */
 export function loadConfig(
   environment: Readonly<Record<string, string | undefined>>,
@@ -295,7 +340,9 @@ export function loadConfig(
       membership: membershipConfig(env),
       handoffTimeoutMs: env.HERALD_HANDOFF_TIMEOUT_MS,
       listenAddress: env.HERALD_CLUSTER_ADDR,
+      listenVariable: "HERALD_CLUSTER_ADDR",
       forwardTimeoutMs: env.HERALD_FORWARD_TIMEOUT_MS,
     },
+    workers: workersConfig(env),
   };
 }

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePortRange } from "../testing/free-port.ts";
 import { startupLogs } from "./test/broker-process.ts";
 
 const mainPath = join(import.meta.dirname, "main.ts");
@@ -23,7 +24,9 @@ describe("broker process configuration", { timeout: 30_000 }, () => {
   /** A port another process holds. */
   let taken: Server;
   let takenPort = 0;
+  let workerClusterBase = 0;
   beforeAll(async () => {
+    workerClusterBase = await freePortRange(2);
     taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
     const address = taken.address();
@@ -54,6 +57,14 @@ describe("broker process configuration", { timeout: 30_000 }, () => {
       "HERALD_HTTP_ADDR: cannot listen on 192.0.2.1:9464: address not available",
     ],
     [
+      { HERALD_WORKERS: "2", HERALD_CLUSTER_ADDR: "127.0.0.1:0" },
+      "HERALD_CLUSTER_ADDR: unset it with HERALD_WORKERS > 1: worker i listens on HERALD_WORKER_CLUSTER_ADDR's port + i",
+    ],
+    [
+      { HERALD_WORKERS: "3", HERALD_WORKER_GRPC_ADDR: "127.0.0.1:65534" },
+      "HERALD_WORKER_GRPC_ADDR: needs ports 65534 to 65536 for 3 workers: a port from 1 to 65533",
+    ],
+    [
       { HERALD_GRPC_ADDR: "nowhere.invalid:50051" },
       "HERALD_GRPC_ADDR: cannot listen on nowhere.invalid:50051: host not found",
     ],
@@ -73,6 +84,18 @@ describe("broker process configuration", { timeout: 30_000 }, () => {
       expect(result.status).toBe(2);
     },
   );
+
+  it("exits with code 2 and one line when a worker's own port is in use", () => {
+    const result = runBroker({
+      HERALD_WORKERS: "2",
+      HERALD_WORKER_GRPC_ADDR: `127.0.0.1:${takenPort}`,
+      HERALD_WORKER_CLUSTER_ADDR: `127.0.0.1:${workerClusterBase}`,
+    });
+    expect(result.stderr).toBe(
+      `HERALD_WORKER_GRPC_ADDR: cannot listen on 127.0.0.1:${takenPort}: address already in use\n`,
+    );
+    expect(result.status).toBe(2);
+  });
 
   it("prints nothing on stdout for a bad value: the logger is not started yet", () => {
     expect(runBroker({ HERALD_BATCH_MAX_SIZE: "abc" }).stdout).toBe("");

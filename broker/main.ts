@@ -6,6 +6,7 @@
 // (`node --import …/telemetry/register.ts` loads it even earlier; it runs once either way).
 import "./telemetry/register.ts";
 import { setLogger as setGrpcLogger } from "@grpc/grpc-js";
+import { AggregatorRegistry } from "prom-client";
 import { startBroker } from "./broker.ts";
 import { KubeMembershipSource } from "./cluster/membership/kube-source.ts";
 import type { MembershipSource } from "./cluster/membership/membership.ts";
@@ -22,6 +23,9 @@ import { shutdownTracing, tracingEnabled } from "./telemetry/tracing.ts";
 import { createStore } from "./store/create-store.ts";
 import { consoleBuildDir } from "./web/console-build-dir.ts";
 import { startWebGateway } from "./web/gateway.ts";
+import { runPrimary } from "./workers/primary.ts";
+import { linkToPrimary, type PrimaryChannel } from "./workers/primary-link.ts";
+import { workerConfig } from "./workers/worker-config.ts";
 
 /** Exit code of a failed startup (a bad variable, an unbindable address), distinct from a crash. */
 const startupErrorExitCode = 2;
@@ -50,33 +54,45 @@ function membershipSource(config: BrokerConfig, logger: Logger): MembershipSourc
     : new StaticMembershipSource(membership.members);
 }
 
-async function main(): Promise<void> {
-  const config = loadConfig(process.env);
-  const logger = createLogger("herald-broker", config.logLevel);
-  routeGrpcLogs(logger);
-  const unknown = unknownBrokerVariables(process.env);
-  if (unknown.length > 0) {
-    // A newer operator may render settings this broker image predates; they must not stop it.
-    logger.warn({ variables: unknown }, `ignoring unknown variables: ${unknown.join(", ")}`);
-  }
+/** This process serving as the whole broker, or as one worker of a pod running several. */
+async function runBroker(config: BrokerConfig, podLogger: Logger): Promise<void> {
+  const { index } = config.workers;
+  const settings = index === undefined ? config : workerConfig(config, index);
+  const logger = index === undefined ? podLogger : podLogger.child({ worker: index });
   const registry = createMetricsRegistry();
+  if (index !== undefined) {
+    // The primary gathers every worker's metrics; the label keeps each worker's series apart.
+    registry.setDefaultLabels({ worker: String(index) });
+    AggregatorRegistry.setRegistries([registry]);
+    // prom-client installs a worker's answer to the primary's requests when one is constructed.
+    new AggregatorRegistry();
+  }
 
   const store = await createStore(config.store, logger);
   const broker = await startBroker({
-    settings: config,
+    settings,
     store,
     logger,
     registry,
-    membership: membershipSource(config, logger),
+    membership: membershipSource(settings, logger),
   }).catch(asEnvError("HERALD_GRPC_ADDR"));
-  const http = await startHttpServer({
-    address: config.httpAddress,
-    ready: () => broker.ready(),
-    notReadyReason: () => broker.notReadyReason(),
-    registry,
-    cluster: () => broker.cluster(),
-  }).catch(asEnvError("HERALD_HTTP_ADDR"));
-  logger.info({ port: http.port, tracing: tracingEnabled() }, "http listening");
+  const http =
+    index === undefined
+      ? await startHttpServer({
+          address: config.httpAddress,
+          ready: () => broker.ready(),
+          notReadyReason: () => broker.notReadyReason(),
+          registry,
+          cluster: () => broker.cluster(),
+        }).catch(asEnvError("HERALD_HTTP_ADDR"))
+      : undefined;
+  if (http !== undefined)
+    logger.info({ port: http.port, tracing: tracingEnabled() }, "http listening");
+  const primary = index === undefined ? undefined : primaryChannel();
+  const link =
+    primary === undefined || index === undefined
+      ? undefined
+      : linkToPrimary(index, broker, primary, () => process.kill(process.pid, "SIGTERM"));
   const web =
     config.web === undefined
       ? undefined
@@ -101,13 +117,50 @@ async function main(): Promise<void> {
       await broker.shutdown();
       // After the broker: its drain ended the gateway's streams with UNAVAILABLE.
       await web?.close();
-      await new Promise<void>((resolve) => http.server.close(() => resolve()));
+      link?.stop();
+      if (http !== undefined)
+        await new Promise<void>((resolve) => http.server.close(() => resolve()));
       // Export the spans still buffered (bounded by the exporter's own timeout).
       await shutdownTracing().catch((err: unknown) =>
         logger.warn({ err }, "could not export the last spans"),
       );
     },
   });
+}
+
+/** The channel to the primary that started this worker; a worker started by hand has none. */
+function primaryChannel(): PrimaryChannel {
+  if (process.send === undefined) {
+    throw new EnvError(
+      "HERALD_WORKER_INDEX",
+      "is set by the broker on the workers it starts, not by hand",
+    );
+  }
+  return {
+    get connected() {
+      return process.connected;
+    },
+    send: (message) => {
+      process.send?.(message);
+    },
+    once: (event, listener) => process.once(event, listener),
+  };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = createLogger("herald-broker", config.logLevel);
+  routeGrpcLogs(logger);
+  const unknown = unknownBrokerVariables(process.env);
+  if (unknown.length > 0 && config.workers.index === undefined) {
+    // A newer operator may render settings this broker image predates; they must not stop it.
+    logger.warn({ variables: unknown }, `ignoring unknown variables: ${unknown.join(", ")}`);
+  }
+  if (config.workers.count > 1 && config.workers.index === undefined) {
+    await runPrimary(config, logger, (code) => process.exit(code));
+    return;
+  }
+  await runBroker(config, logger);
 }
 
 main().catch((err: unknown) => {

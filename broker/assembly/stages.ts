@@ -367,11 +367,14 @@ export async function servingStage(
       ? { cluster: clusterService }
       : { interceptors: [refuseForwardedCalls] }),
   });
-  const port = await bind(
-    server,
-    settings.grpcAddress,
-    security.tls?.server ?? ServerCredentials.createInsecure(),
-  );
+  const clientCredentials = security.tls?.server ?? ServerCredentials.createInsecure();
+  const port = await bind(server, settings.grpcAddress, clientCredentials);
+  // A worker's own port, where routing clients reach the worker that owns their subject.
+  if (settings.workerGrpcAddress !== undefined) {
+    await bind(server, settings.workerGrpcAddress, clientCredentials).catch(
+      asEnvError("HERALD_WORKER_GRPC_ADDR"),
+    );
+  }
   const clusterServer =
     clusterListen === undefined
       ? undefined
@@ -379,6 +382,7 @@ export async function servingStage(
           createClusterServer({ ...limits, service, cluster: clusterService }),
           clusterListen,
           security.tls?.cluster ?? security.tls?.server ?? ServerCredentials.createInsecure(),
+          cluster.listenVariable ?? "HERALD_CLUSTER_ADDR",
         );
   return {
     server,
@@ -391,13 +395,14 @@ export async function servingStage(
   };
 }
 
-/** Binds the cluster listener; a failure names HERALD_CLUSTER_ADDR, not the client port's variable. */
+/** Binds the cluster listener; a failure names its own variable, not the client port's. */
 async function bindClusterServer(
   server: Server,
   address: HostPort,
   credentials: ServerCredentials,
+  variable: string,
 ) {
-  const port = await bind(server, address, credentials).catch(asEnvError("HERALD_CLUSTER_ADDR"));
+  const port = await bind(server, address, credentials).catch(asEnvError(variable));
   return { server, port };
 }
 type Serving = Awaited<ReturnType<typeof servingStage>>;

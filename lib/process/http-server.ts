@@ -14,7 +14,8 @@ export interface HttpServerOptions {
   readonly ready: () => boolean;
   /** Why the program is not ready, for the /readyz body; asked only while `ready()` is false. */
   readonly notReadyReason?: () => string | undefined;
-  readonly registry: Registry;
+  /** A prom-client registry, or what aggregates several processes' registries. */
+  readonly registry: Pick<Registry, "metrics" | "contentType">;
   /** `{epoch, members, self}` of the adopted membership. */
   readonly cluster?: () => unknown;
 }
