@@ -50,6 +50,7 @@ import {
 import { computeRatios, renderReport } from "./report/table.ts";
 import { startCeiling, type CeilingTarget } from "./targets/ceiling.ts";
 import { clusterBench } from "./targets/cluster.ts";
+import { workerFigures } from "./clients/workers.ts";
 import { gatewayBench } from "./load/gateway.ts";
 import { ensureDebianPackage } from "./targets/debian.ts";
 import {
@@ -484,7 +485,7 @@ async function measureGroups(servers: Servers): Promise<GroupsSection> {
  * ghz against the ceiling and Herald (memory, PostgreSQL) in turns, `nats bench` against the
  * NATS peer, and the Go latency client against Herald memory and core NATS.
  */
-function measureIndependent(servers: Servers): Promise<BenchResult["independent"]> {
+function measureIndependent(servers: Servers, env: TestEnv): Promise<BenchResult["independent"]> {
   section("independent load generators: ghz, nats bench, Go latency client");
   const grpcServers: GrpcServer[] = [
     {
@@ -505,7 +506,15 @@ function measureIndependent(servers: Servers): Promise<BenchResult["independent"
   }
   const nats = isUp(servers.nats) ? { url: servers.nats.url, core: servers.nats.core } : undefined;
   return attempt("independent clients", () =>
-    independentFigures(grpcServers, nats, independentParams),
+    independentFigures(grpcServers, nats, independentParams, () => {
+      section("one pod on 1 and 2 workers");
+      return workerFigures(env, {
+        clients: Math.max(...independentParams.clients),
+        bodyBytes: independentParams.bodyBytes,
+        durationMs: independentParams.durationMs,
+        rounds: quick ? 1 : 3,
+      });
+    }),
   );
 }
 
@@ -533,7 +542,7 @@ async function main(): Promise<void> {
     brokers = await measureBrokers(servers);
     groups = await attempt("consumer groups", () => measureGroups(servers));
     independent = isUp(generators)
-      ? await measureIndependent(servers)
+      ? await measureIndependent(servers, env)
       : { status: `not available: ${generators.status}` };
   } finally {
     section("stopping servers");

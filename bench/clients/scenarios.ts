@@ -294,6 +294,7 @@ export async function independentFigures(
   servers: readonly GrpcServer[],
   peer: NatsPeer | undefined,
   params: IndependentParams,
+  workers: () => Promise<IndependentSection["publish"]>,
 ): Promise<IndependentSection> {
   const memory = servers.find((server) => server.name === "memory")?.herald;
   const { publish, fetch } = await ghzFigures(servers, params);
@@ -307,5 +308,6 @@ export async function independentFigures(
     fetch,
     nats: peer ? await natsFigures(peer, params) : [],
     latency: await latencyFigures(memory, peer, params),
+    workers: await workers(),
   };
 }

@@ -252,6 +252,11 @@ export const IndependentSchema = z.object({
   fetch: z.array(IndependentAttempt),
   /** `nats bench`: core publishes (not acknowledged), JetStream sync publishes and gets. */
   nats: z.array(IndependentAttempt),
+  /**
+   * Unary Publish by ghz to 64 subjects on one memory-store pod of 1 and of 2 workers, in turns over
+   * rounds (bench/clients/workers.ts). Absent in results written before workers existed.
+   */
+  workers: z.array(IndependentAttempt).optional(),
   /** Publish→deliver by the Go open-loop client. */
   latency: z.array(
     z.union([IndependentLatencySchema, z.object({ target: z.string(), status: z.string() })]),

@@ -3,6 +3,7 @@
  * ratios, both computed from the result file alone.
  */
 import { independentRatios, independentTable } from "./independent-table.ts";
+import { workerRatios, workersTable } from "./workers-table.ts";
 import { gatewayTable } from "./gateway.ts";
 import type { BenchResult, Ratio, TargetResult } from "./schema.ts";
 
@@ -77,8 +78,10 @@ export function computeRatios(result: BenchResult): Ratio[] {
     if (Number.isFinite(herald) && Number.isFinite(other) && other > 0)
       ratios.push({ label, herald, other, ratio: herald / other });
   };
-  if (result.independent !== undefined && !("status" in result.independent))
+  if (result.independent !== undefined && !("status" in result.independent)) {
     independentRatios(result.independent, add);
+    workerRatios(result.independent.workers ?? [], add);
+  }
   const maxClients = Math.max(...result.ceiling.unary.map((point) => point.clients));
   const bodies = [...new Set(result.ceiling.unary.map((point) => point.bodyBytes))];
   const memory = target(result, "memory");
@@ -349,6 +352,8 @@ export function renderReport(result: BenchResult): string {
       `load average ${load[0]?.load[0]?.toFixed(2) ?? "?"} at start, ${load.at(-1)?.load[0]?.toFixed(2) ?? "?"} at end; ${result.durationS.toFixed(0)} s.`,
   );
   sections.push(independentTable(result));
+  if (result.independent !== undefined && !("status" in result.independent))
+    sections.push(workersTable(result.independent.workers));
   sections.push(brokerTable(result));
   const unavailable = result.targets.filter((t) => t.status !== "ok");
   if (unavailable.length > 0)
