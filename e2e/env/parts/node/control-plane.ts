@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { portOpen, readPid, startDaemon, stopDaemon, waitUntil } from "../../daemon.ts";
 import { EnvError } from "../../../../testing/env-error.ts";
 import { kubeconfig, writeIfChanged } from "../kube/kubeconfig.ts";
@@ -53,7 +53,10 @@ export const daemon = (name: string) => ({
   logFile: paths.logFile(name),
 });
 
-/** Starts `name` unless running; refuses a port some other process holds. */
+/**
+ * Starts `name` unless running; refuses a port some other process holds. A start empties the
+ * daemon's log, so a log holds one run and the node's directory stays bounded.
+ */
 export async function startOnce(
   name: string,
   cmd: string,
@@ -69,6 +72,7 @@ export async function startOnce(
       "stop that process (`ss -ltnp` names it)",
     );
   }
+  await writeFile(spec.logFile, "");
   await startDaemon({ ...spec, cmd, args });
 }
 

@@ -147,6 +147,8 @@ export const nodePart = (options: NodeUpOptions = {}): Part<NodeFacts> => ({
       );
     }
     await ensureDir(paths.dir);
+    // One run's builds, imports and certificates per log, as each daemon's log holds one run.
+    await writeFile(paths.buildLog, "");
     const tools = await hostTools();
     const bins = await nodeBinaries();
     await bridgeUp();
