@@ -1,8 +1,8 @@
 /**
  * A MessageBroker on managed Cassandra, where storage runs as pods (the node lane): the operator's
- * Cassandra StatefulSet on a bound local PVC with the image the chart names, two brokers storing
- * through it, clients through a pod and the client Service, and deletion keeping the claim as
- * deletionPolicy Retain (the default) says.
+ * Cassandra StatefulSet on a bound local PVC with the image the chart names and a heap sized from
+ * its 1 GiB memory limit, two brokers storing through it, clients through a pod and the client
+ * Service, and deletion keeping the claim as deletionPolicy Retain (the default) says.
  */
 import { expect, test } from "vitest";
 import { until } from "../../testing/until.ts";
@@ -28,12 +28,18 @@ const provider = providerForFile(runs);
  */
 const settleMs = 480_000;
 
+/**
+ * Half the default memory: the operator sizes the heap from the limit (512 MiB here, where it
+ * used to be a fixed 1 GiB), so Cassandra fits a small node.
+ */
+const smallNode = { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "1Gi" } };
+
 test.skipIf(!runs)(
   `${providerName}: managed Cassandra on a PVC, two brokers, client Service, delete keeping the claim`,
   async () => {
     const p = await applyManagedBroker(
       provider(),
-      { name, replicas: 2, deletionPolicy: "Retain", store: "cassandra" },
+      { name, replicas: 2, deletionPolicy: "Retain", store: "cassandra", resources: smallNode },
       settleMs,
     );
 
@@ -47,7 +53,9 @@ test.skipIf(!runs)(
       "jsonpath={.spec.template.spec.containers[0].image}",
     ]);
     expect(image).toBe(p.managedCassandra?.image);
-    expect(await p.kubectl(["logs", `${children.cassandra}-0`])).toContain("Startup complete");
+    const log = await p.kubectl(["logs", `${children.cassandra}-0`]);
+    expect(log).toContain("Startup complete");
+    expect(log).toContain("-Xmx512M");
 
     const security = await clientOptionsFor(p, name);
     await publishAndFetch(await p.podAddress(`${name}-1`), security, "e2e.cassandra.pod");

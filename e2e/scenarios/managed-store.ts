@@ -15,6 +15,8 @@ export interface ManagedBroker {
   replicas: number;
   deletionPolicy: "Retain" | "Delete";
   store: "postgres" | "cassandra";
+  /** The store container's resources; the operator's defaults when absent. */
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
 }
 
 /**
@@ -27,7 +29,7 @@ export async function applyManagedBroker(
   broker: ManagedBroker,
   timeoutMs: number,
 ): Promise<Provider> {
-  const { name, replicas, deletionPolicy, store } = broker;
+  const { name, replicas, deletionPolicy, store, resources } = broker;
   const version = (store === "postgres" ? p?.managedPostgres : p?.managedCassandra)?.version;
   if (!p || !version) throw new Error(`the provider runs no managed ${store}`);
   const manifest = {
@@ -37,7 +39,7 @@ export async function applyManagedBroker(
     spec: {
       replicas,
       deletionPolicy,
-      storage: { type: store, [store]: { managed: { version, storage: "1Gi" } } },
+      storage: { type: store, [store]: { managed: { version, storage: "1Gi", resources } } },
     },
   };
   const started = Date.now();

@@ -1,7 +1,7 @@
 import type { V1Container } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { renderCassandraService } from "./cassandra-service.ts";
-import { renderCassandraStatefulSet } from "./cassandra-statefulset.ts";
+import { cassandraHeap, renderCassandraStatefulSet } from "./cassandra-statefulset.ts";
 import { brokerFixture, contextFixture } from "../test/fixtures.ts";
 
 describe("managed Cassandra", () => {
@@ -59,6 +59,43 @@ describe("managed Cassandra", () => {
         capabilities: { drop: ["ALL"] },
         readOnlyRootFilesystem: false,
       });
+    });
+  });
+
+  describe("cassandraHeap", () => {
+    it("sizes the heap from the memory limit as Cassandra's own script does from the machine's", () => {
+      expect(cassandraHeap({ limits: { memory: "2Gi" } })).toEqual({
+        maxHeap: "1024M",
+        newSize: "256M",
+      });
+      expect(cassandraHeap({ limits: { memory: "1Gi" } })).toEqual({
+        maxHeap: "512M",
+        newSize: "128M",
+      });
+      expect(cassandraHeap({ limits: { memory: "16Gi" } })).toEqual({
+        maxHeap: "4096M",
+        newSize: "1024M",
+      });
+      expect(cassandraHeap({ limits: { memory: "64Gi" } }).maxHeap).toBe("8192M");
+    });
+
+    it("falls back to the request, then to a 1 GiB heap", () => {
+      expect(cassandraHeap({ requests: { memory: "1536Mi" } }).maxHeap).toBe("768M");
+      expect(cassandraHeap({ requests: { cpu: "1" } }).maxHeap).toBe("1024M");
+    });
+
+    it("gives a container under a 1 GiB limit a heap that fits in it", () => {
+      const small = brokerFixture({
+        storage: {
+          type: "cassandra",
+          cassandra: { managed: { resources: { limits: { memory: "1Gi" } } } },
+        },
+      });
+      const container = renderCassandraStatefulSet(small, contextFixture()).spec?.template.spec
+        ?.containers[0] as V1Container;
+      const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
+      expect(env).toMatchObject({ MAX_HEAP_SIZE: "512M", HEAP_NEWSIZE: "128M" });
+      expect(container.resources?.limits).toEqual({ memory: "1Gi" });
     });
   });
 });
