@@ -263,6 +263,17 @@ export function createForwardingService(deps: ForwardingDeps): MemberHandlers {
     return call;
   };
 
+  /** Answers a routed call with its outcome, the epoch stamped on success and failure alike. */
+  const answer = <Res>(
+    outcome: Promise<Res>,
+    callback: sendUnaryData<Res>,
+    stamp: Metadata | undefined,
+  ) =>
+    outcome.then(
+      (response) => callback(null, response, stamp),
+      (err: unknown) => callback(toGrpcStatus(err), null, stamp),
+    );
+
   /** Runs the local handler as a promise; a failure becomes a PeerCallError with its status. */
   const runLocal = <Req, Res>(handler: Unary<Req, Res>, call: ServerUnaryCall<Req, Res>) =>
     new Promise<Res>((resolve, reject) =>
@@ -281,16 +292,17 @@ export function createForwardingService(deps: ForwardingDeps): MemberHandlers {
     (call, callback) => {
       const stamp = epochFor(call);
       const routed = () =>
-        dispatch(
-          method,
-          call.request.subject,
-          call,
-          call.request,
-          () => runLocal(handler, call),
-          invoke,
-        ).then(
-          (response) => callback(null, response, stamp),
-          (err: unknown) => callback(toGrpcStatus(err), null, stamp),
+        answer(
+          dispatch(
+            method,
+            call.request.subject,
+            call,
+            call.request,
+            () => runLocal(handler, call),
+            invoke,
+          ),
+          callback,
+          stamp,
         );
       const senderEpoch = forwardedEpoch(call.metadata);
       const forwarded = senderEpoch !== undefined;
@@ -316,23 +328,21 @@ export function createForwardingService(deps: ForwardingDeps): MemberHandlers {
     if (owners.size <= 1) {
       // One owner (or none, or an empty batch): one call, all or nothing.
       const [subject = ""] = subjects;
-      dispatch(
+      const sent = dispatch(
         "PublishBatch",
         subject,
         call,
         call.request,
         () => runLocal(local.publishBatch, call),
         peerPublishBatch,
-      ).then(
-        (response) => callback(null, response, epochFor(call)),
-        (err: unknown) => callback(toGrpcStatus(err), null, epochFor(call)),
       );
-      return;
+      return void answer(sent, callback, epochFor(call));
     }
     // Subjects of several owners: one call per owner (atomic per owner, not across them).
-    publishSplit(call).then(
-      (ids) => callback(null, { ids }, epochFor(call)),
-      (err: unknown) => callback(toGrpcStatus(err), null, epochFor(call)),
+    void answer(
+      publishSplit(call).then((ids) => ({ ids })),
+      callback,
+      epochFor(call),
     );
   };
 
