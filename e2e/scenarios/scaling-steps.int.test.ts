@@ -4,30 +4,22 @@
  * a revert, and 2 → 1 stalled on a broker that does not answer.
  */
 import { EventsV1Api } from "@kubernetes/client-node";
-import { randomBytes } from "node:crypto";
-import { join } from "node:path";
-import pg from "pg";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { startProcessKubelet, type ProcessKubelet } from "../kubelet/kubelet.ts";
-import { repoRoot, stateDir } from "../../testing/paths.ts";
+import type { ProcessKubelet } from "../kubelet/kubelet.ts";
 import {
   membershipConfigMapKey,
   membershipSchema,
   type Membership,
 } from "../../contract/membership.ts";
-import { apply, read } from "../../testing/kube-cluster.ts";
+import { read } from "../../testing/kube-cluster.ts";
 import { until } from "../../testing/until.ts";
-import {
-  condition,
-  operatorFixture,
-  type OperatorFixture,
-} from "../../operator/test/operator-fixture.ts";
+import { condition, type OperatorFixture } from "../../operator/test/operator-fixture.ts";
 import type { OperatorProcess } from "../../operator/test/operator-process.ts";
+import { operatorWithKubelet, type OperatorWithKubelet } from "./operator-with-kubelet.ts";
 
 const env = inject("testEnv");
 const name = "orders";
-const database = `herald_scaling_${randomBytes(3).toString("hex")}`;
+let scene: OperatorWithKubelet;
 let fixture: OperatorFixture;
 let kubelet: ProcessKubelet;
 let operator: OperatorProcess;
@@ -87,21 +79,7 @@ const setReplicas = (replicas: number) =>
   fixture.applyBroker(name, spec(replicas)).then(() => undefined);
 
 function spec(replicas: number) {
-  const url = new URL(env.postgres.url);
-  return {
-    replicas,
-    storage: {
-      type: "postgres" as const,
-      postgres: {
-        external: {
-          host: url.hostname,
-          port: Number(url.port || 5432),
-          database,
-          credentialsSecret: { name: "db" },
-        },
-      },
-    },
-  };
+  return { replicas, storage: scene.storage };
 }
 
 /** Settled at `replicas`: no scale in progress, every pod ready, members = pods. */
@@ -127,51 +105,12 @@ const brokerPid = (pod: string) =>
   kubelet.pods().find((info) => info.name === pod)?.containers[0]?.pid;
 
 beforeAll(async () => {
-  fixture = await operatorFixture(env, "scaling");
-  const client = new pg.Client({ connectionString: env.postgres.url });
-  await client.connect();
-  await client.query(`CREATE DATABASE "${database}"`);
-  await client.end();
-  const url = new URL(env.postgres.url);
-  await apply(fixture.cluster, {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "db", namespace: fixture.namespace },
-    type: "kubernetes.io/basic-auth",
-    // The test environment's PostgreSQL trusts loopback clients.
-    stringData: { username: decodeURIComponent(url.username) || "postgres", password: "test" },
-  } as never);
-  kubelet = await startProcessKubelet({
-    kubeconfig: env.kube.kubeconfig,
-    repoRoot,
-    nodeName: `scaling-${randomBytes(3).toString("hex")}`,
-    logDir: join(stateDir, "scaling"),
-    namespaces: [fixture.namespace],
-    stopGraceMs: 10_000,
-    logger: pino({ level: "warn" }),
-  });
+  scene = await operatorWithKubelet(env, "scaling");
+  ({ fixture, kubelet } = scene);
   operator = fixture.startOperator("operator-a");
 }, 60_000);
 
-afterAll(async () => {
-  await fixture?.cluster.objects
-    .delete({
-      apiVersion: "herald.dev/v1alpha1",
-      kind: "MessageBroker",
-      metadata: { name, namespace: fixture.namespace },
-    })
-    .catch(() => undefined);
-  // The kubelet finishes the pods' graceful deletion; stop it only once they are gone.
-  await until("broker pods gone", () => kubelet?.pods().length === 0, { timeoutMs: 60_000 }).catch(
-    () => undefined,
-  );
-  await kubelet?.stop();
-  await fixture?.teardown();
-  const client = new pg.Client({ connectionString: env.postgres.url });
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-  await client.end();
-}, 120_000);
+afterAll(() => scene?.teardown(name), 120_000);
 
 describe("operator-orchestrated scaling", () => {
   test("creation publishes epoch 1 with the initial pod", async () => {
