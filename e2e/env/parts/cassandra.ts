@@ -82,7 +82,9 @@ export async function cassandraJars(): Promise<string> {
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
   await copyFile(join(confDir, "pom.xml"), join(staging, "pom.xml"));
-  const mavenLog = join(dir, "maven.log");
+  // The node lane builds its image from these jars without starting this part: make the log's
+  // directory here too.
+  const mavenLog = join(await ensureDir(dir), "maven.log");
   await writeFile(mavenLog, "");
   try {
     await run(
