@@ -1,10 +1,10 @@
 /**
  * One case per field of MessageBroker.spec, each shown on running brokers (or, where the local
- * provider cannot show it, on what reaches the cluster). Five MessageBrokers keep the process
+ * provider cannot show it, on what reaches the cluster). Six MessageBrokers keep the process
  * count low: `fields` sets nearly every field at once (its certificate from a Secret this test
  * makes), `plain` keeps the defaults as the contrast (the operator's CA, authentication on),
- * `issued` takes its certificate from a cert-manager CA Issuer, and `keep` / `drop` (no broker
- * pods) carry the managed stores and deletionPolicy. Every client reaches the brokers as a user's
+ * `issued` takes its certificate from a cert-manager CA Issuer, `workers` runs two workers in its
+ * pod, and `keep` / `drop` (no broker pods) carry the managed stores and deletionPolicy. Every client reaches the brokers as a user's
  * does: over TLS, checking the Service's name, with a MessageBrokerUser's token.
  */
 import { credentials, Metadata, status } from "@grpc/grpc-js";
@@ -189,6 +189,12 @@ const issuedSpec = (): MessageBrokerSpecInput => ({
   storage: { type: "memory" },
   tls: { issuerRef: { name: caIssuer.name, kind: "Issuer" } },
 });
+/** Two workers in its one pod, otherwise the defaults. */
+const workersSpec: MessageBrokerSpecInput = {
+  replicas: 1,
+  storage: { type: "memory" },
+  workers: 2,
+};
 const dropSpec: MessageBrokerSpecInput = {
   replicas: 0,
   deletionPolicy: "Delete",
@@ -534,6 +540,10 @@ function traceRound(): Promise<TracedRound> {
 // ---------------------------------------------------------------------------------------------
 // Certificates and users
 
+const brokerWorkers = async (name: string) =>
+  (await mustGet<{ status?: { workers?: number } }>(provider, "messagebroker", name)).status
+    ?.workers;
+
 const securityStatus = async (name: string) =>
   (
     await mustGet<{ status?: { security?: { tls?: string; auth?: string } } }>(
@@ -773,6 +783,35 @@ const cases: FieldCase[] = [
       }
       const plain = await clusterView(await podIP("plain-0"));
       expect(plain.members.map((m) => m.name)).toEqual(["plain-0"]);
+    },
+  },
+  {
+    field: "workers",
+    shows:
+      "workers-0 runs 2 workers, each a member <pod>~<i> on its own gRPC and cluster ports, and status.workers says 2; without a CPU limit a pod is one member",
+    timeoutMs: 120_000,
+    async check() {
+      const [running] = await readyBrokers("workers", 1);
+      if (!running) throw new Error("no workers pod");
+      expect(running.metadata?.annotations?.["herald.dev/workers"]).toBe("2");
+      expect(envVar(container(running), "HERALD_WORKERS")?.value).toBe("2");
+      expect(envVar(container(running), "HERALD_CLUSTER_ADDR")).toBeUndefined();
+      const view = await until(
+        "workers-0 serving its two workers' membership",
+        async () => {
+          const current = await clusterView(await podIP("workers-0"));
+          return current.members.length === 2 ? current : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+      const host = `workers-0.workers-headless.${provider.namespace}.svc.cluster.local`;
+      expect(view.members).toEqual([
+        { name: "workers-0~0", address: `${host}:50100` },
+        { name: "workers-0~1", address: `${host}:50101` },
+      ]);
+      expect(await brokerWorkers("workers")).toBe(2);
+      expect((await pod("plain-0")).metadata?.annotations?.["herald.dev/workers"]).toBeUndefined();
+      expect(await brokerWorkers("plain")).toBe(1);
     },
   },
   {
@@ -1656,6 +1695,7 @@ describe("spec fields on running brokers", () => {
       ["fields", fieldsSpec()],
       ["plain", plainSpec()],
       ["issued", issuedSpec()],
+      ["workers", workersSpec],
       ["keep", keepSpec],
       ["drop", dropSpec],
     ] as const) {

@@ -34,7 +34,7 @@ export function brokerContainer(broker: MessageBroker, ctx: RenderContext): V1Co
     ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}),
     ports: [
       { name: ports.grpc.name, containerPort: ports.grpc.port, protocol: "TCP" },
-      ...clusterPorts(workers),
+      ...listenerPorts(workers),
       { name: ports.http.name, containerPort: ports.http.port, protocol: "TCP" },
       ...(spec.web.enabled
         ? [{ name: ports.web.name, containerPort: ports.web.port, protocol: "TCP" }]
@@ -84,8 +84,8 @@ function listenerEnv(workers: number) {
   };
 }
 
-/** The container ports of listenerEnv; a worker's ports above the bases are not listed, only the bases. */
-function clusterPorts(workers: number) {
+/** The container ports of listenerEnv: of the workers' ports, only the bases (informational). */
+function listenerPorts(workers: number) {
   const listed = workers === 1 ? [ports.cluster] : [ports.workerGrpc, ports.workerCluster];
   return listed.map(({ name, port }) => ({ name, containerPort: port, protocol: "TCP" }));
 }
