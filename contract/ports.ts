@@ -29,5 +29,8 @@ export const maxWorkers = 64;
  */
 export const workerMemberName = (pod: string, index: number): string => `${pod}~${index}`;
 
+/** The pod a member runs in: the inverse of workerMemberName, and a pod's own name unchanged. */
+export const memberPod = (memberName: string): string => memberName.replace(/~\d+$/, "");
+
 /** Worker `index`'s own port above a base port (HERALD_WORKER_GRPC_ADDR, HERALD_WORKER_CLUSTER_ADDR). */
 export const workerPort = (basePort: number, index: number): number => basePort + index;

@@ -13,7 +13,8 @@ import {
   messageBrokerStatusSchema,
   type MessageBrokerSpecInput,
 } from "../../operator/api/v1alpha1/index.ts";
-import { memberPod, publishedMembership } from "../../operator/controller/membership.ts";
+import { memberPod } from "../../contract/ports.ts";
+import { publishedMembership } from "../../operator/controller/membership.ts";
 import { ports } from "../../operator/render/ports.ts";
 import { workersAnnotation } from "../../operator/render/workers.ts";
 import type { OperatorFixture } from "../../operator/test/operator-fixture.ts";

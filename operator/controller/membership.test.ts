@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { brokerFixture } from "../test/fixtures.ts";
-import { listsWorkers, memberPod, membershipFor, membershipPods } from "./membership.ts";
+import { memberPod } from "../../contract/ports.ts";
+import { listsWorkers, membershipFor, membershipPods } from "./membership.ts";
 
 const host = (ordinal: number) => `orders-${ordinal}.orders-headless.shop.svc.cluster.local`;
 const noPods = new Map<string, number>();

@@ -5,7 +5,7 @@ import {
   type Member,
   type Membership,
 } from "../../contract/membership.ts";
-import { workerMemberName, workerPort } from "../../contract/ports.ts";
+import { memberPod, workerMemberName, workerPort } from "../../contract/ports.ts";
 import type { MessageBroker } from "../api/v1alpha1/index.ts";
 import { brokerPodName, childNames, ports } from "../render/index.ts";
 import { desiredWorkers } from "../render/workers.ts";
@@ -74,11 +74,6 @@ function podMembers(broker: MessageBroker, pod: string, host: string, workers: n
       clusterAddress: `${host}:${workerPort(ports.workerCluster.port, index)}`,
     };
   });
-}
-
-/** The pod a member runs in: workers are named `<pod>~<i>` (contract/ports.ts workerMemberName). */
-export function memberPod(memberName: string): string {
-  return memberName.replace(/~\d+$/, "");
 }
 
 /** The pods of a membership, each once, in member order (pods' workers are listed together). */
