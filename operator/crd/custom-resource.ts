@@ -38,6 +38,8 @@ export interface PrinterColumn {
   type: "integer" | "string" | "date";
   jsonPath: string;
   description?: string;
+  /** 1: shown by `kubectl get -o wide` only. */
+  priority?: 0 | 1;
 }
 
 /** A namespaced Herald CustomResourceDefinition of one served version, as applied and committed under crds/. */

@@ -34,6 +34,7 @@ describe("MessageBroker CRD", () => {
     expect(version?.additionalPrinterColumns.map((c) => c.name)).toEqual([
       "Replicas",
       "Ready",
+      "Workers",
       "Storage",
       "TLS",
       "Auth",

@@ -38,6 +38,13 @@ export function messageBrokerCrd() {
         description: "Ready broker pods.",
       },
       {
+        name: "Workers",
+        type: "integer",
+        jsonPath: ".status.workers",
+        description: "Broker processes per pod, each owning its own subjects.",
+        priority: 1,
+      },
+      {
         name: "Storage",
         type: "string",
         jsonPath: ".spec.storage.type",
