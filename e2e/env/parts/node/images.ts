@@ -15,21 +15,49 @@ const part = "node";
 
 export async function importImages(ctr: string, images: readonly string[]): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "herald-node-images-"));
+  const ns = ["--address", paths.containerdSocket, "-n", "k8s.io"];
+  const opts = {
+    part,
+    logFile: paths.buildLog,
+    remedy: `see ${paths.buildLog}; the node's containerd must be running`,
+  };
   try {
     const archive = join(dir, "images.tar");
     await docker(["save", "-o", archive, ...images], { logFile: paths.buildLog });
-    await run(
-      ctr,
-      ["--address", paths.containerdSocket, "-n", "k8s.io", "images", "import", archive],
-      {
-        part,
-        logFile: paths.buildLog,
-        remedy: `see ${paths.buildLog}; the node's containerd must be running`,
-      },
+    const imported = importedDigests(await run(ctr, [...ns, "images", "import", archive], opts));
+    // containerd's image store survives node-down; drop what an earlier run imported under these
+    // tags (and the CRI's references to it), so each run's rebuilt images do not pile up.
+    const stale = staleRefs(
+      await run(ctr, [...ns, "images", "ls"], { part, remedy: "" }),
+      imported,
     );
+    // Nothing parsed from the import's output means nothing is known to keep: delete nothing.
+    if (imported.size > 0 && stale.length > 0)
+      await run(ctr, [...ns, "images", "rm", "--sync", ...stale], opts);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The manifest digests `ctr images import` reports ("unpacking <ref> (sha256:…)...done"). */
+export function importedDigests(output: string): Set<string> {
+  return new Set(
+    Array.from(output.matchAll(/^unpacking \S+ \((sha256:[0-9a-f]{64})\)/gm), (m) => m[1] ?? ""),
+  );
+}
+
+/**
+ * References in `ctr images ls` (REF TYPE DIGEST …) to anything but the images just imported:
+ * earlier builds' tags and the references the CRI plugin adds by image ID and repo digest. Every
+ * node-up imports every image the node runs, so nothing else is needed.
+ */
+export function staleRefs(listing: string, keep: ReadonlySet<string>): string[] {
+  return listing
+    .split("\n")
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([ref, , digest]) => ref && digest && !keep.has(digest))
+    .map(([ref]) => ref ?? "");
 }
 
 /**
