@@ -512,7 +512,7 @@ function measureIndependent(servers: Servers, env: TestEnv): Promise<BenchResult
         clients: Math.max(...independentParams.clients),
         bodyBytes: independentParams.bodyBytes,
         durationMs: independentParams.durationMs,
-        rounds: quick ? 1 : 3,
+        rounds: 3,
       });
     }),
   );
