@@ -37,12 +37,14 @@ describe("loadConfig", () => {
       HERALD_CASSANDRA_CONTACT_POINTS: "10.0.0.1:9042, 10.0.0.2:9042",
       HERALD_CASSANDRA_LOCAL_DC: "dc2",
       HERALD_CASSANDRA_KEYSPACE: "orders",
+      HERALD_CASSANDRA_REPLICATION_FACTOR: "3",
     }).store;
     expect(cassandra).toMatchObject({
       kind: "cassandra",
       contactPoints: ["10.0.0.1:9042", "10.0.0.2:9042"],
       localDataCenter: "dc2",
       keyspace: "orders",
+      replicationFactor: 3,
     });
   });
 

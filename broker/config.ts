@@ -21,6 +21,8 @@ export type StoreConfig =
       readonly keyspace: string;
       readonly username: string | undefined;
       readonly password: string | undefined;
+      /** Of the keyspace the broker creates when it is missing. */
+      readonly replicationFactor: number;
     };
 
 /** Where the cluster membership comes from (docs/architecture.md#cluster-protocol). */
@@ -176,6 +178,7 @@ function storeConfig(env: Env): StoreConfig {
         keyspace: env.HERALD_CASSANDRA_KEYSPACE,
         username: env.HERALD_CASSANDRA_USERNAME,
         password: env.HERALD_CASSANDRA_PASSWORD,
+        replicationFactor: env.HERALD_CASSANDRA_REPLICATION_FACTOR,
       };
   }
 }

@@ -113,6 +113,11 @@ export const brokerEnvSchema = z.object({
   HERALD_CASSANDRA_KEYSPACE: envIdentifier().default("herald").describe("Cassandra keyspace."),
   HERALD_CASSANDRA_USERNAME: envText().optional().describe("Cassandra user (from a Secret)."),
   HERALD_CASSANDRA_PASSWORD: envText().optional().describe("Cassandra password (from a Secret)."),
+  HERALD_CASSANDRA_REPLICATION_FACTOR: envInteger(1, 99)
+    .default(1)
+    .describe(
+      "Copies of each row when the broker creates the keyspace (SimpleStrategy); an existing keyspace is left as it is.",
+    ),
   HERALD_MEMORY_MAX_MESSAGES_PER_SUBJECT: envInteger(1, 10_000_000)
     .default(100_000)
     .describe(

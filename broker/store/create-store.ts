@@ -24,6 +24,7 @@ export async function createStore(config: StoreConfig, logger: Logger): Promise<
           contactPoints: [...config.contactPoints],
           localDataCenter: config.localDataCenter,
           keyspace: config.keyspace,
+          replicationFactor: config.replicationFactor,
           credentials: username === undefined ? undefined : { username, password: password ?? "" },
         },
         logger,

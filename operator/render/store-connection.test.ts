@@ -75,6 +75,14 @@ describe("storeConnection", () => {
     });
   });
 
+  it("replicates a managed ring's keyspace on three nodes, or every node of a smaller ring", () => {
+    const ring = (replicas: number) =>
+      storeConnection(
+        brokerFixture({ storage: { type: "cassandra", cassandra: { managed: { replicas } } } }),
+      ).config.HERALD_CASSANDRA_REPLICATION_FACTOR;
+    expect([1, 2, 3, 5].map(ring)).toEqual([undefined, "2", "3", "3"]);
+  });
+
   it("passes external Cassandra settings, with credentials from the named keys", () => {
     expect(storeConnection(brokerFixture(externalCassandraSpec))).toEqual({
       config: {

@@ -57,6 +57,12 @@ function postgresUrl(host: string, port: number, database: string): string {
   return `postgres://${hostPort(host, port)}/${encodeURIComponent(database)}`;
 }
 
+/**
+ * Copies of each message in a managed ring: three, as Cassandra's guidance for production, or every
+ * node of a smaller ring; the brokers write at LOCAL_QUORUM, so a ring of three survives a node's loss.
+ */
+export const managedReplicationFactor = (nodes: number): number => Math.min(nodes, 3);
+
 export function storeConnection(broker: MessageBroker): StoreConnection {
   const store = resolveStore(broker.spec.storage);
   const names = childNames(broker);
@@ -85,7 +91,7 @@ export function storeConnection(broker: MessageBroker): StoreConnection {
     };
   }
 
-  const { contactPoints, localDataCenter, keyspace, secret } =
+  const { contactPoints, localDataCenter, keyspace, secret, replicationFactor } =
     "managed" in store
       ? {
           // The headless Service resolves to every node; the driver discovers the ring from there.
@@ -93,14 +99,17 @@ export function storeConnection(broker: MessageBroker): StoreConnection {
           localDataCenter: managedStoreSettings.dataCenter,
           keyspace: managedStoreSettings.keyspace,
           secret: undefined,
+          replicationFactor: managedReplicationFactor(store.managed.replicas),
         }
-      : { ...store.external, secret: store.external.credentialsSecret };
+      : { ...store.external, secret: store.external.credentialsSecret, replicationFactor: 1 };
   return {
     config: renderBrokerEnv({
       HERALD_STORE: "cassandra",
       HERALD_CASSANDRA_CONTACT_POINTS: [...contactPoints],
       HERALD_CASSANDRA_LOCAL_DC: localDataCenter,
       HERALD_CASSANDRA_KEYSPACE: keyspace,
+      // Rendered only above 1, so brokers on a single node keep their pods as they are.
+      ...(replicationFactor > 1 && { HERALD_CASSANDRA_REPLICATION_FACTOR: replicationFactor }),
     }),
     credentialEnv: credentialEnv("HERALD_CASSANDRA_USERNAME", "HERALD_CASSANDRA_PASSWORD", secret),
   };

@@ -88,7 +88,14 @@ const keyspacePattern = /^[a-zA-Z][a-zA-Z0-9_]{0,47}$/;
 
 const managedCassandraSchema = z
   .object({
-    replicas: z.int32().min(1).max(99).default(1).describe("Number of Cassandra nodes."),
+    replicas: z
+      .int32()
+      .min(1)
+      .max(99)
+      .default(1)
+      .describe(
+        "Number of Cassandra nodes. The brokers create their keyspace with min(replicas, 3) copies; a ring grown later keeps the keyspace's first replication.",
+      ),
     storage: quantity("Size of each node's data volume.").default("10Gi"),
     storageClassName: objectName(
       "StorageClass of the data volumes; the cluster default when unset.",
@@ -99,7 +106,9 @@ const managedCassandraSchema = z
       .max(16)
       .default("5.0")
       .describe("Cassandra version: the tag of the operator's Cassandra image."),
-    resources: resourceRequirements("Compute resources of each Cassandra container.").optional(),
+    resources: resourceRequirements(
+      "Compute resources of each Cassandra container; its heap follows the memory limit (else the request).",
+    ).optional(),
   })
   .describe(
     "A Cassandra ring that the operator runs next to the brokers (data center dc1, keyspace herald).",
