@@ -115,7 +115,7 @@ describe("renderBrokerStatefulSet", () => {
   });
 
   it("starts several workers, each with its own listeners instead of the cluster port", () => {
-    const sts = render({ ...managedPostgresSpec, resources: { limits: { cpu: "2500m" } } });
+    const sts = render({ ...managedPostgresSpec, workers: 3 });
     expect(sts.spec?.template.metadata?.annotations?.[workersAnnotation]).toBe("3");
     expect(env(sts)).toContainEqual({ name: "HERALD_WORKERS", value: "3" });
     expect(env(sts)).toContainEqual({ name: "HERALD_WORKER_GRPC_ADDR", value: "0.0.0.0:50100" });

@@ -1,5 +1,4 @@
 import { maxWorkers } from "../../contract/ports.ts";
-import { quantityValue } from "../../lib/kube/quantity.ts";
 import type { MessageBrokerSpec } from "../api/v1alpha1/index.ts";
 
 /**
@@ -8,19 +7,14 @@ import type { MessageBrokerSpec } from "../api/v1alpha1/index.ts";
  */
 export const workersAnnotation = "herald.dev/workers";
 
-/** Slack for a CPU limit like 3000m, whose value in floating point may land a hair above 3. */
-const roundingSlack = 1e-9;
-
 /**
- * Broker processes each pod runs: spec.workers, else the broker container's CPU limit rounded up
- * (500m → 1, 1.5 → 2; at most maxWorkers), else 1.
+ * Broker processes each pod runs: spec.workers, else 1. Not the CPU limit: a client that does not
+ * route reaches a worker that does not own its subject for (N-1)/N of its calls, and each such call
+ * is forwarded, which made two workers cost 2.7 times the CPU per publish of one
+ * (docs/decisions/0013-workers-per-pod.md), so more workers are a choice made for routing clients.
  */
-export function desiredWorkers(spec: Pick<MessageBrokerSpec, "workers" | "resources">): number {
-  if (spec.workers !== undefined) return spec.workers;
-  const limit = spec.resources.limits?.cpu;
-  const cores = limit === undefined ? undefined : quantityValue(String(limit));
-  if (cores === undefined || !(cores > 0)) return 1;
-  return Math.min(Math.ceil(cores - roundingSlack), maxWorkers);
+export function desiredWorkers(spec: Pick<MessageBrokerSpec, "workers">): number {
+  return spec.workers ?? 1;
 }
 
 /** The workers a live pod runs, from its annotation; a pod without one predates workers and runs one. */

@@ -64,11 +64,11 @@ describe("computeStatus", () => {
     });
   });
 
-  test("reports the workers each pod runs, from the spec or the CPU limit", () => {
+  test("reports the workers each pod runs: spec.workers, else 1", () => {
     const withSpec = (spec: MessageBrokerInput["spec"]) =>
       computeStatus(observation({ broker: broker({ spec }) }), t0).workers;
     expect(withSpec({ workers: 3 })).toBe(3);
-    expect(withSpec({ resources: { limits: { cpu: "1500m" } } })).toBe(2);
+    expect(withSpec({ resources: { limits: { cpu: "1500m" } } })).toBe(1);
   });
 
   test("before the StatefulSet exists the broker is Pending and Progressing", () => {

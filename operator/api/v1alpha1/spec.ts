@@ -278,7 +278,7 @@ export const messageBrokerSpecSchema = z
       .max(maxWorkers)
       .optional()
       .describe(
-        "Broker processes in each pod, each a cluster member owning its own subjects with its own heap and store connections. Unset: the broker container's CPU limit rounded up (at most 64), else 1. resources are the whole pod's, shared by its workers.",
+        "Broker processes in each pod, each a cluster member owning its own subjects with its own heap and store connections. Unset: 1. Pays off with routing clients; a client that does not route has most of its calls forwarded between workers. resources are the whole pod's, shared by its workers.",
       ),
     image: z
       .string()

@@ -58,9 +58,7 @@ export const messageBrokerStatusSchema = z
       .int32()
       .min(1)
       .optional()
-      .describe(
-        "Broker processes each pod runs, each a cluster member: spec.workers, else the CPU limit rounded up, else 1.",
-      ),
+      .describe("Broker processes each pod runs, each a cluster member: spec.workers, else 1."),
     selector: z
       .string()
       .max(1024)
