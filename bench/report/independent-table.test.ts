@@ -1,19 +1,9 @@
 import { expect, test } from "vitest";
+import { ghzPoint } from "./ghz-point-fixture.ts";
 import { independentRatios } from "./independent-table.ts";
 import type { IndependentSection } from "./schema.ts";
 
-const point = (target: string, clients: number, opsPerSec: number, serverCpuUsPerOp: number) => ({
-  target,
-  clients,
-  bodyBytes: 128,
-  ops: opsPerSec * 2,
-  durationMs: 2000,
-  opsPerSec,
-  errors: 0,
-  cutAtEnd: 0,
-  clientCpuUsPerOp: 200,
-  serverCpuUsPerOp,
-});
+const point = ghzPoint;
 
 const latency = (target: string, p50Ms: number, p99Ms: number) => ({
   target,

@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { ghzPoint } from "./ghz-point-fixture.ts";
 import { workerMedians, workerRatios, workersTable } from "./workers-table.ts";
 
-const point = (target: string, opsPerSec: number, serverCpuUsPerOp: number) => ({
-  target,
-  clients: 64,
-  bodyBytes: 128,
-  ops: opsPerSec * 2,
-  durationMs: 2000,
-  opsPerSec,
-  errors: 0,
-  cutAtEnd: 0,
-  clientCpuUsPerOp: 10,
-  serverCpuUsPerOp,
-});
+const point = (target: string, opsPerSec: number, serverCpuUsPerOp: number) =>
+  ghzPoint(target, 64, opsPerSec, serverCpuUsPerOp);
 
 const rounds = [
   point("memory, 1 worker", 5000, 200),

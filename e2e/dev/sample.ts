@@ -21,34 +21,42 @@ export interface SampleOptions {
 export const sampleUser = "dev";
 export const sampleCredentialsSecret = `${sampleUser}-credentials`;
 
+/** The test environment's PostgreSQL as a broker's external store, its credentials in `secretName`. */
+export function testPostgresStorage(
+  url: URL,
+  database: string,
+  secretName: string,
+): NonNullable<MessageBrokerSpecInput["storage"]> {
+  const port = Number(url.port || 5432);
+  const external = { host: url.hostname, port, database, credentialsSecret: { name: secretName } };
+  return { type: "postgres", postgres: { external } };
+}
+
+/**
+ * The basic-auth Secret of the test environment's PostgreSQL user. It trusts loopback clients, so
+ * the password is a placeholder.
+ */
+export function testPostgresSecret(url: URL, name: string, namespace: string): KubernetesObject {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name, namespace },
+    type: "kubernetes.io/basic-auth",
+    stringData: { username: decodeURIComponent(url.username) || "postgres", password: "test" },
+  } as KubernetesObject;
+}
+
 export function sampleObjects(options: SampleOptions): KubernetesObject[] {
   const url = new URL(options.postgresUrl);
   const secretName = `${options.name}-postgres`;
   const spec: MessageBrokerSpecInput = {
     replicas: options.replicas,
-    storage: {
-      type: "postgres",
-      postgres: {
-        external: {
-          host: url.hostname,
-          port: Number(url.port || 5432),
-          database: options.database,
-          credentialsSecret: { name: secretName },
-        },
-      },
-    },
+    storage: testPostgresStorage(url, options.database, secretName),
     web: { enabled: true },
   };
   return [
     { apiVersion: "v1", kind: "Namespace", metadata: { name: options.namespace } },
-    {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: secretName, namespace: options.namespace },
-      type: "kubernetes.io/basic-auth",
-      // The test environment's PostgreSQL trusts loopback clients; the password is a placeholder.
-      stringData: { username: decodeURIComponent(url.username) || "postgres", password: "dev" },
-    } as KubernetesObject,
+    testPostgresSecret(url, secretName, options.namespace),
     {
       apiVersion: "herald.dev/v1alpha1",
       kind: "MessageBroker",

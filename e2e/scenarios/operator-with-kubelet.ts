@@ -13,6 +13,7 @@ import { apply } from "../../testing/kube-cluster.ts";
 import { repoRoot, stateDir } from "../../testing/paths.ts";
 import type { TestEnv } from "../../testing/test-env.ts";
 import { until } from "../../testing/until.ts";
+import { testPostgresSecret, testPostgresStorage } from "../dev/sample.ts";
 import { startProcessKubelet, type ProcessKubelet } from "../kubelet/kubelet.ts";
 
 export interface OperatorWithKubelet {
@@ -44,14 +45,7 @@ export async function operatorWithKubelet(
   };
   await sql(`CREATE DATABASE "${database}"`);
   const url = new URL(env.postgres.url);
-  await apply(fixture.cluster, {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "db", namespace: fixture.namespace },
-    type: "kubernetes.io/basic-auth",
-    // The test environment's PostgreSQL trusts loopback clients.
-    stringData: { username: decodeURIComponent(url.username) || "postgres", password: "test" },
-  } as never);
+  await apply(fixture.cluster, testPostgresSecret(url, "db", fixture.namespace));
   const kubelet = await startProcessKubelet({
     kubeconfig: env.kube.kubeconfig,
     repoRoot,
@@ -64,17 +58,7 @@ export async function operatorWithKubelet(
   return {
     fixture,
     kubelet,
-    storage: {
-      type: "postgres",
-      postgres: {
-        external: {
-          host: url.hostname,
-          port: Number(url.port || 5432),
-          database,
-          credentialsSecret: { name: "db" },
-        },
-      },
-    },
+    storage: testPostgresStorage(url, database, "db"),
     async teardown(name) {
       await fixture.cluster.objects
         .delete({
