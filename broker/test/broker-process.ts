@@ -29,6 +29,9 @@ export interface BrokerProcess {
   readonly logs: string[];
 }
 
+/** Longest a broker may take to listen; past it the process is killed, so no failed test leaves it running. */
+const listenTimeoutMs = 60_000;
+
 /** Starts a broker on ephemeral loopback ports and resolves once both servers listen. */
 export async function startBrokerProcess(env: Record<string, string>): Promise<BrokerProcess> {
   const child = spawn(process.execPath, [mainPath], {
@@ -62,7 +65,8 @@ export async function startBrokerProcess(env: Record<string, string>): Promise<B
       });
     }
   });
-  await listening;
+  const timer = setTimeout(() => child.kill("SIGKILL"), listenTimeoutMs);
+  await listening.finally(() => clearTimeout(timer));
   return { child, address: address ?? "", httpUrl: `http://127.0.0.1:${httpPort}`, exited, logs };
 }
 

@@ -4,7 +4,7 @@
  * together, minus images and networking.
  */
 import { mkdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Logger } from "pino";
 import { EnvError, referencedObjects, resolveContainerEnv } from "./env.ts";
 import { renderHosts, writeHostsFile, type PodHost } from "./hosts.ts";
@@ -22,6 +22,9 @@ import {
   type RestartPolicy,
 } from "./supervisor.ts";
 import { PodVolumes, serviceAccountMountPath, VolumeError } from "./volumes.ts";
+
+/** The Node installation the pods' programs run on: `<dir>/bin/node`. */
+const nodeInstallDir = dirname(dirname(process.execPath));
 
 export interface RuntimeDeps {
   api: PodApi;
@@ -393,9 +396,11 @@ export class PodRuntime {
       mounts: [
         ...mounts,
         { source: this.#hostsFile, target: "/etc/hosts", readOnly: true },
-        // The checkout is this "image's" filesystem: mounted last, it stays visible at its
-        // path even when a volume covers a parent of it (an emptyDir at /tmp, a clone in /tmp).
+        // The checkout and the Node runtime are this "image's" filesystem: mounted last, they stay
+        // visible at their paths even when a volume covers a parent of them (an emptyDir at /tmp,
+        // a clone or a cache in /tmp).
         { source: this.#deps.repoRoot, target: this.#deps.repoRoot, readOnly: true },
+        { source: nodeInstallDir, target: nodeInstallDir, readOnly: true },
       ],
       argv: planned.argv,
     });
