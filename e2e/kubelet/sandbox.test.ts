@@ -64,6 +64,24 @@ describe.skipIf(process.getuid?.() !== 0)("sandboxCommand", () => {
     expect(stdout).toBe("program");
   });
 
+  test("a pod of many mounts starts: descriptors past 9 are opened too", async () => {
+    const sources = await Promise.all(
+      Array.from({ length: 12 }, async (_, index) => {
+        const source = join(dir, `volume-${index}`);
+        await mkdir(source);
+        await writeFile(join(source, "name"), String(index));
+        return source;
+      }),
+    );
+    const { file, args } = sandboxCommand({
+      hostname: "p",
+      mounts: sources.map((source) => ({ source, target: source, readOnly: true })),
+      argv: ["cat", ...sources.map((source) => join(source, "name"))],
+    });
+    const { stdout } = await run(file, args);
+    expect(stdout).toBe("01234567891011");
+  });
+
   test("paths with shell syntax stay paths", async () => {
     const odd = join(dir, 'a dir; $(touch pwned) "quoted"');
     await mkdir(odd);

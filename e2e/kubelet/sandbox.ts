@@ -60,10 +60,12 @@ export function sandboxCommand(spec: SandboxSpec): { file: string; args: string[
       "--propagation",
       "private",
       "--",
-      "sh",
+      // bash, not sh: dash redirects only descriptors 0 to 9, so a pod of more than seven mounts
+      // (volumes, /etc/hosts, the checkout, the Node installation) could not start.
+      "bash",
       "-c",
       script,
-      "sh",
+      "bash",
       spec.hostname,
       ...spec.mounts.map((mount) => mount.source),
       "--",
