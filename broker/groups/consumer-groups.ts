@@ -503,9 +503,15 @@ export class ConsumerGroups {
       state.lastId = Math.max(state.lastId, await store.lastId(subject));
       this.#pump(group);
     })()
-      .catch((err: unknown) =>
-        this.#deps.logger.debug({ err, group: name, subject }, "group state not loaded"),
-      )
+      .catch((err: unknown) => {
+        this.#deps.logger.debug({ err, group: name, subject }, "group state not loaded; retrying");
+        // A store call that failed (a timeout under load) must not leave the subject unserved until
+        // its next publish: the owner tries again while it still owns the subject.
+        setTimeout(() => {
+          const current = this.#groups.get(name) === group;
+          if (!this.#closed && current && this.#deps.owns(subject)) this.#adopt(group, subject);
+        }, this.#deps.retryDelayMs).unref();
+      })
       .finally(() => group.adopting.delete(subject));
   }
 
