@@ -57,12 +57,14 @@ function membershipSource(config: BrokerConfig, logger: Logger): MembershipSourc
 /** This process serving as the whole broker, or as one worker of a pod running several. */
 async function runBroker(config: BrokerConfig, podLogger: Logger): Promise<void> {
   const { index } = config.workers;
-  const settings = index === undefined ? config : workerConfig(config, index);
-  const logger = index === undefined ? podLogger : podLogger.child({ worker: index });
+  // A worker's channel to its primary, checked before anything starts.
+  const worker = index === undefined ? undefined : { index, primary: primaryChannel() };
+  const settings = worker === undefined ? config : workerConfig(config, worker.index);
+  const logger = worker === undefined ? podLogger : podLogger.child({ worker: worker.index });
   const registry = createMetricsRegistry();
-  if (index !== undefined) {
+  if (worker !== undefined) {
     // The primary gathers every worker's metrics; the label keeps each worker's series apart.
-    registry.setDefaultLabels({ worker: String(index) });
+    registry.setDefaultLabels({ worker: String(worker.index) });
     AggregatorRegistry.setRegistries([registry]);
     // prom-client installs a worker's answer to the primary's requests when one is constructed.
     new AggregatorRegistry();
@@ -77,7 +79,7 @@ async function runBroker(config: BrokerConfig, podLogger: Logger): Promise<void>
     membership: membershipSource(settings, logger),
   }).catch(asEnvError("HERALD_GRPC_ADDR"));
   const http =
-    index === undefined
+    worker === undefined
       ? await startHttpServer({
           address: config.httpAddress,
           ready: () => broker.ready(),
@@ -88,11 +90,12 @@ async function runBroker(config: BrokerConfig, podLogger: Logger): Promise<void>
       : undefined;
   if (http !== undefined)
     logger.info({ port: http.port, tracing: tracingEnabled() }, "http listening");
-  const primary = index === undefined ? undefined : primaryChannel();
   const link =
-    primary === undefined || index === undefined
+    worker === undefined
       ? undefined
-      : linkToPrimary(index, broker, primary, () => process.kill(process.pid, "SIGTERM"));
+      : linkToPrimary(worker.index, broker, worker.primary, () =>
+          process.kill(process.pid, "SIGTERM"),
+        );
   const web =
     config.web === undefined
       ? undefined
