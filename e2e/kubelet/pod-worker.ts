@@ -87,7 +87,7 @@ export class PodWorker {
     await Promise.all(
       [...this.#runtimes].map(async ([key, runtime]) => {
         await runtime.stop(Math.min(runtime.graceMs, graceCapMs));
-        await this.#reportStatus(key, runtime).catch((err: unknown) =>
+        await this.#reportStatus(key, runtime, { final: true }).catch((err: unknown) =>
           this.#options.log.warn(
             { pod: key, error: describeApiError(err) },
             "final status not reported",
@@ -155,7 +155,7 @@ export class PodWorker {
         runtime
           .stop(runtime.graceMs)
           .catch((err: unknown) => log.error({ pod: key, err }, "stop failed"));
-        await this.#reportStatus(key, runtime, pod);
+        await this.#reportStatus(key, runtime, { known: pod });
         return undefined;
       }
       if (runtime) {
@@ -183,7 +183,7 @@ export class PodWorker {
     runtime.update(pod);
     const now = Date.now();
     const renewAt = await runtime.renewVolumes(now);
-    await this.#reportStatus(key, runtime, pod);
+    await this.#reportStatus(key, runtime, { known: pod });
     return renewAt === undefined ? undefined : Math.max(renewAt - now, 1000);
   }
 
@@ -199,15 +199,25 @@ export class PodWorker {
     return this.#hostsWritten;
   }
 
-  async #reportStatus(key: string, runtime: PodRuntime, known?: Pod): Promise<void> {
+  /**
+   * Writes the pod's status if it changed, guarded by the resourceVersion it was computed from.
+   * The `final` report after stop() is written whatever the cache holds, guarded by the uid alone:
+   * the pod cache is stopped by then and may not have seen the last status written.
+   */
+  async #reportStatus(
+    key: string,
+    runtime: PodRuntime,
+    { known, final = false }: { known?: Pod; final?: boolean } = {},
+  ): Promise<void> {
     const [namespace = "", name = ""] = key.split("/");
     const cached = this.#cache?.get(name, namespace);
     const pod = known ?? (cached && this.#parse(key, cached));
     if (!pod || pod.metadata.uid !== runtime.uid) return;
     const desired = desiredPodStatus(pod, runtime.snapshot(), new Date());
-    if (statusUpToDate(pod.status, desired)) return;
+    if (!final && statusUpToDate(pod.status, desired)) return;
+    const resourceVersion = final ? undefined : pod.metadata.resourceVersion;
     try {
-      await this.#options.api.patchStatus(pod.metadata, pod.metadata.resourceVersion, desired);
+      await this.#options.api.patchStatus(pod.metadata, resourceVersion, desired);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
