@@ -13,42 +13,10 @@ import {
 } from "../group-state.ts";
 import type { MessageRecord, MessageStore } from "../message-store.ts";
 import { type SkippedRun, skippedRuns } from "../skipped-ids.ts";
+import { SubjectLog } from "./subject-log.ts";
 
 export interface MemoryStoreOptions {
   readonly maxMessagesPerSubject: number;
-}
-
-const isLive = (record: MessageRecord, nowMs: number) =>
-  record.expiresAtMs === null || record.expiresAtMs > nowMs;
-
-/** Records of one subject in id order; `head` skips evicted entries without shifting the array. */
-class SubjectLog {
-  records: MessageRecord[] = [];
-  head = 0;
-
-  get size(): number {
-    return this.records.length - this.head;
-  }
-
-  /** Index of the first record with id >= `id`. */
-  lowerBound(id: number): number {
-    let low = this.head;
-    let high = this.records.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if ((this.records[mid]?.id ?? Infinity) < id) low = mid + 1;
-      else high = mid;
-    }
-    return low;
-  }
-
-  evictOldest(count: number): void {
-    this.head += count;
-    if (this.head > this.records.length / 2) {
-      this.records = this.records.slice(this.head);
-      this.head = 0;
-    }
-  }
 }
 
 export class MemoryStore implements MessageStore {
@@ -88,7 +56,7 @@ export class MemoryStore implements MessageStore {
           log = new SubjectLog();
           this.#logs.set(record.subject, log);
         }
-        log.records.push(record);
+        log.append(record);
         if (record.dedup !== undefined) {
           let keys = this.#dedup.get(record.subject);
           if (keys === undefined) {
@@ -107,11 +75,7 @@ export class MemoryStore implements MessageStore {
   }
 
   get(subject: string, id: number, nowMs: number): Promise<MessageRecord | undefined> {
-    return this.#whenOpen(() => {
-      const log = this.#logs.get(subject);
-      const record = log?.records[log.lowerBound(id)];
-      return record?.id === id && isLive(record, nowMs) ? record : undefined;
-    });
+    return this.#whenOpen(() => this.#logs.get(subject)?.get(subject, id, nowMs));
   }
 
   lastId(subject: string): Promise<number> {
@@ -132,20 +96,9 @@ export class MemoryStore implements MessageStore {
   }
 
   range(subject: string, fromId: number, limit: number, nowMs: number): Promise<MessageRecord[]> {
-    return this.#whenOpen(() => {
-      const log = this.#logs.get(subject);
-      const found: MessageRecord[] = [];
-      if (log === undefined) return found;
-      for (
-        let index = log.lowerBound(fromId);
-        index < log.records.length && found.length < limit;
-        index += 1
-      ) {
-        const record = log.records[index];
-        if (record !== undefined && isLive(record, nowMs)) found.push(record);
-      }
-      return found;
-    });
+    return this.#whenOpen(
+      () => this.#logs.get(subject)?.range(subject, fromId, limit, nowMs) ?? [],
+    );
   }
 
   purgeExpired(nowMs: number): Promise<number> {
@@ -156,14 +109,8 @@ export class MemoryStore implements MessageStore {
         if (keys.size === 0) this.#dedup.delete(subject);
       }
       for (const [subject, log] of this.#logs) {
-        const live = log.records.slice(log.head).filter((record) => isLive(record, nowMs));
-        removed += log.size - live.length;
-        if (live.length === 0) {
-          this.#logs.delete(subject);
-        } else {
-          log.records = live;
-          log.head = 0;
-        }
+        removed += log.purgeExpired(subject, nowMs);
+        if (log.size === 0) this.#logs.delete(subject);
       }
       return removed;
     });
