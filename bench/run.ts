@@ -40,6 +40,7 @@ import {
   type IndependentParams,
 } from "./clients/scenarios.ts";
 import { operatorBench } from "./operator/operator.ts";
+import { memoryStoreHeap } from "./store/memory-heap.ts";
 import {
   BenchResultSchema,
   type BenchResult,
@@ -594,6 +595,10 @@ async function main(): Promise<void> {
     readyMeans:
       "no kubelet runs: ready = every child object created and the status for the CR's generation written with Degraded=False",
   }));
+  section("memory store heap");
+  const memoryHeap = await attempt("memory store heap", () =>
+    memoryStoreHeap([100_000, 1_000_000], params.latencyBodyBytes),
+  );
   section("end");
 
   const notes = [
@@ -644,6 +649,7 @@ async function main(): Promise<void> {
     gateway,
     groups,
     independent,
+    memoryStoreHeap: memoryHeap,
   };
   const result = BenchResultSchema.parse({
     ...partial,

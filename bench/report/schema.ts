@@ -264,6 +264,18 @@ export const IndependentSchema = z.object({
 });
 export type IndependentSection = z.infer<typeof IndependentSchema>;
 
+/** Messages held by the memory store, and what the full GC pays for them (bench/store). */
+export const MemoryHeapPointSchema = z.object({
+  messages: z.number(),
+  bodyBytes: z.number(),
+  subjects: z.number(),
+  /** Median of 5 full collections with nothing else on the heap. */
+  fullGcMs: z.number(),
+  heapUsedMiB: z.number(),
+  rssMiB: z.number(),
+});
+export type MemoryHeapPoint = z.infer<typeof MemoryHeapPointSchema>;
+
 export const BenchResultSchema = z.object({
   schemaVersion: z.literal(1),
   quick: z.boolean(),
@@ -302,6 +314,8 @@ export const BenchResultSchema = z.object({
   independent: z.union([IndependentSchema, Unavailable]).optional(),
   /** Absent in result files written before the web gateway's figures existed. */
   gateway: z.union([GatewaySchema, Unavailable]).optional(),
+  /** Absent in result files written before the memory store's heap was measured. */
+  memoryStoreHeap: z.union([z.array(MemoryHeapPointSchema), Unavailable]).optional(),
   ratios: z.array(RatioSchema),
 });
 export type BenchResult = z.infer<typeof BenchResultSchema>;

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { expect, test } from "vitest";
 import { BenchResultSchema, type TargetResult } from "./schema.ts";
-import { computeRatios } from "./table.ts";
+import { computeRatios, renderReport } from "./table.ts";
 
 /** A committed full run, given pipelined peer columns whose rates are known. */
 const result = BenchResultSchema.parse(
@@ -40,4 +40,18 @@ test("compares each Herald stream with each peer's pipelined publish at the same
   expect(ratios).toHaveLength(2 * 2 * 2);
   // A run without the pipelined peers yields none of these ratios.
   expect(computeRatios(result).some((r) => r.label.includes("pipelined"))).toBe(false);
+});
+
+test("renders the memory store's heap rows when the run measured them, and none otherwise", () => {
+  const point = { bodyBytes: 128, subjects: 64, fullGcMs: 3.6, heapUsedMiB: 4.4, rssMiB: 279 };
+  const report = renderReport({
+    ...result,
+    memoryStoreHeap: [{ ...point, messages: 1_000_000 }],
+  });
+  expect(report).toContain("| memory store holding (64 subjects) | full GC ms |");
+  expect(report).toContain("| 1,000,000 messages × 128 B | 3.60 | 4.40 | 279 |");
+  expect(renderReport(result)).not.toContain("memory store holding");
+  expect(renderReport({ ...result, memoryStoreHeap: { status: "failed: exit 1" } })).toContain(
+    "memory store heap: failed: exit 1",
+  );
 });

@@ -343,6 +343,19 @@ function clusterTable(cluster: BenchResult["cluster"]): string {
   );
 }
 
+function memoryHeapTable(points: NonNullable<BenchResult["memoryStoreHeap"]>): string {
+  if ("status" in points) return `memory store heap: ${points.status}`;
+  return table(
+    ["memory store holding (64 subjects)", "full GC ms", "heap used MiB", "RSS MiB"],
+    points.map((point) => [
+      `${point.messages.toLocaleString("en-US")} messages × ${point.bodyBytes} B`,
+      compact(point.fullGcMs),
+      compact(point.heapUsedMiB),
+      compact(point.rssMiB),
+    ]),
+  );
+}
+
 export function renderReport(result: BenchResult): string {
   const sections: string[] = [];
   const load = result.machine.loadAverage;
@@ -419,6 +432,7 @@ export function renderReport(result: BenchResult): string {
   sections.push(clusterTable(result.cluster));
   sections.push(groupsTable(result.groups));
   if (result.gateway !== undefined) sections.push(gatewayTable(result.gateway));
+  if (result.memoryStoreHeap !== undefined) sections.push(memoryHeapTable(result.memoryStoreHeap));
   sections.push(result.notes.map((note) => `- ${note}`).join("\n"));
   return `${sections.join("\n\n")}\n`;
 }
