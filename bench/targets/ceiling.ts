@@ -8,6 +8,7 @@ import { sleep } from "../load/closed-loop.ts";
 import { grpcClient, grpcSubscriber } from "../load/grpc-client.ts";
 import { startService } from "./process.ts";
 import { brokerNodeOptions } from "./herald.ts";
+import { brokerNodeFlags } from "../../broker/node-flags.ts";
 import type { Target } from "./target.ts";
 
 export interface StreamResult {
@@ -33,11 +34,11 @@ export interface CeilingTarget extends Target {
 }
 
 export async function startCeiling(): Promise<CeilingTarget> {
-  // With the broker's young-generation size: the same V8 settings on both sides of the ratio.
+  // With the broker's young-generation size and flags: the same V8 settings on both sides of the ratio.
   const service = startService(
     "ceiling",
     process.execPath,
-    [join(import.meta.dirname, "ceiling-server.ts")],
+    [...brokerNodeFlags, join(import.meta.dirname, "ceiling-server.ts")],
     { env: { ...process.env, NODE_OPTIONS: brokerNodeOptions } },
   );
   const match = await service.waitForLine(/^ceiling listening (\S+)$/, 30_000);

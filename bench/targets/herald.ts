@@ -18,6 +18,7 @@ import {
   type GrpcClient,
 } from "../load/grpc-client.ts";
 import { startService } from "./process.ts";
+import { brokerNodeFlags } from "../../broker/node-flags.ts";
 import type { GroupTarget, Target } from "./target.ts";
 import { HeraldClient } from "../../broker/client/herald-client.ts";
 import { until } from "../../testing/until.ts";
@@ -117,7 +118,7 @@ export async function startHerald(
   const build = existsSync(distMain) ? "dist" : "source";
   const main = build === "dist" ? distMain : join(root, "broker", "main.ts");
   const name = options.name ?? store;
-  const service = startService(`herald (${name})`, process.execPath, [main], {
+  const service = startService(`herald (${name})`, process.execPath, [...brokerNodeFlags, main], {
     env: {
       PATH: process.env.PATH ?? "",
       HERALD_GRPC_ADDR: `127.0.0.1:${options.grpcPort ?? 0}`,

@@ -31,7 +31,7 @@ describe("planProcess", () => {
     const plan = planProcess(input());
     expect(plan).toEqual({
       runnable: true,
-      argv: ["/opt/node", "/repo/broker/main.ts"],
+      argv: ["/opt/node", "--no-allocation-site-pretenuring", "/repo/broker/main.ts"],
       cwd: "/repo",
       env: {
         PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -65,7 +65,7 @@ describe("planProcess", () => {
     const plan = planProcess(
       input({ container: { ...broker, args: ["--name=$(POD_NAME)", "x"] } }),
     );
-    expect(plan.runnable && plan.argv.slice(2)).toEqual(["--name=orders-0", "x"]);
+    expect(plan.runnable && plan.argv.slice(3)).toEqual(["--name=orders-0", "x"]);
   });
 
   test("an image without a program, or a command override, is refused with a reason", () => {

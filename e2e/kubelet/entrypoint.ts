@@ -10,6 +10,7 @@
  * which does not exist here: it is refused.
  */
 import { join } from "node:path";
+import { brokerNodeFlags } from "../../broker/node-flags.ts";
 import { brokerPorts } from "../../contract/ports.ts";
 import { expandArgs } from "./env.ts";
 import type { Container } from "./pod-schema.ts";
@@ -17,6 +18,8 @@ import type { Container } from "./pod-schema.ts";
 export interface ImageProgram {
   /** The program the image's ENTRYPOINT runs, relative to the repository root. */
   script: string;
+  /** The flags the image's ENTRYPOINT gives node before the program. */
+  nodeFlags: readonly string[];
   /**
    * Variables holding `host:port` listen addresses, with the program's default port, or null for a
    * listener that is off while its variable is unset. Every pod shares the host's network, so the
@@ -28,6 +31,7 @@ export interface ImageProgram {
 export const imagePrograms: Readonly<Record<string, ImageProgram>> = {
   "herald-broker": {
     script: "broker/main.ts",
+    nodeFlags: brokerNodeFlags,
     // The broker's defaults, 0.0.0.0:50051 and 0.0.0.0:9464; the cluster port and the gateway only when set (broker/README.md).
     // With HERALD_WORKERS > 1, worker i listens on each worker base's port + i: on the pod's own
     // address those ranges are free whatever another pod runs, and the membership's addresses
@@ -96,7 +100,12 @@ export function planProcess(input: PlanInput): ProcessPlan {
   };
   return {
     runnable: true,
-    argv: [node, join(repoRoot, program.script), ...expandArgs(container.args ?? [], env)],
+    argv: [
+      node,
+      ...program.nodeFlags,
+      join(repoRoot, program.script),
+      ...expandArgs(container.args ?? [], env),
+    ],
     env: processEnv,
     cwd: repoRoot,
   };
