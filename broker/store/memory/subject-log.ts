@@ -66,6 +66,15 @@ class Segment {
     return (this.expiresAt[index] ?? 0) > nowMs;
   }
 
+  /** How many live records have expired at `nowMs`, read from the expiries alone. */
+  expiredCount(nowMs: number): number {
+    let expired = 0;
+    for (let index = this.head; index < this.count; index += 1) {
+      if (!this.isLive(index, nowMs)) expired += 1;
+    }
+    return expired;
+  }
+
   record(subject: string, index: number): MessageRecord {
     const expiresAtMs = this.expiresAt[index] ?? Number.POSITIVE_INFINITY;
     return {
@@ -154,11 +163,14 @@ export class SubjectLog {
     return found;
   }
 
-  /** Drops the records expired at `nowMs` (copying the live ones of the log); returns how many. */
+  /**
+   * Drops the records expired at `nowMs` and returns how many. Counting reads the expiries only, so
+   * a log with nothing expired costs no allocation; one with some is copied without them.
+   */
   purgeExpired(subject: string, nowMs: number): number {
-    const live = this.range(subject, Number.NEGATIVE_INFINITY, this.#size, nowMs);
-    const removed = this.#size - live.length;
+    const removed = this.#segments.reduce((sum, segment) => sum + segment.expiredCount(nowMs), 0);
     if (removed === 0) return 0;
+    const live = this.range(subject, Number.NEGATIVE_INFINITY, this.#size, nowMs);
     this.#segments = [];
     this.#size = 0;
     for (const record of live) this.append(record);
