@@ -53,7 +53,7 @@ export class MemoryStore implements MessageStore {
       for (const record of records) {
         let log = this.#logs.get(record.subject);
         if (log === undefined) {
-          log = new SubjectLog();
+          log = new SubjectLog(record.subject);
           this.#logs.set(record.subject, log);
         }
         log.append(record);
@@ -75,7 +75,7 @@ export class MemoryStore implements MessageStore {
   }
 
   get(subject: string, id: number, nowMs: number): Promise<MessageRecord | undefined> {
-    return this.#whenOpen(() => this.#logs.get(subject)?.get(subject, id, nowMs));
+    return this.#whenOpen(() => this.#logs.get(subject)?.get(id, nowMs));
   }
 
   lastId(subject: string): Promise<number> {
@@ -96,9 +96,7 @@ export class MemoryStore implements MessageStore {
   }
 
   range(subject: string, fromId: number, limit: number, nowMs: number): Promise<MessageRecord[]> {
-    return this.#whenOpen(
-      () => this.#logs.get(subject)?.range(subject, fromId, limit, nowMs) ?? [],
-    );
+    return this.#whenOpen(() => this.#logs.get(subject)?.range(fromId, limit, nowMs) ?? []);
   }
 
   purgeExpired(nowMs: number): Promise<number> {
@@ -109,7 +107,7 @@ export class MemoryStore implements MessageStore {
         if (keys.size === 0) this.#dedup.delete(subject);
       }
       for (const [subject, log] of this.#logs) {
-        removed += log.purgeExpired(subject, nowMs);
+        removed += log.purgeExpired(nowMs);
         if (log.size === 0) this.#logs.delete(subject);
       }
       return removed;

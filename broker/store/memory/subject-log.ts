@@ -110,8 +110,13 @@ class Segment {
 }
 
 export class SubjectLog {
+  readonly #subject: string;
   #segments: Segment[] = [];
   #size = 0;
+
+  constructor(subject: string) {
+    this.#subject = subject;
+  }
 
   get size(): number {
     return this.#size;
@@ -140,24 +145,24 @@ export class SubjectLog {
     }
   }
 
-  get(subject: string, id: number, nowMs: number): MessageRecord | undefined {
+  get(id: number, nowMs: number): MessageRecord | undefined {
     const segment = this.#segments[this.#segmentFor(id)];
     if (segment === undefined) return undefined;
     const index = segment.lowerBound(id);
     return segment.idAt(index) === id && segment.isLive(index, nowMs)
-      ? segment.record(subject, index)
+      ? segment.record(this.#subject, index)
       : undefined;
   }
 
   /** Up to `limit` live records with id >= `fromId`, ascending. */
-  range(subject: string, fromId: number, limit: number, nowMs: number): MessageRecord[] {
+  range(fromId: number, limit: number, nowMs: number): MessageRecord[] {
     const found: MessageRecord[] = [];
     for (let s = this.#segmentFor(fromId); s < this.#segments.length; s += 1) {
       const segment = this.#segments[s];
       if (segment === undefined) break;
       for (let i = segment.lowerBound(fromId); i < segment.count; i += 1) {
         if (found.length === limit) return found;
-        if (segment.isLive(i, nowMs)) found.push(segment.record(subject, i));
+        if (segment.isLive(i, nowMs)) found.push(segment.record(this.#subject, i));
       }
     }
     return found;
@@ -167,10 +172,10 @@ export class SubjectLog {
    * Drops the records expired at `nowMs` and returns how many. Counting reads the expiries only, so
    * a log with nothing expired costs no allocation; one with some is copied without them.
    */
-  purgeExpired(subject: string, nowMs: number): number {
+  purgeExpired(nowMs: number): number {
     const removed = this.#segments.reduce((sum, segment) => sum + segment.expiredCount(nowMs), 0);
     if (removed === 0) return 0;
-    const live = this.range(subject, Number.NEGATIVE_INFINITY, this.#size, nowMs);
+    const live = this.range(Number.NEGATIVE_INFINITY, this.#size, nowMs);
     this.#segments = [];
     this.#size = 0;
     for (const record of live) this.append(record);
