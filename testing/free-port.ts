@@ -2,17 +2,38 @@ import { once } from "node:events";
 import { createServer } from "node:net";
 
 /**
+ * Ports handed out lie below the kernel's ephemeral range (32768–60999 by default), which the
+ * tests' own outgoing connections take their source ports from: a port picked there could be taken
+ * by a connection between the pick and the server's bind. Each vitest worker walks its own slot.
+ */
+const firstPort = 20_000;
+const slotPorts = 1_024;
+const slots = 12;
+const slotBase = firstPort + (Number(process.env.VITEST_POOL_ID ?? 0) % slots) * slotPorts;
+let nextInSlot = Math.floor(Math.random() * slotPorts);
+
+async function canListen(port: number): Promise<boolean> {
+  const server = createServer();
+  server.listen(port, "127.0.0.1");
+  try {
+    await once(server, "listening");
+  } catch {
+    return false;
+  }
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return true;
+}
+
+/**
  * A TCP port on 127.0.0.1 that was free a moment ago, for servers whose address must be known
  * before they start or that cannot be told to pick their own.
  */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
+  for (let attempt = 0; attempt < slotPorts; attempt += 1) {
+    const port = slotBase + (nextInSlot++ % slotPorts);
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port in ${slotBase}–${slotBase + slotPorts - 1}`);
 }
 
 /**
